@@ -1,0 +1,51 @@
+/*
+ * Bump allocator for per-command temporary storage. The renderer decodes each
+ * command into an arena that is reset after the command and trimmed after a
+ * batch; a hard cap (max_bytes) bounds what one hostile command can allocate.
+ */
+#ifndef VU_ARENA_H
+#define VU_ARENA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vu_arena_chunk;
+
+struct vu_arena {
+   uint8_t *cur;                 /* next free byte in the current chunk */
+   uint8_t *end;                 /* end of the current chunk */
+   struct vu_arena_chunk *chunks; /* newest first */
+   size_t used;                  /* bytes handed out since the last reset */
+   size_t max_bytes;             /* cap on `used`; allocation beyond fails */
+};
+
+/* max_bytes: the most one reset period may allocate (e.g. VKR_ARENA_MAX_BYTES). */
+void
+vu_arena_init(struct vu_arena *arena, size_t max_bytes);
+
+void
+vu_arena_fini(struct vu_arena *arena);
+
+/* Returns zero-filled storage aligned to `align` (a power of two <= 64). Size 0
+ * gives a valid non-NULL pointer. NULL only when the cap would be exceeded, on
+ * overflow, or when malloc fails. `used` counts size plus alignment padding.
+ * align 0 means 1; any other align that is not a power of two <= 64 gives NULL. */
+void *
+vu_arena_alloc(struct vu_arena *arena, size_t size, size_t align);
+
+/* Overflow-checked count * elem_size allocation. */
+void *
+vu_arena_alloc_array(struct vu_arena *arena, size_t count, size_t elem_size, size_t align);
+
+/* Forget everything allocated; keeps the first chunk (the newest, largest) for
+ * reuse and frees any others. O(1) when the period used only one chunk. */
+void
+vu_arena_reset(struct vu_arena *arena);
+
+/* Reset and also free all chunks beyond a small retained one (after a batch):
+ * the kept chunk is freed too when it grew past 64 KiB. */
+void
+vu_arena_trim(struct vu_arena *arena);
+
+#endif

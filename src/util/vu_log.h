@@ -1,0 +1,65 @@
+/*
+ * Logging and debug switches. Environment variables are read once (only this
+ * folder calls getenv); VENUS_DEBUG and VENUS_PERF are comma-separated lists.
+ */
+#ifndef VU_LOG_H
+#define VU_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum vu_log_level {
+   VU_LOG_ERROR,
+   VU_LOG_WARN,
+   VU_LOG_INFO,
+   VU_LOG_DEBUG,
+};
+
+/* VENUS_DEBUG bits */
+enum vu_debug_flag {
+   VU_DEBUG_INIT = 1u << 0,     /* initialisation steps and capset values */
+   VU_DEBUG_RESULT = 1u << 1,   /* every error VkResult returned to the app */
+   VU_DEBUG_RING = 1u << 2,     /* ring creation, notify, fatal */
+   VU_DEBUG_VALIDATE = 1u << 3, /* renderer: enable the host validation layer */
+   VU_DEBUG_VTEST = 1u << 4,    /* vtest requests (server and client) */
+   VU_DEBUG_DECODE = 1u << 5,   /* each decoded command type (renderer) */
+   VU_DEBUG_ROUNDTRIP = 1u << 6,/* driver: log each synchronous round trip */
+};
+
+/* VENUS_PERF bits: each turns one optimisation off */
+enum vu_perf_flag {
+   VU_PERF_NO_ASYNC_SUBMIT = 1u << 0,
+   VU_PERF_NO_CMD_BATCHING = 1u << 1,
+   VU_PERF_NO_CACHE = 1u << 2,
+   VU_PERF_NO_FEEDBACK = 1u << 3,
+   VU_PERF_NO_RING = 1u << 4,
+   VU_PERF_NO_HOST_POINTER = 1u << 5, /* renderer: no VK_EXT_external_memory_host */
+};
+
+struct vu_env {
+   uint32_t debug;          /* enum vu_debug_flag */
+   uint32_t perf;           /* enum vu_perf_flag */
+   enum vu_log_level level; /* VENUS_LOG_LEVEL=error|warn|info|debug, default warn */
+   const char *vtest_socket; /* VTEST_SOCKET_NAME or NULL */
+};
+
+/* Parsed once (call_once) on first use. */
+const struct vu_env *
+vu_env_get(void);
+
+#define VU_DEBUG(flag) ((vu_env_get()->debug & VU_DEBUG_##flag) != 0)
+#define VU_PERF(flag) ((vu_env_get()->perf & VU_PERF_##flag) != 0)
+
+/* Formats "[venus tag] message" to stderr (one write, newline added). */
+void
+vu_log(enum vu_log_level level, const char *tag, const char *fmt, ...)
+   __attribute__((format(printf, 3, 4)));
+
+/* Reads an integer/string from the environment (for the few tunables that
+ * are not flags, e.g. VENUS_SERVER_MAX_MEMORY_MB); NULL/def if unset. */
+const char *
+vu_env_string(const char *name);
+long long
+vu_env_int(const char *name, long long def);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * OS helpers: shared memory files, futex-style waits on 32-bit words in
+ * shared memory, fd passing, monotonic time.
+ */
+#ifndef VU_OS_H
+#define VU_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* memfd (MFD_CLOEXEC | MFD_ALLOW_SEALING) of `size` bytes; -1 on failure */
+int
+vu_os_create_shm(const char *name, size_t size);
+
+/* Wait while *addr == expected, at most timeout_ns (<0: forever). Works across
+ * processes (shared futex). Returns false on timeout. A true return may be
+ * spurious (or *addr already differed): callers recheck the word. Signals do
+ * not end the wait early. */
+bool
+vu_os_futex_wait(const uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+/* Wake up to `count` waiters (INT32_MAX: all). */
+void
+vu_os_futex_wake(const uint32_t *addr, int count);
+
+uint64_t
+vu_os_time_ns(void); /* CLOCK_MONOTONIC */
+
+/* Full-transfer helpers that retry on EINTR and short transfers. On failure
+ * errno is set, or is 0 when read_full hit end of file (peer closed). On a
+ * socket, write_full uses MSG_NOSIGNAL (EPIPE instead of SIGPIPE). */
+bool
+vu_os_read_full(int fd, void *buf, size_t size);
+bool
+vu_os_write_full(int fd, const void *buf, size_t size);
+
+/* One fd as SCM_RIGHTS with a single dummy byte of value 0 (vtest
+ * convention). recv_fd returns a close-on-exec fd, or -1 with errno 0 at end
+ * of file, EBADMSG when the byte carried no fd or more than one (any received
+ * fds are closed), or the recvmsg error. */
+bool
+vu_os_send_fd(int sock, int fd);
+int
+vu_os_recv_fd(int sock); /* -1 on failure */
+
+/* Backoff for polling loops: yields first, then sleeps with growing periods
+ * (base_us doubling as in Venus' relax loop). Returns the next iteration.
+ * Iterations 0..255 yield; iteration i >= 256 sleeps
+ * base_sleep_us << (bit_length(i) - 9), at most 10 ms. Start with iter = 0. */
+uint32_t
+vu_os_relax(uint32_t iter, uint32_t base_sleep_us);
+
+#endif
