@@ -1,0 +1,353 @@
+/*
+ * Command-stream primitives: the only functions the generated encoders and
+ * decoders call (reserve, write, read, alloc, set_fatal, lookup_id).
+ *
+ * Encoder (guest side, and the renderer's reply writer): writes 4-byte-granular
+ * little-endian items into a fixed buffer or a growable heap buffer. Running
+ * out of a fixed buffer sets a sticky fatal flag; nothing aborts.
+ *
+ * Decoder (host side, and the guest's reply reader): every read is checked
+ * against the end of the stream, every allocation goes through a capped arena,
+ * and any failure sets a sticky fatal flag after which reads return zeros. No
+ * input can make it assert, abort or allocate more than the arena cap.
+ */
+#ifndef VP_CS_H
+#define VP_CS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <vulkan/vulkan_core.h>
+
+#include "util/vu_arena.h"
+
+#define VP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define VP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Largest element count a decoder accepts for any array before allocating;
+ * the arena cap bounds the total bytes anyway. */
+#define VP_MAX_ARRAY_COUNT (1u << 24)
+
+/*
+ * Guest objects: every driver object begins with this header so that the
+ * generated encoders can read the wire id straight from a handle. The first
+ * word is the loader's dispatch pointer for dispatchable handles (unused by
+ * others).
+ */
+struct vp_guest_object {
+   uintptr_t loader_data;
+   uint64_t id;
+};
+
+static inline uint64_t
+vp_handle_to_id(uint64_t handle)
+{
+   return handle ? ((const struct vp_guest_object *)(uintptr_t)handle)->id : 0;
+}
+
+/*
+ * Host objects: the renderer's objects begin with this header. Decoders store
+ * a pointer to it in every handle slot; the generated replace-handles step
+ * swaps in `handle` (the host driver's handle) right before the host call.
+ */
+struct vp_host_object {
+   uint64_t id;
+   VkObjectType type;
+   uint64_t handle; /* host VkXxx (pointer or 64-bit handle) */
+};
+
+/* ------------------------------------------------------------------ */
+/* encoder                                                             */
+
+struct vp_encoder {
+   uint8_t *base;
+   uint8_t *cur;
+   uint8_t *end;
+   bool fatal;
+   bool growable; /* heap buffer, realloc'ed on demand */
+   /* Handle slots hold raw object ids rather than guest objects (the
+    * renderer's reply encoders: created objects are echoed by id). */
+   bool raw_handles;
+   /* Chain filter: when non-NULL, pNext members of an extension whose bit is
+    * clear in this 1024-bit mask are skipped (the capset's extension mask). */
+   const uint32_t *ext_mask;
+};
+
+void
+vp_encoder_init_fixed(struct vp_encoder *enc, void *storage, size_t size);
+
+void
+vp_encoder_init_dynamic(struct vp_encoder *enc, size_t initial_size);
+
+void
+vp_encoder_fini(struct vp_encoder *enc);
+
+/* Rewinds to empty (keeps storage) and clears the fatal flag. */
+static inline void
+vp_encoder_reset(struct vp_encoder *enc)
+{
+   enc->cur = enc->base;
+   enc->fatal = false;
+}
+
+static inline size_t
+vp_encoder_size(const struct vp_encoder *enc)
+{
+   return (size_t)(enc->cur - enc->base);
+}
+
+static inline bool
+vp_encoder_is_fatal(const struct vp_encoder *enc)
+{
+   return enc->fatal;
+}
+
+bool
+vp_encoder_grow(struct vp_encoder *enc, size_t size);
+
+/* Makes room for `size` more bytes; false (and fatal) if impossible. */
+static inline bool
+vp_encoder_reserve(struct vp_encoder *enc, size_t size)
+{
+   if (VP_LIKELY((size_t)(enc->end - enc->cur) >= size))
+      return true;
+   return vp_encoder_grow(enc, size);
+}
+
+/* Writes val_size bytes and zero padding up to `size` (a multiple of 4). */
+static inline void
+vp_encoder_write(struct vp_encoder *enc, size_t size, const void *val, size_t val_size)
+{
+   if (VP_UNLIKELY(!vp_encoder_reserve(enc, size)))
+      return;
+   memcpy(enc->cur, val, val_size);
+   if (size > val_size)
+      memset(enc->cur + val_size, 0, size - val_size);
+   enc->cur += size;
+}
+
+static inline void
+vp_encode_u32(struct vp_encoder *enc, uint32_t v)
+{
+   vp_encoder_write(enc, 4, &v, 4);
+}
+
+static inline void
+vp_encode_u64(struct vp_encoder *enc, uint64_t v)
+{
+   vp_encoder_write(enc, 8, &v, 8);
+}
+
+/* Raw bytes padded to a multiple of 4 (byte arrays, strings, blobs). */
+static inline void
+vp_encode_bytes(struct vp_encoder *enc, const void *data, size_t size)
+{
+   vp_encoder_write(enc, (size + 3) & ~(size_t)3, data, size);
+}
+
+static inline void
+vp_encode_handle(struct vp_encoder *enc, uint64_t handle)
+{
+   vp_encode_u64(enc, enc->raw_handles ? handle : vp_handle_to_id(handle));
+}
+
+static inline bool
+vp_encoder_allows_ext(const struct vp_encoder *enc, uint32_t ext_number)
+{
+   if (!enc->ext_mask || ext_number == 0)
+      return true;
+   return ext_number < 1024 && ((enc->ext_mask[ext_number / 32] >> (ext_number % 32)) & 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* decoder                                                             */
+
+struct vp_decoder {
+   const uint8_t *cur;
+   const uint8_t *end;
+   bool fatal;
+   const char *error; /* first failure, a static string */
+   struct vu_arena *arena;
+   /* Resolves an object id; NULL means unknown id or wrong type (fatal).
+    * Renderer: returns a struct vp_host_object. Driver reply decoding:
+    * returns the guest object for an id, or NULL lookup to keep the
+    * caller's handle. */
+   void *(*lookup)(void *data, uint64_t id, VkObjectType type);
+   void *lookup_data;
+};
+
+static inline void
+vp_decoder_init(struct vp_decoder *dec, const void *data, size_t size, struct vu_arena *arena)
+{
+   dec->cur = (const uint8_t *)data;
+   dec->end = dec->cur + size;
+   dec->fatal = false;
+   dec->error = NULL;
+   dec->arena = arena;
+   dec->lookup = NULL;
+   dec->lookup_data = NULL;
+}
+
+void
+vp_decoder_set_fatal(struct vp_decoder *dec, const char *why);
+
+static inline bool
+vp_decoder_is_fatal(const struct vp_decoder *dec)
+{
+   return dec->fatal;
+}
+
+static inline size_t
+vp_decoder_remaining(const struct vp_decoder *dec)
+{
+   return (size_t)(dec->end - dec->cur);
+}
+
+/* Reads val_size bytes out of a `size`-byte slot; zero-fills and sets fatal
+ * when the stream is too short. */
+static inline bool
+vp_decoder_read(struct vp_decoder *dec, size_t size, void *val, size_t val_size)
+{
+   if (VP_UNLIKELY((size_t)(dec->end - dec->cur) < size)) {
+      vp_decoder_set_fatal(dec, "read past the end of the stream");
+      memset(val, 0, val_size);
+      return false;
+   }
+   memcpy(val, dec->cur, val_size);
+   dec->cur += size;
+   return true;
+}
+
+static inline bool
+vp_decoder_peek(const struct vp_decoder *dec, size_t size, void *val, size_t val_size)
+{
+   if (VP_UNLIKELY((size_t)(dec->end - dec->cur) < size)) {
+      memset(val, 0, val_size);
+      return false;
+   }
+   memcpy(val, dec->cur, val_size);
+   return true;
+}
+
+static inline uint32_t
+vp_decode_u32(struct vp_decoder *dec)
+{
+   uint32_t v;
+   vp_decoder_read(dec, 4, &v, 4);
+   return v;
+}
+
+static inline uint64_t
+vp_decode_u64(struct vp_decoder *dec)
+{
+   uint64_t v;
+   vp_decoder_read(dec, 8, &v, 8);
+   return v;
+}
+
+static inline void
+vp_decode_bytes(struct vp_decoder *dec, void *data, size_t size)
+{
+   vp_decoder_read(dec, (size + 3) & ~(size_t)3, data, size);
+}
+
+/* Skips `size` bytes (padded to 4). */
+static inline void
+vp_decoder_skip(struct vp_decoder *dec, size_t size)
+{
+   size = (size + 3) & ~(size_t)3;
+   if (VP_UNLIKELY((size_t)(dec->end - dec->cur) < size)) {
+      vp_decoder_set_fatal(dec, "skip past the end of the stream");
+      return;
+   }
+   dec->cur += size;
+}
+
+/* Zeroed temporary storage; NULL and fatal past the arena cap. */
+void *
+vp_decoder_alloc(struct vp_decoder *dec, size_t size);
+
+/* count * elem_size, overflow-checked, count capped at VP_MAX_ARRAY_COUNT.
+ * wire_elem_size: the least number of stream bytes each element occupies
+ * (0 for output elements that travel empty); a count the rest of the stream
+ * cannot hold is rejected before anything is allocated. */
+void *
+vp_decoder_alloc_array(struct vp_decoder *dec,
+                       uint64_t count,
+                       size_t elem_size,
+                       size_t wire_elem_size);
+
+/* Reads an array size and checks it: must equal `expected`. */
+static inline uint64_t
+vp_decode_array_size(struct vp_decoder *dec, uint64_t expected)
+{
+   const uint64_t size = vp_decode_u64(dec);
+   if (VP_UNLIKELY(size != expected)) {
+      vp_decoder_set_fatal(dec, "array size does not match its count");
+      return 0;
+   }
+   return size;
+}
+
+/* Reads an array size with no expectation (counts cap it before allocating). */
+static inline uint64_t
+vp_decode_array_size_unchecked(struct vp_decoder *dec)
+{
+   const uint64_t size = vp_decode_u64(dec);
+   if (VP_UNLIKELY(size > VP_MAX_ARRAY_COUNT)) {
+      vp_decoder_set_fatal(dec, "array size too large");
+      return 0;
+   }
+   return size;
+}
+
+/* Looks up an object id (0 is VK_NULL_HANDLE). */
+static inline uint64_t
+vp_decode_handle(struct vp_decoder *dec, VkObjectType type)
+{
+   const uint64_t id = vp_decode_u64(dec);
+   if (!id || !dec->lookup)
+      return id;
+   void *obj = dec->lookup(dec->lookup_data, id, type);
+   if (VP_UNLIKELY(!obj)) {
+      vp_decoder_set_fatal(dec, "unknown object id or wrong object type");
+      return 0;
+   }
+   return (uint64_t)(uintptr_t)obj;
+}
+
+/* Driver reply decoding of a handle: with a lookup hook the id is turned
+ * into the guest object, otherwise the caller's handle is kept. */
+static inline void
+vp_decode_reply_handle(struct vp_decoder *dec, uint64_t *slot, VkObjectType type)
+{
+   const uint64_t id = vp_decode_u64(dec);
+   if (id && dec->lookup) {
+      void *obj = dec->lookup(dec->lookup_data, id, type);
+      if (VP_UNLIKELY(!obj)) {
+         vp_decoder_set_fatal(dec, "reply names an unknown object");
+         return;
+      }
+      *slot = (uint64_t)(uintptr_t)obj;
+   }
+}
+
+/* Renderer: host handle of a decoded object (NULL stays NULL). */
+static inline uint64_t
+vp_host_handle(uint64_t obj)
+{
+   return obj ? ((const struct vp_host_object *)(uintptr_t)obj)->handle : 0;
+}
+
+struct vp_dispatch;
+
+/* Writes a reply with `encode` to the dispatch's reply stream, or marks the
+ * decoder fatal when there is none or it overflows. */
+void
+vp_dispatch_reply(struct vp_dispatch *d,
+                  void (*encode)(struct vp_encoder *enc, const void *args),
+                  const void *args);
+
+#endif

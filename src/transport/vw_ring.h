@@ -1,0 +1,36 @@
+/*
+ * Shared-memory ring layout (transport.md §C). One producer (driver), one
+ * consumer (renderer ring thread). head/tail are free-running byte counters.
+ */
+#ifndef VW_RING_H
+#define VW_RING_H
+
+#include <stdint.h>
+
+#define VW_RING_STATUS_IDLE 0x1u  /* VK_RING_STATUS_IDLE_BIT_MESA */
+#define VW_RING_STATUS_FATAL 0x2u /* VK_RING_STATUS_FATAL_BIT_MESA */
+#define VW_RING_STATUS_ALIVE 0x4u /* VK_RING_STATUS_ALIVE_BIT_MESA */
+
+#define VW_RING_MAX_BUFFER_SIZE (16u << 20)
+
+/* The layout we (and Mesa) use: each control word on its own cache line. */
+#define VW_RING_HEAD_OFFSET 0x00u
+#define VW_RING_TAIL_OFFSET 0x40u
+#define VW_RING_STATUS_OFFSET 0x80u
+#define VW_RING_BUFFER_OFFSET 0xc0u
+#define VW_RING_EXTRA_SIZE 64u /* extra region after the buffer */
+
+static inline uint32_t
+vw_ring_total_size(uint32_t buffer_size)
+{
+   return VW_RING_BUFFER_OFFSET + buffer_size + VW_RING_EXTRA_SIZE;
+}
+
+/* seqno a is at or past b (wrap-aware) */
+static inline int
+vw_ring_seqno_passed(uint32_t a, uint32_t b)
+{
+   return (uint32_t)(a - b) <= INT32_MAX;
+}
+
+#endif
