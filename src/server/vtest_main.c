@@ -1,0 +1,500 @@
+/*
+ * venus-server: the vtest server (command-line compatible with
+ * `virgl_test_server --venus`). The parent is a single-threaded poll() loop
+ * that accepts clients on a Unix socket and forks one worker process per
+ * client (upstream's render_server model); it reaps the workers through a
+ * signalfd and never touches the renderer, so no client can bring it down.
+ */
+#include "vtest_server.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/vu_log.h"
+#include "transport/vw_vtest.h"
+
+#define VTEST_LISTEN_BACKLOG 64
+/* how long accept() pauses after running out of fds or memory */
+#define VTEST_ACCEPT_BACKOFF_MS 100
+
+struct vtest_server {
+   const struct vtest_options *opts;
+   int listen_fd;
+   dev_t socket_dev; /* identity of our socket file, to unlink only that */
+   ino_t socket_ino;
+
+   /* forking mode only */
+   int signal_fd;
+   sigset_t orig_mask;
+   pid_t *workers; /* opts->max_clients slots, 0 = free */
+   uint32_t worker_count;
+
+   uint32_t next_client_id;
+};
+
+static const char vtest_usage[] =
+   "usage: venus-server [options]\n"
+   "  --venus                 accepted for virgl_test_server compatibility\n"
+   "  --socket-path[=| ]PATH  listen on PATH (default: $VTEST_SOCKET_NAME "
+   "or " VTEST_DEFAULT_SOCKET_NAME ")\n"
+   "  --multi-clients         accepted; every client gets its own worker process\n"
+   "  --no-fork               serve clients one at a time in this process (debugging)\n"
+   "  --no-loop-or-fork       serve a single client in this process, then exit\n"
+   "  --max-clients=N         concurrent clients (default 256)\n"
+   "  --max-memory-mb=N       per-client blob and device memory (default: renderer's)\n"
+   "  --max-objects=N         per-client live Vulkan objects (default: renderer's)\n"
+   "  --max-request-mb=N      largest request payload (default 64)\n";
+
+static bool
+vtest_parse_u32(const char *opt, const char *str, uint32_t min, uint32_t *out)
+{
+   char *end;
+   errno = 0;
+   const unsigned long long v = strtoull(str, &end, 10);
+   if (errno || end == str || *end || str[0] == '-' || v < min || v > UINT32_MAX) {
+      vu_log(VU_LOG_ERROR, "server", "%s: bad value '%s'", opt, str);
+      return false;
+   }
+   *out = (uint32_t)v;
+   return true;
+}
+
+/* Matches `--name=VALUE` or `--name VALUE`; *out_value is NULL if arg is
+ * another option. false when the value is missing. */
+static bool
+vtest_match_value_option(const char *name,
+                         int argc,
+                         char **argv,
+                         int *index,
+                         const char **out_value)
+{
+   const char *arg = argv[*index];
+   const size_t len = strlen(name);
+
+   *out_value = NULL;
+   if (strncmp(arg, name, len))
+      return true;
+   if (arg[len] == '=') {
+      *out_value = arg + len + 1;
+      return true;
+   }
+   if (arg[len] != '\0')
+      return true;
+   if (*index + 1 >= argc) {
+      vu_log(VU_LOG_ERROR, "server", "%s needs a value", name);
+      return false;
+   }
+   *out_value = argv[++*index];
+   return true;
+}
+
+/* Returns 0 to run, 1 on a usage error, 2 after --help. */
+static int
+vtest_parse_args(int argc, char **argv, struct vtest_options *opts)
+{
+   uint32_t max_request_mb = VTEST_DEFAULT_MAX_REQUEST_MB;
+   uint32_t max_memory_mb = 0;
+
+   for (int i = 1; i < argc; i++) {
+      const char *arg = argv[i];
+      const char *value;
+
+      if (!strcmp(arg, "--venus") || !strcmp(arg, "--multi-clients") ||
+          !strcmp(arg, "--no-virgl") || !strcmp(arg, "--render-server"))
+         continue;
+      if (!strcmp(arg, "--no-fork")) {
+         opts->no_fork = true;
+         continue;
+      }
+      if (!strcmp(arg, "--no-loop-or-fork")) {
+         opts->no_fork = opts->no_loop = true;
+         continue;
+      }
+      if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+         fputs(vtest_usage, stdout);
+         return 2;
+      }
+
+      if (!vtest_match_value_option("--socket-path", argc, argv, &i, &value))
+         return 1;
+      if (value) {
+         if (!*value) {
+            vu_log(VU_LOG_ERROR, "server", "--socket-path: empty path");
+            return 1;
+         }
+         opts->socket_path = value;
+         continue;
+      }
+
+      static const struct {
+         const char *name;
+         uint32_t min;
+      } numeric[] = {
+         { "--max-clients", 1 },
+         { "--max-memory-mb", 0 },
+         { "--max-objects", 0 },
+         { "--max-request-mb", 1 },
+      };
+      uint32_t *const targets[] = {
+         &opts->max_clients,
+         &max_memory_mb,
+         &opts->limits.max_objects,
+         &max_request_mb,
+      };
+      bool is_known = false;
+      for (size_t n = 0; n < sizeof(numeric) / sizeof(numeric[0]) && !is_known; n++) {
+         if (!vtest_match_value_option(numeric[n].name, argc, argv, &i, &value))
+            return 1;
+         if (!value)
+            continue;
+         if (!vtest_parse_u32(numeric[n].name, value, numeric[n].min, targets[n]))
+            return 1;
+         is_known = true;
+      }
+      if (is_known)
+         continue;
+
+      vu_log(VU_LOG_ERROR, "server", "unknown option '%s'", arg);
+      fputs(vtest_usage, stderr);
+      return 1;
+   }
+
+   opts->max_request_bytes = (uint64_t)max_request_mb << 20;
+   opts->limits.max_memory_bytes = (uint64_t)max_memory_mb << 20;
+   if (!opts->socket_path)
+      opts->socket_path = vu_env_get()->vtest_socket;
+   if (!opts->socket_path || !*opts->socket_path)
+      opts->socket_path = VTEST_DEFAULT_SOCKET_NAME;
+   return 0;
+}
+
+/* Removes a stale socket file at `path`; refuses to touch anything else, or a
+ * socket that another server still listens on. */
+static bool
+vtest_remove_stale_socket(const char *path, const struct sockaddr_un *addr)
+{
+   struct stat st;
+
+   if (lstat(path, &st) < 0)
+      return errno == ENOENT;
+   if (!S_ISSOCK(st.st_mode)) {
+      vu_log(VU_LOG_ERROR, "server", "%s exists and is not a socket", path);
+      return false;
+   }
+
+   const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+   if (probe < 0)
+      return false;
+   const bool is_live = connect(probe, (const struct sockaddr *)addr, sizeof(*addr)) == 0;
+   close(probe);
+   if (is_live) {
+      vu_log(VU_LOG_ERROR, "server", "another server is listening on %s", path);
+      return false;
+   }
+   if (unlink(path) < 0 && errno != ENOENT) {
+      vu_log(VU_LOG_ERROR, "server", "cannot remove stale socket %s: errno %d", path,
+             errno);
+      return false;
+   }
+   return true;
+}
+
+static bool
+vtest_server_listen(struct vtest_server *srv)
+{
+   const char *path = srv->opts->socket_path;
+   struct sockaddr_un addr = { .sun_family = AF_UNIX };
+   struct stat st;
+
+   if (strlen(path) >= sizeof(addr.sun_path)) {
+      vu_log(VU_LOG_ERROR, "server", "socket path too long: %s", path);
+      return false;
+   }
+   memcpy(addr.sun_path, path, strlen(path) + 1);
+
+   if (!vtest_remove_stale_socket(path, &addr))
+      return false;
+
+   srv->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+   if (srv->listen_fd < 0)
+      goto fail_errno;
+   if (bind(srv->listen_fd, (const struct sockaddr *)&addr, sizeof(addr)) < 0)
+      goto fail_socket;
+   if (stat(path, &st) == 0) {
+      srv->socket_dev = st.st_dev;
+      srv->socket_ino = st.st_ino;
+   }
+   if (listen(srv->listen_fd, VTEST_LISTEN_BACKLOG) < 0)
+      goto fail_bound;
+
+   vu_log(VU_LOG_INFO, "server", "listening on %s", path);
+   return true;
+
+fail_bound:
+   unlink(path);
+fail_socket:
+   close(srv->listen_fd);
+   srv->listen_fd = -1;
+fail_errno:
+   vu_log(VU_LOG_ERROR, "server", "cannot listen on %s: %s", path, strerror(errno));
+   return false;
+}
+
+static void
+vtest_server_unlink_socket(const struct vtest_server *srv)
+{
+   struct stat st;
+
+   /* only if the file is still ours: a newer server may have taken the path */
+   if (stat(srv->opts->socket_path, &st) == 0 && st.st_dev == srv->socket_dev &&
+       st.st_ino == srv->socket_ino)
+      unlink(srv->opts->socket_path);
+}
+
+/* Accepts one pending client; -1 if none. *out_backoff on fd/memory pressure. */
+static int
+vtest_server_accept(struct vtest_server *srv, bool *out_backoff)
+{
+   *out_backoff = false;
+   const int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+   if (fd >= 0)
+      return fd;
+
+   switch (errno) {
+   case EINTR:
+   case EAGAIN:
+   case ECONNABORTED:
+   case EPROTO:
+      break;
+   default:
+      /* EMFILE, ENFILE, ENOBUFS, ENOMEM: pause rather than spin */
+      vu_log(VU_LOG_WARN, "server", "accept failed: %s", strerror(errno));
+      *out_backoff = true;
+      break;
+   }
+   return -1;
+}
+
+static void
+vtest_server_reap(struct vtest_server *srv)
+{
+   int status;
+   pid_t pid;
+
+   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      for (uint32_t i = 0; i < srv->opts->max_clients; i++) {
+         if (srv->workers[i] == pid) {
+            srv->workers[i] = 0;
+            srv->worker_count--;
+            break;
+         }
+      }
+      if (WIFSIGNALED(status))
+         vu_log(VU_LOG_WARN, "server", "worker %d killed by signal %d", (int)pid,
+                WTERMSIG(status));
+      else if (VU_DEBUG(VTEST))
+         vu_log(VU_LOG_INFO, "server", "worker %d exited with status %d", (int)pid,
+                WEXITSTATUS(status));
+   }
+}
+
+static void
+vtest_server_spawn_worker(struct vtest_server *srv, int client_fd)
+{
+   const uint32_t client_id = srv->next_client_id++;
+
+   if (srv->worker_count >= srv->opts->max_clients) {
+      vu_log(VU_LOG_WARN, "server", "refusing client %u: %u clients already", client_id,
+             srv->worker_count);
+      close(client_fd);
+      return;
+   }
+
+   const pid_t pid = fork();
+   if (pid < 0) {
+      vu_log(VU_LOG_ERROR, "server", "fork for client %u failed: %s", client_id,
+             strerror(errno));
+      close(client_fd);
+      return;
+   }
+
+   if (pid == 0) {
+      close(srv->listen_fd);
+      close(srv->signal_fd);
+      sigprocmask(SIG_SETMASK, &srv->orig_mask, NULL);
+      prctl(PR_SET_NAME, "venus-worker");
+      exit(vtest_worker_run(client_fd, srv->opts, client_id));
+   }
+
+   close(client_fd);
+   for (uint32_t i = 0; i < srv->opts->max_clients; i++) {
+      if (!srv->workers[i]) {
+         srv->workers[i] = pid;
+         srv->worker_count++;
+         break;
+      }
+   }
+   if (VU_DEBUG(VTEST))
+      vu_log(VU_LOG_INFO, "server", "client %u served by worker %d", client_id, (int)pid);
+}
+
+/* Returns true to keep running, false after SIGTERM/SIGINT/SIGHUP. */
+static bool
+vtest_server_handle_signals(struct vtest_server *srv)
+{
+   struct signalfd_siginfo info;
+   bool keep_running = true;
+
+   while (read(srv->signal_fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
+      if (info.ssi_signo != SIGCHLD) {
+         vu_log(VU_LOG_INFO, "server", "signal %u: shutting down", info.ssi_signo);
+         keep_running = false;
+      }
+   }
+   /* reap even without SIGCHLD: several exits can merge into one signal */
+   vtest_server_reap(srv);
+   return keep_running;
+}
+
+static void
+vtest_server_stop_workers(struct vtest_server *srv)
+{
+   for (uint32_t i = 0; i < srv->opts->max_clients; i++) {
+      if (srv->workers[i])
+         kill(srv->workers[i], SIGTERM);
+   }
+   for (uint32_t i = 0; i < srv->opts->max_clients; i++) {
+      if (!srv->workers[i])
+         continue;
+      while (waitpid(srv->workers[i], NULL, 0) < 0 && errno == EINTR)
+         ;
+      srv->workers[i] = 0;
+   }
+   srv->worker_count = 0;
+}
+
+static int
+vtest_server_run_forking(struct vtest_server *srv)
+{
+   sigset_t mask;
+   int ret = 1;
+
+   srv->workers = calloc(srv->opts->max_clients, sizeof(*srv->workers));
+   if (!srv->workers)
+      return 1;
+
+   sigemptyset(&mask);
+   sigaddset(&mask, SIGCHLD);
+   sigaddset(&mask, SIGTERM);
+   sigaddset(&mask, SIGINT);
+   sigaddset(&mask, SIGHUP);
+   if (sigprocmask(SIG_BLOCK, &mask, &srv->orig_mask) < 0)
+      goto out_workers;
+   srv->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+   if (srv->signal_fd < 0) {
+      vu_log(VU_LOG_ERROR, "server", "signalfd failed: %s", strerror(errno));
+      goto out_mask;
+   }
+
+   bool is_backing_off = false;
+   for (;;) {
+      struct pollfd pfds[2] = {
+         { .fd = srv->signal_fd, .events = POLLIN },
+         { .fd = is_backing_off ? -1 : srv->listen_fd, .events = POLLIN },
+      };
+      if (poll(pfds, 2, is_backing_off ? VTEST_ACCEPT_BACKOFF_MS : -1) < 0) {
+         if (errno == EINTR)
+            continue;
+         vu_log(VU_LOG_ERROR, "server", "poll failed: %s", strerror(errno));
+         break;
+      }
+      is_backing_off = false;
+
+      if ((pfds[0].revents & POLLIN) && !vtest_server_handle_signals(srv)) {
+         ret = 0;
+         break;
+      }
+      if (pfds[1].revents & POLLIN) {
+         const int fd = vtest_server_accept(srv, &is_backing_off);
+         if (fd >= 0)
+            vtest_server_spawn_worker(srv, fd);
+      }
+   }
+
+   vtest_server_stop_workers(srv);
+   close(srv->signal_fd);
+out_mask:
+   sigprocmask(SIG_SETMASK, &srv->orig_mask, NULL);
+out_workers:
+   free(srv->workers);
+   return ret;
+}
+
+/* --no-fork: the worker runs in this process, one client at a time. */
+static int
+vtest_server_run_in_process(struct vtest_server *srv)
+{
+   for (;;) {
+      struct pollfd pfd = { .fd = srv->listen_fd, .events = POLLIN };
+      if (poll(&pfd, 1, -1) < 0) {
+         if (errno == EINTR)
+            continue;
+         vu_log(VU_LOG_ERROR, "server", "poll failed: %s", strerror(errno));
+         return 1;
+      }
+
+      bool is_backing_off;
+      const int fd = vtest_server_accept(srv, &is_backing_off);
+      if (fd < 0) {
+         if (is_backing_off)
+            poll(NULL, 0, VTEST_ACCEPT_BACKOFF_MS);
+         continue;
+      }
+      vtest_worker_run(fd, srv->opts, srv->next_client_id++);
+      if (srv->opts->no_loop)
+         return 0;
+   }
+}
+
+int
+main(int argc, char **argv)
+{
+   struct vtest_options opts = {
+      .max_clients = VTEST_DEFAULT_MAX_CLIENTS,
+   };
+   struct vtest_server srv = {
+      .opts = &opts,
+      .listen_fd = -1,
+      .signal_fd = -1,
+      .next_client_id = 1,
+   };
+
+   const int parse = vtest_parse_args(argc, argv, &opts);
+   if (parse)
+      return parse == 2 ? 0 : 1;
+
+   /* a client that hangs up makes writes fail with EPIPE instead of killing us */
+   signal(SIGPIPE, SIG_IGN);
+
+   if (!vtest_server_listen(&srv))
+      return 1;
+
+   const int ret =
+      opts.no_fork ? vtest_server_run_in_process(&srv) : vtest_server_run_forking(&srv);
+
+   close(srv.listen_fd);
+   vtest_server_unlink_socket(&srv);
+   return ret;
+}

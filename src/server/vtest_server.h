@@ -1,0 +1,35 @@
+/*
+ * venus-server internals shared by the parent (vtest_main.c: socket, accept,
+ * one forked worker per client) and the worker (vtest_worker.c: the vtest
+ * requests of one client mapped onto one renderer context).
+ */
+#ifndef VTEST_SERVER_H
+#define VTEST_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "renderer/vkr_renderer.h"
+
+#define VTEST_DEFAULT_MAX_CLIENTS 256u
+#define VTEST_DEFAULT_MAX_REQUEST_MB 64u
+/* a CREATE_RENDERER debug name longer than this is a protocol error */
+#define VTEST_MAX_DEBUG_NAME_BYTES 4096u
+/* blob resources one client may hold (each keeps an fd in the worker) */
+#define VTEST_MAX_RESOURCES (1u << 16)
+
+struct vtest_options {
+   const char *socket_path;
+   bool no_fork;               /* serve clients one at a time in-process */
+   bool no_loop;               /* with no_fork: serve a single client, then exit */
+   uint32_t max_clients;       /* concurrent workers; further clients are refused */
+   uint64_t max_request_bytes; /* payload cap of one request */
+   struct vkr_context_limits limits;
+};
+
+/* Serves the client on `sock` until it disconnects or misbehaves; closes
+ * `sock` and destroys everything the client created. Returns an exit status
+ * (0: the client ended the session or was dropped for a protocol error). */
+int vtest_worker_run(int sock, const struct vtest_options *opts, uint32_t client_id);
+
+#endif
