@@ -233,7 +233,10 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
         elif k == 'union':
             if partial:
                 return L
-            L.append('size += vp_sizeof_%s(&%s);' % (t.name, x))
+            if m.selector:
+                L.append('size += vp_sizeof_%s_tag(&%s, (uint32_t)%s%s);' % (t.name, x, prefix, m.selector))
+            else:
+                L.append('size += vp_sizeof_%s(&%s);' % (t.name, x))
         elif k in ('fixed_string', 'fixed_bytes'):
             if partial:
                 return L
@@ -829,6 +832,7 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
                 out.append('static inline size_t vp_sizeof_%s_partial(const %s *val) { (void)val; return 0; }' % (n, n))
                 out.append('static inline void vp_encode_%s_partial(struct vp_encoder *enc, const %s *val) { (void)enc; (void)val; }' % (n, n))
                 out.append('static inline size_t vp_sizeof_%s(const %s *val);' % (n, n))
+                out.append('static inline size_t vp_sizeof_%s_tag(const %s *val, uint32_t tag);' % (n, n))
                 out.append('static inline void vp_encode_%s_tag(struct vp_encoder *enc, const %s *val, uint32_t tag);' % (n, n))
                 out.append('static inline void vp_encode_%s(struct vp_encoder *enc, const %s *val);' % (n, n))
                 continue
