@@ -29,7 +29,7 @@
 /* the largest capset we relay; Venus' is 160 bytes */
 #define VTEST_MAX_CAPSET_DWORDS 256u
 /* payload buffers above this size are freed after their request */
-#define VTEST_KEEP_BUFFER_BYTES (1u << 20)
+#define VTEST_KEEP_BUFFER_BYTES (4u << 20)
 /* shown in logs and passed to the renderer; longer names are truncated */
 #define VTEST_DEBUG_NAME_LEN 64
 
@@ -665,23 +665,6 @@ vtest_client_handle_request(struct vtest_client *client)
    return ok ? VTEST_STATUS_OK : VTEST_STATUS_DROPPED;
 }
 
-/* The fence eventfd is a counter that renderer threads bump; clear it before
- * collecting, so that a retirement racing with us leaves it readable. */
-static void
-vtest_client_retire_fences(struct vtest_client *client)
-{
-   const int fd = vkr_context_get_fence_fd(client->ctx);
-   struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-   if (fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
-      uint64_t count;
-      /* readable, so a blocking eventfd does not block here */
-      if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN && errno != EINTR)
-         vu_log(VU_LOG_WARN, "server", "fence eventfd read failed: errno %d", errno);
-   }
-   vkr_context_retire_fences(client->ctx);
-}
-
 static void
 vtest_client_close_resource(uint64_t id, void *value, void *data)
 {
@@ -754,8 +737,10 @@ vtest_worker_run(int sock, const struct vtest_options *opts, uint32_t client_id)
          break;
       }
 
+      /* before the next request, so that it sees the syncs these fences set;
+       * vkr_context_retire_fences() clears the eventfd itself */
       if (client.ctx && (pfds[1].revents & POLLIN))
-         vtest_client_retire_fences(&client);
+         vkr_context_retire_fences(client.ctx);
       if (pfds[0].revents)
          status = vtest_client_handle_request(&client);
    }

@@ -648,6 +648,10 @@ TEST(disconnect_mid_request)
 /* a worker that dies (as if the renderer crashed) takes only its client */
 TEST(worker_crash)
 {
+   /* earlier clients' workers may still be exiting */
+   for (int i = 0; i < 500 && server_child_count() > 0; i++)
+      usleep(10000);
+
    struct vw_vtest_client *c = vw_vtest_connect(sock_path);
    struct vw_capset capset;
    uint32_t sync_id;
