@@ -1,0 +1,332 @@
+/*
+ * queries: occlusion and timestamp queries. Four occlusion queries bracket
+ * nothing, a 32x16-pixel quad, a quad hidden by the depth test and a full-screen
+ * quad partly hidden; a fifth query is reset but never run. Results are read
+ * with vkGetQueryPoolResults with and without WAIT, WITH_AVAILABILITY and
+ * 32/64-bit, and with vkCmdCopyQueryPoolResults; all must agree. Timestamps
+ * written around a fill and in a later submission must be ordered.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vkt.h"
+
+#define QUERIES_SIZE 64u
+#define QUERIES_OCCLUSION 5u /* the last one is never begun */
+#define QUERIES_RAN 4u
+#define QUERIES_TIMESTAMPS 3u
+#define QUERIES_FILL_BYTES (1u << 20)
+
+struct queries_quad {
+   float rect[4]; /* clip-space x0, y0, x1, y1 */
+   float depth;
+};
+
+/* x0,y0 = (8,8) and x1,y1 = (40,24) in pixels: 32 x 16 = 512 samples */
+#define QUERIES_NDC(p) ((float)(p) / QUERIES_SIZE * 2.0f - 1.0f)
+static const struct queries_quad queries_small = {
+   { QUERIES_NDC(8), QUERIES_NDC(8), QUERIES_NDC(40), QUERIES_NDC(24) }, 0.5f
+};
+static const struct queries_quad queries_hidden = {
+   { QUERIES_NDC(8), QUERIES_NDC(8), QUERIES_NDC(40), QUERIES_NDC(24) }, 0.7f
+};
+static const struct queries_quad queries_full = { { -1.0f, -1.0f, 1.0f, 1.0f }, 0.9f };
+
+/* exact counts when occlusionQueryPrecise is supported */
+static const uint64_t queries_expected[QUERIES_RAN] = {
+   0, 32 * 16, 0, QUERIES_SIZE * QUERIES_SIZE - 32 * 16
+};
+
+struct queries_test {
+   struct vkt_context *ctx;
+   VkDevice dev;
+   VkQueryPool occlusion;
+   VkQueryPool timestamps;
+   bool precise;
+   bool has_timestamps;
+};
+
+static VkQueryPool
+queries_pool_create(struct queries_test *t, VkQueryType type, uint32_t count)
+{
+   const VkQueryPoolCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+      .queryType = type,
+      .queryCount = count,
+   };
+   VkQueryPool pool;
+   VKT_CALL(vkCreateQueryPool(t->dev, &info, NULL, &pool));
+   return pool;
+}
+
+static void
+queries_draw(VkCommandBuffer cmd,
+             VkPipelineLayout layout,
+             const struct queries_quad *quad,
+             VkQueryPool pool,
+             uint32_t query,
+             VkQueryControlFlags flags)
+{
+   vkCmdBeginQuery(cmd, pool, query, flags);
+   if (quad) {
+      vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(*quad), quad);
+      vkCmdDraw(cmd, 6, 1, 0, 0);
+   }
+   vkCmdEndQuery(cmd, pool, query);
+}
+
+/* Checks one set of results read back in any of the ways. */
+static void
+queries_check_occlusion(struct queries_test *t, const char *how, const uint64_t *values)
+{
+   for (uint32_t q = 0; q < QUERIES_RAN; q++) {
+      bool ok;
+      if (t->precise || !queries_expected[q])
+         ok = values[q] == queries_expected[q];
+      else
+         ok = values[q] > 0;
+      vkt_check(t->ctx, ok, "%s: occlusion query %u = %" PRIu64 ", want %" PRIu64, how, q,
+                values[q], queries_expected[q]);
+   }
+}
+
+static void
+queries_read_occlusion(struct queries_test *t, const struct vkt_buffer *copied)
+{
+   struct vkt_context *ctx = t->ctx;
+   uint64_t values[QUERIES_OCCLUSION * 2];
+
+   /* all queries ran: WAIT, 64-bit */
+   VKT_CALL(vkGetQueryPoolResults(
+      t->dev, t->occlusion, 0, QUERIES_RAN, sizeof(uint64_t) * QUERIES_RAN, values,
+      sizeof(uint64_t), VK_QUERY_RESULT_WAIT_BIT | VK_QUERY_RESULT_64_BIT));
+   queries_check_occlusion(t, "wait 64-bit", values);
+   for (uint32_t q = 0; q < QUERIES_RAN; q++) {
+      char name[64];
+      snprintf(name, sizeof(name), "queries_occlusion_%u", q);
+      if (t->precise)
+         vkt_print_u64(name, "samples", values[q]);
+      else
+         vkt_print_u64(name, "nonzero", values[q] != 0);
+   }
+
+   /* 32-bit, no WAIT (the work is done, so it must be available) */
+   uint32_t values32[QUERIES_RAN];
+   VkResult r = vkGetQueryPoolResults(t->dev, t->occlusion, 0, QUERIES_RAN,
+                                      sizeof(values32), values32, sizeof(uint32_t), 0);
+   vkt_check(ctx, r == VK_SUCCESS, "32-bit without wait: %s", vkt_result_string(r));
+   uint64_t widened[QUERIES_RAN];
+   for (uint32_t q = 0; q < QUERIES_RAN; q++)
+      widened[q] = values32[q];
+   queries_check_occlusion(t, "no wait 32-bit", widened);
+
+   /* WITH_AVAILABILITY over all five: the last one was never begun */
+   memset(values, 0xff, sizeof(values));
+   r = vkGetQueryPoolResults(t->dev, t->occlusion, 0, QUERIES_OCCLUSION, sizeof(values),
+                             values, 2 * sizeof(uint64_t),
+                             VK_QUERY_RESULT_WITH_AVAILABILITY_BIT |
+                                VK_QUERY_RESULT_64_BIT);
+   vkt_check(ctx, r == VK_NOT_READY, "availability incl. an unused query: %s",
+             vkt_result_string(r));
+   uint64_t avail_values[QUERIES_RAN];
+   for (uint32_t q = 0; q < QUERIES_RAN; q++) {
+      avail_values[q] = values[2 * q];
+      vkt_check(ctx, values[2 * q + 1] == 1, "query %u not available", q);
+   }
+   queries_check_occlusion(t, "with availability", avail_values);
+   vkt_check(ctx, values[2 * QUERIES_RAN + 1] == 0, "the unused query is available");
+
+   /* vkCmdCopyQueryPoolResults, recorded after the render pass */
+   vkt_buffer_invalidate(ctx, copied);
+   const uint64_t *copy = copied->map;
+   uint64_t copy_values[QUERIES_RAN];
+   for (uint32_t q = 0; q < QUERIES_RAN; q++) {
+      copy_values[q] = copy[2 * q];
+      vkt_check(ctx, copy[2 * q + 1] == 1, "copied query %u not available", q);
+   }
+   queries_check_occlusion(t, "vkCmdCopyQueryPoolResults", copy_values);
+   vkt_check(ctx, copy[2 * QUERIES_RAN + 1] == 0, "copied unused query is available");
+}
+
+static void
+queries_read_timestamps(struct queries_test *t, const struct vkt_buffer *copied)
+{
+   struct vkt_context *ctx = t->ctx;
+   uint64_t ts[QUERIES_TIMESTAMPS * 2];
+   VKT_CALL(vkGetQueryPoolResults(
+      t->dev, t->timestamps, 0, QUERIES_TIMESTAMPS, sizeof(uint64_t) * QUERIES_TIMESTAMPS,
+      ts, sizeof(uint64_t), VK_QUERY_RESULT_WAIT_BIT | VK_QUERY_RESULT_64_BIT));
+   const uint32_t bits = ctx->queue_families[ctx->queue_family].timestampValidBits;
+   const uint64_t mask = bits >= 64 ? UINT64_MAX : (1ull << bits) - 1;
+   bool ordered = true;
+   for (uint32_t i = 1; i < QUERIES_TIMESTAMPS; i++)
+      ordered &= (ts[i] & mask) >= (ts[i - 1] & mask);
+   vkt_check(ctx, ordered, "timestamps out of order: %" PRIu64 " %" PRIu64 " %" PRIu64,
+             ts[0], ts[1], ts[2]);
+
+   uint64_t avail[QUERIES_TIMESTAMPS * 2];
+   const VkResult r = vkGetQueryPoolResults(t->dev, t->timestamps, 0, QUERIES_TIMESTAMPS,
+                                            sizeof(avail), avail, 2 * sizeof(uint64_t),
+                                            VK_QUERY_RESULT_WITH_AVAILABILITY_BIT |
+                                               VK_QUERY_RESULT_64_BIT);
+   vkt_check(ctx, r == VK_SUCCESS, "timestamps with availability: %s",
+             vkt_result_string(r));
+   vkt_buffer_invalidate(ctx, copied);
+   const uint64_t *copy = copied->map;
+   for (uint32_t i = 0; i < QUERIES_TIMESTAMPS; i++) {
+      vkt_check(ctx, avail[2 * i] == ts[i] && avail[2 * i + 1] == 1,
+                "timestamp %u with availability differs", i);
+      vkt_check(ctx, copy[i] == ts[i], "copied timestamp %u differs", i);
+   }
+   vkt_print_u64("queries_timestamps_ordered", "bool", ordered);
+}
+
+int
+main(void)
+{
+   struct vkt_context ctx;
+   vkt_init(&ctx, "queries");
+   const VkPhysicalDeviceFeatures features = {
+      .occlusionQueryPrecise = ctx.features.occlusionQueryPrecise,
+   };
+   const struct vkt_device_info info = { .enabled_features = &features };
+   vkt_device_init(&ctx, &info);
+   VkDevice dev = ctx.device;
+
+   struct queries_test t = {
+      .ctx = &ctx,
+      .dev = dev,
+      .precise = features.occlusionQueryPrecise,
+      .has_timestamps = ctx.queue_families[ctx.queue_family].timestampValidBits > 0,
+   };
+   fprintf(stderr, "queries: occlusionQueryPrecise %d, timestampValidBits %u\n",
+           t.precise, ctx.queue_families[ctx.queue_family].timestampValidBits);
+   t.occlusion = queries_pool_create(&t, VK_QUERY_TYPE_OCCLUSION, QUERIES_OCCLUSION);
+   t.timestamps = queries_pool_create(&t, VK_QUERY_TYPE_TIMESTAMP, QUERIES_TIMESTAMPS);
+
+   struct vkt_image color, depth;
+   vkt_image_create(&ctx, VK_FORMAT_R8G8B8A8_UNORM, QUERIES_SIZE, QUERIES_SIZE,
+                    VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                    &color);
+   vkt_image_create(&ctx, VK_FORMAT_D32_SFLOAT, QUERIES_SIZE, QUERIES_SIZE,
+                    VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT, &depth);
+   struct vkt_buffer occ_copy, ts_copy, scratch;
+   vkt_buffer_create(&ctx, QUERIES_OCCLUSION * 2 * sizeof(uint64_t),
+                     VK_BUFFER_USAGE_TRANSFER_DST_BIT, VKT_MEM_READBACK, &occ_copy);
+   vkt_buffer_create(&ctx, QUERIES_TIMESTAMPS * sizeof(uint64_t),
+                     VK_BUFFER_USAGE_TRANSFER_DST_BIT, VKT_MEM_READBACK, &ts_copy);
+   vkt_buffer_create(&ctx, QUERIES_FILL_BYTES, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                     VKT_MEM_DEVICE, &scratch);
+
+   VkRenderPass render_pass =
+      vkt_render_pass_create(&ctx, VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_D32_SFLOAT);
+   VkFramebuffer framebuffer = vkt_framebuffer_create(&ctx, render_pass, &color, &depth);
+   const VkPushConstantRange push = { VK_SHADER_STAGE_VERTEX_BIT, 0,
+                                      sizeof(struct queries_quad) };
+   const VkPipelineLayoutCreateInfo layout_info = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+      .pushConstantRangeCount = 1,
+      .pPushConstantRanges = &push,
+   };
+   VkPipelineLayout layout;
+   VKT_CALL(vkCreatePipelineLayout(dev, &layout_info, NULL, &layout));
+   VkShaderModule vert = vkt_shader_load(&ctx, "queries.vert.spv");
+   VkShaderModule frag = vkt_shader_load(&ctx, "queries.frag.spv");
+   const struct vkt_graphics_desc desc = {
+      .vert = vert,
+      .frag = frag,
+      .layout = layout,
+      .render_pass = render_pass,
+      .width = QUERIES_SIZE,
+      .height = QUERIES_SIZE,
+      .depth_test = true,
+   };
+   VkPipeline pipeline = vkt_graphics_pipeline_create(&ctx, &desc);
+
+   /* first submission: occlusion queries and two timestamps around a fill */
+   VkCommandBuffer cmd = vkt_cmd_begin(&ctx);
+   vkCmdResetQueryPool(cmd, t.occlusion, 0, QUERIES_OCCLUSION);
+   if (t.has_timestamps) {
+      vkCmdResetQueryPool(cmd, t.timestamps, 0, QUERIES_TIMESTAMPS);
+      vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, t.timestamps, 0);
+      vkCmdFillBuffer(cmd, scratch.buffer, 0, QUERIES_FILL_BYTES, 0x5a5a5a5a);
+      vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, t.timestamps, 1);
+   }
+   const VkClearValue clears[2] = {
+      { .color = { .float32 = { 0.0f, 0.0f, 0.0f, 1.0f } } },
+      { .depthStencil = { 1.0f, 0 } },
+   };
+   const VkRenderPassBeginInfo rp_begin = {
+      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
+      .renderPass = render_pass,
+      .framebuffer = framebuffer,
+      .renderArea = { { 0, 0 }, { QUERIES_SIZE, QUERIES_SIZE } },
+      .clearValueCount = 2,
+      .pClearValues = clears,
+   };
+   const VkQueryControlFlags precise = t.precise ? VK_QUERY_CONTROL_PRECISE_BIT : 0;
+   vkCmdBeginRenderPass(cmd, &rp_begin, VK_SUBPASS_CONTENTS_INLINE);
+   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
+   queries_draw(cmd, layout, NULL, t.occlusion, 0, precise);
+   queries_draw(cmd, layout, &queries_small, t.occlusion, 1, precise);
+   queries_draw(cmd, layout, &queries_hidden, t.occlusion, 2, precise);
+   queries_draw(cmd, layout, &queries_full, t.occlusion, 3, precise);
+   vkCmdEndRenderPass(cmd);
+   vkCmdCopyQueryPoolResults(
+      cmd, t.occlusion, 0, QUERIES_OCCLUSION, occ_copy.buffer, 0, 2 * sizeof(uint64_t),
+      VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WITH_AVAILABILITY_BIT);
+   vkt_cmd_memory_barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                          VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                          VK_ACCESS_HOST_READ_BIT);
+   VKT_CALL(vkEndCommandBuffer(cmd));
+   const VkSubmitInfo submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+      .commandBufferCount = 1,
+      .pCommandBuffers = &cmd,
+   };
+   VKT_CALL(vkQueueSubmit(ctx.queue, 1, &submit, VK_NULL_HANDLE));
+
+   /* without WAIT the results may or may not be ready yet: either is valid */
+   uint64_t early[QUERIES_RAN];
+   VkResult r = vkGetQueryPoolResults(dev, t.occlusion, 0, QUERIES_RAN, sizeof(early),
+                                      early, sizeof(uint64_t), VK_QUERY_RESULT_64_BIT);
+   vkt_check(&ctx, r == VK_SUCCESS || r == VK_NOT_READY, "early results: %s",
+             vkt_result_string(r));
+   if (r == VK_SUCCESS)
+      queries_check_occlusion(&t, "early", early);
+   VKT_CALL(vkQueueWaitIdle(ctx.queue));
+   vkFreeCommandBuffers(dev, ctx.cmd_pool, 1, &cmd);
+   queries_read_occlusion(&t, &occ_copy);
+
+   /* second submission: a third timestamp, copied out with WAIT */
+   if (t.has_timestamps) {
+      cmd = vkt_cmd_begin(&ctx);
+      vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, t.timestamps, 2);
+      vkCmdCopyQueryPoolResults(cmd, t.timestamps, 0, QUERIES_TIMESTAMPS, ts_copy.buffer,
+                                0, sizeof(uint64_t),
+                                VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+      vkt_cmd_memory_barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                             VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                             VK_ACCESS_HOST_READ_BIT);
+      vkt_cmd_submit_wait(&ctx, cmd);
+      queries_read_timestamps(&t, &ts_copy);
+   } else {
+      vkt_print_u64("queries_timestamps_ordered", "bool", 0);
+   }
+
+   vkDestroyPipeline(dev, pipeline, NULL);
+   vkDestroyShaderModule(dev, frag, NULL);
+   vkDestroyShaderModule(dev, vert, NULL);
+   vkDestroyPipelineLayout(dev, layout, NULL);
+   vkDestroyFramebuffer(dev, framebuffer, NULL);
+   vkDestroyRenderPass(dev, render_pass, NULL);
+   vkt_buffer_destroy(&ctx, &scratch);
+   vkt_buffer_destroy(&ctx, &ts_copy);
+   vkt_buffer_destroy(&ctx, &occ_copy);
+   vkt_image_destroy(&ctx, &depth);
+   vkt_image_destroy(&ctx, &color);
+   vkDestroyQueryPool(dev, t.timestamps, NULL);
+   vkDestroyQueryPool(dev, t.occlusion, NULL);
+   return vkt_finish(&ctx);
+}

@@ -1,0 +1,369 @@
+/*
+ * sync: fences, binary and timeline semaphores, across two queues when the
+ * device has a second one (vkt picks it), else as two submissions on one queue.
+ * Covers fence status/reset/wait with timeout, wait-before-signal released by a
+ * host vkSignalSemaphore, vkWaitSemaphores (all/any, zero and finite timeouts),
+ * vkGetSemaphoreCounterValue, and the memory dependency a semaphore carries
+ * between the two queues (data written on one queue, read on the other).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vkt.h"
+
+#define SYNC_WORDS 256u
+#define SYNC_BYTES (SYNC_WORDS * 4u)
+#define SYNC_FILL_X 0x11111111u
+#define SYNC_FILL_Y 0x22222222u
+#define SYNC_FILL_Z 0x33333333u
+#define SYNC_SHORT_TIMEOUT_NS 1000000ull /* 1 ms */
+
+struct sync_test {
+   struct vkt_context *ctx;
+   VkDevice dev;
+   struct vkt_buffer x, y, z, rb;
+   VkCommandBuffer cmds[5];
+   VkFence fence;
+};
+
+static VkSemaphore
+sync_semaphore_create(struct sync_test *t, VkSemaphoreType type, uint64_t initial)
+{
+   const VkSemaphoreTypeCreateInfo type_info = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+      .semaphoreType = type,
+      .initialValue = initial,
+   };
+   const VkSemaphoreCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
+      .pNext = &type_info,
+   };
+   VkSemaphore sem;
+   VKT_CALL(vkCreateSemaphore(t->dev, &info, NULL, &sem));
+   return sem;
+}
+
+static VkCommandBuffer
+sync_cmd_begin(struct sync_test *t, VkCommandPool pool)
+{
+   const VkCommandBufferAllocateInfo alloc = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+      .commandPool = pool,
+      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+      .commandBufferCount = 1,
+   };
+   VkCommandBuffer cmd;
+   VKT_CALL(vkAllocateCommandBuffers(t->dev, &alloc, &cmd));
+   const VkCommandBufferBeginInfo begin = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+   };
+   VKT_CALL(vkBeginCommandBuffer(cmd, &begin));
+   return cmd;
+}
+
+static void
+sync_record_fill(VkCommandBuffer cmd, const struct vkt_buffer *buf, uint32_t value)
+{
+   vkCmdFillBuffer(cmd, buf->buffer, 0, SYNC_BYTES, value);
+   VKT_CALL(vkEndCommandBuffer(cmd));
+}
+
+static void
+sync_record_readback(VkCommandBuffer cmd,
+                     const struct vkt_buffer *src,
+                     const struct vkt_buffer *rb,
+                     uint32_t slot)
+{
+   const VkBufferCopy region = { 0, slot * SYNC_BYTES, SYNC_BYTES };
+   vkCmdCopyBuffer(cmd, src->buffer, rb->buffer, 1, &region);
+   vkt_cmd_memory_barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                          VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                          VK_ACCESS_HOST_READ_BIT);
+   VKT_CALL(vkEndCommandBuffer(cmd));
+}
+
+/* One batch: optional wait, optional binary or timeline signal. */
+static void
+sync_submit(VkQueue queue,
+            VkCommandBuffer cmd,
+            VkSemaphore wait_sem,
+            uint64_t wait_value,
+            VkSemaphore signal_sem,
+            uint64_t signal_value,
+            VkFence fence)
+{
+   const VkPipelineStageFlags wait_stage = VK_PIPELINE_STAGE_TRANSFER_BIT;
+   const VkTimelineSemaphoreSubmitInfo timeline = {
+      .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+      .waitSemaphoreValueCount = wait_sem ? 1 : 0,
+      .pWaitSemaphoreValues = &wait_value,
+      .signalSemaphoreValueCount = signal_sem ? 1 : 0,
+      .pSignalSemaphoreValues = &signal_value,
+   };
+   const VkSubmitInfo submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+      .pNext = &timeline,
+      .waitSemaphoreCount = wait_sem ? 1 : 0,
+      .pWaitSemaphores = &wait_sem,
+      .pWaitDstStageMask = &wait_stage,
+      .commandBufferCount = 1,
+      .pCommandBuffers = &cmd,
+      .signalSemaphoreCount = signal_sem ? 1 : 0,
+      .pSignalSemaphores = &signal_sem,
+   };
+   VKT_CALL(vkQueueSubmit(queue, 1, &submit, fence));
+}
+
+static uint64_t
+sync_counter(struct sync_test *t, VkSemaphore sem)
+{
+   uint64_t value = UINT64_MAX;
+   VKT_CALL(vkGetSemaphoreCounterValue(t->dev, sem, &value));
+   return value;
+}
+
+static VkResult
+sync_wait(struct sync_test *t,
+          uint32_t count,
+          const VkSemaphore *sems,
+          const uint64_t *values,
+          bool any,
+          uint64_t timeout)
+{
+   const VkSemaphoreWaitInfo info = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
+      .flags = any ? VK_SEMAPHORE_WAIT_ANY_BIT : 0,
+      .semaphoreCount = count,
+      .pSemaphores = sems,
+      .pValues = values,
+   };
+   return vkWaitSemaphores(t->dev, &info, timeout);
+}
+
+static void
+sync_host_signal(struct sync_test *t, VkSemaphore sem, uint64_t value)
+{
+   const VkSemaphoreSignalInfo info = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
+      .semaphore = sem,
+      .value = value,
+   };
+   VKT_CALL(vkSignalSemaphore(t->dev, &info));
+}
+
+static void
+sync_test_fences(struct sync_test *t)
+{
+   struct vkt_context *ctx = t->ctx;
+   const VkFenceCreateInfo signaled = {
+      .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
+      .flags = VK_FENCE_CREATE_SIGNALED_BIT,
+   };
+   VkFence fence;
+   VKT_CALL(vkCreateFence(t->dev, &signaled, NULL, &fence));
+   VkResult r = vkGetFenceStatus(t->dev, fence);
+   vkt_check(ctx, r == VK_SUCCESS, "signaled fence: status %s", vkt_result_string(r));
+   VKT_CALL(vkResetFences(t->dev, 1, &fence));
+   r = vkGetFenceStatus(t->dev, fence);
+   vkt_check(ctx, r == VK_NOT_READY, "reset fence: status %s", vkt_result_string(r));
+   r = vkWaitForFences(t->dev, 1, &fence, VK_TRUE, 0);
+   vkt_check(ctx, r == VK_TIMEOUT, "reset fence: zero wait %s", vkt_result_string(r));
+   r = vkWaitForFences(t->dev, 1, &fence, VK_TRUE, SYNC_SHORT_TIMEOUT_NS);
+   vkt_check(ctx, r == VK_TIMEOUT, "reset fence: 1 ms wait %s", vkt_result_string(r));
+
+   /* a submission with no batches still signals its fence */
+   VKT_CALL(vkQueueSubmit(ctx->queue, 0, NULL, fence));
+   VKT_CALL(vkWaitForFences(t->dev, 1, &fence, VK_TRUE, UINT64_MAX));
+   r = vkGetFenceStatus(t->dev, fence);
+   vkt_check(ctx, r == VK_SUCCESS, "empty submit: fence status %s", vkt_result_string(r));
+   VKT_CALL(vkResetFences(t->dev, 1, &fence));
+   r = vkGetFenceStatus(t->dev, fence);
+   vkt_check(ctx, r == VK_NOT_READY, "fence reset after use: %s", vkt_result_string(r));
+   vkDestroyFence(t->dev, fence, NULL);
+}
+
+/* Fill X on queue2 behind a host-signaled timeline value. */
+static void
+sync_test_host_signal(struct sync_test *t, VkSemaphore timeline)
+{
+   struct vkt_context *ctx = t->ctx;
+   vkt_check(ctx, sync_counter(t, timeline) == 0, "timeline starts at %llu",
+             (unsigned long long)sync_counter(t, timeline));
+
+   t->cmds[0] = sync_cmd_begin(t, ctx->cmd_pool2);
+   sync_record_fill(t->cmds[0], &t->x, SYNC_FILL_X);
+   sync_submit(ctx->queue2, t->cmds[0], timeline, 1, timeline, 2, VK_NULL_HANDLE);
+
+   /* nothing can run before the host signals 1 */
+   const uint64_t two = 2;
+   VkResult r = sync_wait(t, 1, &timeline, &two, false, 0);
+   vkt_check(ctx, r == VK_TIMEOUT, "wait-before-signal: zero wait %s",
+             vkt_result_string(r));
+   r = sync_wait(t, 1, &timeline, &two, false, SYNC_SHORT_TIMEOUT_NS);
+   vkt_check(ctx, r == VK_TIMEOUT, "wait-before-signal: 1 ms wait %s",
+             vkt_result_string(r));
+   vkt_check(ctx, sync_counter(t, timeline) == 0, "timeline moved without the host");
+
+   sync_host_signal(t, timeline, 1);
+   VKT_CALL(sync_wait(t, 1, &timeline, &two, false, UINT64_MAX));
+   const uint64_t value = sync_counter(t, timeline);
+   vkt_check(ctx, value == 2, "timeline after host signal + batch: %llu",
+             (unsigned long long)value);
+}
+
+/* Y is filled on queue2 and read, with X, on queue; the reader is submitted
+ * first when the queues differ (wait-before-signal across queues). Then Z goes
+ * through a binary semaphore. */
+static void
+sync_test_cross_queue(struct sync_test *t, VkSemaphore timeline)
+{
+   struct vkt_context *ctx = t->ctx;
+   VkSemaphore binary = sync_semaphore_create(t, VK_SEMAPHORE_TYPE_BINARY, 0);
+
+   t->cmds[1] = sync_cmd_begin(t, ctx->cmd_pool2);
+   sync_record_fill(t->cmds[1], &t->y, SYNC_FILL_Y);
+   t->cmds[2] = sync_cmd_begin(t, ctx->cmd_pool);
+   sync_record_readback(t->cmds[2], &t->x, &t->rb, 0);
+   t->cmds[3] = sync_cmd_begin(t, ctx->cmd_pool2);
+   sync_record_fill(t->cmds[3], &t->z, SYNC_FILL_Z);
+   t->cmds[4] = sync_cmd_begin(t, ctx->cmd_pool);
+   {
+      /* Y and Z readback in one command buffer */
+      const VkBufferCopy y_region = { 0, 1 * SYNC_BYTES, SYNC_BYTES };
+      vkCmdCopyBuffer(t->cmds[4], t->y.buffer, t->rb.buffer, 1, &y_region);
+      sync_record_readback(t->cmds[4], &t->z, &t->rb, 2);
+   }
+
+   /* batches: fill Y (wait T>=3, signal 4); read X (wait T>=4, signal 5) */
+   if (ctx->has_distinct_queue2) {
+      sync_submit(ctx->queue, t->cmds[2], timeline, 4, timeline, 5, t->fence);
+      sync_submit(ctx->queue2, t->cmds[1], timeline, 3, timeline, 4, VK_NULL_HANDLE);
+   } else {
+      sync_submit(ctx->queue2, t->cmds[1], timeline, 3, timeline, 4, VK_NULL_HANDLE);
+      sync_submit(ctx->queue, t->cmds[2], timeline, 4, timeline, 5, t->fence);
+   }
+   VkResult r = vkGetFenceStatus(t->dev, t->fence);
+   vkt_check(ctx, r == VK_NOT_READY, "fence of a blocked batch: %s",
+             vkt_result_string(r));
+   sync_host_signal(t, timeline, 3);
+   VKT_CALL(vkWaitForFences(t->dev, 1, &t->fence, VK_TRUE, UINT64_MAX));
+   r = vkGetFenceStatus(t->dev, t->fence);
+   vkt_check(ctx, r == VK_SUCCESS, "fence after wait: %s", vkt_result_string(r));
+   const uint64_t five = 5;
+   VKT_CALL(sync_wait(t, 1, &timeline, &five, false, 0));
+   const uint64_t value = sync_counter(t, timeline);
+   vkt_check(ctx, value == 5, "timeline after the chain: %llu",
+             (unsigned long long)value);
+
+   /* fill Z (signal binary); read Y and Z (wait binary). Submitted only now: a
+    * binary wait behind a still-blocked timeline wait may block vkQueueSubmit
+    * itself (Mesa's common queue waits for the signal to become pending). */
+   VKT_CALL(vkResetFences(t->dev, 1, &t->fence));
+   sync_submit(ctx->queue2, t->cmds[3], VK_NULL_HANDLE, 0, binary, 0, VK_NULL_HANDLE);
+   sync_submit(ctx->queue, t->cmds[4], binary, 0, VK_NULL_HANDLE, 0, t->fence);
+   VKT_CALL(vkWaitForFences(t->dev, 1, &t->fence, VK_TRUE, UINT64_MAX));
+   vkDestroySemaphore(t->dev, binary, NULL);
+}
+
+static void
+sync_test_wait_any(struct sync_test *t)
+{
+   struct vkt_context *ctx = t->ctx;
+   const VkSemaphore sems[2] = {
+      sync_semaphore_create(t, VK_SEMAPHORE_TYPE_TIMELINE, 0),
+      sync_semaphore_create(t, VK_SEMAPHORE_TYPE_TIMELINE, 5),
+   };
+   const uint64_t values[2] = { 1, 7 };
+
+   VkResult r = sync_wait(t, 2, sems, values, true, 0);
+   vkt_check(ctx, r == VK_TIMEOUT, "wait any, none reached: %s", vkt_result_string(r));
+   sync_host_signal(t, sems[1], 7);
+   r = sync_wait(t, 2, sems, values, true, 0);
+   vkt_check(ctx, r == VK_SUCCESS, "wait any, one reached: %s", vkt_result_string(r));
+   r = sync_wait(t, 2, sems, values, false, SYNC_SHORT_TIMEOUT_NS);
+   vkt_check(ctx, r == VK_TIMEOUT, "wait all, one reached: %s", vkt_result_string(r));
+   sync_host_signal(t, sems[0], 1);
+   r = sync_wait(t, 2, sems, values, false, 0);
+   vkt_check(ctx, r == VK_SUCCESS, "wait all, both reached: %s", vkt_result_string(r));
+   vkt_check(ctx, sync_counter(t, sems[1]) == 7, "host-signaled counter is not 7");
+
+   vkDestroySemaphore(t->dev, sems[0], NULL);
+   vkDestroySemaphore(t->dev, sems[1], NULL);
+}
+
+static void
+sync_check_data(struct sync_test *t)
+{
+   static const uint32_t fills[3] = { SYNC_FILL_X, SYNC_FILL_Y, SYNC_FILL_Z };
+   vkt_buffer_invalidate(t->ctx, &t->rb);
+   const uint32_t *words = t->rb.map;
+   uint32_t bad = 0;
+   for (uint32_t slot = 0; slot < 3; slot++) {
+      for (uint32_t i = 0; i < SYNC_WORDS; i++)
+         bad += words[slot * SYNC_WORDS + i] != fills[slot];
+   }
+   vkt_check(t->ctx, !bad, "%u word(s) read back on the other queue are wrong", bad);
+   vkt_print_hex("sync_data_digest", vkt_digest(words, 3 * SYNC_BYTES));
+}
+
+int
+main(void)
+{
+   struct vkt_context ctx;
+   vkt_init(&ctx, "sync");
+   if (ctx.props.apiVersion < VK_API_VERSION_1_2)
+      vkt_die("sync: needs Vulkan 1.2 (timeline semaphores)");
+   VkPhysicalDeviceTimelineSemaphoreFeatures timeline_features = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES,
+   };
+   VkPhysicalDeviceFeatures2 features = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+      .pNext = &timeline_features,
+   };
+   vkGetPhysicalDeviceFeatures2(ctx.physical_device, &features);
+   if (!timeline_features.timelineSemaphore)
+      vkt_die("sync: timelineSemaphore is not supported");
+   const struct vkt_device_info info = {
+      .next = &features,
+      .want_second_queue = true,
+   };
+   memset(&features.features, 0, sizeof(features.features));
+   vkt_device_init(&ctx, &info);
+   fprintf(stderr, "sync: %s\n",
+           ctx.has_distinct_queue2 ? "two queues" : "one queue (two submissions)");
+
+   struct sync_test t = { .ctx = &ctx, .dev = ctx.device };
+   const VkBufferUsageFlags usage =
+      VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+   vkt_buffer_create(&ctx, SYNC_BYTES, usage, VKT_MEM_DEVICE, &t.x);
+   vkt_buffer_create(&ctx, SYNC_BYTES, usage, VKT_MEM_DEVICE, &t.y);
+   vkt_buffer_create(&ctx, SYNC_BYTES, usage, VKT_MEM_DEVICE, &t.z);
+   vkt_buffer_create(&ctx, 3 * SYNC_BYTES, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                     VKT_MEM_READBACK, &t.rb);
+   const VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VKT_CALL(vkCreateFence(t.dev, &fence_info, NULL, &t.fence));
+   VkSemaphore timeline = sync_semaphore_create(&t, VK_SEMAPHORE_TYPE_TIMELINE, 0);
+
+   sync_test_fences(&t);
+   sync_test_host_signal(&t, timeline);
+   sync_test_cross_queue(&t, timeline);
+   sync_test_wait_any(&t);
+   VKT_CALL(vkQueueWaitIdle(ctx.queue));
+   VKT_CALL(vkQueueWaitIdle(ctx.queue2));
+   VKT_CALL(vkDeviceWaitIdle(t.dev));
+   sync_check_data(&t);
+   vkt_print_u64("sync_timeline_final", "value", sync_counter(&t, timeline));
+
+   vkFreeCommandBuffers(t.dev, ctx.cmd_pool2, 1, &t.cmds[0]);
+   vkFreeCommandBuffers(t.dev, ctx.cmd_pool2, 1, &t.cmds[1]);
+   vkFreeCommandBuffers(t.dev, ctx.cmd_pool, 1, &t.cmds[2]);
+   vkFreeCommandBuffers(t.dev, ctx.cmd_pool2, 1, &t.cmds[3]);
+   vkFreeCommandBuffers(t.dev, ctx.cmd_pool, 1, &t.cmds[4]);
+   vkDestroySemaphore(t.dev, timeline, NULL);
+   vkDestroyFence(t.dev, t.fence, NULL);
+   vkt_buffer_destroy(&ctx, &t.rb);
+   vkt_buffer_destroy(&ctx, &t.z);
+   vkt_buffer_destroy(&ctx, &t.y);
+   vkt_buffer_destroy(&ctx, &t.x);
+   return vkt_finish(&ctx);
+}
