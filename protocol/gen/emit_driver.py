@@ -226,7 +226,9 @@ class Emitter:
                'extern const struct vn_chain_struct vn_feature_structs[];',
                'extern const unsigned vn_feature_struct_count;',
                'extern const struct vn_chain_struct vn_property_structs[];',
-               'extern const unsigned vn_property_struct_count;', '']
+               'extern const unsigned vn_property_struct_count;',
+               '/* sizeof the C struct of any carried extensible struct, 0 if unknown */',
+               'size_t vn_struct_size(VkStructureType stype);', '']
         out.append('/* entry points */')
         for cmd in self.impl:
             out.append(self.proto(cmd) + ';')
@@ -291,6 +293,28 @@ class Emitter:
             out += rows
             out.append('};')
             out.append('const unsigned %s_count = %d;\n' % (var.replace('structs', 'struct'), len(rows)))
+        # sizes of every carried extensible struct, for cloning pNext chains
+        rows = []
+        for ty in m.struct_list:
+            if ty.stype and not ty.private and ty.category == 'struct':
+                rows.append((m.stype_value(ty.stype), ty))
+        rows.sort(key=lambda r: r[0])
+        out.append('static const struct { VkStructureType stype; uint32_t size; } vn_struct_sizes[] = {')
+        for v, ty in rows:
+            out.append('   { %s, sizeof(%s) },' % (ty.stype, ty.name))
+        out.append('};\n')
+        out.append('size_t\nvn_struct_size(VkStructureType stype)\n{')
+        out.append('   unsigned lo = 0, hi = sizeof(vn_struct_sizes) / sizeof(vn_struct_sizes[0]);')
+        out.append('   while (lo < hi) {')
+        out.append('      const unsigned mid = (lo + hi) / 2;')
+        out.append('      if ((int64_t)vn_struct_sizes[mid].stype < (int64_t)stype)')
+        out.append('         lo = mid + 1;')
+        out.append('      else')
+        out.append('         hi = mid;')
+        out.append('   }')
+        out.append('   if (lo < sizeof(vn_struct_sizes) / sizeof(vn_struct_sizes[0]) && vn_struct_sizes[lo].stype == stype)')
+        out.append('      return vn_struct_sizes[lo].size;')
+        out.append('   return 0;\n}')
         return '\n'.join(out) + '\n'
 
     # ---------------------------------------------------------- ring helpers

@@ -576,6 +576,11 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             L.append('      %s = p;' % x)
             L.append('   } else {')
             L.append('      %s = NULL;' % x)
+            if not out and not optional:
+                L.append('      if (%s) {' % n)
+                L.append('         vp_decoder_set_fatal(dec, "NULL blob with a nonzero length");')
+                L.append('         return;')
+                L.append('      }')
             L.append('   }')
             L.append('}')
         elif k == 'pointer':

@@ -12,7 +12,8 @@ import re
 from emit_protocol import BANNER, Emitter as ProtocolEmitter
 from model import UNION_DEFAULT_TAG
 
-OUTPUTS = {'vp_roundtrip_gen.c': ('tests', 'emit_roundtrip')}
+OUTPUTS = {'vp_roundtrip_gen.c': ('tests', 'emit_roundtrip'),
+           'vp_stub_handlers_gen.c': ('tests', 'emit_stub_handlers')}
 
 SAMPLE_COUNT_LEN = re.compile(r'^\((\w+) \+ 31\) / 32$')
 
@@ -241,7 +242,7 @@ class Emitter(ProtocolEmitter):
             out.append('   rt_bytes(r, val, sizeof(*val));\n}\n')
             return out
         if ty.stype:
-            out.append('   for (VkBaseOutStructure *l = val->pNext; l; l = l->pNext) {')
+            out.append('   for (VkBaseOutStructure *l = (void *)val->pNext; l; l = l->pNext) {')
             out.append('      switch ((int32_t)l->sType) {')
             for c in self.chain(ty):
                 out.append('      case %s: rt_outfill_%s_self(r, (%s *)l); break;' % (c.stype, c.name, c.name))
@@ -588,6 +589,7 @@ class Emitter(ProtocolEmitter):
         out.append('   struct vp_encoder enc;')
         out.append('   vp_encoder_init_dynamic(&enc, 256);')
         out.append('   vp_encode_%s(&enc, VK_COMMAND_GENERATE_REPLY_BIT_EXT%s%s);' % (n, sep, args))
+        out.append('   rt_corpus(r, enc.base, vp_encoder_size(&enc));')
         out.append('   RT_TRUE(r, !vp_encoder_is_fatal(&enc), "encode");')
         out.append('   RT_EQ(r, vp_encoder_size(&enc), vp_sizeof_%s(%s), "sizeof");' % (n, args))
         out.append('   struct vp_decoder dec;')
@@ -708,4 +710,18 @@ class Emitter(ProtocolEmitter):
             out.append('   { "%s", rt_cmd_%s },' % (cmd.name, cmd.name))
         out.append('};')
         out.append('const unsigned rt_command_count = %d;' % len(self.commands))
+        return '\n'.join(out) + '\n'
+
+    def emit_stub_handlers(self):
+        """A handler table whose every slot does nothing (fuzzing, benchmarks)."""
+        out = [BANNER % self.m.header_version, '#include "vp_protocol.h"', '']
+        for cmd in self.commands:
+            out.append('static void\nstub_%s(struct vp_dispatch *d, struct vp_command_%s *args)\n{' % (cmd.name, cmd.name))
+            out.append('   (void)d;')
+            out.append('   (void)args;')
+            out.append('}\n')
+        out.append('void\nvp_stub_handlers_init(struct vp_handlers *h)\n{')
+        for cmd in self.commands:
+            out.append('   h->%s = stub_%s;' % (cmd.name, cmd.name))
+        out.append('}')
         return '\n'.join(out) + '\n'

@@ -118,6 +118,8 @@ vp_dispatch_reply(struct vp_dispatch *d,
       vp_decoder_set_fatal(d->dec, "reply requested without a reply stream");
       return;
    }
+   /* replies echo ids: handle slots never hold guest objects on this side */
+   d->reply->raw_handles = true;
    encode(d->reply, args);
    if (vp_encoder_is_fatal(d->reply))
       vp_decoder_set_fatal(d->dec, "reply stream overflow");

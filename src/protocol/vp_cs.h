@@ -23,6 +23,10 @@
 
 #include "util/vu_arena.h"
 
+/* The primitives must inline into the (very large) generated files, where
+ * the compiler's unit-growth limits would otherwise keep them out of line. */
+#define VP_INLINE static inline __attribute__((always_inline))
+
 #define VP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define VP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -41,7 +45,7 @@ struct vp_guest_object {
    uint64_t id;
 };
 
-static inline uint64_t
+VP_INLINE uint64_t
 vp_handle_to_id(uint64_t handle)
 {
    return handle ? ((const struct vp_guest_object *)(uintptr_t)handle)->id : 0;
@@ -108,7 +112,7 @@ bool
 vp_encoder_grow(struct vp_encoder *enc, size_t size);
 
 /* Makes room for `size` more bytes; false (and fatal) if impossible. */
-static inline bool
+VP_INLINE bool
 vp_encoder_reserve(struct vp_encoder *enc, size_t size)
 {
    if (VP_LIKELY((size_t)(enc->end - enc->cur) >= size))
@@ -117,7 +121,7 @@ vp_encoder_reserve(struct vp_encoder *enc, size_t size)
 }
 
 /* Writes val_size bytes and zero padding up to `size` (a multiple of 4). */
-static inline void
+VP_INLINE void
 vp_encoder_write(struct vp_encoder *enc, size_t size, const void *val, size_t val_size)
 {
    if (VP_UNLIKELY(!vp_encoder_reserve(enc, size)))
@@ -128,32 +132,38 @@ vp_encoder_write(struct vp_encoder *enc, size_t size, const void *val, size_t va
    enc->cur += size;
 }
 
-static inline void
+VP_INLINE void
 vp_encode_u32(struct vp_encoder *enc, uint32_t v)
 {
-   vp_encoder_write(enc, 4, &v, 4);
+   if (VP_UNLIKELY(!vp_encoder_reserve(enc, 4)))
+      return;
+   memcpy(enc->cur, &v, 4);
+   enc->cur += 4;
 }
 
-static inline void
+VP_INLINE void
 vp_encode_u64(struct vp_encoder *enc, uint64_t v)
 {
-   vp_encoder_write(enc, 8, &v, 8);
+   if (VP_UNLIKELY(!vp_encoder_reserve(enc, 8)))
+      return;
+   memcpy(enc->cur, &v, 8);
+   enc->cur += 8;
 }
 
 /* Raw bytes padded to a multiple of 4 (byte arrays, strings, blobs). */
-static inline void
+VP_INLINE void
 vp_encode_bytes(struct vp_encoder *enc, const void *data, size_t size)
 {
    vp_encoder_write(enc, (size + 3) & ~(size_t)3, data, size);
 }
 
-static inline void
+VP_INLINE void
 vp_encode_handle(struct vp_encoder *enc, uint64_t handle)
 {
    vp_encode_u64(enc, enc->raw_handles ? handle : vp_handle_to_id(handle));
 }
 
-static inline bool
+VP_INLINE bool
 vp_encoder_allows_ext(const struct vp_encoder *enc, uint32_t ext_number)
 {
    if (!enc->ext_mask || ext_number == 0)
@@ -207,7 +217,7 @@ vp_decoder_remaining(const struct vp_decoder *dec)
 
 /* Reads val_size bytes out of a `size`-byte slot; zero-fills and sets fatal
  * when the stream is too short. */
-static inline bool
+VP_INLINE bool
 vp_decoder_read(struct vp_decoder *dec, size_t size, void *val, size_t val_size)
 {
    if (VP_UNLIKELY((size_t)(dec->end - dec->cur) < size)) {
@@ -231,7 +241,7 @@ vp_decoder_peek(const struct vp_decoder *dec, size_t size, void *val, size_t val
    return true;
 }
 
-static inline uint32_t
+VP_INLINE uint32_t
 vp_decode_u32(struct vp_decoder *dec)
 {
    uint32_t v;
@@ -239,7 +249,7 @@ vp_decode_u32(struct vp_decoder *dec)
    return v;
 }
 
-static inline uint64_t
+VP_INLINE uint64_t
 vp_decode_u64(struct vp_decoder *dec)
 {
    uint64_t v;
@@ -247,14 +257,14 @@ vp_decode_u64(struct vp_decoder *dec)
    return v;
 }
 
-static inline void
+VP_INLINE void
 vp_decode_bytes(struct vp_decoder *dec, void *data, size_t size)
 {
    vp_decoder_read(dec, (size + 3) & ~(size_t)3, data, size);
 }
 
 /* Skips `size` bytes (padded to 4). */
-static inline void
+VP_INLINE void
 vp_decoder_skip(struct vp_decoder *dec, size_t size)
 {
    size = (size + 3) & ~(size_t)3;
@@ -280,7 +290,7 @@ vp_decoder_alloc_array(struct vp_decoder *dec,
                        size_t wire_elem_size);
 
 /* Reads an array size and checks it: must equal `expected`. */
-static inline uint64_t
+VP_INLINE uint64_t
 vp_decode_array_size(struct vp_decoder *dec, uint64_t expected)
 {
    const uint64_t size = vp_decode_u64(dec);
@@ -292,7 +302,7 @@ vp_decode_array_size(struct vp_decoder *dec, uint64_t expected)
 }
 
 /* Reads an array size with no expectation (counts cap it before allocating). */
-static inline uint64_t
+VP_INLINE uint64_t
 vp_decode_array_size_unchecked(struct vp_decoder *dec)
 {
    const uint64_t size = vp_decode_u64(dec);
@@ -304,7 +314,7 @@ vp_decode_array_size_unchecked(struct vp_decoder *dec)
 }
 
 /* Looks up an object id (0 is VK_NULL_HANDLE). */
-static inline uint64_t
+VP_INLINE uint64_t
 vp_decode_handle(struct vp_decoder *dec, VkObjectType type)
 {
    const uint64_t id = vp_decode_u64(dec);
@@ -320,7 +330,7 @@ vp_decode_handle(struct vp_decoder *dec, VkObjectType type)
 
 /* Driver reply decoding of a handle: with a lookup hook the id is turned
  * into the guest object, otherwise the caller's handle is kept. */
-static inline void
+VP_INLINE void
 vp_decode_reply_handle(struct vp_decoder *dec, uint64_t *slot, VkObjectType type)
 {
    const uint64_t id = vp_decode_u64(dec);
@@ -335,7 +345,7 @@ vp_decode_reply_handle(struct vp_decoder *dec, uint64_t *slot, VkObjectType type
 }
 
 /* Renderer: host handle of a decoded object (NULL stays NULL). */
-static inline uint64_t
+VP_INLINE uint64_t
 vp_host_handle(uint64_t obj)
 {
    return obj ? ((const struct vp_host_object *)(uintptr_t)obj)->handle : 0;

@@ -24,7 +24,23 @@ struct rt {
    const char *cmd;
    unsigned failures;
    unsigned checks;
+   const char *corpus_dir; /* RT_CORPUS: write each encoded command there */
+   unsigned corpus_count;
 };
+
+static inline void
+rt_corpus(struct rt *r, const void *data, size_t size)
+{
+   if (!r->corpus_dir || r->corpus_count >= 8192)
+      return;
+   char path[512];
+   snprintf(path, sizeof(path), "%s/%s-%u", r->corpus_dir, r->cmd, r->corpus_count++);
+   FILE *f = fopen(path, "wb");
+   if (f) {
+      fwrite(data, 1, size, f);
+      fclose(f);
+   }
+}
 
 static inline uint32_t
 rt_u32(struct rt *r)

@@ -16,6 +16,7 @@ main(int argc, char **argv)
    if (argc > 1)
       r.rng = strtoull(argv[1], NULL, 0) | 1;
    vu_arena_init(&r.arena, 64u << 20);
+   r.corpus_dir = getenv("RT_CORPUS"); /* seeds for the fuzzer */
 
    unsigned failed_commands = 0;
    for (unsigned i = 0; i < rt_command_count; i++) {
