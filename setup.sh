@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs what the project needs on Debian 12 (apt-get), builds it into
+# build/, and runs a Vulkan program through our driver and our server on the
+# host's default Vulkan driver (Mesa's lavapipe where there is no GPU).
+set -eu
+cd "$(dirname "$0")"
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+   SUDO=sudo
+fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+   build-essential clang libclang-rt-14-dev meson ninja-build pkg-config python3 \
+   libvulkan-dev libvulkan1 mesa-vulkan-drivers vulkan-tools vulkan-validationlayers \
+   glslang-tools virgl-server >/dev/null
+
+if [ ! -f build/build.ninja ]; then
+   meson setup build --buildtype=debugoptimized
+fi
+ninja -C build
+
+# The main job: a compute program through libvulkan_venus.so and venus-server.
+build/tools/venus-run build/tests/integration/programs/vkt_compute
