@@ -1,0 +1,518 @@
+/*
+ * Renderer internals shared by the vkr_*.c files and the generated
+ * forwarders (vkr_dispatch_gen.c): objects, contexts, decoders, resources.
+ *
+ * Objects: every Vulkan object the guest names by id is a struct that begins
+ * with struct vkr_object, whose first member is the struct vp_host_object the
+ * generated decoders hand out for a looked-up id. Special kinds (instance,
+ * physical device, device, queue, device memory, query pool) embed it first
+ * and add their own state; everything else is a bare struct vkr_object.
+ *
+ * Threads: the context thread (vkr_context_submit_cmd and every other
+ * vkr_renderer.h call), one thread per ring, one per queue with pending
+ * fences, and the ring monitor. They share the object table (object_mutex),
+ * the resource table (resource_mutex) and the sticky fatal flag.
+ */
+#ifndef VKR_COMMON_H
+#define VKR_COMMON_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <threads.h>
+
+#include <vulkan/vulkan_core.h>
+
+#include "util/vu_arena.h"
+#include "util/vu_idmap.h"
+#include "util/vu_log.h"
+#include "protocol/vp_cs.h"
+#include "vp_protocol.h"
+#include "renderer/vkr_renderer.h"
+
+#include "vkr_dispatch_gen.h"
+
+/* temporary storage one command may decode into */
+#define VKR_ARENA_MAX_BYTES ((size_t)256 << 20)
+/* fence timelines (ring_idx 0..63) */
+#define VKR_MAX_TIMELINES 64
+/* defaults for struct vkr_context_limits fields left 0 */
+#define VKR_DEFAULT_MAX_OBJECTS (1u << 20)
+#define VKR_DEFAULT_MAX_MEMORY_BYTES ((uint64_t)64 << 30)
+#define VKR_DEFAULT_MAX_RING_SIZE (16u << 20)
+/* the largest blob/allocation we back with one memfd */
+#define VKR_MAX_SHM_BYTES ((uint64_t)1 << 40)
+/* blocking host waits are cut into slices so teardown is never stuck */
+#define VKR_WAIT_SLICE_NS 100000000ull
+
+#define VKR_LOG_TAG "renderer"
+#define vkr_log(level, ...) vu_log(level, VKR_LOG_TAG, __VA_ARGS__)
+
+struct vkr_context;
+struct vkr_instance;
+struct vkr_device;
+struct vkr_ring;
+
+/* ------------------------------------------------------------------ */
+/* intrusive list                                                      */
+
+struct vkr_list {
+   struct vkr_list *prev, *next;
+};
+
+static inline void
+vkr_list_init(struct vkr_list *l)
+{
+   l->prev = l->next = l;
+}
+
+static inline bool
+vkr_list_empty(const struct vkr_list *l)
+{
+   return l->next == l;
+}
+
+static inline void
+vkr_list_add(struct vkr_list *head, struct vkr_list *item)
+{
+   item->next = head->next;
+   item->prev = head;
+   head->next->prev = item;
+   head->next = item;
+}
+
+static inline void
+vkr_list_del(struct vkr_list *item)
+{
+   item->prev->next = item->next;
+   item->next->prev = item->prev;
+   item->prev = item->next = item;
+}
+
+#define vkr_container_of(ptr, type, member)                                        \
+   ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* ------------------------------------------------------------------ */
+/* objects                                                             */
+
+struct vkr_object {
+   struct vp_host_object base; /* first: id, type, host handle */
+   struct vkr_instance *instance; /* instance-level objects (and devices) */
+   struct vkr_device *device;     /* device-level objects (a device: itself) */
+   struct vkr_object *pool;       /* command buffers, descriptor sets */
+   struct vkr_list link;          /* in device->objects or pool->children */
+   struct vkr_list children;      /* command and descriptor pools */
+};
+
+struct vkr_physical_device {
+   struct vkr_object obj;
+   VkPhysicalDevice host;
+   VkPhysicalDeviceProperties props; /* apiVersion already capped */
+   uint32_t queue_family_count;
+   VkQueueFamilyProperties *queue_families;
+
+   /* the device extensions we expose (host ∩ protocol, filtered) */
+   uint32_t ext_count;
+   VkExtensionProperties *exts;
+   bool has_external_memory_host;
+   bool has_external_memory_fd;
+   bool has_external_fence_fd;
+   bool has_external_semaphore_fd;
+
+   /* memory sharing, probed once (vkr_physical_device_init_memory) */
+   bool memory_ready;
+   VkPhysicalDeviceMemoryProperties host_memory; /* as the host reports it */
+   VkPhysicalDeviceMemoryProperties memory;      /* what the guest sees */
+   uint32_t host_pointer_type_bits; /* types importable from our memfds */
+   VkDeviceSize host_pointer_alignment;
+   uint32_t opaque_fd_type_bits;   /* fallback: exportable + mmap-able */
+   bool fence_sync_fd;             /* sync-fd export of fences works */
+   bool semaphore_sync_fd;         /* sync-fd export/import of semaphores */
+};
+
+struct vkr_instance {
+   struct vkr_object obj;
+   VkInstance host;
+   struct vkr_instance_table table;
+   uint32_t api_version;
+   uint32_t physical_device_count;
+   VkPhysicalDevice *host_physical_devices;
+   struct vkr_physical_device **physical_devices; /* NULL until enumerated */
+};
+
+struct vkr_fence_entry {
+   VkFence fence;
+   uint32_t ring_idx;
+   uint64_t fence_id;
+};
+
+struct vkr_queue {
+   struct vkr_object obj;
+   VkQueue host;
+   VkDeviceQueueCreateFlags flags;
+   uint32_t family;
+   uint32_t index;
+   bool fetched;      /* vkGetDeviceQueue2 bound an id */
+   uint32_t ring_idx; /* 0: none */
+   mtx_t mutex;       /* host VkQueue access */
+
+   /* fence timeline: pending host fences, retired in order by `thread` */
+   mtx_t fence_mutex;
+   cnd_t fence_cond;
+   struct vkr_context *ctx;
+   bool thread_started;
+   bool thread_stop;
+   thrd_t thread;
+   struct vkr_fence_entry *pending;
+   uint32_t pending_head, pending_count, pending_cap;
+   VkFence *free_fences;
+   uint32_t free_count, free_cap;
+};
+
+struct vkr_device {
+   struct vkr_object obj;
+   VkDevice host;
+   struct vkr_physical_device *physical_device;
+   struct vkr_device_table table;
+   uint32_t queue_count;
+   struct vkr_queue **queues;
+   struct vkr_list objects; /* children, newest first (under object_mutex) */
+   bool use_host_pointer;   /* VK_EXT_external_memory_host enabled */
+   bool use_opaque_fd;      /* VK_KHR_external_memory_fd enabled */
+   bool fence_sync_fd;
+   bool semaphore_sync_fd;
+};
+
+/* Shared memory backing a blob resource and/or a VkDeviceMemory: a memfd
+ * mapped by the renderer (map may be NULL for exported opaque fds).
+ * Refcounted: freed when the last of its users lets go. */
+struct vkr_shm {
+   atomic_int refs;
+   int fd;
+   void *map;
+   size_t size;
+   uint64_t accounted; /* bytes charged to the context's memory limit */
+   struct vkr_context *ctx;
+};
+
+struct vkr_device_memory {
+   struct vkr_object obj;
+   struct vkr_shm *shm; /* memfd / opaque fd backing, or NULL */
+   bool shm_is_opaque_fd;
+   uint32_t type_index;
+   VkDeviceSize size;
+   uint64_t accounted; /* charged to the context when shm is NULL */
+};
+
+struct vkr_query_pool {
+   struct vkr_object obj;
+   VkQueryType type;
+   uint32_t query_count;
+   uint32_t values_per_query; /* results per query, without availability */
+};
+
+enum vkr_resource_kind {
+   VKR_RESOURCE_SHM,           /* blob_id 0: rings, streams, replies */
+   VKR_RESOURCE_DEVICE_MEMORY, /* blob_id = VkDeviceMemory id */
+};
+
+struct vkr_resource {
+   uint32_t id;
+   enum vkr_resource_kind kind;
+   atomic_int refs;
+   atomic_int ring_users; /* live rings in it: unref is fatal */
+   struct vkr_shm *shm;
+   uint64_t size;
+   bool opaque_fd;       /* shm->fd is an exported OPAQUE_FD */
+   uint32_t type_index;  /* device memory: the memory type */
+};
+
+/* ------------------------------------------------------------------ */
+/* decoders (the context path and each ring)                           */
+
+struct vkr_lookup_cache {
+   uint64_t id;
+   VkObjectType type;
+   void *obj;
+   uint64_t generation;
+};
+
+struct vkr_decoder {
+   struct vkr_context *ctx;
+   struct vkr_ring *ring; /* NULL: the context path */
+   struct vu_arena arena;
+   struct vp_decoder dec;
+   struct vp_dispatch dispatch;
+   struct vp_encoder reply;
+   struct vkr_resource *reply_res; /* holds a reference */
+   size_t reply_offset;
+   size_t reply_size;
+   bool in_execute; /* inside vkExecuteCommandStreamsMESA */
+   /* [0]: dispatchable handles (command buffers repeat on every vkCmd*),
+    * [1]: everything else */
+   struct vkr_lookup_cache cache[2];
+};
+
+/* ------------------------------------------------------------------ */
+/* context                                                             */
+
+struct vkr_retired_fence {
+   uint32_t ring_idx;
+   uint64_t fence_id;
+};
+
+struct vkr_context {
+   uint32_t id;
+   char debug_name[64];
+   struct vkr_context_callbacks cbs;
+   struct vkr_context_limits limits;
+   atomic_bool fatal;
+
+   struct vp_handlers handlers;
+
+   mtx_t object_mutex;
+   struct vu_idmap objects;
+   uint32_t object_count;
+   atomic_uint_fast64_t generation; /* bumped on every object removal */
+   struct vkr_instance *instance;   /* under object_mutex */
+
+   mtx_t resource_mutex;
+   struct vu_idmap resources;
+   atomic_uint_fast64_t memory_bytes;
+
+   struct vkr_decoder *decoder; /* the context path */
+
+   mtx_t ring_mutex;
+   struct vkr_list rings;
+   cnd_t ring_cond; /* seqno progress, monitor wakeups */
+   bool monitor_started;
+   bool monitor_stop;
+   uint32_t monitor_period_us;
+   thrd_t monitor_thread;
+
+   mtx_t timeline_mutex;
+   struct vkr_queue *timelines[VKR_MAX_TIMELINES];
+
+   mtx_t retire_mutex;
+   struct vkr_retired_fence *retired;
+   uint32_t retired_count, retired_cap;
+   int fence_eventfd;
+};
+
+/* ------------------------------------------------------------------ */
+/* vkr_context.c                                                       */
+
+static inline struct vkr_decoder *
+vkr_decoder_from_dispatch(struct vp_dispatch *d)
+{
+   return (struct vkr_decoder *)d->data;
+}
+
+static inline struct vkr_context *
+vkr_dispatch_context(struct vp_dispatch *d)
+{
+   return vkr_decoder_from_dispatch(d)->ctx;
+}
+
+static inline bool
+vkr_context_fatal(const struct vkr_context *ctx)
+{
+   return atomic_load_explicit(&ctx->fatal, memory_order_acquire);
+}
+
+/* Marks the context fatal and logs one line (the first time). */
+void
+vkr_context_set_fatal(struct vkr_context *ctx, const char *fmt, ...)
+   __attribute__((format(printf, 2, 3)));
+
+/* Fails the command being decoded: `why` must be a static string. The
+ * decode loop logs it and marks the context fatal. */
+static inline void
+vkr_dispatch_fatal(struct vp_dispatch *d, const char *why)
+{
+   vp_decoder_set_fatal(d->dec, why);
+}
+
+/* nonzero and unused, else fatal */
+bool
+vkr_dispatch_check_new_id(struct vp_dispatch *d, uint64_t id, VkObjectType type);
+
+/* Registers a fully built object (base.id/type/handle set). Links it into
+ * obj->pool's children, or obj->device's objects for other device children.
+ * On failure (duplicate id, object limit) it is fatal; the caller still owns
+ * the object and its host handle. */
+bool
+vkr_dispatch_add_object(struct vp_dispatch *d, struct vkr_object *obj);
+
+/* Generic device child: allocates a bare vkr_object, registers it; on
+ * failure destroys the host handle and makes the context fatal. */
+struct vkr_object *
+vkr_dispatch_add_device_object(struct vp_dispatch *d,
+                               struct vkr_object *dev,
+                               VkObjectType type,
+                               uint64_t id,
+                               uint64_t handle);
+
+/* Unregisters, unlinks and frees (the host object is already gone). */
+void
+vkr_dispatch_remove_object(struct vp_dispatch *d, struct vkr_object *obj);
+void
+vkr_context_remove_object(struct vkr_context *ctx, struct vkr_object *obj);
+
+/* unregister only (no free), e.g. for queues owned by their device */
+void
+vkr_context_unregister_object(struct vkr_context *ctx, struct vkr_object *obj);
+
+/* id -> object of `type` (NULL: unknown or wrong type), no cache */
+struct vkr_object *
+vkr_context_get_object(struct vkr_context *ctx, uint64_t id, VkObjectType type);
+
+bool
+vkr_context_charge_memory(struct vkr_context *ctx, uint64_t bytes, const char *what);
+void
+vkr_context_uncharge_memory(struct vkr_context *ctx, uint64_t bytes);
+
+struct vkr_decoder *
+vkr_decoder_create(struct vkr_context *ctx, struct vkr_ring *ring);
+void
+vkr_decoder_destroy(struct vkr_decoder *dec);
+
+/* Per-command hook of vkr_decoder_run: `consumed` bytes of the stream are
+ * done (a ring publishes its head). */
+typedef void (*vkr_decoder_progress_fn)(void *data, size_t consumed);
+
+/* Decodes and executes every command of the stream; false once fatal. */
+bool
+vkr_decoder_run(struct vkr_decoder *dec,
+                const void *data,
+                size_t size,
+                vkr_decoder_progress_fn progress,
+                void *progress_data);
+
+/* resources */
+struct vkr_resource *
+vkr_context_get_resource(struct vkr_context *ctx, uint32_t res_id); /* +1 ref */
+void
+vkr_resource_unref(struct vkr_resource *res);
+
+struct vkr_shm *
+vkr_shm_create(struct vkr_context *ctx, size_t size, bool map, const char *name);
+struct vkr_shm *
+vkr_shm_wrap_fd(struct vkr_context *ctx, int fd, size_t size);
+void
+vkr_shm_ref(struct vkr_shm *shm);
+void
+vkr_shm_unref(struct vkr_shm *shm);
+
+/* fences */
+void
+vkr_context_queue_retired(struct vkr_context *ctx, uint32_t ring_idx, uint64_t fence_id);
+
+/* ------------------------------------------------------------------ */
+/* handles -> tables (used by the generated forwarders)                 */
+
+static inline const struct vkr_device_table *
+vkr_object_device_table(const void *obj);
+
+static inline const struct vkr_instance_table *
+vkr_object_instance_table(const void *obj)
+{
+   return &((const struct vkr_object *)obj)->instance->table;
+}
+
+static inline const struct vkr_device_table *
+vkr_object_device_table(const void *obj)
+{
+   return &((const struct vkr_object *)obj)->device->table;
+}
+
+static inline struct vkr_queue *
+vkr_queue_from_object(void *obj)
+{
+   return (struct vkr_queue *)obj;
+}
+
+static inline void
+vkr_queue_lock(struct vkr_queue *queue)
+{
+   mtx_lock(&queue->mutex);
+}
+
+static inline void
+vkr_queue_unlock(struct vkr_queue *queue)
+{
+   mtx_unlock(&queue->mutex);
+}
+
+#define VKR_HOST(type, obj) ((type)(uintptr_t)((const struct vp_host_object *)(obj))->handle)
+
+/* ------------------------------------------------------------------ */
+/* other modules                                                        */
+
+/* vkr_instance.c */
+uint32_t
+vkr_cap_api_version(uint32_t version);
+void
+vkr_instance_destroy(struct vkr_context *ctx, struct vkr_instance *instance);
+void
+vkr_physical_device_init_memory(struct vkr_physical_device *pd);
+bool
+vkr_physical_device_has_extension(const struct vkr_physical_device *pd, const char *name);
+
+/* vkr_device.c */
+void
+vkr_device_destroy(struct vkr_context *ctx, struct vkr_device *dev);
+/* destroys a device child's host object and frees it (device teardown) */
+void
+vkr_device_destroy_child(struct vkr_context *ctx, struct vkr_object *obj);
+void
+vkr_queue_stop_thread(struct vkr_queue *queue);
+bool
+vkr_queue_submit_fence(struct vkr_context *ctx,
+                       struct vkr_queue *queue,
+                       uint32_t ring_idx,
+                       uint64_t fence_id);
+/* Waits for host fences in slices; stops early once the context is fatal. */
+VkResult
+vkr_device_wait_fences(struct vkr_context *ctx,
+                       struct vkr_device *dev,
+                       uint32_t count,
+                       const VkFence *fences,
+                       VkBool32 wait_all,
+                       uint64_t timeout_ns);
+
+/* vkr_memory.c */
+void
+vkr_device_memory_free(struct vkr_context *ctx, struct vkr_device_memory *mem);
+bool
+vkr_context_publish_memory_resource(struct vkr_context *ctx,
+                                    uint32_t res_id,
+                                    struct vkr_shm *shm,
+                                    uint64_t size,
+                                    bool opaque_fd,
+                                    uint32_t type_index,
+                                    int *out_fd);
+bool
+vkr_memory_create_resource(struct vkr_context *ctx,
+                           uint32_t res_id,
+                           uint64_t blob_id,
+                           uint64_t size,
+                           int *out_fd);
+
+/* vkr_ring.c */
+void
+vkr_context_destroy_rings(struct vkr_context *ctx);
+void
+vkr_ring_set_fatal(struct vkr_ring *ring);
+bool
+vkr_ring_is_fatal(const struct vkr_ring *ring);
+
+/* vkr_transport.c */
+void
+vkr_decoder_set_reply_stream(struct vkr_decoder *dec,
+                             struct vkr_resource *res,
+                             size_t offset,
+                             size_t size);
+
+#endif

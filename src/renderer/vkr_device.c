@@ -1,0 +1,563 @@
+/*
+ * Devices and queues (renderer-behavior.md §1, §4, §5; transport.md §F):
+ * vkCreateDevice with the extensions the renderer needs itself, queues bound
+ * to fence timelines by vkGetDeviceQueue2, per-queue fence threads that
+ * retire guest fences in order, sliced blocking waits, and device teardown
+ * that destroys what the guest left behind.
+ */
+#include "vkr_common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/vu_os.h"
+
+/* fence threads wait in slices of this length */
+#define VKR_FENCE_WAIT_SLICE_NS 3000000000ull
+
+/* ------------------------------------------------------------------ */
+/* fence timeline threads                                              */
+
+static int
+vkr_queue_thread(void *arg)
+{
+   struct vkr_queue *queue = arg;
+   struct vkr_device *dev = queue->obj.device;
+   struct vkr_context *ctx = queue->ctx;
+
+   for (;;) {
+      mtx_lock(&queue->fence_mutex);
+      while (!queue->pending_count && !queue->thread_stop)
+         cnd_wait(&queue->fence_cond, &queue->fence_mutex);
+      if (!queue->pending_count) {
+         mtx_unlock(&queue->fence_mutex);
+         break;
+      }
+      const struct vkr_fence_entry entry = queue->pending[queue->pending_head];
+      mtx_unlock(&queue->fence_mutex);
+
+      VkResult r;
+      do {
+         r = dev->table.vkWaitForFences(dev->host, 1, &entry.fence, VK_TRUE,
+                                        VKR_FENCE_WAIT_SLICE_NS);
+      } while (r == VK_TIMEOUT && !(queue->thread_stop && vkr_context_fatal(ctx)));
+      if (r != VK_SUCCESS && r != VK_TIMEOUT)
+         vkr_context_set_fatal(ctx, "waiting for a timeline fence failed (%d)", (int)r);
+
+      mtx_lock(&queue->fence_mutex);
+      queue->pending_head = (queue->pending_head + 1) % queue->pending_cap;
+      queue->pending_count--;
+      mtx_unlock(&queue->fence_mutex);
+
+      vkr_context_queue_retired(ctx, entry.ring_idx, entry.fence_id);
+
+      if (r == VK_SUCCESS && dev->table.vkResetFences(dev->host, 1, &entry.fence) == VK_SUCCESS) {
+         mtx_lock(&queue->fence_mutex);
+         if (queue->free_count < queue->free_cap) {
+            queue->free_fences[queue->free_count++] = entry.fence;
+            mtx_unlock(&queue->fence_mutex);
+            continue;
+         }
+         mtx_unlock(&queue->fence_mutex);
+      }
+      if (r == VK_SUCCESS)
+         dev->table.vkDestroyFence(dev->host, entry.fence, NULL);
+      /* a fence still pending after teardown is leaked with the device */
+   }
+   return 0;
+}
+
+static bool
+vkr_queue_grow_pending_locked(struct vkr_queue *queue)
+{
+   const uint32_t cap = queue->pending_cap ? queue->pending_cap * 2 : 16;
+   struct vkr_fence_entry *p = malloc(cap * sizeof(*p));
+   if (!p)
+      return false;
+   for (uint32_t i = 0; i < queue->pending_count; i++)
+      p[i] = queue->pending[(queue->pending_head + i) % queue->pending_cap];
+   free(queue->pending);
+   queue->pending = p;
+   queue->pending_head = 0;
+   queue->pending_cap = cap;
+
+   VkFence *f = realloc(queue->free_fences, cap * sizeof(*f));
+   if (!f)
+      return false;
+   queue->free_fences = f;
+   queue->free_cap = cap;
+   return true;
+}
+
+bool
+vkr_queue_submit_fence(struct vkr_context *ctx,
+                       struct vkr_queue *queue,
+                       uint32_t ring_idx,
+                       uint64_t fence_id)
+{
+   struct vkr_device *dev = queue->obj.device;
+   VkFence fence = VK_NULL_HANDLE;
+
+   mtx_lock(&queue->fence_mutex);
+   if (!queue->thread_started) {
+      queue->thread_stop = false;
+      if (thrd_create(&queue->thread, vkr_queue_thread, queue) != thrd_success) {
+         mtx_unlock(&queue->fence_mutex);
+         vkr_log(VU_LOG_ERROR, "context %u: cannot start a queue thread", ctx->id);
+         return false;
+      }
+      queue->thread_started = true;
+   }
+   if (queue->free_count)
+      fence = queue->free_fences[--queue->free_count];
+   mtx_unlock(&queue->fence_mutex);
+
+   if (!fence) {
+      const VkFenceCreateInfo info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+      if (dev->table.vkCreateFence(dev->host, &info, NULL, &fence) != VK_SUCCESS) {
+         vkr_log(VU_LOG_ERROR, "context %u: cannot create a timeline fence", ctx->id);
+         return false;
+      }
+   }
+
+   vkr_queue_lock(queue);
+   const VkResult r = dev->table.vkQueueSubmit(queue->host, 0, NULL, fence);
+   vkr_queue_unlock(queue);
+   if (r != VK_SUCCESS) {
+      dev->table.vkDestroyFence(dev->host, fence, NULL);
+      vkr_log(VU_LOG_ERROR, "context %u: fence submission on timeline %u failed (%d)", ctx->id,
+              ring_idx, (int)r);
+      return false;
+   }
+
+   mtx_lock(&queue->fence_mutex);
+   if (queue->pending_count == queue->pending_cap && !vkr_queue_grow_pending_locked(queue)) {
+      mtx_unlock(&queue->fence_mutex);
+      vkr_context_set_fatal(ctx, "out of host memory queueing a fence");
+      return false;
+   }
+   queue->pending[(queue->pending_head + queue->pending_count) % queue->pending_cap] =
+      (struct vkr_fence_entry){ fence, ring_idx, fence_id };
+   queue->pending_count++;
+   cnd_signal(&queue->fence_cond);
+   mtx_unlock(&queue->fence_mutex);
+   return true;
+}
+
+void
+vkr_queue_stop_thread(struct vkr_queue *queue)
+{
+   mtx_lock(&queue->fence_mutex);
+   const bool started = queue->thread_started;
+   queue->thread_stop = true;
+   cnd_broadcast(&queue->fence_cond);
+   mtx_unlock(&queue->fence_mutex);
+   if (started)
+      thrd_join(queue->thread, NULL);
+   queue->thread_started = false;
+}
+
+/* ------------------------------------------------------------------ */
+/* sliced waits                                                        */
+
+static uint64_t
+vkr_deadline(uint64_t timeout_ns)
+{
+   const uint64_t now = vu_os_time_ns();
+   return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+}
+
+VkResult
+vkr_device_wait_fences(struct vkr_context *ctx,
+                       struct vkr_device *dev,
+                       uint32_t count,
+                       const VkFence *fences,
+                       VkBool32 wait_all,
+                       uint64_t timeout_ns)
+{
+   const uint64_t deadline = vkr_deadline(timeout_ns);
+   for (;;) {
+      const uint64_t now = vu_os_time_ns();
+      const uint64_t left = deadline > now ? deadline - now : 0;
+      const uint64_t slice = left < VKR_WAIT_SLICE_NS ? left : VKR_WAIT_SLICE_NS;
+      const VkResult r = dev->table.vkWaitForFences(dev->host, count, fences, wait_all, slice);
+      if (r != VK_TIMEOUT || slice == left || vkr_context_fatal(ctx))
+         return r;
+   }
+}
+
+void
+vkr_exec_vkWaitForFences(struct vp_dispatch *d, struct vp_command_vkWaitForFences *args)
+{
+   struct vkr_device *dev = ((struct vkr_object *)(uintptr_t)args->device)->device;
+   for (uint32_t i = 0; i < args->fenceCount; i++) {
+      if (!args->pFences[i]) {
+         vkr_dispatch_fatal(d, "vkWaitForFences with a NULL fence");
+         return;
+      }
+   }
+   vp_replace_vkWaitForFences_args_handles(args);
+   args->ret = vkr_device_wait_fences(vkr_dispatch_context(d), dev, args->fenceCount,
+                                      args->pFences, args->waitAll, args->timeout);
+}
+
+void
+vkr_exec_vkWaitSemaphores(struct vp_dispatch *d, struct vp_command_vkWaitSemaphores *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   struct vkr_device *dev = ((struct vkr_object *)(uintptr_t)args->device)->device;
+   if (!dev->table.vkWaitSemaphores) {
+      vkr_dispatch_fatal(d, "the host lacks vkWaitSemaphores");
+      return;
+   }
+   vp_replace_vkWaitSemaphores_args_handles(args);
+   const uint64_t deadline = vkr_deadline(args->timeout);
+   for (;;) {
+      const uint64_t now = vu_os_time_ns();
+      const uint64_t left = deadline > now ? deadline - now : 0;
+      const uint64_t slice = left < VKR_WAIT_SLICE_NS ? left : VKR_WAIT_SLICE_NS;
+      args->ret = dev->table.vkWaitSemaphores(dev->host, args->pWaitInfo, slice);
+      if (args->ret != VK_TIMEOUT || slice == left || vkr_context_fatal(ctx))
+         return;
+   }
+}
+
+/* ------------------------------------------------------------------ */
+/* device                                                              */
+
+static bool
+vkr_names_add(const char **names, uint32_t *count, const char *name)
+{
+   for (uint32_t i = 0; i < *count; i++) {
+      if (!strcmp(names[i], name))
+         return false;
+   }
+   names[(*count)++] = name;
+   return true;
+}
+
+static void
+vkr_device_free(struct vkr_device *dev)
+{
+   for (uint32_t i = 0; i < dev->queue_count; i++) {
+      struct vkr_queue *q = dev->queues[i];
+      if (!q)
+         continue;
+      mtx_destroy(&q->mutex);
+      mtx_destroy(&q->fence_mutex);
+      cnd_destroy(&q->fence_cond);
+      free(q->pending);
+      free(q->free_fences);
+      free(q);
+   }
+   free(dev->queues);
+   free(dev);
+}
+
+void
+vkr_exec_vkCreateDevice(struct vp_dispatch *d, struct vp_command_vkCreateDevice *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   struct vkr_physical_device *pd = (struct vkr_physical_device *)(uintptr_t)args->physicalDevice;
+   const struct vkr_instance_table *vk = vkr_object_instance_table(pd);
+   const VkDeviceCreateInfo *info = args->pCreateInfo;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pDevice;
+
+   if (!vkr_dispatch_check_new_id(d, id, VK_OBJECT_TYPE_DEVICE))
+      return;
+   *args->pDevice = (VkDevice)(uintptr_t)id;
+   vkr_physical_device_init_memory(pd);
+
+   /* queue requests against the cached families */
+   uint32_t queue_total = 0;
+   for (uint32_t i = 0; i < info->queueCreateInfoCount; i++) {
+      const VkDeviceQueueCreateInfo *q = &info->pQueueCreateInfos[i];
+      if (q->queueFamilyIndex >= pd->queue_family_count || !q->queueCount ||
+          q->queueCount > pd->queue_families[q->queueFamilyIndex].queueCount) {
+         args->ret = VK_ERROR_INITIALIZATION_FAILED;
+         return;
+      }
+      for (uint32_t j = 0; j < i; j++) {
+         if (info->pQueueCreateInfos[j].queueFamilyIndex == q->queueFamilyIndex &&
+             info->pQueueCreateInfos[j].flags == q->flags) {
+            args->ret = VK_ERROR_INITIALIZATION_FAILED;
+            return;
+         }
+      }
+      queue_total += q->queueCount;
+   }
+
+   /* the guest's extensions (driver-side ones dropped), then ours */
+   const char **names = vu_arena_alloc_array(&vkr_decoder_from_dispatch(d)->arena,
+                                             (size_t)info->enabledExtensionCount + 4,
+                                             sizeof(*names), 8);
+   if (!names) {
+      vkr_dispatch_fatal(d, "temporary storage limit exceeded");
+      return;
+   }
+   uint32_t name_count = 0;
+   for (uint32_t i = 0; i < info->enabledExtensionCount; i++) {
+      const char *name = info->ppEnabledExtensionNames ? info->ppEnabledExtensionNames[i] : NULL;
+      if (!name) {
+         args->ret = VK_ERROR_EXTENSION_NOT_PRESENT;
+         return;
+      }
+      const struct vp_extension_info *ext = vp_extension_lookup(name);
+      if (ext && ext->driver_side)
+         continue;
+      if (!vkr_physical_device_has_extension(pd, name)) {
+         args->ret = VK_ERROR_EXTENSION_NOT_PRESENT;
+         return;
+      }
+      vkr_names_add(names, &name_count, name);
+   }
+   const bool use_host_pointer = pd->host_pointer_type_bits != 0;
+   const bool use_opaque_fd = pd->opaque_fd_type_bits != 0;
+   if (use_host_pointer)
+      vkr_names_add(names, &name_count, "VK_EXT_external_memory_host");
+   if (pd->has_external_memory_fd)
+      vkr_names_add(names, &name_count, "VK_KHR_external_memory_fd");
+   if (pd->fence_sync_fd)
+      vkr_names_add(names, &name_count, "VK_KHR_external_fence_fd");
+   if (pd->semaphore_sync_fd)
+      vkr_names_add(names, &name_count, "VK_KHR_external_semaphore_fd");
+
+   vp_replace_vkCreateDevice_args_handles(args);
+   VkDeviceCreateInfo ci = *info;
+   ci.enabledLayerCount = 0;
+   ci.ppEnabledLayerNames = NULL;
+   ci.enabledExtensionCount = name_count;
+   ci.ppEnabledExtensionNames = names;
+
+   VkDevice host = VK_NULL_HANDLE;
+   args->ret = vk->vkCreateDevice(args->physicalDevice, &ci, NULL, &host);
+   if (args->ret != VK_SUCCESS)
+      return;
+
+   struct vkr_device *dev = calloc(1, sizeof(*dev));
+   if (!dev)
+      goto fail_host;
+   dev->host = host;
+   dev->physical_device = pd;
+   dev->use_host_pointer = use_host_pointer;
+   dev->use_opaque_fd = use_opaque_fd && pd->has_external_memory_fd;
+   dev->fence_sync_fd = pd->fence_sync_fd;
+   dev->semaphore_sync_fd = pd->semaphore_sync_fd;
+   vkr_list_init(&dev->objects);
+   vkr_device_table_init(&dev->table, vkGetDeviceProcAddr, host);
+   if (!dev->table.vkDestroyDevice || !dev->table.vkGetDeviceQueue) {
+      vkr_log(VU_LOG_ERROR, "context %u: the host device lacks core entry points", ctx->id);
+      goto fail_alloc;
+   }
+   if (dev->use_host_pointer && !dev->table.vkGetMemoryHostPointerPropertiesEXT)
+      dev->use_host_pointer = false;
+
+   dev->queues = calloc(queue_total ? queue_total : 1, sizeof(*dev->queues));
+   if (!dev->queues)
+      goto fail_alloc;
+   for (uint32_t i = 0; i < info->queueCreateInfoCount; i++) {
+      const VkDeviceQueueCreateInfo *qi = &info->pQueueCreateInfos[i];
+      for (uint32_t j = 0; j < qi->queueCount; j++) {
+         struct vkr_queue *q = calloc(1, sizeof(*q));
+         if (!q)
+            goto fail_alloc;
+         q->obj.device = dev;
+         q->obj.instance = pd->obj.instance;
+         q->obj.base.type = VK_OBJECT_TYPE_QUEUE;
+         q->ctx = ctx;
+         q->family = qi->queueFamilyIndex;
+         q->index = j;
+         q->flags = qi->flags;
+         mtx_init(&q->mutex, mtx_plain);
+         mtx_init(&q->fence_mutex, mtx_plain);
+         cnd_init(&q->fence_cond);
+         vkr_list_init(&q->obj.link);
+         vkr_list_init(&q->obj.children);
+         if (dev->table.vkGetDeviceQueue2) {
+            const VkDeviceQueueInfo2 qinfo = {
+               .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_INFO_2,
+               .flags = qi->flags,
+               .queueFamilyIndex = qi->queueFamilyIndex,
+               .queueIndex = j,
+            };
+            dev->table.vkGetDeviceQueue2(host, &qinfo, &q->host);
+         } else {
+            dev->table.vkGetDeviceQueue(host, qi->queueFamilyIndex, j, &q->host);
+         }
+         q->obj.base.handle = (uint64_t)(uintptr_t)q->host;
+         dev->queues[dev->queue_count++] = q;
+      }
+   }
+
+   dev->obj.base.id = id;
+   dev->obj.base.type = VK_OBJECT_TYPE_DEVICE;
+   dev->obj.base.handle = (uint64_t)(uintptr_t)host;
+   dev->obj.device = dev;
+   dev->obj.instance = pd->obj.instance;
+   if (!vkr_dispatch_add_object(d, &dev->obj))
+      goto fail_alloc;
+   if (VU_DEBUG(INIT))
+      vkr_log(VU_LOG_INFO, "context %u: device 0x%llx: %u queues, %u extensions, memory via %s",
+              ctx->id, (unsigned long long)id, dev->queue_count, name_count,
+              dev->use_host_pointer ? "host pointers"
+                                    : (dev->use_opaque_fd ? "opaque fds" : "nothing"));
+   return;
+
+fail_alloc:
+   vkr_device_free(dev);
+fail_host:
+   {
+      PFN_vkDestroyDevice destroy =
+         (PFN_vkDestroyDevice)vkGetDeviceProcAddr(host, "vkDestroyDevice");
+      if (destroy)
+         destroy(host, NULL);
+   }
+   if (!vp_decoder_is_fatal(d->dec))
+      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+static void
+vkr_pool_free_children(struct vkr_context *ctx, struct vkr_object *pool)
+{
+   for (;;) {
+      mtx_lock(&ctx->object_mutex);
+      struct vkr_list *l = pool->children.next;
+      mtx_unlock(&ctx->object_mutex);
+      if (l == &pool->children)
+         break;
+      vkr_context_remove_object(ctx, vkr_container_of(l, struct vkr_object, link));
+   }
+}
+
+void
+vkr_device_destroy_child(struct vkr_context *ctx, struct vkr_object *obj)
+{
+   struct vkr_device *dev = obj->device;
+   switch (obj->base.type) {
+   case VK_OBJECT_TYPE_COMMAND_POOL:
+   case VK_OBJECT_TYPE_DESCRIPTOR_POOL:
+      /* destroying the pool frees its children on the host */
+      vkr_device_destroy_host_object(&dev->table, dev->host, obj->base.type, obj->base.handle);
+      vkr_pool_free_children(ctx, obj);
+      vkr_context_remove_object(ctx, obj);
+      break;
+   case VK_OBJECT_TYPE_DEVICE_MEMORY:
+      dev->table.vkFreeMemory(dev->host, (VkDeviceMemory)(uintptr_t)obj->base.handle, NULL);
+      vkr_device_memory_free(ctx, (struct vkr_device_memory *)obj);
+      break;
+   default:
+      vkr_device_destroy_host_object(&dev->table, dev->host, obj->base.type, obj->base.handle);
+      vkr_context_remove_object(ctx, obj);
+      break;
+   }
+}
+
+void
+vkr_device_destroy(struct vkr_context *ctx, struct vkr_device *dev)
+{
+   for (uint32_t i = 0; i < dev->queue_count; i++)
+      vkr_queue_stop_thread(dev->queues[i]);
+
+   /* children the guest left behind, newest first */
+   uint32_t leftover = 0;
+   for (;;) {
+      mtx_lock(&ctx->object_mutex);
+      struct vkr_list *l = dev->objects.next;
+      mtx_unlock(&ctx->object_mutex);
+      if (l == &dev->objects)
+         break;
+      if (!leftover) {
+         /* nothing may be in flight while we destroy objects under it */
+         for (uint32_t i = 0; i < dev->queue_count; i++)
+            vkr_queue_lock(dev->queues[i]);
+         dev->table.vkDeviceWaitIdle(dev->host);
+         for (uint32_t i = 0; i < dev->queue_count; i++)
+            vkr_queue_unlock(dev->queues[i]);
+      }
+      leftover++;
+      vkr_device_destroy_child(ctx, vkr_container_of(l, struct vkr_object, link));
+   }
+   if (leftover)
+      vkr_log(VU_LOG_INFO, "context %u: device 0x%llx destroyed with %u live objects", ctx->id,
+              (unsigned long long)dev->obj.base.id, leftover);
+
+   for (uint32_t i = 0; i < dev->queue_count; i++) {
+      struct vkr_queue *q = dev->queues[i];
+      mtx_lock(&ctx->timeline_mutex);
+      if (q->ring_idx && ctx->timelines[q->ring_idx] == q)
+         ctx->timelines[q->ring_idx] = NULL;
+      mtx_unlock(&ctx->timeline_mutex);
+      if (q->fetched)
+         vkr_context_unregister_object(ctx, &q->obj);
+      for (uint32_t f = 0; f < q->free_count; f++)
+         dev->table.vkDestroyFence(dev->host, q->free_fences[f], NULL);
+      q->free_count = 0;
+   }
+   dev->table.vkDestroyDevice(dev->host, NULL);
+   vkr_context_unregister_object(ctx, &dev->obj);
+   vkr_device_free(dev);
+}
+
+void
+vkr_exec_vkDestroyDevice(struct vp_dispatch *d, struct vp_command_vkDestroyDevice *args)
+{
+   struct vkr_object *obj = (struct vkr_object *)(uintptr_t)args->device;
+   if (obj)
+      vkr_device_destroy(vkr_dispatch_context(d), obj->device);
+}
+
+void
+vkr_exec_vkGetDeviceQueue2(struct vp_dispatch *d, struct vp_command_vkGetDeviceQueue2 *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   struct vkr_device *dev = ((struct vkr_object *)(uintptr_t)args->device)->device;
+   const VkDeviceQueueInfo2 *info = args->pQueueInfo;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pQueue;
+
+   const VkDeviceQueueTimelineInfoMESA *timeline = NULL;
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA)
+         timeline = (const VkDeviceQueueTimelineInfoMESA *)s;
+   }
+   if (!timeline || !timeline->ringIdx || timeline->ringIdx >= VKR_MAX_TIMELINES) {
+      vkr_dispatch_fatal(d, "vkGetDeviceQueue2 without a valid VkDeviceQueueTimelineInfoMESA");
+      return;
+   }
+   struct vkr_queue *queue = NULL;
+   for (uint32_t i = 0; i < dev->queue_count; i++) {
+      struct vkr_queue *q = dev->queues[i];
+      if (q->family == info->queueFamilyIndex && q->index == info->queueIndex &&
+          q->flags == info->flags)
+         queue = q;
+   }
+   if (!queue) {
+      vkr_dispatch_fatal(d, "vkGetDeviceQueue2 of a queue that was not created");
+      return;
+   }
+   if (queue->fetched) {
+      vkr_dispatch_fatal(d, "vkGetDeviceQueue2 of a queue fetched before");
+      return;
+   }
+   if (!vkr_dispatch_check_new_id(d, id, VK_OBJECT_TYPE_QUEUE))
+      return;
+
+   mtx_lock(&ctx->timeline_mutex);
+   const bool busy = ctx->timelines[timeline->ringIdx] != NULL;
+   if (!busy)
+      ctx->timelines[timeline->ringIdx] = queue;
+   mtx_unlock(&ctx->timeline_mutex);
+   if (busy) {
+      vkr_dispatch_fatal(d, "vkGetDeviceQueue2 with a ring index another queue uses");
+      return;
+   }
+   queue->obj.base.id = id;
+   if (!vkr_dispatch_add_object(d, &queue->obj)) {
+      mtx_lock(&ctx->timeline_mutex);
+      ctx->timelines[timeline->ringIdx] = NULL;
+      mtx_unlock(&ctx->timeline_mutex);
+      return;
+   }
+   queue->fetched = true;
+   queue->ring_idx = timeline->ringIdx;
+   *args->pQueue = (VkQueue)(uintptr_t)id;
+}

@@ -1,0 +1,826 @@
+/*
+ * Capset, instance and physical devices (renderer-behavior.md §3-§4): one
+ * host instance per context, physical devices registered with the guest's
+ * ids, version capping, the device-extension filter and the memory-type
+ * filter that keeps only host-visible types we can really share.
+ */
+#include "vkr_common.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "util/vu_os.h"
+#include "transport/vw_capset.h"
+
+#define VKR_HOST_VISIBLE_BITS                                                            \
+   (VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT |         \
+    VK_MEMORY_PROPERTY_HOST_CACHED_BIT)
+
+/* ------------------------------------------------------------------ */
+/* versions and capset                                                 */
+
+uint32_t
+vkr_cap_api_version(uint32_t version)
+{
+   const uint32_t major = VK_API_VERSION_MAJOR(version);
+   const uint32_t minor = VK_API_VERSION_MINOR(version);
+   const uint32_t max_minor = VK_API_VERSION_MINOR(VP_VK_XML_VERSION);
+   if (major > 1 || minor > max_minor)
+      return VK_MAKE_API_VERSION(0, 1, max_minor, VK_API_VERSION_PATCH(version));
+   return VK_MAKE_API_VERSION(0, major, minor, VK_API_VERSION_PATCH(version));
+}
+
+static uint32_t
+vkr_loader_version(void)
+{
+   uint32_t version = VK_API_VERSION_1_0;
+   if (vkEnumerateInstanceVersion(&version) != VK_SUCCESS)
+      version = VK_API_VERSION_1_0;
+   return version;
+}
+
+size_t
+vkr_renderer_get_capset(uint32_t capset_id, uint32_t capset_version, void *out, size_t size)
+{
+   if (capset_id != VW_CAPSET_ID_VENUS || capset_version != 0)
+      return 0;
+
+   struct vw_capset c;
+   memset(&c, 0, sizeof(c));
+   c.wire_format_version = VP_WIRE_FORMAT_VERSION;
+   const uint32_t host = vkr_loader_version();
+   c.vk_xml_version = host < VP_VK_XML_VERSION ? host : VP_VK_XML_VERSION;
+   c.vk_ext_command_serialization_spec_version = VP_COMMAND_SERIALIZATION_SPEC_VERSION;
+   c.vk_mesa_venus_protocol_spec_version = VP_VENUS_PROTOCOL_SPEC_VERSION;
+   c.supports_blob_id_0 = 1;
+   c.vk_extension_mask1[0] = 1; /* the mask is valid */
+   for (unsigned i = 0; i < vp_extension_count; i++) {
+      const uint32_t n = vp_extensions[i].number;
+      if (n < 1024)
+         c.vk_extension_mask1[n / 32] |= 1u << (n % 32);
+   }
+   c.allow_vk_wait_syncs = 1;
+   c.supports_multiple_timelines = 1;
+   c.use_guest_vram = 0;
+
+   if (out)
+      memcpy(out, &c, size < sizeof(c) ? size : sizeof(c));
+   if (VU_DEBUG(INIT))
+      vkr_log(VU_LOG_INFO, "capset: wire %u, vk.xml %u.%u.%u, venus spec %u", c.wire_format_version,
+              VK_API_VERSION_MAJOR(c.vk_xml_version), VK_API_VERSION_MINOR(c.vk_xml_version),
+              VK_API_VERSION_PATCH(c.vk_xml_version), c.vk_mesa_venus_protocol_spec_version);
+   return sizeof(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* instance                                                            */
+
+static bool
+vkr_is_venus_instance_extension(const char *name)
+{
+   return !strcmp(name, "VK_EXT_command_serialization") ||
+          !strcmp(name, "VK_MESA_venus_protocol");
+}
+
+void
+vkr_exec_vkEnumerateInstanceVersion(struct vp_dispatch *d,
+                                    struct vp_command_vkEnumerateInstanceVersion *args)
+{
+   *args->pApiVersion = vkr_cap_api_version(vkr_loader_version());
+   args->ret = VK_SUCCESS;
+}
+
+void
+vkr_exec_vkEnumerateInstanceExtensionProperties(
+   struct vp_dispatch *d,
+   struct vp_command_vkEnumerateInstanceExtensionProperties *args)
+{
+   static const VkExtensionProperties exts[] = {
+      { "VK_EXT_command_serialization", VP_COMMAND_SERIALIZATION_SPEC_VERSION },
+      { "VK_MESA_venus_protocol", VP_VENUS_PROTOCOL_SPEC_VERSION },
+   };
+   if (args->pLayerName) {
+      args->ret = VK_ERROR_LAYER_NOT_PRESENT;
+      return;
+   }
+   const uint32_t total = sizeof(exts) / sizeof(exts[0]);
+   if (!args->pProperties) {
+      *args->pPropertyCount = total;
+      args->ret = VK_SUCCESS;
+      return;
+   }
+   const uint32_t n = *args->pPropertyCount < total ? *args->pPropertyCount : total;
+   memcpy(args->pProperties, exts, n * sizeof(exts[0]));
+   *args->pPropertyCount = n;
+   args->ret = n < total ? VK_INCOMPLETE : VK_SUCCESS;
+}
+
+void
+vkr_exec_vkCreateInstance(struct vp_dispatch *d, struct vp_command_vkCreateInstance *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   const VkInstanceCreateInfo *info = args->pCreateInfo;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pInstance;
+
+   mtx_lock(&ctx->object_mutex);
+   const bool exists = ctx->instance != NULL;
+   mtx_unlock(&ctx->object_mutex);
+   if (exists) {
+      vkr_dispatch_fatal(d, "a second vkCreateInstance");
+      return;
+   }
+   if (!vkr_dispatch_check_new_id(d, id, VK_OBJECT_TYPE_INSTANCE))
+      return;
+
+   *args->pInstance = (VkInstance)(uintptr_t)id;
+   if (info->enabledLayerCount) {
+      args->ret = VK_ERROR_LAYER_NOT_PRESENT;
+      return;
+   }
+   for (uint32_t i = 0; i < info->enabledExtensionCount; i++) {
+      if (!info->ppEnabledExtensionNames || !info->ppEnabledExtensionNames[i] ||
+          !vkr_is_venus_instance_extension(info->ppEnabledExtensionNames[i])) {
+         args->ret = VK_ERROR_EXTENSION_NOT_PRESENT;
+         return;
+      }
+   }
+   const uint32_t loader = vkr_loader_version();
+   if (loader < VK_API_VERSION_1_1) {
+      vkr_log(VU_LOG_ERROR, "context %u: the host Vulkan loader is below 1.1", ctx->id);
+      args->ret = VK_ERROR_INITIALIZATION_FAILED;
+      return;
+   }
+
+   /* The host instance gets the highest version we carry: the driver caps
+    * what the application sees. */
+   VkApplicationInfo app = {
+      .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+      .pApplicationName = "venus-renderer",
+   };
+   if (info->pApplicationInfo) {
+      app = *info->pApplicationInfo;
+      app.pNext = NULL;
+   }
+   app.apiVersion = vkr_cap_api_version(loader);
+
+   static const char *const validation[] = { "VK_LAYER_KHRONOS_validation" };
+   VkInstanceCreateInfo ci = *info;
+   ci.flags &= ~VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
+   ci.pApplicationInfo = &app;
+   ci.enabledExtensionCount = 0;
+   ci.ppEnabledExtensionNames = NULL;
+   ci.enabledLayerCount = 0;
+   ci.ppEnabledLayerNames = NULL;
+   if (VU_DEBUG(VALIDATE)) {
+      ci.enabledLayerCount = 1;
+      ci.ppEnabledLayerNames = validation;
+   }
+
+   VkInstance host = VK_NULL_HANDLE;
+   args->ret = vkCreateInstance(&ci, NULL, &host);
+   if (args->ret != VK_SUCCESS && VU_DEBUG(VALIDATE)) {
+      vkr_log(VU_LOG_WARN, "context %u: no validation layer, continuing without", ctx->id);
+      ci.enabledLayerCount = 0;
+      ci.ppEnabledLayerNames = NULL;
+      args->ret = vkCreateInstance(&ci, NULL, &host);
+   }
+   if (args->ret != VK_SUCCESS)
+      return;
+
+   struct vkr_instance *inst = calloc(1, sizeof(*inst));
+   if (!inst)
+      goto fail_host;
+   inst->host = host;
+   inst->api_version = app.apiVersion;
+   vkr_instance_table_init(&inst->table, vkGetInstanceProcAddr, host);
+   if (!inst->table.vkEnumeratePhysicalDevices || !inst->table.vkDestroyInstance)
+      goto fail_alloc;
+   uint32_t count = 0;
+   if (inst->table.vkEnumeratePhysicalDevices(host, &count, NULL) < 0)
+      goto fail_alloc;
+   inst->host_physical_devices = calloc(count ? count : 1, sizeof(VkPhysicalDevice));
+   inst->physical_devices = calloc(count ? count : 1, sizeof(*inst->physical_devices));
+   if (!inst->host_physical_devices || !inst->physical_devices)
+      goto fail_alloc;
+   if (inst->table.vkEnumeratePhysicalDevices(host, &count, inst->host_physical_devices) < 0)
+      goto fail_alloc;
+   inst->physical_device_count = count;
+
+   inst->obj.base.id = id;
+   inst->obj.base.type = VK_OBJECT_TYPE_INSTANCE;
+   inst->obj.base.handle = (uint64_t)(uintptr_t)host;
+   inst->obj.instance = inst;
+   if (!vkr_dispatch_add_object(d, &inst->obj))
+      goto fail_alloc;
+   mtx_lock(&ctx->object_mutex);
+   ctx->instance = inst;
+   mtx_unlock(&ctx->object_mutex);
+   if (VU_DEBUG(INIT))
+      vkr_log(VU_LOG_INFO, "context %u: instance 0x%llx, api %u.%u, %u physical devices",
+              ctx->id, (unsigned long long)id, VK_API_VERSION_MAJOR(app.apiVersion),
+              VK_API_VERSION_MINOR(app.apiVersion), count);
+   return;
+
+fail_alloc:
+   free(inst->host_physical_devices);
+   free(inst->physical_devices);
+   free(inst);
+fail_host:
+   vkDestroyInstance(host, NULL);
+   if (args->ret == VK_SUCCESS && !vp_decoder_is_fatal(d->dec))
+      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+static void
+vkr_physical_device_destroy(struct vkr_context *ctx, struct vkr_physical_device *pd)
+{
+   vkr_context_unregister_object(ctx, &pd->obj);
+   free(pd->queue_families);
+   free(pd->exts);
+   free(pd);
+}
+
+static void
+vkr_collect_devices(uint64_t id, void *value, void *data)
+{
+   struct vkr_object *obj = value;
+   struct vkr_object ***list = data;
+   if (obj->base.type == VK_OBJECT_TYPE_DEVICE)
+      *(*list)++ = obj;
+}
+
+void
+vkr_instance_destroy(struct vkr_context *ctx, struct vkr_instance *inst)
+{
+   /* devices the guest left behind */
+   mtx_lock(&ctx->object_mutex);
+   const size_t n = ctx->objects.count;
+   struct vkr_object **devices = calloc(n ? n : 1, sizeof(*devices));
+   struct vkr_object **end = devices;
+   if (devices)
+      vu_idmap_foreach(&ctx->objects, vkr_collect_devices, &end);
+   mtx_unlock(&ctx->object_mutex);
+   for (struct vkr_object **it = devices; it && it < end; it++) {
+      vkr_log(VU_LOG_INFO, "context %u: destroying device 0x%llx left alive", ctx->id,
+              (unsigned long long)(*it)->base.id);
+      vkr_device_destroy(ctx, (struct vkr_device *)*it);
+   }
+   free(devices);
+
+   for (uint32_t i = 0; i < inst->physical_device_count; i++) {
+      if (inst->physical_devices[i])
+         vkr_physical_device_destroy(ctx, inst->physical_devices[i]);
+   }
+   inst->table.vkDestroyInstance(inst->host, NULL);
+   vkr_context_unregister_object(ctx, &inst->obj);
+   mtx_lock(&ctx->object_mutex);
+   if (ctx->instance == inst)
+      ctx->instance = NULL;
+   mtx_unlock(&ctx->object_mutex);
+   free(inst->host_physical_devices);
+   free(inst->physical_devices);
+   free(inst);
+}
+
+void
+vkr_exec_vkDestroyInstance(struct vp_dispatch *d, struct vp_command_vkDestroyInstance *args)
+{
+   struct vkr_instance *inst = (struct vkr_instance *)(uintptr_t)args->instance;
+   if (inst)
+      vkr_instance_destroy(vkr_dispatch_context(d), inst);
+}
+
+/* ------------------------------------------------------------------ */
+/* physical devices                                                    */
+
+/* Extensions that need one we cannot carry (vk.xml "depends"; the model
+ * does not record it). */
+static const struct {
+   const char *name;
+   const char *needs;
+} vkr_extension_deps[] = {
+   { "VK_KHR_ray_tracing_pipeline", "VK_KHR_acceleration_structure" },
+   { "VK_KHR_ray_query", "VK_KHR_acceleration_structure" },
+   { "VK_KHR_ray_tracing_maintenance1", "VK_KHR_acceleration_structure" },
+   { "VK_KHR_ray_tracing_position_fetch", "VK_KHR_acceleration_structure" },
+   { "VK_EXT_opacity_micromap", "VK_KHR_acceleration_structure" },
+   { "VK_NV_ray_tracing_motion_blur", "VK_KHR_ray_tracing_pipeline" },
+};
+
+bool
+vkr_physical_device_has_extension(const struct vkr_physical_device *pd, const char *name)
+{
+   for (uint32_t i = 0; i < pd->ext_count; i++) {
+      if (!strcmp(pd->exts[i].extensionName, name))
+         return true;
+   }
+   return false;
+}
+
+static bool
+vkr_ext_list_has(const VkExtensionProperties *exts, uint32_t count, const char *name)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      if (!strcmp(exts[i].extensionName, name))
+         return true;
+   }
+   return false;
+}
+
+static bool
+vkr_physical_device_init_extensions(struct vkr_context *ctx,
+                                    struct vkr_instance *inst,
+                                    struct vkr_physical_device *pd)
+{
+   uint32_t count = 0;
+   if (inst->table.vkEnumerateDeviceExtensionProperties(pd->host, NULL, &count, NULL) < 0)
+      return false;
+   VkExtensionProperties *host = calloc(count ? count : 1, sizeof(*host));
+   pd->exts = calloc(count ? count : 1, sizeof(*pd->exts));
+   if (!host || !pd->exts) {
+      free(host);
+      return false;
+   }
+   if (inst->table.vkEnumerateDeviceExtensionProperties(pd->host, NULL, &count, host) < 0) {
+      free(host);
+      return false;
+   }
+
+   pd->has_external_memory_host = vkr_ext_list_has(host, count, "VK_EXT_external_memory_host");
+   pd->has_external_memory_fd = vkr_ext_list_has(host, count, "VK_KHR_external_memory_fd");
+   pd->has_external_fence_fd = vkr_ext_list_has(host, count, "VK_KHR_external_fence_fd");
+   pd->has_external_semaphore_fd =
+      vkr_ext_list_has(host, count, "VK_KHR_external_semaphore_fd");
+
+   uint32_t n = 0;
+   for (uint32_t i = 0; i < count; i++) {
+      const char *name = host[i].extensionName;
+      const struct vp_extension_info *info = vp_extension_lookup(name);
+      if (!info || info->instance || info->driver_side)
+         continue;
+      const char *why = vkr_extension_unsupported_reason(info->number);
+      if (why) {
+         if (VU_DEBUG(INIT))
+            vkr_log(VU_LOG_INFO, "context %u: device extension %s left out: %s", ctx->id,
+                    name, why);
+         continue;
+      }
+      pd->exts[n] = host[i];
+      if (pd->exts[n].specVersion > info->spec_version)
+         pd->exts[n].specVersion = info->spec_version;
+      n++;
+   }
+   /* drop extensions whose prerequisite was dropped (until stable) */
+   bool changed = true;
+   while (changed) {
+      changed = false;
+      for (size_t k = 0; k < sizeof(vkr_extension_deps) / sizeof(vkr_extension_deps[0]); k++) {
+         if (!vkr_ext_list_has(pd->exts, n, vkr_extension_deps[k].name) ||
+             vkr_ext_list_has(pd->exts, n, vkr_extension_deps[k].needs))
+            continue;
+         for (uint32_t i = 0; i < n; i++) {
+            if (!strcmp(pd->exts[i].extensionName, vkr_extension_deps[k].name)) {
+               pd->exts[i] = pd->exts[--n];
+               changed = true;
+               break;
+            }
+         }
+      }
+   }
+   pd->ext_count = n;
+   if (VU_DEBUG(INIT))
+      vkr_log(VU_LOG_INFO, "context %u: %s: %u of %u host device extensions exposed", ctx->id,
+              pd->props.deviceName, n, count);
+   free(host);
+   return true;
+}
+
+static struct vkr_physical_device *
+vkr_physical_device_create(struct vkr_context *ctx, struct vkr_instance *inst, uint32_t index)
+{
+   struct vkr_physical_device *pd = calloc(1, sizeof(*pd));
+   if (!pd)
+      return NULL;
+   pd->host = inst->host_physical_devices[index];
+   pd->obj.instance = inst;
+   pd->obj.base.type = VK_OBJECT_TYPE_PHYSICAL_DEVICE;
+   pd->obj.base.handle = (uint64_t)(uintptr_t)pd->host;
+
+   inst->table.vkGetPhysicalDeviceProperties(pd->host, &pd->props);
+   pd->props.apiVersion = vkr_cap_api_version(pd->props.apiVersion);
+   inst->table.vkGetPhysicalDeviceQueueFamilyProperties(pd->host, &pd->queue_family_count,
+                                                        NULL);
+   pd->queue_families =
+      calloc(pd->queue_family_count ? pd->queue_family_count : 1, sizeof(*pd->queue_families));
+   if (!pd->queue_families)
+      goto fail;
+   inst->table.vkGetPhysicalDeviceQueueFamilyProperties(pd->host, &pd->queue_family_count,
+                                                        pd->queue_families);
+   if (!vkr_physical_device_init_extensions(ctx, inst, pd))
+      goto fail;
+   return pd;
+
+fail:
+   free(pd->queue_families);
+   free(pd->exts);
+   free(pd);
+   return NULL;
+}
+
+void
+vkr_exec_vkEnumeratePhysicalDevices(struct vp_dispatch *d,
+                                    struct vp_command_vkEnumeratePhysicalDevices *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   struct vkr_instance *inst = (struct vkr_instance *)(uintptr_t)args->instance;
+   const uint32_t total = inst->physical_device_count;
+
+   if (!args->pPhysicalDevices) {
+      *args->pPhysicalDeviceCount = total;
+      args->ret = VK_SUCCESS;
+      return;
+   }
+   const uint32_t n = *args->pPhysicalDeviceCount < total ? *args->pPhysicalDeviceCount : total;
+   for (uint32_t i = 0; i < n; i++) {
+      const uint64_t id = (uint64_t)(uintptr_t)args->pPhysicalDevices[i];
+      struct vkr_physical_device *pd = inst->physical_devices[i];
+      if (pd) {
+         if (pd->obj.base.id != id) {
+            vkr_dispatch_fatal(d, "physical device enumerated with a different id");
+            return;
+         }
+         continue;
+      }
+      if (!vkr_dispatch_check_new_id(d, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE))
+         return;
+      pd = vkr_physical_device_create(ctx, inst, i);
+      if (!pd) {
+         args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+         return;
+      }
+      pd->obj.base.id = id;
+      if (!vkr_dispatch_add_object(d, &pd->obj)) {
+         free(pd->queue_families);
+         free(pd->exts);
+         free(pd);
+         return;
+      }
+      inst->physical_devices[i] = pd;
+   }
+   *args->pPhysicalDeviceCount = n;
+   args->ret = n < total ? VK_INCOMPLETE : VK_SUCCESS;
+}
+
+static struct vkr_physical_device *
+vkr_instance_find_physical_device(struct vkr_instance *inst, VkPhysicalDevice host)
+{
+   for (uint32_t i = 0; i < inst->physical_device_count; i++) {
+      if (inst->host_physical_devices[i] == host)
+         return inst->physical_devices[i];
+   }
+   return NULL;
+}
+
+void
+vkr_exec_vkEnumeratePhysicalDeviceGroups(struct vp_dispatch *d,
+                                         struct vp_command_vkEnumeratePhysicalDeviceGroups *args)
+{
+   struct vkr_instance *inst = (struct vkr_instance *)(uintptr_t)args->instance;
+   vp_replace_vkEnumeratePhysicalDeviceGroups_args_handles(args);
+   args->ret = inst->table.vkEnumeratePhysicalDeviceGroups(
+      args->instance, args->pPhysicalDeviceGroupCount, args->pPhysicalDeviceGroupProperties);
+   if (args->ret < 0 || !args->pPhysicalDeviceGroupProperties)
+      return;
+   for (uint32_t i = 0; i < *args->pPhysicalDeviceGroupCount; i++) {
+      VkPhysicalDeviceGroupProperties *g = &args->pPhysicalDeviceGroupProperties[i];
+      const uint32_t n = g->physicalDeviceCount < VK_MAX_DEVICE_GROUP_SIZE
+                            ? g->physicalDeviceCount
+                            : VK_MAX_DEVICE_GROUP_SIZE;
+      for (uint32_t j = 0; j < n; j++) {
+         struct vkr_physical_device *pd =
+            vkr_instance_find_physical_device(inst, g->physicalDevices[j]);
+         if (!pd) {
+            vkr_dispatch_fatal(d, "device groups enumerated before vkEnumeratePhysicalDevices");
+            return;
+         }
+         g->physicalDevices[j] = (VkPhysicalDevice)(uintptr_t)pd->obj.base.id;
+      }
+      for (uint32_t j = n; j < VK_MAX_DEVICE_GROUP_SIZE; j++)
+         g->physicalDevices[j] = VK_NULL_HANDLE;
+   }
+}
+
+void
+vkr_exec_vkGetPhysicalDeviceProperties(struct vp_dispatch *d,
+                                       struct vp_command_vkGetPhysicalDeviceProperties *args)
+{
+   struct vkr_physical_device *pd = (struct vkr_physical_device *)(uintptr_t)args->physicalDevice;
+   *args->pProperties = pd->props;
+}
+
+void
+vkr_exec_vkGetPhysicalDeviceProperties2(struct vp_dispatch *d,
+                                        struct vp_command_vkGetPhysicalDeviceProperties2 *args)
+{
+   struct vkr_physical_device *pd = (struct vkr_physical_device *)(uintptr_t)args->physicalDevice;
+   const struct vkr_instance_table *vk = vkr_object_instance_table(pd);
+   vp_replace_vkGetPhysicalDeviceProperties2_args_handles(args);
+   vk->vkGetPhysicalDeviceProperties2(args->physicalDevice, args->pProperties);
+   args->pProperties->properties.apiVersion =
+      vkr_cap_api_version(args->pProperties->properties.apiVersion);
+}
+
+void
+vkr_exec_vkGetPhysicalDeviceMemoryProperties(
+   struct vp_dispatch *d,
+   struct vp_command_vkGetPhysicalDeviceMemoryProperties *args)
+{
+   struct vkr_physical_device *pd = (struct vkr_physical_device *)(uintptr_t)args->physicalDevice;
+   vkr_physical_device_init_memory(pd);
+   *args->pMemoryProperties = pd->memory;
+}
+
+void
+vkr_exec_vkGetPhysicalDeviceMemoryProperties2(
+   struct vp_dispatch *d,
+   struct vp_command_vkGetPhysicalDeviceMemoryProperties2 *args)
+{
+   struct vkr_physical_device *pd = (struct vkr_physical_device *)(uintptr_t)args->physicalDevice;
+   const struct vkr_instance_table *vk = vkr_object_instance_table(pd);
+   vkr_physical_device_init_memory(pd);
+   vp_replace_vkGetPhysicalDeviceMemoryProperties2_args_handles(args);
+   vk->vkGetPhysicalDeviceMemoryProperties2(args->physicalDevice, args->pMemoryProperties);
+   args->pMemoryProperties->memoryProperties = pd->memory;
+}
+
+void
+vkr_exec_vkEnumerateDeviceExtensionProperties(
+   struct vp_dispatch *d,
+   struct vp_command_vkEnumerateDeviceExtensionProperties *args)
+{
+   struct vkr_physical_device *pd = (struct vkr_physical_device *)(uintptr_t)args->physicalDevice;
+   if (args->pLayerName) {
+      vkr_dispatch_fatal(d, "vkEnumerateDeviceExtensionProperties with a layer name");
+      return;
+   }
+   if (!args->pProperties) {
+      *args->pPropertyCount = pd->ext_count;
+      args->ret = VK_SUCCESS;
+      return;
+   }
+   const uint32_t n = *args->pPropertyCount < pd->ext_count ? *args->pPropertyCount : pd->ext_count;
+   memcpy(args->pProperties, pd->exts, n * sizeof(*pd->exts));
+   *args->pPropertyCount = n;
+   args->ret = n < pd->ext_count ? VK_INCOMPLETE : VK_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* memory sharing probe                                                */
+
+/* A throw-away device to ask the host which memory types can import our
+ * memfds (vkGetMemoryHostPointerPropertiesEXT is a device command). */
+struct vkr_probe {
+   VkDevice dev;
+   PFN_vkDestroyDevice DestroyDevice;
+   PFN_vkGetMemoryHostPointerPropertiesEXT GetMemoryHostPointerProperties;
+   PFN_vkAllocateMemory AllocateMemory;
+   PFN_vkFreeMemory FreeMemory;
+   PFN_vkGetMemoryFdKHR GetMemoryFd;
+};
+
+static bool
+vkr_probe_init(struct vkr_physical_device *pd, const char *ext, struct vkr_probe *p)
+{
+   const struct vkr_instance_table *vk = &pd->obj.instance->table;
+   const float prio = 1.0f;
+   const VkDeviceQueueCreateInfo queue = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+      .queueFamilyIndex = 0,
+      .queueCount = 1,
+      .pQueuePriorities = &prio,
+   };
+   const VkDeviceCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+      .queueCreateInfoCount = 1,
+      .pQueueCreateInfos = &queue,
+      .enabledExtensionCount = 1,
+      .ppEnabledExtensionNames = &ext,
+   };
+   memset(p, 0, sizeof(*p));
+   if (vk->vkCreateDevice(pd->host, &info, NULL, &p->dev) != VK_SUCCESS)
+      return false;
+   const PFN_vkGetDeviceProcAddr gdpa = vkGetDeviceProcAddr;
+   p->DestroyDevice = (PFN_vkDestroyDevice)gdpa(p->dev, "vkDestroyDevice");
+   p->GetMemoryHostPointerProperties = (PFN_vkGetMemoryHostPointerPropertiesEXT)gdpa(
+      p->dev, "vkGetMemoryHostPointerPropertiesEXT");
+   p->AllocateMemory = (PFN_vkAllocateMemory)gdpa(p->dev, "vkAllocateMemory");
+   p->FreeMemory = (PFN_vkFreeMemory)gdpa(p->dev, "vkFreeMemory");
+   p->GetMemoryFd = (PFN_vkGetMemoryFdKHR)gdpa(p->dev, "vkGetMemoryFdKHR");
+   if (!p->DestroyDevice || !p->AllocateMemory || !p->FreeMemory) {
+      if (p->DestroyDevice)
+         p->DestroyDevice(p->dev, NULL);
+      return false;
+   }
+   return true;
+}
+
+static uint32_t
+vkr_probe_host_pointer(struct vkr_physical_device *pd, struct vkr_probe *p, size_t size)
+{
+   if (!p->GetMemoryHostPointerProperties)
+      return 0;
+   const int fd = vu_os_create_shm("venus-probe", size);
+   if (fd < 0)
+      return 0;
+   void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+   close(fd);
+   if (map == MAP_FAILED)
+      return 0;
+
+   VkMemoryHostPointerPropertiesEXT props = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT,
+   };
+   uint32_t bits = 0;
+   if (p->GetMemoryHostPointerProperties(p->dev,
+                                         VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+                                         map, &props) == VK_SUCCESS)
+      bits = props.memoryTypeBits;
+   /* trust but verify: import once per type */
+   for (uint32_t i = 0; i < pd->host_memory.memoryTypeCount; i++) {
+      if (!(bits & (1u << i)))
+         continue;
+      const VkImportMemoryHostPointerInfoEXT import = {
+         .sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+         .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+         .pHostPointer = map,
+      };
+      const VkMemoryAllocateInfo info = {
+         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+         .pNext = &import,
+         .allocationSize = size,
+         .memoryTypeIndex = i,
+      };
+      VkDeviceMemory mem;
+      if (p->AllocateMemory(p->dev, &info, NULL, &mem) == VK_SUCCESS)
+         p->FreeMemory(p->dev, mem, NULL);
+      else
+         bits &= ~(1u << i);
+   }
+   munmap(map, size);
+   return bits;
+}
+
+static uint32_t
+vkr_probe_opaque_fd(struct vkr_physical_device *pd, struct vkr_probe *p)
+{
+   if (!p->GetMemoryFd)
+      return 0;
+   uint32_t bits = 0;
+   const size_t size = 65536;
+   for (uint32_t i = 0; i < pd->host_memory.memoryTypeCount; i++) {
+      if (!(pd->host_memory.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+         continue;
+      const VkExportMemoryAllocateInfo export = {
+         .sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
+         .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+      };
+      const VkMemoryAllocateInfo info = {
+         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+         .pNext = &export,
+         .allocationSize = size,
+         .memoryTypeIndex = i,
+      };
+      VkDeviceMemory mem;
+      if (p->AllocateMemory(p->dev, &info, NULL, &mem) != VK_SUCCESS)
+         continue;
+      const VkMemoryGetFdInfoKHR get = {
+         .sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR,
+         .memory = mem,
+         .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+      };
+      int fd = -1;
+      if (p->GetMemoryFd(p->dev, &get, &fd) == VK_SUCCESS && fd >= 0) {
+         void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+         if (map != MAP_FAILED) {
+            bits |= 1u << i;
+            munmap(map, size);
+         }
+         close(fd);
+      }
+      p->FreeMemory(p->dev, mem, NULL);
+   }
+   return bits;
+}
+
+static void
+vkr_probe_syncs(struct vkr_physical_device *pd)
+{
+   const struct vkr_instance_table *vk = &pd->obj.instance->table;
+   if (pd->has_external_fence_fd && vk->vkGetPhysicalDeviceExternalFenceProperties) {
+      const VkPhysicalDeviceExternalFenceInfo info = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_FENCE_INFO,
+         .handleType = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT,
+      };
+      VkExternalFenceProperties props = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_FENCE_PROPERTIES };
+      vk->vkGetPhysicalDeviceExternalFenceProperties(pd->host, &info, &props);
+      pd->fence_sync_fd = (props.externalFenceFeatures & VK_EXTERNAL_FENCE_FEATURE_EXPORTABLE_BIT) &&
+                          (props.exportFromImportedHandleTypes & VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT ||
+                           props.compatibleHandleTypes & VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT);
+   }
+   if (pd->has_external_semaphore_fd && vk->vkGetPhysicalDeviceExternalSemaphoreProperties) {
+      const VkPhysicalDeviceExternalSemaphoreInfo info = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_SEMAPHORE_INFO,
+         .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
+      };
+      VkExternalSemaphoreProperties props = {
+         .sType = VK_STRUCTURE_TYPE_EXTERNAL_SEMAPHORE_PROPERTIES,
+      };
+      vk->vkGetPhysicalDeviceExternalSemaphoreProperties(pd->host, &info, &props);
+      const VkExternalSemaphoreFeatureFlags want =
+         VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT | VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT;
+      pd->semaphore_sync_fd = (props.externalSemaphoreFeatures & want) == want;
+   }
+}
+
+static mtx_t vkr_memory_probe_mutex;
+static once_flag vkr_memory_probe_once = ONCE_FLAG_INIT;
+
+static void
+vkr_memory_probe_mutex_init(void)
+{
+   mtx_init(&vkr_memory_probe_mutex, mtx_plain);
+}
+
+void
+vkr_physical_device_init_memory(struct vkr_physical_device *pd)
+{
+   call_once(&vkr_memory_probe_once, vkr_memory_probe_mutex_init);
+   mtx_lock(&vkr_memory_probe_mutex);
+   if (pd->memory_ready) {
+      mtx_unlock(&vkr_memory_probe_mutex);
+      return;
+   }
+   const struct vkr_instance_table *vk = &pd->obj.instance->table;
+   vk->vkGetPhysicalDeviceMemoryProperties(pd->host, &pd->host_memory);
+   pd->memory = pd->host_memory;
+   vkr_probe_syncs(pd);
+
+   struct vkr_probe probe;
+   if (pd->has_external_memory_host && !VU_PERF(NO_HOST_POINTER) &&
+       vkr_probe_init(pd, "VK_EXT_external_memory_host", &probe)) {
+      VkPhysicalDeviceExternalMemoryHostPropertiesEXT host_props = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT,
+      };
+      VkPhysicalDeviceProperties2 props2 = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+         .pNext = &host_props,
+      };
+      vk->vkGetPhysicalDeviceProperties2(pd->host, &props2);
+      VkDeviceSize align = host_props.minImportedHostPointerAlignment;
+      const long page = sysconf(_SC_PAGESIZE);
+      if (align < (VkDeviceSize)page)
+         align = (VkDeviceSize)page;
+      if (align && !(align & (align - 1)) && align <= ((VkDeviceSize)1 << 30)) {
+         pd->host_pointer_alignment = align;
+         pd->host_pointer_type_bits = vkr_probe_host_pointer(pd, &probe, (size_t)align);
+      }
+      probe.DestroyDevice(probe.dev, NULL);
+   }
+   if (!pd->host_pointer_type_bits && pd->has_external_memory_fd &&
+       vkr_probe_init(pd, "VK_KHR_external_memory_fd", &probe)) {
+      pd->opaque_fd_type_bits = vkr_probe_opaque_fd(pd, &probe);
+      probe.DestroyDevice(probe.dev, NULL);
+   }
+
+   const uint32_t shareable = pd->host_pointer_type_bits | pd->opaque_fd_type_bits;
+   uint32_t visible = 0;
+   for (uint32_t i = 0; i < pd->memory.memoryTypeCount; i++) {
+      VkMemoryPropertyFlags *flags = &pd->memory.memoryTypes[i].propertyFlags;
+      if (!(*flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+         continue;
+      if (shareable & (1u << i)) {
+         visible |= 1u << i;
+         continue;
+      }
+      vkr_log(VU_LOG_INFO,
+              "%s: memory type %u (flags 0x%x) cannot be shared with the guest: "
+              "host-visible bits cleared",
+              pd->props.deviceName, i, (unsigned)*flags);
+      *flags &= ~(VkMemoryPropertyFlags)VKR_HOST_VISIBLE_BITS;
+   }
+   if (!visible)
+      vkr_log(VU_LOG_WARN,
+              "%s: no host-visible memory type can be shared (no VK_EXT_external_memory_host "
+              "and no mappable opaque fd): the guest gets no mappable memory",
+              pd->props.deviceName);
+   else if (VU_DEBUG(INIT))
+      vkr_log(VU_LOG_INFO, "%s: shareable host-visible types 0x%x via %s (alignment %llu)",
+              pd->props.deviceName, visible,
+              pd->host_pointer_type_bits ? "host-pointer import of memfds"
+                                         : "exported opaque fds",
+              (unsigned long long)pd->host_pointer_alignment);
+   pd->memory_ready = true;
+   mtx_unlock(&vkr_memory_probe_mutex);
+}

@@ -1,0 +1,335 @@
+/*
+ * Device memory without copies (docs/renderer.md "Memory"):
+ *
+ * Every allocation of a host-visible memory type that the host can import
+ * from a host pointer is backed by a memfd of allocationSize rounded up to
+ * minImportedHostPointerAlignment. The renderer maps it and imports the
+ * mapping with VkImportMemoryHostPointerInfoEXT; the blob resource for the
+ * memory (blob_id = memory id) is a dup of that memfd, which the guest maps:
+ * both processes share the pages. The memfd lives until both the
+ * VkDeviceMemory is freed and every resource over it is unreferenced.
+ *
+ * Without VK_EXT_external_memory_host the renderer exports OPAQUE_FD memory
+ * if (and only if) the probe showed that such fds are mappable; host-visible
+ * types that can be shared neither way are reported without HOST_VISIBLE
+ * (vkr_physical_device_init_memory).
+ */
+#include "vkr_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static uint64_t
+vkr_align_up(uint64_t v, uint64_t align)
+{
+   return (v + align - 1) & ~(align - 1);
+}
+
+/* Unlinks the first struct of `stype` from a decoded (arena-owned) chain. */
+static const VkBaseInStructure *
+vkr_chain_take(const void **head, VkStructureType stype)
+{
+   const VkBaseInStructure **link = (const VkBaseInStructure **)head;
+   while (*link) {
+      const VkBaseInStructure *s = *link;
+      if (s->sType == stype) {
+         *link = s->pNext;
+         return s;
+      }
+      link = (const VkBaseInStructure **)&((VkBaseInStructure *)s)->pNext;
+   }
+   return NULL;
+}
+
+void
+vkr_device_memory_free(struct vkr_context *ctx, struct vkr_device_memory *mem)
+{
+   vkr_context_unregister_object(ctx, &mem->obj);
+   vkr_shm_unref(mem->shm);
+   if (mem->accounted)
+      vkr_context_uncharge_memory(ctx, mem->accounted);
+   free(mem);
+}
+
+void
+vkr_exec_vkFreeMemory(struct vp_dispatch *d, struct vp_command_vkFreeMemory *args)
+{
+   struct vkr_device_memory *mem = (struct vkr_device_memory *)(uintptr_t)args->memory;
+   if (!mem)
+      return;
+   struct vkr_device *dev = ((struct vkr_object *)(uintptr_t)args->device)->device;
+   vp_replace_vkFreeMemory_args_handles(args);
+   dev->table.vkFreeMemory(args->device, args->memory, NULL);
+   vkr_device_memory_free(vkr_dispatch_context(d), mem);
+}
+
+void
+vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMemory *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   struct vkr_device *dev = ((struct vkr_object *)(uintptr_t)args->device)->device;
+   struct vkr_physical_device *pd = dev->physical_device;
+   /* the decoded struct lives in the arena: we may rewrite it */
+   VkMemoryAllocateInfo *info = (VkMemoryAllocateInfo *)args->pAllocateInfo;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pMemory;
+
+   if (!vkr_dispatch_check_new_id(d, id, VK_OBJECT_TYPE_DEVICE_MEMORY))
+      return;
+   *args->pMemory = (VkDeviceMemory)(uintptr_t)id;
+   if (info->memoryTypeIndex >= pd->host_memory.memoryTypeCount) {
+      args->ret = VK_ERROR_UNKNOWN;
+      return;
+   }
+   /* a host fd number from the guest would name one of our own files */
+   if (vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR)) {
+      args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+      return;
+   }
+   const VkImportMemoryResourceInfoMESA *import_res = (const VkImportMemoryResourceInfoMESA *)
+      vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA);
+
+   const uint32_t type_bit = 1u << info->memoryTypeIndex;
+   const VkMemoryPropertyFlags flags =
+      pd->host_memory.memoryTypes[info->memoryTypeIndex].propertyFlags;
+   const bool host_visible = flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
+
+   struct vkr_shm *shm = NULL;
+   bool opaque = false;
+   uint64_t charge = 0;
+   int import_fd = -1;
+   VkImportMemoryHostPointerInfoEXT host_ptr = {
+      .sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+      .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+   };
+   VkImportMemoryFdInfoKHR fd_import = {
+      .sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+      .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+      .fd = -1,
+   };
+   VkExportMemoryAllocateInfo export = {
+      .sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+   };
+
+   if (import_res) {
+      /* VkImportMemoryResourceInfoMESA: import a blob resource */
+      struct vkr_resource *res = vkr_context_get_resource(ctx, import_res->resourceId);
+      if (!res) {
+         vkr_dispatch_fatal(d, "VkImportMemoryResourceInfoMESA names an unknown resource");
+         return;
+      }
+      const uint64_t size = dev->use_host_pointer
+                               ? vkr_align_up(info->allocationSize, pd->host_pointer_alignment)
+                               : info->allocationSize;
+      if (res->shm && res->shm->map && dev->use_host_pointer &&
+          (pd->host_pointer_type_bits & type_bit) && size <= res->shm->size) {
+         shm = res->shm;
+         vkr_shm_ref(shm);
+         host_ptr.pHostPointer = shm->map;
+         host_ptr.pNext = info->pNext;
+         info->pNext = &host_ptr;
+         info->allocationSize = size;
+         vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
+         vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
+      } else if (res->shm && res->opaque_fd && dev->use_opaque_fd) {
+         import_fd = fcntl(res->shm->fd, F_DUPFD_CLOEXEC, 0);
+         if (import_fd < 0) {
+            vkr_resource_unref(res);
+            args->ret = VK_ERROR_TOO_MANY_OBJECTS;
+            return;
+         }
+         shm = res->shm;
+         vkr_shm_ref(shm);
+         opaque = true;
+         fd_import.fd = import_fd;
+         fd_import.pNext = info->pNext;
+         info->pNext = &fd_import;
+      } else {
+         vkr_resource_unref(res);
+         args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+         return;
+      }
+      vkr_resource_unref(res);
+   } else if (host_visible && dev->use_host_pointer && (pd->host_pointer_type_bits & type_bit)) {
+      /* host-visible: a memfd both processes map, imported as host memory */
+      const uint64_t size = vkr_align_up(info->allocationSize ? info->allocationSize : 1,
+                                         pd->host_pointer_alignment);
+      if (size > VKR_MAX_SHM_BYTES) {
+         args->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+         return;
+      }
+      shm = vkr_shm_create(ctx, (size_t)size, true, "venus-memory");
+      if (!shm) {
+         args->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+         return;
+      }
+      host_ptr.pHostPointer = shm->map;
+      host_ptr.pNext = info->pNext;
+      info->pNext = &host_ptr;
+      info->allocationSize = size;
+      /* host-pointer imports cannot be dedicated or exportable */
+      vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
+      vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
+   } else {
+      if (host_visible && dev->use_opaque_fd && (pd->opaque_fd_type_bits & type_bit)) {
+         /* fallback: exportable opaque fd the guest can mmap */
+         VkExportMemoryAllocateInfo *guest_export = (VkExportMemoryAllocateInfo *)
+            vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
+         if (guest_export)
+            export.handleTypes |= guest_export->handleTypes;
+         export.pNext = info->pNext;
+         info->pNext = &export;
+         opaque = true;
+      }
+      charge = info->allocationSize;
+      if (!vkr_context_charge_memory(ctx, charge, "device memory")) {
+         args->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+         return;
+      }
+   }
+
+   vp_replace_vkAllocateMemory_args_handles(args);
+   VkDeviceMemory host = VK_NULL_HANDLE;
+   args->ret = dev->table.vkAllocateMemory(args->device, info, NULL, &host);
+   if (args->ret != VK_SUCCESS) {
+      if (import_fd >= 0)
+         close(import_fd); /* not consumed on failure */
+      goto fail;
+   }
+
+   if (opaque && !shm) {
+      /* export once now: the fd backs the blob resource later */
+      const VkMemoryGetFdInfoKHR get = {
+         .sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR,
+         .memory = host,
+         .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+      };
+      int fd = -1;
+      if (!dev->table.vkGetMemoryFdKHR ||
+          dev->table.vkGetMemoryFdKHR(args->device, &get, &fd) != VK_SUCCESS || fd < 0 ||
+          !(shm = vkr_shm_wrap_fd(ctx, fd, (size_t)info->allocationSize))) {
+         if (fd >= 0)
+            close(fd);
+         dev->table.vkFreeMemory(args->device, host, NULL);
+         args->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+         goto fail;
+      }
+   }
+
+   struct vkr_device_memory *mem = calloc(1, sizeof(*mem));
+   if (!mem) {
+      dev->table.vkFreeMemory(args->device, host, NULL);
+      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      goto fail;
+   }
+   mem->obj.base.id = id;
+   mem->obj.base.type = VK_OBJECT_TYPE_DEVICE_MEMORY;
+   mem->obj.base.handle = (uint64_t)(uintptr_t)host;
+   mem->obj.device = dev;
+   mem->obj.instance = dev->obj.instance;
+   mem->shm = shm;
+   mem->shm_is_opaque_fd = opaque;
+   mem->type_index = info->memoryTypeIndex;
+   mem->size = info->allocationSize;
+   mem->accounted = charge;
+   if (!vkr_dispatch_add_object(d, &mem->obj)) {
+      dev->table.vkFreeMemory(args->device, host, NULL);
+      free(mem);
+      goto fail;
+   }
+   return;
+
+fail:
+   vkr_shm_unref(shm);
+   if (charge)
+      vkr_context_uncharge_memory(ctx, charge);
+}
+
+bool
+vkr_memory_create_resource(struct vkr_context *ctx,
+                           uint32_t res_id,
+                           uint64_t blob_id,
+                           uint64_t size,
+                           int *out_fd)
+{
+   /* look up and take the backing under the table lock, so a concurrent
+    * vkFreeMemory on a ring cannot free it in between */
+   mtx_lock(&ctx->object_mutex);
+   struct vkr_object *obj = vu_idmap_get(&ctx->objects, blob_id);
+   struct vkr_device_memory *mem =
+      obj && obj->base.type == VK_OBJECT_TYPE_DEVICE_MEMORY ? (struct vkr_device_memory *)obj
+                                                            : NULL;
+   struct vkr_shm *shm = mem ? mem->shm : NULL;
+   if (shm)
+      vkr_shm_ref(shm);
+   const bool opaque = mem && mem->shm_is_opaque_fd;
+   const uint32_t type_index = mem ? mem->type_index : 0;
+   mtx_unlock(&ctx->object_mutex);
+
+   if (!mem) {
+      vkr_log(VU_LOG_ERROR, "context %u: blob_id 0x%llx is not a VkDeviceMemory", ctx->id,
+              (unsigned long long)blob_id);
+      return false;
+   }
+   if (!shm) {
+      vkr_log(VU_LOG_ERROR,
+              "context %u: memory 0x%llx has no shareable backing (memory type %u is not "
+              "host-visible for the guest)",
+              ctx->id, (unsigned long long)blob_id, type_index);
+      return false;
+   }
+   if (size > shm->size) {
+      vkr_log(VU_LOG_ERROR, "context %u: blob of %llu bytes over memory 0x%llx of %zu bytes",
+              ctx->id, (unsigned long long)size, (unsigned long long)blob_id, shm->size);
+      vkr_shm_unref(shm);
+      return false;
+   }
+   return vkr_context_publish_memory_resource(ctx, res_id, shm, size, opaque, type_index, out_fd);
+}
+
+void
+vkr_exec_vkGetMemoryResourcePropertiesMESA(
+   struct vp_dispatch *d,
+   struct vp_command_vkGetMemoryResourcePropertiesMESA *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   struct vkr_device *dev = ((struct vkr_object *)(uintptr_t)args->device)->device;
+   struct vkr_physical_device *pd = dev->physical_device;
+   struct vkr_resource *res = vkr_context_get_resource(ctx, args->resourceId);
+   if (!res) {
+      vkr_dispatch_fatal(d, "vkGetMemoryResourcePropertiesMESA of an unknown resource");
+      return;
+   }
+   VkMemoryResourcePropertiesMESA *props = args->pMemoryResourceProperties;
+   VkMemoryResourceAllocationSizePropertiesMESA *size_props = NULL;
+   for (VkBaseOutStructure *s = (VkBaseOutStructure *)props->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_MEMORY_RESOURCE_ALLOCATION_SIZE_PROPERTIES_MESA)
+         size_props = (VkMemoryResourceAllocationSizePropertiesMESA *)s;
+   }
+
+   args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+   if (res->shm && res->shm->map && dev->use_host_pointer) {
+      /* our memfds: what a host-pointer import of the mapping allows */
+      VkMemoryHostPointerPropertiesEXT hp = {
+         .sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT,
+      };
+      if (dev->table.vkGetMemoryHostPointerPropertiesEXT(
+             dev->host, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, res->shm->map,
+             &hp) == VK_SUCCESS) {
+         props->memoryTypeBits = hp.memoryTypeBits & pd->host_pointer_type_bits;
+         if (size_props)
+            size_props->allocationSize =
+               res->shm->size & ~(uint64_t)(pd->host_pointer_alignment - 1);
+         args->ret = props->memoryTypeBits ? VK_SUCCESS : VK_ERROR_INVALID_EXTERNAL_HANDLE;
+      }
+   } else if (res->shm && res->opaque_fd) {
+      props->memoryTypeBits = 1u << res->type_index;
+      if (size_props)
+         size_props->allocationSize = res->shm->size;
+      args->ret = VK_SUCCESS;
+   }
+   vkr_resource_unref(res);
+}

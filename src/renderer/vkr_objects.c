@@ -1,0 +1,675 @@
+/*
+ * Hand-written object handlers that need more than replace-and-forward:
+ * pools and their children, array creates (pipelines), sync objects and the
+ * sync-resource commands 244-246, and the few checks that keep a hostile
+ * guest from making the host driver write outside our buffers (query
+ * results, push constants) (renderer-behavior.md §1, command-types.md §5.1).
+ */
+#include "vkr_common.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct vkr_device *
+vkr_device_of(const void *obj)
+{
+   return ((const struct vkr_object *)obj)->device;
+}
+
+/* ------------------------------------------------------------------ */
+/* array creates                                                       */
+
+/* Every new id of an array create must be nonzero, unused and unique
+ * within the array; copies them to `out_ids`. */
+static bool
+vkr_check_new_ids(struct vp_dispatch *d,
+                  const void *handles,
+                  uint32_t count,
+                  VkObjectType type,
+                  uint64_t **out_ids)
+{
+   struct vkr_decoder *dec = vkr_decoder_from_dispatch(d);
+   uint64_t *ids = vu_arena_alloc_array(&dec->arena, count ? count : 1, sizeof(*ids), 8);
+   if (!ids) {
+      vkr_dispatch_fatal(d, "temporary storage limit exceeded");
+      return false;
+   }
+   memcpy(ids, handles, count * sizeof(*ids));
+   for (uint32_t i = 0; i < count; i++) {
+      if (!vkr_dispatch_check_new_id(d, ids[i], type))
+         return false;
+   }
+   if (count > 1) {
+      struct vu_idmap seen;
+      vu_idmap_init(&seen);
+      bool dup = false;
+      for (uint32_t i = 0; i < count && !dup; i++)
+         dup = !vu_idmap_insert(&seen, ids[i], &seen);
+      vu_idmap_fini(&seen);
+      if (dup) {
+         vkr_dispatch_fatal(d, "the same new id twice in one array create");
+         return false;
+      }
+   }
+   *out_ids = ids;
+   return true;
+}
+
+static struct vkr_object *
+vkr_new_child(struct vkr_device *dev,
+              struct vkr_object *pool,
+              VkObjectType type,
+              uint64_t id,
+              uint64_t handle)
+{
+   struct vkr_object *obj = calloc(1, sizeof(*obj));
+   if (!obj)
+      return NULL;
+   obj->base.id = id;
+   obj->base.type = type;
+   obj->base.handle = handle;
+   obj->device = dev;
+   obj->instance = dev->obj.instance;
+   obj->pool = pool;
+   return obj;
+}
+
+static void
+vkr_pipelines_finish(struct vp_dispatch *d,
+                     struct vkr_device *dev,
+                     uint32_t count,
+                     VkPipeline *pipelines,
+                     const uint64_t *ids)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const uint64_t handle = (uint64_t)(uintptr_t)pipelines[i];
+      pipelines[i] = VK_NULL_HANDLE;
+      if (!handle)
+         continue;
+      if (vp_decoder_is_fatal(d->dec)) {
+         dev->table.vkDestroyPipeline(dev->host, (VkPipeline)(uintptr_t)handle, NULL);
+         continue;
+      }
+      if (vkr_dispatch_add_device_object(d, &dev->obj, VK_OBJECT_TYPE_PIPELINE, ids[i], handle))
+         pipelines[i] = (VkPipeline)(uintptr_t)ids[i];
+   }
+}
+
+void
+vkr_exec_vkCreateGraphicsPipelines(struct vp_dispatch *d,
+                                   struct vp_command_vkCreateGraphicsPipelines *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   uint64_t *ids;
+   if (args->createInfoCount && !args->pPipelines) {
+      vkr_dispatch_fatal(d, "pipeline create without an output array");
+      return;
+   }
+   if (!vkr_check_new_ids(d, args->pPipelines, args->createInfoCount, VK_OBJECT_TYPE_PIPELINE,
+                          &ids))
+      return;
+   vp_replace_vkCreateGraphicsPipelines_args_handles(args);
+   args->ret = dev->table.vkCreateGraphicsPipelines(args->device, args->pipelineCache,
+                                                    args->createInfoCount, args->pCreateInfos,
+                                                    NULL, args->pPipelines);
+   vkr_pipelines_finish(d, dev, args->createInfoCount, args->pPipelines, ids);
+}
+
+void
+vkr_exec_vkCreateComputePipelines(struct vp_dispatch *d,
+                                  struct vp_command_vkCreateComputePipelines *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   uint64_t *ids;
+   if (args->createInfoCount && !args->pPipelines) {
+      vkr_dispatch_fatal(d, "pipeline create without an output array");
+      return;
+   }
+   if (!vkr_check_new_ids(d, args->pPipelines, args->createInfoCount, VK_OBJECT_TYPE_PIPELINE,
+                          &ids))
+      return;
+   vp_replace_vkCreateComputePipelines_args_handles(args);
+   args->ret = dev->table.vkCreateComputePipelines(args->device, args->pipelineCache,
+                                                   args->createInfoCount, args->pCreateInfos,
+                                                   NULL, args->pPipelines);
+   vkr_pipelines_finish(d, dev, args->createInfoCount, args->pPipelines, ids);
+}
+
+/* ------------------------------------------------------------------ */
+/* command pools                                                       */
+
+static void
+vkr_unregister_children(struct vkr_context *ctx, struct vkr_object *pool)
+{
+   for (;;) {
+      mtx_lock(&ctx->object_mutex);
+      struct vkr_list *l = pool->children.next;
+      mtx_unlock(&ctx->object_mutex);
+      if (l == &pool->children)
+         return;
+      vkr_context_remove_object(ctx, vkr_container_of(l, struct vkr_object, link));
+   }
+}
+
+void
+vkr_exec_vkDestroyCommandPool(struct vp_dispatch *d, struct vp_command_vkDestroyCommandPool *args)
+{
+   struct vkr_object *pool = (struct vkr_object *)(uintptr_t)args->commandPool;
+   if (!pool)
+      return;
+   struct vkr_device *dev = vkr_device_of(args->device);
+   vp_replace_vkDestroyCommandPool_args_handles(args);
+   dev->table.vkDestroyCommandPool(args->device, args->commandPool, NULL);
+   vkr_unregister_children(vkr_dispatch_context(d), pool);
+   vkr_dispatch_remove_object(d, pool);
+}
+
+void
+vkr_exec_vkAllocateCommandBuffers(struct vp_dispatch *d,
+                                  struct vp_command_vkAllocateCommandBuffers *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   const VkCommandBufferAllocateInfo *info = args->pAllocateInfo;
+   struct vkr_object *pool = (struct vkr_object *)(uintptr_t)info->commandPool;
+   const uint32_t count = info->commandBufferCount;
+   uint64_t *ids;
+
+   if (!pool) {
+      vkr_dispatch_fatal(d, "vkAllocateCommandBuffers without a pool");
+      return;
+   }
+   if (count && !args->pCommandBuffers) {
+      vkr_dispatch_fatal(d, "vkAllocateCommandBuffers without an output array");
+      return;
+   }
+   if (!vkr_check_new_ids(d, args->pCommandBuffers, count, VK_OBJECT_TYPE_COMMAND_BUFFER, &ids))
+      return;
+   vp_replace_vkAllocateCommandBuffers_args_handles(args);
+   args->ret = dev->table.vkAllocateCommandBuffers(args->device, info, args->pCommandBuffers);
+   if (args->ret != VK_SUCCESS) {
+      memset(args->pCommandBuffers, 0, count * sizeof(*args->pCommandBuffers));
+      return;
+   }
+   for (uint32_t i = 0; i < count; i++) {
+      VkCommandBuffer host = args->pCommandBuffers[i];
+      args->pCommandBuffers[i] = VK_NULL_HANDLE;
+      struct vkr_object *obj = NULL;
+      if (!vp_decoder_is_fatal(d->dec)) {
+         obj = vkr_new_child(dev, pool, VK_OBJECT_TYPE_COMMAND_BUFFER, ids[i],
+                             (uint64_t)(uintptr_t)host);
+         if (obj && !vkr_dispatch_add_object(d, obj)) {
+            free(obj);
+            obj = NULL;
+         } else if (!obj) {
+            vkr_dispatch_fatal(d, "out of host memory");
+         }
+      }
+      if (obj)
+         args->pCommandBuffers[i] = (VkCommandBuffer)(uintptr_t)ids[i];
+      else
+         dev->table.vkFreeCommandBuffers(dev->host, VKR_HOST(VkCommandPool, pool), 1, &host);
+   }
+}
+
+/* The decoded array holds objects; checks them against the pool and keeps
+ * them for unregistering after the host call. */
+static struct vkr_object **
+vkr_pool_children_arg(struct vp_dispatch *d,
+                      struct vkr_object *pool,
+                      const void *const *handles,
+                      uint32_t count)
+{
+   struct vkr_decoder *dec = vkr_decoder_from_dispatch(d);
+   if (!pool) {
+      vkr_dispatch_fatal(d, "free of pool children without a pool");
+      return NULL;
+   }
+   if (count && !handles) {
+      vkr_dispatch_fatal(d, "free of pool children with a NULL array");
+      return NULL;
+   }
+   struct vkr_object **objs = vu_arena_alloc_array(&dec->arena, count ? count : 1,
+                                                   sizeof(*objs), 8);
+   if (!objs) {
+      vkr_dispatch_fatal(d, "temporary storage limit exceeded");
+      return NULL;
+   }
+   for (uint32_t i = 0; i < count; i++) {
+      objs[i] = (struct vkr_object *)(uintptr_t)handles[i];
+      if (objs[i] && objs[i]->pool != pool) {
+         vkr_dispatch_fatal(d, "free of an object from another pool");
+         return NULL;
+      }
+   }
+   return objs;
+}
+
+void
+vkr_exec_vkFreeCommandBuffers(struct vp_dispatch *d, struct vp_command_vkFreeCommandBuffers *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   struct vkr_object **objs =
+      vkr_pool_children_arg(d, (struct vkr_object *)(uintptr_t)args->commandPool,
+                            (const void *const *)args->pCommandBuffers, args->commandBufferCount);
+   if (!objs)
+      return;
+   vp_replace_vkFreeCommandBuffers_args_handles(args);
+   dev->table.vkFreeCommandBuffers(args->device, args->commandPool, args->commandBufferCount,
+                                   args->pCommandBuffers);
+   for (uint32_t i = 0; i < args->commandBufferCount; i++) {
+      if (objs[i])
+         vkr_dispatch_remove_object(d, objs[i]);
+   }
+}
+
+/* ------------------------------------------------------------------ */
+/* descriptor pools                                                    */
+
+void
+vkr_exec_vkDestroyDescriptorPool(struct vp_dispatch *d,
+                                 struct vp_command_vkDestroyDescriptorPool *args)
+{
+   struct vkr_object *pool = (struct vkr_object *)(uintptr_t)args->descriptorPool;
+   if (!pool)
+      return;
+   struct vkr_device *dev = vkr_device_of(args->device);
+   vp_replace_vkDestroyDescriptorPool_args_handles(args);
+   dev->table.vkDestroyDescriptorPool(args->device, args->descriptorPool, NULL);
+   vkr_unregister_children(vkr_dispatch_context(d), pool);
+   vkr_dispatch_remove_object(d, pool);
+}
+
+void
+vkr_exec_vkResetDescriptorPool(struct vp_dispatch *d,
+                               struct vp_command_vkResetDescriptorPool *args)
+{
+   struct vkr_object *pool = (struct vkr_object *)(uintptr_t)args->descriptorPool;
+   if (!pool) {
+      vkr_dispatch_fatal(d, "vkResetDescriptorPool without a pool");
+      return;
+   }
+   struct vkr_device *dev = vkr_device_of(args->device);
+   vp_replace_vkResetDescriptorPool_args_handles(args);
+   args->ret = dev->table.vkResetDescriptorPool(args->device, args->descriptorPool, args->flags);
+   vkr_unregister_children(vkr_dispatch_context(d), pool);
+}
+
+void
+vkr_exec_vkAllocateDescriptorSets(struct vp_dispatch *d,
+                                  struct vp_command_vkAllocateDescriptorSets *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   const VkDescriptorSetAllocateInfo *info = args->pAllocateInfo;
+   struct vkr_object *pool = (struct vkr_object *)(uintptr_t)info->descriptorPool;
+   const uint32_t count = info->descriptorSetCount;
+   uint64_t *ids;
+
+   if (!pool) {
+      vkr_dispatch_fatal(d, "vkAllocateDescriptorSets without a pool");
+      return;
+   }
+   if (count && !args->pDescriptorSets) {
+      vkr_dispatch_fatal(d, "vkAllocateDescriptorSets without an output array");
+      return;
+   }
+   if (!vkr_check_new_ids(d, args->pDescriptorSets, count, VK_OBJECT_TYPE_DESCRIPTOR_SET, &ids))
+      return;
+   vp_replace_vkAllocateDescriptorSets_args_handles(args);
+   args->ret = dev->table.vkAllocateDescriptorSets(args->device, info, args->pDescriptorSets);
+   if (args->ret != VK_SUCCESS) {
+      memset(args->pDescriptorSets, 0, count * sizeof(*args->pDescriptorSets));
+      return;
+   }
+   for (uint32_t i = 0; i < count; i++) {
+      VkDescriptorSet host = args->pDescriptorSets[i];
+      args->pDescriptorSets[i] = VK_NULL_HANDLE;
+      struct vkr_object *obj = NULL;
+      if (!vp_decoder_is_fatal(d->dec)) {
+         obj = vkr_new_child(dev, pool, VK_OBJECT_TYPE_DESCRIPTOR_SET, ids[i],
+                             (uint64_t)(uintptr_t)host);
+         if (obj && !vkr_dispatch_add_object(d, obj)) {
+            free(obj);
+            obj = NULL;
+         } else if (!obj) {
+            vkr_dispatch_fatal(d, "out of host memory");
+         }
+      }
+      if (obj)
+         args->pDescriptorSets[i] = (VkDescriptorSet)(uintptr_t)ids[i];
+      else
+         dev->table.vkFreeDescriptorSets(dev->host, VKR_HOST(VkDescriptorPool, pool), 1, &host);
+   }
+}
+
+void
+vkr_exec_vkFreeDescriptorSets(struct vp_dispatch *d, struct vp_command_vkFreeDescriptorSets *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   struct vkr_object **objs =
+      vkr_pool_children_arg(d, (struct vkr_object *)(uintptr_t)args->descriptorPool,
+                            (const void *const *)args->pDescriptorSets, args->descriptorSetCount);
+   if (!objs)
+      return;
+   vp_replace_vkFreeDescriptorSets_args_handles(args);
+   args->ret = dev->table.vkFreeDescriptorSets(args->device, args->descriptorPool,
+                                               args->descriptorSetCount, args->pDescriptorSets);
+   for (uint32_t i = 0; i < args->descriptorSetCount; i++) {
+      if (objs[i])
+         vkr_dispatch_remove_object(d, objs[i]);
+   }
+}
+
+/* ------------------------------------------------------------------ */
+/* shader modules, query pools, push constants                         */
+
+void
+vkr_exec_vkCreateShaderModule(struct vp_dispatch *d, struct vp_command_vkCreateShaderModule *args)
+{
+   struct vkr_object *dev = (struct vkr_object *)(uintptr_t)args->device;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pShaderModule;
+   if (args->pCreateInfo->codeSize % 4) {
+      vkr_dispatch_fatal(d, "vkCreateShaderModule with codeSize % 4 != 0");
+      return;
+   }
+   if (!vkr_dispatch_check_new_id(d, id, VK_OBJECT_TYPE_SHADER_MODULE))
+      return;
+   vp_replace_vkCreateShaderModule_args_handles(args);
+   args->ret = dev->device->table.vkCreateShaderModule(args->device, args->pCreateInfo, NULL,
+                                                       args->pShaderModule);
+   if (args->ret == VK_SUCCESS)
+      vkr_dispatch_add_device_object(d, dev, VK_OBJECT_TYPE_SHADER_MODULE, id,
+                                     (uint64_t)(uintptr_t)*args->pShaderModule);
+   *args->pShaderModule = (VkShaderModule)(uintptr_t)id;
+}
+
+void
+vkr_exec_vkCreateQueryPool(struct vp_dispatch *d, struct vp_command_vkCreateQueryPool *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   const VkQueryPoolCreateInfo *info = args->pCreateInfo;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pQueryPool;
+   if (!vkr_dispatch_check_new_id(d, id, VK_OBJECT_TYPE_QUERY_POOL))
+      return;
+
+   uint32_t values = 1;
+   switch (info->queryType) {
+   case VK_QUERY_TYPE_PIPELINE_STATISTICS:
+      values = (uint32_t)__builtin_popcount(info->pipelineStatistics);
+      break;
+   case VK_QUERY_TYPE_TRANSFORM_FEEDBACK_STREAM_EXT:
+      values = 2;
+      break;
+   case VK_QUERY_TYPE_PERFORMANCE_QUERY_KHR:
+      /* VkPerformanceCounterResultKHR (8 bytes) per counter */
+      values = 0;
+      for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+         if (s->sType == VK_STRUCTURE_TYPE_QUERY_POOL_PERFORMANCE_CREATE_INFO_KHR)
+            values = ((const VkQueryPoolPerformanceCreateInfoKHR *)s)->counterIndexCount * 2;
+      }
+      break;
+   default:
+      break;
+   }
+
+   vp_replace_vkCreateQueryPool_args_handles(args);
+   args->ret = dev->table.vkCreateQueryPool(args->device, info, NULL, args->pQueryPool);
+   const uint64_t handle = (uint64_t)(uintptr_t)*args->pQueryPool;
+   *args->pQueryPool = (VkQueryPool)(uintptr_t)id;
+   if (args->ret != VK_SUCCESS)
+      return;
+   struct vkr_query_pool *pool = calloc(1, sizeof(*pool));
+   if (pool) {
+      pool->obj.base.id = id;
+      pool->obj.base.type = VK_OBJECT_TYPE_QUERY_POOL;
+      pool->obj.base.handle = handle;
+      pool->obj.device = dev;
+      pool->obj.instance = dev->obj.instance;
+      pool->type = info->queryType;
+      pool->query_count = info->queryCount;
+      pool->values_per_query = values;
+      if (vkr_dispatch_add_object(d, &pool->obj))
+         return;
+      free(pool);
+   } else {
+      vkr_dispatch_fatal(d, "out of host memory");
+   }
+   dev->table.vkDestroyQueryPool(dev->host, (VkQueryPool)(uintptr_t)handle, NULL);
+}
+
+void
+vkr_exec_vkGetQueryPoolResults(struct vp_dispatch *d, struct vp_command_vkGetQueryPoolResults *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   const struct vkr_query_pool *pool = (const struct vkr_query_pool *)(uintptr_t)args->queryPool;
+   if (!pool) {
+      vkr_dispatch_fatal(d, "vkGetQueryPoolResults without a query pool");
+      return;
+   }
+   if (args->firstQuery > pool->query_count ||
+       args->queryCount > pool->query_count - args->firstQuery) {
+      vkr_dispatch_fatal(d, "vkGetQueryPoolResults past the end of the pool");
+      return;
+   }
+   if (args->queryCount) {
+      const uint64_t elem = (args->flags & VK_QUERY_RESULT_64_BIT) ? 8 : 4;
+      uint64_t per = (uint64_t)pool->values_per_query * elem;
+      if (pool->type == VK_QUERY_TYPE_PERFORMANCE_QUERY_KHR)
+         per = (uint64_t)pool->values_per_query * 4; /* 8 bytes per counter */
+      if (args->flags & (VK_QUERY_RESULT_WITH_AVAILABILITY_BIT | 0x10 /* WITH_STATUS_KHR */))
+         per += elem;
+      const uint64_t last = (uint64_t)(args->queryCount - 1) * args->stride;
+      if (args->stride > UINT32_MAX || last > UINT64_MAX - per || last + per > args->dataSize) {
+         vkr_dispatch_fatal(d, "vkGetQueryPoolResults: dataSize too small for the results");
+         return;
+      }
+   }
+   vp_replace_vkGetQueryPoolResults_args_handles(args);
+   args->ret = dev->table.vkGetQueryPoolResults(args->device, args->queryPool, args->firstQuery,
+                                                args->queryCount, args->dataSize, args->pData,
+                                                args->stride, args->flags);
+}
+
+void
+vkr_exec_vkCmdPushConstants(struct vp_dispatch *d, struct vp_command_vkCmdPushConstants *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->commandBuffer);
+   const uint32_t max = dev->physical_device->props.limits.maxPushConstantsSize;
+   if (args->offset > max || args->size > max - args->offset) {
+      vkr_dispatch_fatal(d, "vkCmdPushConstants past maxPushConstantsSize");
+      return;
+   }
+   vp_replace_vkCmdPushConstants_args_handles(args);
+   dev->table.vkCmdPushConstants(args->commandBuffer, args->layout, args->stageFlags,
+                                 args->offset, args->size, args->pValues);
+}
+
+/* ------------------------------------------------------------------ */
+/* fences and semaphores                                               */
+
+void
+vkr_exec_vkCreateFence(struct vp_dispatch *d, struct vp_command_vkCreateFence *args)
+{
+   struct vkr_object *dev = (struct vkr_object *)(uintptr_t)args->device;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pFence;
+   if (!vkr_dispatch_check_new_id(d, id, VK_OBJECT_TYPE_FENCE))
+      return;
+   vp_replace_vkCreateFence_args_handles(args);
+
+   /* sync-fd exportable, so vkResetFenceResourceMESA can consume it */
+   VkFenceCreateInfo info = *args->pCreateInfo;
+   VkExportFenceCreateInfo export = {
+      .sType = VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT,
+   };
+   if (dev->device->fence_sync_fd) {
+      bool has_export = false;
+      for (const VkBaseInStructure *s = info.pNext; s; s = s->pNext)
+         has_export |= s->sType == VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO;
+      if (!has_export) {
+         export.pNext = info.pNext;
+         info.pNext = &export;
+      }
+   }
+   args->ret = dev->device->table.vkCreateFence(args->device, &info, NULL, args->pFence);
+   if (args->ret == VK_SUCCESS)
+      vkr_dispatch_add_device_object(d, dev, VK_OBJECT_TYPE_FENCE, id,
+                                     (uint64_t)(uintptr_t)*args->pFence);
+   *args->pFence = (VkFence)(uintptr_t)id;
+}
+
+void
+vkr_exec_vkCreateSemaphore(struct vp_dispatch *d, struct vp_command_vkCreateSemaphore *args)
+{
+   struct vkr_object *dev = (struct vkr_object *)(uintptr_t)args->device;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pSemaphore;
+   if (!vkr_dispatch_check_new_id(d, id, VK_OBJECT_TYPE_SEMAPHORE))
+      return;
+   vp_replace_vkCreateSemaphore_args_handles(args);
+
+   VkSemaphoreCreateInfo info = *args->pCreateInfo;
+   VkExportSemaphoreCreateInfo export = {
+      .sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
+   };
+   if (dev->device->semaphore_sync_fd) {
+      bool skip = false;
+      for (const VkBaseInStructure *s = info.pNext; s; s = s->pNext) {
+         if (s->sType == VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO)
+            skip = true;
+         if (s->sType == VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO &&
+             ((const VkSemaphoreTypeCreateInfo *)s)->semaphoreType == VK_SEMAPHORE_TYPE_TIMELINE)
+            skip = true;
+      }
+      if (!skip) {
+         export.pNext = info.pNext;
+         info.pNext = &export;
+      }
+   }
+   args->ret = dev->device->table.vkCreateSemaphore(args->device, &info, NULL, args->pSemaphore);
+   if (args->ret == VK_SUCCESS)
+      vkr_dispatch_add_device_object(d, dev, VK_OBJECT_TYPE_SEMAPHORE, id,
+                                     (uint64_t)(uintptr_t)*args->pSemaphore);
+   *args->pSemaphore = (VkSemaphore)(uintptr_t)id;
+}
+
+/* The first queue of the device, for the semaphore fallbacks below. */
+static struct vkr_queue *
+vkr_device_any_queue(struct vkr_device *dev)
+{
+   return dev->queue_count ? dev->queues[0] : NULL;
+}
+
+static bool
+vkr_submit_semaphore(struct vkr_device *dev, VkSemaphore sem, bool wait)
+{
+   struct vkr_queue *queue = vkr_device_any_queue(dev);
+   if (!queue)
+      return false;
+   const VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
+   const VkSubmitInfo submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+      .waitSemaphoreCount = wait ? 1 : 0,
+      .pWaitSemaphores = wait ? &sem : NULL,
+      .pWaitDstStageMask = wait ? &stage : NULL,
+      .signalSemaphoreCount = wait ? 0 : 1,
+      .pSignalSemaphores = wait ? NULL : &sem,
+   };
+   vkr_queue_lock(queue);
+   const VkResult r = dev->table.vkQueueSubmit(queue->host, 1, &submit, VK_NULL_HANDLE);
+   vkr_queue_unlock(queue);
+   return r == VK_SUCCESS;
+}
+
+void
+vkr_exec_vkResetFenceResourceMESA(struct vp_dispatch *d,
+                                  struct vp_command_vkResetFenceResourceMESA *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   if (!args->fence) {
+      vkr_dispatch_fatal(d, "vkResetFenceResourceMESA without a fence");
+      return;
+   }
+   vp_replace_vkResetFenceResourceMESA_args_handles(args);
+   if (dev->fence_sync_fd && dev->table.vkGetFenceFdKHR) {
+      const VkFenceGetFdInfoKHR info = {
+         .sType = VK_STRUCTURE_TYPE_FENCE_GET_FD_INFO_KHR,
+         .fence = args->fence,
+         .handleType = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT,
+      };
+      int fd = -1;
+      if (dev->table.vkGetFenceFdKHR(args->device, &info, &fd) != VK_SUCCESS) {
+         vkr_dispatch_fatal(d, "vkResetFenceResourceMESA: sync-fd export failed");
+         return;
+      }
+      if (fd >= 0)
+         close(fd);
+      return;
+   }
+   /* No sync fds: the guest exported the fence's payload, which resets the
+    * fence once its work is done; wait for that, then reset. */
+   VkResult r = vkr_device_wait_fences(vkr_dispatch_context(d), dev, 1, &args->fence, VK_TRUE,
+                                       UINT64_MAX);
+   if (r == VK_SUCCESS)
+      r = dev->table.vkResetFences(args->device, 1, &args->fence);
+   if (r != VK_SUCCESS && !vkr_context_fatal(vkr_dispatch_context(d)))
+      vkr_dispatch_fatal(d, "vkResetFenceResourceMESA: wait and reset failed");
+}
+
+void
+vkr_exec_vkWaitSemaphoreResourceMESA(struct vp_dispatch *d,
+                                     struct vp_command_vkWaitSemaphoreResourceMESA *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   if (!args->semaphore) {
+      vkr_dispatch_fatal(d, "vkWaitSemaphoreResourceMESA without a semaphore");
+      return;
+   }
+   vp_replace_vkWaitSemaphoreResourceMESA_args_handles(args);
+   if (dev->semaphore_sync_fd && dev->table.vkGetSemaphoreFdKHR) {
+      const VkSemaphoreGetFdInfoKHR info = {
+         .sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
+         .semaphore = args->semaphore,
+         .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
+      };
+      int fd = -1;
+      if (dev->table.vkGetSemaphoreFdKHR(args->device, &info, &fd) != VK_SUCCESS) {
+         vkr_dispatch_fatal(d, "vkWaitSemaphoreResourceMESA: sync-fd export failed");
+         return;
+      }
+      if (fd >= 0)
+         close(fd);
+      return;
+   }
+   /* consume the pending signal with a queue wait */
+   if (!vkr_submit_semaphore(dev, args->semaphore, true))
+      vkr_dispatch_fatal(d, "vkWaitSemaphoreResourceMESA: queue wait failed");
+}
+
+void
+vkr_exec_vkImportSemaphoreResourceMESA(struct vp_dispatch *d,
+                                       struct vp_command_vkImportSemaphoreResourceMESA *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   const VkImportSemaphoreResourceInfoMESA *info = args->pImportSemaphoreResourceInfo;
+   if (!info->semaphore || info->resourceId) {
+      vkr_dispatch_fatal(d, "vkImportSemaphoreResourceMESA needs a semaphore and resource 0");
+      return;
+   }
+   vp_replace_vkImportSemaphoreResourceMESA_args_handles(args);
+   if (dev->semaphore_sync_fd && dev->table.vkImportSemaphoreFdKHR) {
+      const VkImportSemaphoreFdInfoKHR import = {
+         .sType = VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_FD_INFO_KHR,
+         .semaphore = info->semaphore,
+         .flags = VK_SEMAPHORE_IMPORT_TEMPORARY_BIT,
+         .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
+         .fd = -1,
+      };
+      if (dev->table.vkImportSemaphoreFdKHR(args->device, &import) != VK_SUCCESS)
+         vkr_dispatch_fatal(d, "vkImportSemaphoreResourceMESA: sync-fd import failed");
+      return;
+   }
+   /* signal it through a queue instead of importing a signalled payload */
+   if (!vkr_submit_semaphore(dev, info->semaphore, false))
+      vkr_dispatch_fatal(d, "vkImportSemaphoreResourceMESA: queue signal failed");
+}

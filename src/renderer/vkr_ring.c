@@ -1,0 +1,626 @@
+/*
+ * Ring threads and the ring-management commands (transport.md §C.2-§C.10,
+ * command-types.md §5.1): vkCreateRingMESA, vkDestroyRingMESA,
+ * vkNotifyRingMESA, vkWriteRingExtraMESA, the seqno commands 251-253 and
+ * the ALIVE monitor. See vkr_ring.h for the futex conventions.
+ */
+#include "vkr_ring.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/vu_os.h"
+#include "transport/vw_ring.h"
+
+/* the polling phase: yields first, then short futex sleeps on the tail */
+#define VKR_RING_BUSY_ITERS 16
+#define VKR_RING_BASE_SLEEP_US 10
+#define VKR_RING_MAX_SLEEP_US 1000
+/* an idle ring re-checks its state this often even without a wake */
+#define VKR_RING_IDLE_RECHECK_NS 1000000000ll
+/* the context thread's seqno waits re-check this often */
+#define VKR_SEQNO_WAIT_SLICE_NS 100000000ll
+
+static bool
+vkr_seqno_passed(uint32_t a, uint32_t b)
+{
+   return (uint32_t)(a - b) <= INT32_MAX;
+}
+
+/* ------------------------------------------------------------------ */
+/* layout validation (§C.2)                                            */
+
+struct vkr_region {
+   uint64_t offset;
+   uint64_t size;
+};
+
+const char *
+vkr_ring_validate_layout(const VkRingCreateInfoMESA *info, uint64_t res_size, uint32_t max_size)
+{
+   if (info->offset > res_size || info->size > res_size - info->offset)
+      return "ring area outside its resource";
+   const uint64_t bs = info->bufferSize;
+   if (!bs || (bs & (bs - 1)) || bs > VW_RING_MAX_BUFFER_SIZE)
+      return "ring bufferSize is not a power of two <= 16 MiB";
+   if (bs > max_size)
+      return "ring bufferSize above this context's ring size limit";
+
+   const struct vkr_region r[5] = {
+      { info->headOffset, 4 },   { info->tailOffset, 4 },        { info->statusOffset, 4 },
+      { info->bufferOffset, bs }, { info->extraOffset, info->extraSize },
+   };
+   for (int i = 0; i < 5; i++) {
+      if (r[i].offset > info->size || r[i].size > info->size - r[i].offset)
+         return "ring region outside the ring area";
+      if ((r[i].offset | r[i].size) & 3)
+         return "ring region not 4-byte aligned";
+   }
+   for (int i = 0; i < 5; i++) {
+      for (int j = i + 1; j < 5; j++) {
+         if (!r[i].size || !r[j].size)
+            continue;
+         if (r[i].offset < r[j].offset + r[j].size && r[j].offset < r[i].offset + r[i].size)
+            return "ring regions overlap";
+      }
+   }
+   return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* the ring thread                                                     */
+
+void
+vkr_ring_set_fatal(struct vkr_ring *ring)
+{
+   atomic_store(&ring->fatal, true);
+   atomic_fetch_or_explicit(ring->status, VW_RING_STATUS_FATAL, memory_order_seq_cst);
+   /* a driver sleeping on the head must see it */
+   vu_os_futex_wake((const uint32_t *)ring->head, INT32_MAX);
+   mtx_lock(&ring->ctx->ring_mutex);
+   cnd_broadcast(&ring->ctx->ring_cond);
+   mtx_unlock(&ring->ctx->ring_mutex);
+}
+
+bool
+vkr_ring_is_fatal(const struct vkr_ring *ring)
+{
+   return atomic_load(&ring->fatal);
+}
+
+static void
+vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head)
+{
+   atomic_store_explicit(ring->head, head, memory_order_release);
+   if (ring->extra_size >= 4 &&
+       atomic_load_explicit((_Atomic uint32_t *)ring->extra, memory_order_seq_cst))
+      vu_os_futex_wake((const uint32_t *)ring->head, INT32_MAX);
+   if (atomic_load_explicit(&ring->has_awaited, memory_order_seq_cst)) {
+      mtx_lock(&ring->ctx->ring_mutex);
+      cnd_broadcast(&ring->ctx->ring_cond);
+      mtx_unlock(&ring->ctx->ring_mutex);
+   }
+}
+
+static void
+vkr_ring_progress(void *data, size_t consumed)
+{
+   struct vkr_ring *ring = data;
+   vkr_ring_publish_head(ring, ring->batch_start + (uint32_t)consumed);
+}
+
+static bool
+vkr_ring_process(struct vkr_ring *ring, uint32_t n)
+{
+   const uint32_t mask = ring->buffer_size - 1;
+   const uint32_t start = ring->cur & mask;
+   const uint8_t *data;
+   if (start + n <= ring->buffer_size) {
+      /* contiguous: decode in place (the decoder reads each byte once and
+       * copies what it keeps, so later guest writes cannot confuse it) */
+      data = ring->buffer + start;
+   } else {
+      const uint32_t first = ring->buffer_size - start;
+      memcpy(ring->copy, ring->buffer + start, first);
+      memcpy(ring->copy + first, ring->buffer, n - first);
+      data = ring->copy;
+   }
+   ring->batch_start = ring->cur;
+   const bool ok = vkr_decoder_run(ring->dec, data, n, vkr_ring_progress, ring);
+   vu_arena_trim(&ring->dec->arena);
+   if (ok)
+      ring->cur += n;
+   return ok;
+}
+
+/* fatal if the context waits for a seqno this ring will never reach */
+static bool
+vkr_ring_check_awaited(struct vkr_ring *ring, uint32_t tail)
+{
+   if (!atomic_load_explicit(&ring->has_awaited, memory_order_seq_cst))
+      return true;
+   const uint32_t seqno = atomic_load(&ring->awaited_seqno);
+   if (vkr_seqno_passed(tail, seqno))
+      return true;
+   vkr_context_set_fatal(ring->ctx,
+                         "vkWaitRingSeqnoMESA(0x%llx, %u) waits for bytes never written "
+                         "(tail %u)",
+                         (unsigned long long)ring->id, seqno, tail);
+   return false;
+}
+
+static bool
+vkr_ring_should_run(struct vkr_ring *ring)
+{
+   return !atomic_load(&ring->stop) && !vkr_context_fatal(ring->ctx);
+}
+
+static bool
+vkr_ring_sleep(struct vkr_ring *ring)
+{
+   atomic_fetch_or_explicit(ring->status, VW_RING_STATUS_IDLE, memory_order_seq_cst);
+   bool ok = true;
+   while (vkr_ring_should_run(ring)) {
+      const uint32_t tail = atomic_load_explicit(ring->tail, memory_order_seq_cst);
+      if (tail != ring->cur)
+         break;
+      if (!vkr_ring_check_awaited(ring, tail)) {
+         ok = false;
+         break;
+      }
+      vu_os_futex_wait((const uint32_t *)ring->tail, ring->cur, VKR_RING_IDLE_RECHECK_NS);
+   }
+   atomic_fetch_and_explicit(ring->status, ~VW_RING_STATUS_IDLE, memory_order_seq_cst);
+   return ok;
+}
+
+static uint32_t
+vkr_ring_relax(struct vkr_ring *ring, uint32_t iter)
+{
+   if (iter < VKR_RING_BUSY_ITERS) {
+      thrd_yield();
+      return iter + 1;
+   }
+   uint32_t bits = 0;
+   for (uint32_t v = iter; v; v >>= 1)
+      bits++;
+   uint64_t us = (uint64_t)VKR_RING_BASE_SLEEP_US << (bits - 5);
+   if (us > VKR_RING_MAX_SLEEP_US)
+      us = VKR_RING_MAX_SLEEP_US;
+   /* a futex sleep on the tail: a producer's wake cuts it short */
+   vu_os_futex_wait((const uint32_t *)ring->tail, ring->cur, (int64_t)us * 1000);
+   return iter < UINT32_MAX ? iter + 1 : iter;
+}
+
+static int
+vkr_ring_thread(void *arg)
+{
+   struct vkr_ring *ring = arg;
+   struct vkr_context *ctx = ring->ctx;
+   char name[16];
+   snprintf(name, sizeof(name), "vkr-ring-%u", ctx->id);
+   pthread_setname_np(pthread_self(), name);
+   if (ring->has_priority)
+      setpriority(PRIO_PROCESS, (id_t)gettid(), ring->priority);
+
+   uint64_t last_work = vu_os_time_ns();
+   uint32_t iter = 0;
+   bool failed = false;
+   while (vkr_ring_should_run(ring)) {
+      const uint32_t tail = atomic_load_explicit(ring->tail, memory_order_acquire);
+      const uint32_t n = tail - ring->cur;
+      if (n > ring->buffer_size) {
+         vkr_context_set_fatal(ctx, "ring 0x%llx: tail %u is %u bytes ahead of head %u",
+                               (unsigned long long)ring->id, tail, n, ring->cur);
+         failed = true;
+         break;
+      }
+      if (n) {
+         if (!vkr_ring_process(ring, n)) {
+            failed = true;
+            break;
+         }
+         last_work = vu_os_time_ns();
+         iter = 0;
+         continue;
+      }
+      if (!vkr_ring_check_awaited(ring, tail)) {
+         failed = true;
+         break;
+      }
+      if (vu_os_time_ns() - last_work >= ring->idle_timeout_ns) {
+         if (!vkr_ring_sleep(ring)) {
+            failed = true;
+            break;
+         }
+         last_work = vu_os_time_ns();
+         iter = 0;
+         continue;
+      }
+      iter = vkr_ring_relax(ring, iter);
+   }
+   /* All decoders share the context's fatal flag. Upstream shows FATAL on
+    * an idle ring only once something new was written; we set it at once
+    * (vkr_context_set_fatal wakes every ring), which tells the driver the
+    * same thing earlier. A ring being destroyed is not failed. */
+   if (failed || (vkr_context_fatal(ctx) && !atomic_load(&ring->stop)))
+      vkr_ring_set_fatal(ring);
+   if (VU_DEBUG(RING))
+      vkr_log(VU_LOG_INFO, "context %u: ring 0x%llx thread exits%s", ctx->id,
+              (unsigned long long)ring->id, failed ? " (fatal)" : "");
+   atomic_store(&ring->exited, true);
+   mtx_lock(&ctx->ring_mutex);
+   cnd_broadcast(&ctx->ring_cond);
+   mtx_unlock(&ctx->ring_mutex);
+   return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* monitor                                                             */
+
+static int
+vkr_monitor_thread(void *arg)
+{
+   struct vkr_context *ctx = arg;
+   char name[16];
+   snprintf(name, sizeof(name), "vkr-ringmon-%u", ctx->id);
+   pthread_setname_np(pthread_self(), name);
+
+   mtx_lock(&ctx->ring_mutex);
+   while (!ctx->monitor_stop) {
+      for (struct vkr_list *l = ctx->rings.next; l != &ctx->rings; l = l->next) {
+         struct vkr_ring *ring = vkr_container_of(l, struct vkr_ring, link);
+         if (ring->monitor_period_us && !atomic_load(&ring->exited))
+            atomic_fetch_or_explicit(ring->status, VW_RING_STATUS_ALIVE, memory_order_seq_cst);
+      }
+      /* report twice per period so the driver never sees a stale bit */
+      const uint64_t wait_ns = (uint64_t)ctx->monitor_period_us * 500;
+      struct timespec ts;
+      timespec_get(&ts, TIME_UTC);
+      ts.tv_sec += (time_t)(wait_ns / 1000000000u);
+      ts.tv_nsec += (long)(wait_ns % 1000000000u);
+      if (ts.tv_nsec >= 1000000000) {
+         ts.tv_sec++;
+         ts.tv_nsec -= 1000000000;
+      }
+      cnd_timedwait(&ctx->ring_cond, &ctx->ring_mutex, &ts);
+   }
+   mtx_unlock(&ctx->ring_mutex);
+   return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* create / destroy                                                    */
+
+static struct vkr_ring *
+vkr_context_find_ring_locked(struct vkr_context *ctx, uint64_t id)
+{
+   for (struct vkr_list *l = ctx->rings.next; l != &ctx->rings; l = l->next) {
+      struct vkr_ring *ring = vkr_container_of(l, struct vkr_ring, link);
+      if (ring->id == id)
+         return ring;
+   }
+   return NULL;
+}
+
+static struct vkr_ring *
+vkr_context_find_ring(struct vkr_context *ctx, uint64_t id)
+{
+   mtx_lock(&ctx->ring_mutex);
+   struct vkr_ring *ring = vkr_context_find_ring_locked(ctx, id);
+   mtx_unlock(&ctx->ring_mutex);
+   return ring;
+}
+
+static void
+vkr_ring_stop(struct vkr_ring *ring)
+{
+   atomic_store(&ring->stop, true);
+   if (ring->started) {
+      /* the thread may be between its checks and a futex wait: keep waking
+       * until it has left */
+      while (!atomic_load(&ring->exited)) {
+         vu_os_futex_wake((const uint32_t *)ring->tail, INT32_MAX);
+         mtx_lock(&ring->ctx->ring_mutex);
+         cnd_broadcast(&ring->ctx->ring_cond);
+         mtx_unlock(&ring->ctx->ring_mutex);
+         const struct timespec ts = { 0, 1000000 };
+         nanosleep(&ts, NULL);
+      }
+      thrd_join(ring->thread, NULL);
+      ring->started = false;
+   }
+}
+
+static void
+vkr_ring_destroy(struct vkr_ring *ring)
+{
+   vkr_ring_stop(ring);
+   if (ring->res) {
+      atomic_fetch_sub(&ring->res->ring_users, 1);
+      vkr_resource_unref(ring->res);
+   }
+   vkr_decoder_destroy(ring->dec);
+   free(ring->copy);
+   free(ring);
+}
+
+void
+vkr_context_destroy_rings(struct vkr_context *ctx)
+{
+   for (;;) {
+      mtx_lock(&ctx->ring_mutex);
+      struct vkr_ring *ring = NULL;
+      if (!vkr_list_empty(&ctx->rings)) {
+         ring = vkr_container_of(ctx->rings.next, struct vkr_ring, link);
+         vkr_list_del(&ring->link);
+      }
+      mtx_unlock(&ctx->ring_mutex);
+      if (!ring)
+         break;
+      vkr_ring_destroy(ring);
+   }
+   mtx_lock(&ctx->ring_mutex);
+   const bool started = ctx->monitor_started;
+   ctx->monitor_stop = true;
+   cnd_broadcast(&ctx->ring_cond);
+   mtx_unlock(&ctx->ring_mutex);
+   if (started)
+      thrd_join(ctx->monitor_thread, NULL);
+   ctx->monitor_started = false;
+}
+
+static bool
+vkr_dispatch_require_context_path(struct vp_dispatch *d, const char *why)
+{
+   if (vkr_decoder_from_dispatch(d)->ring) {
+      vkr_dispatch_fatal(d, why);
+      return false;
+   }
+   return true;
+}
+
+void
+vkr_exec_vkCreateRingMESA(struct vp_dispatch *d, struct vp_command_vkCreateRingMESA *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   const VkRingCreateInfoMESA *info = args->pCreateInfo;
+   if (!vkr_dispatch_require_context_path(d, "vkCreateRingMESA on a ring"))
+      return;
+   if (vkr_context_find_ring(ctx, args->ring)) {
+      vkr_dispatch_fatal(d, "vkCreateRingMESA with a ring id in use");
+      return;
+   }
+
+   uint32_t period_us = 0;
+   bool has_priority = false;
+   int priority = 0;
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA) {
+         period_us = ((const VkRingMonitorInfoMESA *)s)->maxReportingPeriodMicroseconds;
+         if (!period_us) {
+            vkr_dispatch_fatal(d, "VkRingMonitorInfoMESA with period 0");
+            return;
+         }
+      } else if (s->sType == VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA) {
+         has_priority = true;
+         priority = ((const VkRingPriorityInfoMESA *)s)->priority;
+      }
+   }
+
+   struct vkr_resource *res = vkr_context_get_resource(ctx, info->resourceId);
+   if (!res || res->kind != VKR_RESOURCE_SHM || !res->shm || !res->shm->map) {
+      vkr_resource_unref(res);
+      vkr_dispatch_fatal(d, "vkCreateRingMESA: not a shared-memory resource");
+      return;
+   }
+   const char *why = vkr_ring_validate_layout(info, res->size, ctx->limits.max_ring_size);
+   if (why) {
+      vkr_log(VU_LOG_ERROR,
+              "context %u: ring 0x%llx: %s (resource %u of %llu bytes, area %zu+%zu, "
+              "buffer %zu+%zu, limit %u)",
+              ctx->id, (unsigned long long)args->ring, why, info->resourceId,
+              (unsigned long long)res->size, info->offset, info->size, info->bufferOffset,
+              info->bufferSize, ctx->limits.max_ring_size);
+      vkr_resource_unref(res);
+      vkr_dispatch_fatal(d, why);
+      return;
+   }
+   uint8_t *base = (uint8_t *)res->shm->map + info->offset;
+   struct vkr_ring *ring = calloc(1, sizeof(*ring));
+   if (!ring) {
+      vkr_resource_unref(res);
+      vkr_dispatch_fatal(d, "out of host memory");
+      return;
+   }
+   ring->ctx = ctx;
+   ring->id = args->ring;
+   ring->res = res;
+   atomic_fetch_add(&res->ring_users, 1);
+   ring->head = (_Atomic uint32_t *)(base + info->headOffset);
+   ring->tail = (_Atomic uint32_t *)(base + info->tailOffset);
+   ring->status = (_Atomic uint32_t *)(base + info->statusOffset);
+   ring->buffer = base + info->bufferOffset;
+   ring->buffer_size = (uint32_t)info->bufferSize;
+   ring->extra = base + info->extraOffset;
+   ring->extra_size = info->extraSize;
+   ring->idle_timeout_ns = info->idleTimeout;
+   ring->monitor_period_us = period_us;
+   ring->has_priority = has_priority;
+   ring->priority = priority;
+   ring->cur = atomic_load(ring->head);
+   atomic_init(&ring->stop, false);
+   atomic_init(&ring->exited, false);
+   atomic_init(&ring->fatal, false);
+   atomic_init(&ring->virtqueue_seqno, 0);
+   atomic_init(&ring->has_awaited, false);
+   atomic_init(&ring->awaited_seqno, 0);
+
+   if (atomic_load(ring->head) != 0 || atomic_load(ring->status) != 0) {
+      vkr_ring_destroy(ring);
+      vkr_dispatch_fatal(d, "vkCreateRingMESA: head or status word is not 0");
+      return;
+   }
+   ring->dec = vkr_decoder_create(ctx, ring);
+   ring->copy = malloc(ring->buffer_size);
+   if (!ring->dec || !ring->copy) {
+      vkr_ring_destroy(ring);
+      vkr_dispatch_fatal(d, "out of host memory");
+      return;
+   }
+
+   mtx_lock(&ctx->ring_mutex);
+   vkr_list_add(&ctx->rings, &ring->link);
+   if (period_us && (!ctx->monitor_period_us || period_us < ctx->monitor_period_us))
+      ctx->monitor_period_us = period_us;
+   bool monitor_ok = true;
+   if (period_us && !ctx->monitor_started) {
+      ctx->monitor_stop = false;
+      monitor_ok = thrd_create(&ctx->monitor_thread, vkr_monitor_thread, ctx) == thrd_success;
+      ctx->monitor_started = monitor_ok;
+   }
+   cnd_broadcast(&ctx->ring_cond);
+   mtx_unlock(&ctx->ring_mutex);
+
+   if (!monitor_ok || thrd_create(&ring->thread, vkr_ring_thread, ring) != thrd_success) {
+      vkr_dispatch_fatal(d, "cannot start a ring thread");
+      return; /* the ring stays listed and is freed with the context */
+   }
+   ring->started = true;
+   if (VU_DEBUG(RING))
+      vkr_log(VU_LOG_INFO,
+              "context %u: ring 0x%llx in resource %u: buffer %u bytes, extra %zu, idle %llu ns%s",
+              ctx->id, (unsigned long long)ring->id, info->resourceId, ring->buffer_size,
+              ring->extra_size, (unsigned long long)ring->idle_timeout_ns,
+              period_us ? ", monitored" : "");
+}
+
+void
+vkr_exec_vkDestroyRingMESA(struct vp_dispatch *d, struct vp_command_vkDestroyRingMESA *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   if (!vkr_dispatch_require_context_path(d, "vkDestroyRingMESA on a ring"))
+      return;
+   mtx_lock(&ctx->ring_mutex);
+   struct vkr_ring *ring = vkr_context_find_ring_locked(ctx, args->ring);
+   if (ring)
+      vkr_list_del(&ring->link);
+   mtx_unlock(&ctx->ring_mutex);
+   if (!ring) {
+      vkr_dispatch_fatal(d, "vkDestroyRingMESA of an unknown ring");
+      return;
+   }
+   vkr_ring_destroy(ring);
+}
+
+void
+vkr_exec_vkNotifyRingMESA(struct vp_dispatch *d, struct vp_command_vkNotifyRingMESA *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   if (!vkr_dispatch_require_context_path(d, "vkNotifyRingMESA on a ring"))
+      return;
+   mtx_lock(&ctx->ring_mutex);
+   struct vkr_ring *ring = vkr_context_find_ring_locked(ctx, args->ring);
+   if (ring)
+      vu_os_futex_wake((const uint32_t *)ring->tail, INT32_MAX);
+   mtx_unlock(&ctx->ring_mutex);
+   if (!ring)
+      vkr_dispatch_fatal(d, "vkNotifyRingMESA of an unknown ring");
+}
+
+void
+vkr_exec_vkWriteRingExtraMESA(struct vp_dispatch *d, struct vp_command_vkWriteRingExtraMESA *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   if (!vkr_dispatch_require_context_path(d, "vkWriteRingExtraMESA on a ring"))
+      return;
+   mtx_lock(&ctx->ring_mutex);
+   struct vkr_ring *ring = vkr_context_find_ring_locked(ctx, args->ring);
+   const bool ok = ring && args->offset <= ring->extra_size &&
+                   ring->extra_size - args->offset >= 4 && !(args->offset & 3);
+   if (ok)
+      atomic_store_explicit((_Atomic uint32_t *)(ring->extra + args->offset), args->value,
+                            memory_order_release);
+   mtx_unlock(&ctx->ring_mutex);
+   if (!ok)
+      vkr_dispatch_fatal(d, "vkWriteRingExtraMESA of an unknown ring or outside its extra");
+}
+
+void
+vkr_exec_vkSubmitVirtqueueSeqnoMESA(struct vp_dispatch *d,
+                                    struct vp_command_vkSubmitVirtqueueSeqnoMESA *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   if (!vkr_dispatch_require_context_path(d, "vkSubmitVirtqueueSeqnoMESA on a ring"))
+      return;
+   mtx_lock(&ctx->ring_mutex);
+   struct vkr_ring *ring = vkr_context_find_ring_locked(ctx, args->ring);
+   if (ring) {
+      atomic_store(&ring->virtqueue_seqno, args->seqno);
+      cnd_broadcast(&ctx->ring_cond);
+   }
+   mtx_unlock(&ctx->ring_mutex);
+   if (!ring)
+      vkr_dispatch_fatal(d, "vkSubmitVirtqueueSeqnoMESA of an unknown ring");
+}
+
+static void
+vkr_timedwait_ring_cond(struct vkr_context *ctx, int64_t ns)
+{
+   struct timespec ts;
+   timespec_get(&ts, TIME_UTC);
+   ts.tv_nsec += (long)ns;
+   while (ts.tv_nsec >= 1000000000) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000;
+   }
+   cnd_timedwait(&ctx->ring_cond, &ctx->ring_mutex, &ts);
+}
+
+void
+vkr_exec_vkWaitVirtqueueSeqnoMESA(struct vp_dispatch *d,
+                                  struct vp_command_vkWaitVirtqueueSeqnoMESA *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   struct vkr_ring *ring = vkr_decoder_from_dispatch(d)->ring;
+   if (!ring) {
+      vkr_dispatch_fatal(d, "vkWaitVirtqueueSeqnoMESA on the context path");
+      return;
+   }
+   mtx_lock(&ctx->ring_mutex);
+   while (atomic_load(&ring->virtqueue_seqno) < args->seqno && !atomic_load(&ring->stop) &&
+          !vkr_context_fatal(ctx))
+      vkr_timedwait_ring_cond(ctx, VKR_SEQNO_WAIT_SLICE_NS);
+   mtx_unlock(&ctx->ring_mutex);
+}
+
+void
+vkr_exec_vkWaitRingSeqnoMESA(struct vp_dispatch *d, struct vp_command_vkWaitRingSeqnoMESA *args)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   if (!vkr_dispatch_require_context_path(d, "vkWaitRingSeqnoMESA on a ring"))
+      return;
+   const uint32_t seqno = (uint32_t)args->seqno;
+   mtx_lock(&ctx->ring_mutex);
+   struct vkr_ring *ring = vkr_context_find_ring_locked(ctx, args->ring);
+   if (!ring) {
+      mtx_unlock(&ctx->ring_mutex);
+      vkr_dispatch_fatal(d, "vkWaitRingSeqnoMESA of an unknown ring");
+      return;
+   }
+   /* only the context thread destroys rings, so `ring` stays valid */
+   atomic_store(&ring->awaited_seqno, seqno);
+   atomic_store_explicit(&ring->has_awaited, true, memory_order_seq_cst);
+   vu_os_futex_wake((const uint32_t *)ring->tail, INT32_MAX);
+   while (!vkr_seqno_passed(atomic_load_explicit(ring->head, memory_order_acquire), seqno) &&
+          !vkr_context_fatal(ctx) && !atomic_load(&ring->exited))
+      vkr_timedwait_ring_cond(ctx, VKR_SEQNO_WAIT_SLICE_NS);
+   atomic_store(&ring->has_awaited, false);
+   mtx_unlock(&ctx->ring_mutex);
+}

@@ -1,0 +1,70 @@
+/*
+ * Rings (transport.md §C): one consumer thread per ring, reading the
+ * shared-memory ring the driver fills.
+ *
+ * Waking conventions (ours, compatible with Mesa, which never uses them):
+ *
+ * - The ring thread, when idle, sets VK_RING_STATUS_IDLE_BIT_MESA and sleeps
+ *   in a shared futex wait on the ring's TAIL word, expecting the tail it
+ *   last consumed. A producer that sees IDLE after storing a new tail may
+ *   therefore wake it with a plain FUTEX_WAKE on the tail address instead of
+ *   sending vkNotifyRingMESA through the socket (Mesa's way, which we also
+ *   handle: the notify does the same wake). The short polling sleeps before
+ *   IDLE are futex waits on the tail too.
+ *
+ * - "Waiter present" flag: if the ring has an extra region of at least 4
+ *   bytes, the 32-bit word at extra offset 0 is a flag the driver sets
+ *   (nonzero) before it futex-waits on the HEAD word. After every head store
+ *   the ring thread reads that word and, when it is nonzero, FUTEX_WAKEs the
+ *   head address. The driver clears the flag itself. Mesa allocates a 4-byte
+ *   extra region and never writes it, so the flag stays 0 and nothing
+ *   happens; vkWriteRingExtraMESA writes into the same region and a driver
+ *   using the flag must not target offset 0 with it.
+ */
+#ifndef VKR_RING_H
+#define VKR_RING_H
+
+#include "vkr_common.h"
+
+struct vkr_ring {
+   struct vkr_list link; /* in ctx->rings, under ring_mutex */
+   struct vkr_context *ctx;
+   uint64_t id;
+   struct vkr_resource *res; /* holds a reference and a ring_users count */
+
+   _Atomic uint32_t *head;
+   _Atomic uint32_t *tail;
+   _Atomic uint32_t *status;
+   uint8_t *buffer;
+   uint32_t buffer_size;
+   uint8_t *extra;
+   size_t extra_size;
+   uint64_t idle_timeout_ns;
+   uint32_t monitor_period_us; /* 0: not monitored */
+   bool has_priority;
+   int priority;
+
+   struct vkr_decoder *dec;
+   uint8_t *copy;  /* reassembly buffer for commands that wrap */
+   uint32_t cur;   /* bytes consumed (ring thread only) */
+   uint32_t batch_start;
+
+   thrd_t thread;
+   bool started;
+   atomic_bool stop;
+   atomic_bool exited;
+   atomic_bool fatal;
+
+   /* vkSubmitVirtqueueSeqnoMESA / vkWaitVirtqueueSeqnoMESA */
+   atomic_uint_fast64_t virtqueue_seqno;
+   /* vkWaitRingSeqnoMESA: the context thread waits for this seqno */
+   atomic_bool has_awaited;
+   atomic_uint awaited_seqno;
+};
+
+/* Validates a VkRingCreateInfoMESA layout against a resource of res_size
+ * bytes (transport.md §C.2); NULL if fine, else why not (static string). */
+const char *
+vkr_ring_validate_layout(const VkRingCreateInfoMESA *info, uint64_t res_size, uint32_t max_size);
+
+#endif
