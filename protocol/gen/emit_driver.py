@@ -242,8 +242,8 @@ class Emitter:
     def call_protos(self, cmd):
         args = ', '.join(p.decl for p in cmd.params)
         sep = ', ' if args else ''
-        return ['void vn_async_%s(struct vn_ring *ring%s%s);' % (cmd.name, sep, args),
-                '%s vn_call_%s(struct vn_ring *ring%s%s);' % (cmd.ret, cmd.name, sep, args)]
+        return ['void vn_async_%s(struct vn_ring *vn_r%s%s);' % (cmd.name, sep, args),
+                '%s vn_call_%s(struct vn_ring *vn_r%s%s);' % (cmd.ret, cmd.name, sep, args)]
 
     # ---------------------------------------------------------- entry points
     def emit_entrypoints_c(self):
@@ -332,29 +332,29 @@ class Emitter:
         csep = ', ' if cargs else ''
         out = []
         # async
-        out.append('void\nvn_async_%s(struct vn_ring *ring%s%s)\n{' % (cmd.name, sep, args))
+        out.append('void\nvn_async_%s(struct vn_ring *vn_r%s%s)\n{' % (cmd.name, sep, args))
         out.append('   struct vn_ring_cmd cmd;')
-        out.append('   if (!vn_ring_cmd_begin(ring, &cmd, vp_sizeof_%s(%s), 0))' % (cmd.name, cargs))
+        out.append('   if (!vn_ring_cmd_begin(vn_r, &cmd, vp_sizeof_%s(%s), 0))' % (cmd.name, cargs))
         out.append('      return;')
         out.append('   vp_encode_%s(&cmd.enc, 0%s%s);' % (cmd.name, csep, cargs))
-        out.append('   vn_ring_cmd_submit(ring, &cmd);')
+        out.append('   vn_ring_cmd_submit(vn_r, &cmd);')
         out.append('}\n')
         # call
-        out.append('%s\nvn_call_%s(struct vn_ring *ring%s%s)\n{' % (cmd.ret, cmd.name, sep, args))
+        out.append('%s\nvn_call_%s(struct vn_ring *vn_r%s%s)\n{' % (cmd.ret, cmd.name, sep, args))
         fail = {'void': 'return;', 'VkResult': 'return VK_ERROR_DEVICE_LOST;'}.get(cmd.ret, 'return 0;')
         out.append('   struct vn_ring_cmd cmd;')
-        out.append('   if (!vn_ring_cmd_begin(ring, &cmd, vp_sizeof_%s(%s), vp_sizeof_%s_reply(%s)))'
+        out.append('   if (!vn_ring_cmd_begin(vn_r, &cmd, vp_sizeof_%s(%s), vp_sizeof_%s_reply(%s)))'
                    % (cmd.name, cargs, cmd.name, cargs))
         out.append('      %s' % fail)
         out.append('   vp_encode_%s(&cmd.enc, VK_COMMAND_GENERATE_REPLY_BIT_EXT%s%s);' % (cmd.name, csep, cargs))
-        out.append('   if (!vn_ring_cmd_submit_wait(ring, &cmd, (int32_t)%s))' % cmd.enum_name)
+        out.append('   if (!vn_ring_cmd_submit_wait(vn_r, &cmd, (int32_t)%s))' % cmd.enum_name)
         out.append('      %s' % fail)
         if cmd.ret == 'void':
             out.append('   vp_decode_%s_reply(&cmd.dec%s%s);' % (cmd.name, csep, cargs))
-            out.append('   vn_ring_cmd_end(ring, &cmd);')
+            out.append('   vn_ring_cmd_end(vn_r, &cmd);')
         else:
             out.append('   %s ret = vp_decode_%s_reply(&cmd.dec%s%s);' % (cmd.ret, cmd.name, csep, cargs))
-            out.append('   if (!vn_ring_cmd_end(ring, &cmd))')
+            out.append('   if (!vn_ring_cmd_end(vn_r, &cmd))')
             out.append('      %s' % fail)
             out.append('   return ret;')
         out.append('}\n')

@@ -1,0 +1,378 @@
+/*
+ * Command pools and buffers (vn_command_buffer.h), and the hand-written vkCmd
+ * entry points that add feedback (events, queries).
+ */
+#include "vn_command_buffer.h"
+
+#include "vn_device.h"
+#include "vn_queue.h"
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CreateCommandPool(VkDevice device,
+                     const VkCommandPoolCreateInfo *pCreateInfo,
+                     const VkAllocationCallbacks *pAllocator,
+                     VkCommandPool *pCommandPool)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_command_pool *pool =
+      vn_object_alloc(dev, sizeof(*pool), VK_OBJECT_TYPE_COMMAND_POOL, pAllocator);
+   if (!pool)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   pool->alloc = pAllocator ? *pAllocator : dev->alloc;
+   pool->family = pCreateInfo->queueFamilyIndex;
+   pool->flags = pCreateInfo->flags;
+   *pCommandPool = vn_command_pool_to_handle(pool);
+   vn_async_vkCreateCommandPool(dev->ring, device, pCreateInfo, NULL, pCommandPool);
+   return VK_SUCCESS;
+}
+
+static void
+vn_command_buffer_reset_local(struct vn_command_buffer *cmd)
+{
+   vp_encoder_reset(&cmd->enc);
+   cmd->query_count = 0;
+   cmd->state = VN_COMMAND_BUFFER_STATE_INITIAL;
+}
+
+static void
+vn_command_buffer_free_local(struct vn_command_pool *pool, struct vn_command_buffer *cmd)
+{
+   if (cmd->prev)
+      cmd->prev->next = cmd->next;
+   else
+      pool->buffers = cmd->next;
+   if (cmd->next)
+      cmd->next->prev = cmd->prev;
+   vp_encoder_fini(&cmd->enc);
+   vn_free(&pool->alloc, cmd->queries);
+   vn_free(&pool->alloc, cmd);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_DestroyCommandPool(VkDevice device,
+                      VkCommandPool commandPool,
+                      const VkAllocationCallbacks *pAllocator)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_command_pool *pool = vn_command_pool_from_handle(commandPool);
+   if (!pool)
+      return;
+   vn_async_vkDestroyCommandPool(dev->ring, device, commandPool, NULL);
+   while (pool->buffers)
+      vn_command_buffer_free_local(pool, pool->buffers);
+   vn_object_free(dev, pool, pAllocator);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_ResetCommandPool(VkDevice device, VkCommandPool commandPool, VkCommandPoolResetFlags flags)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_command_pool *pool = vn_command_pool_from_handle(commandPool);
+   for (struct vn_command_buffer *cmd = pool->buffers; cmd; cmd = cmd->next)
+      vn_command_buffer_reset_local(cmd);
+   vn_async_vkResetCommandPool(dev->ring, device, commandPool, flags);
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_AllocateCommandBuffers(VkDevice device,
+                          const VkCommandBufferAllocateInfo *pAllocateInfo,
+                          VkCommandBuffer *pCommandBuffers)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_command_pool *pool = vn_command_pool_from_handle(pAllocateInfo->commandPool);
+   const uint32_t count = pAllocateInfo->commandBufferCount;
+
+   for (uint32_t i = 0; i < count; i++) {
+      struct vn_command_buffer *cmd =
+         vn_zalloc(&pool->alloc, sizeof(*cmd), VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+      if (!cmd) {
+         for (uint32_t j = 0; j < i; j++)
+            vn_command_buffer_free_local(pool, vn_command_buffer_from_handle(pCommandBuffers[j]));
+         memset(pCommandBuffers, 0, sizeof(*pCommandBuffers) * count);
+         return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+      }
+      vn_object_init(&cmd->obj, VK_OBJECT_TYPE_COMMAND_BUFFER);
+      cmd->device = dev;
+      cmd->pool = pool;
+      cmd->level = pAllocateInfo->level;
+      vp_encoder_init_dynamic(&cmd->enc, 0);
+      cmd->next = pool->buffers;
+      if (pool->buffers)
+         pool->buffers->prev = cmd;
+      pool->buffers = cmd;
+      pCommandBuffers[i] = vn_command_buffer_to_handle(cmd);
+   }
+   vn_async_vkAllocateCommandBuffers(dev->ring, device, pAllocateInfo, pCommandBuffers);
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_FreeCommandBuffers(VkDevice device,
+                      VkCommandPool commandPool,
+                      uint32_t commandBufferCount,
+                      const VkCommandBuffer *pCommandBuffers)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_command_pool *pool = vn_command_pool_from_handle(commandPool);
+   vn_async_vkFreeCommandBuffers(dev->ring, device, commandPool, commandBufferCount,
+                                 pCommandBuffers);
+   for (uint32_t i = 0; i < commandBufferCount; i++) {
+      if (pCommandBuffers[i])
+         vn_command_buffer_free_local(pool, vn_command_buffer_from_handle(pCommandBuffers[i]));
+   }
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_BeginCommandBuffer(VkCommandBuffer commandBuffer, const VkCommandBufferBeginInfo *pBeginInfo)
+{
+   struct vn_command_buffer *cmd = vn_command_buffer_from_handle(commandBuffer);
+   vn_command_buffer_reset_local(cmd);
+
+   /* sanitise what the spec says is ignored (driver-behavior.md §8) */
+   VkCommandBufferBeginInfo info = *pBeginInfo;
+   VkCommandBufferInheritanceInfo inheritance;
+   if (cmd->level == VK_COMMAND_BUFFER_LEVEL_PRIMARY) {
+      info.pInheritanceInfo = NULL;
+   } else if (info.pInheritanceInfo) {
+      inheritance = *info.pInheritanceInfo;
+      if (!(info.flags & VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT)) {
+         inheritance.renderPass = VK_NULL_HANDLE;
+         inheritance.subpass = 0;
+         inheritance.framebuffer = VK_NULL_HANDLE;
+      }
+      info.pInheritanceInfo = &inheritance;
+   }
+   cmd->state = VN_COMMAND_BUFFER_STATE_RECORDING;
+   vp_encode_vkBeginCommandBuffer(&cmd->enc, 0, commandBuffer, &info);
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_EndCommandBuffer(VkCommandBuffer commandBuffer)
+{
+   struct vn_command_buffer *cmd = vn_command_buffer_from_handle(commandBuffer);
+   struct vn_device *dev = cmd->device;
+   if (cmd->state != VN_COMMAND_BUFFER_STATE_RECORDING)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   vp_encode_vkEndCommandBuffer(&cmd->enc, 0, commandBuffer);
+   if (vp_encoder_is_fatal(&cmd->enc)) {
+      cmd->state = VN_COMMAND_BUFFER_STATE_INVALID;
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   }
+   if (!vn_ring_submit(dev->ring, cmd->enc.base, vp_encoder_size(&cmd->enc), NULL)) {
+      cmd->state = VN_COMMAND_BUFFER_STATE_INVALID;
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   }
+   vp_encoder_reset(&cmd->enc);
+   cmd->state = VN_COMMAND_BUFFER_STATE_EXECUTABLE;
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_ResetCommandBuffer(VkCommandBuffer commandBuffer, VkCommandBufferResetFlags flags)
+{
+   struct vn_command_buffer *cmd = vn_command_buffer_from_handle(commandBuffer);
+   vn_command_buffer_reset_local(cmd);
+   vn_async_vkResetCommandBuffer(cmd->device->ring, commandBuffer, flags);
+   return VK_SUCCESS;
+}
+
+void
+vn_command_buffer_add_query(struct vn_command_buffer *cmd,
+                            struct vn_query_pool *pool,
+                            uint32_t first,
+                            uint32_t count)
+{
+   if (!pool->fb_map)
+      return;
+   /* extend the last range of the same pool when adjacent */
+   if (cmd->query_count) {
+      struct vn_query_range *last = &cmd->queries[cmd->query_count - 1];
+      if (last->pool == pool && first >= last->first && first <= last->first + last->count) {
+         const uint32_t end = VN_MAX(last->first + last->count, first + count);
+         last->count = end - last->first;
+         return;
+      }
+   }
+   if (cmd->query_count == cmd->query_capacity) {
+      const uint32_t cap = cmd->query_capacity ? cmd->query_capacity * 2 : 8;
+      struct vn_query_range *q =
+         vn_alloc(&cmd->pool->alloc, sizeof(*q) * cap, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+      if (!q)
+         return;
+      if (cmd->queries)
+         memcpy(q, cmd->queries, sizeof(*q) * cmd->query_count);
+      vn_free(&cmd->pool->alloc, cmd->queries);
+      cmd->queries = q;
+      cmd->query_capacity = cap;
+   }
+   cmd->queries[cmd->query_count++] = (struct vn_query_range){ pool, first, count };
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdExecuteCommands(VkCommandBuffer commandBuffer,
+                      uint32_t commandBufferCount,
+                      const VkCommandBuffer *pCommandBuffers)
+{
+   struct vn_command_buffer *cmd = vn_command_buffer_from_handle(commandBuffer);
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   vp_encode_vkCmdExecuteCommands(enc, 0, commandBuffer, commandBufferCount, pCommandBuffers);
+   for (uint32_t i = 0; i < commandBufferCount; i++) {
+      struct vn_command_buffer *sec = vn_command_buffer_from_handle(pCommandBuffers[i]);
+      for (uint32_t j = 0; j < sec->query_count; j++)
+         vn_command_buffer_add_query(cmd, sec->queries[j].pool, sec->queries[j].first,
+                                     sec->queries[j].count);
+   }
+}
+
+/* events: the GPU also writes the event's feedback slot */
+static void
+vn_cmd_event_feedback(VkCommandBuffer commandBuffer, VkEvent _event, uint32_t value)
+{
+   struct vn_event *event = vn_event_from_handle(_event);
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc || !event->slot.buffer)
+      return;
+   vn_feedback_encode_begin(enc, commandBuffer);
+   vn_feedback_encode_write32(enc, commandBuffer, &event->slot, value);
+   vn_feedback_encode_end(enc, commandBuffer);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdSetEvent(VkCommandBuffer commandBuffer, VkEvent event, VkPipelineStageFlags stageMask)
+{
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   vp_encode_vkCmdSetEvent(enc, 0, commandBuffer, event, stageMask);
+   vn_cmd_event_feedback(commandBuffer, event, VK_EVENT_SET);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdResetEvent(VkCommandBuffer commandBuffer, VkEvent event, VkPipelineStageFlags stageMask)
+{
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   vp_encode_vkCmdResetEvent(enc, 0, commandBuffer, event, stageMask);
+   vn_cmd_event_feedback(commandBuffer, event, VK_EVENT_RESET);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdSetEvent2(VkCommandBuffer commandBuffer, VkEvent event, const VkDependencyInfo *pDependencyInfo)
+{
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   vp_encode_vkCmdSetEvent2(enc, 0, commandBuffer, event, pDependencyInfo);
+   vn_cmd_event_feedback(commandBuffer, event, VK_EVENT_SET);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdResetEvent2(VkCommandBuffer commandBuffer, VkEvent event, VkPipelineStageFlags2 stageMask)
+{
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   vp_encode_vkCmdResetEvent2(enc, 0, commandBuffer, event, stageMask);
+   vn_cmd_event_feedback(commandBuffer, event, VK_EVENT_RESET);
+}
+
+/* queries: remember which ones to copy to feedback after submission */
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdEndQuery(VkCommandBuffer commandBuffer, VkQueryPool queryPool, uint32_t query)
+{
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   vp_encode_vkCmdEndQuery(enc, 0, commandBuffer, queryPool, query);
+   vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
+                               vn_query_pool_from_handle(queryPool), query, 1);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdEndQueryIndexedEXT(VkCommandBuffer commandBuffer,
+                         VkQueryPool queryPool,
+                         uint32_t query,
+                         uint32_t index)
+{
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   vp_encode_vkCmdEndQueryIndexedEXT(enc, 0, commandBuffer, queryPool, query, index);
+   vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
+                               vn_query_pool_from_handle(queryPool), query, 1);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdWriteTimestamp(VkCommandBuffer commandBuffer,
+                     VkPipelineStageFlagBits pipelineStage,
+                     VkQueryPool queryPool,
+                     uint32_t query)
+{
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   vp_encode_vkCmdWriteTimestamp(enc, 0, commandBuffer, pipelineStage, queryPool, query);
+   vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
+                               vn_query_pool_from_handle(queryPool), query, 1);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdWriteTimestamp2(VkCommandBuffer commandBuffer,
+                      VkPipelineStageFlags2 stage,
+                      VkQueryPool queryPool,
+                      uint32_t query)
+{
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   vp_encode_vkCmdWriteTimestamp2(enc, 0, commandBuffer, stage, queryPool, query);
+   vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
+                               vn_query_pool_from_handle(queryPool), query, 1);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdResetQueryPool(VkCommandBuffer commandBuffer,
+                     VkQueryPool queryPool,
+                     uint32_t firstQuery,
+                     uint32_t queryCount)
+{
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   vp_encode_vkCmdResetQueryPool(enc, 0, commandBuffer, queryPool, firstQuery, queryCount);
+   vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
+                               vn_query_pool_from_handle(queryPool), firstQuery, queryCount);
+}
+
+/* internal command buffers for feedback */
+VkResult
+vn_command_pool_create_internal(struct vn_device *dev, uint32_t family, VkCommandPool *out_pool)
+{
+   const VkCommandPoolCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+      .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT |
+               VK_COMMAND_POOL_CREATE_TRANSIENT_BIT,
+      .queueFamilyIndex = family,
+   };
+   return vn_CreateCommandPool(vn_device_to_handle(dev), &info, NULL, out_pool);
+}
+
+VkCommandBuffer
+vn_command_buffer_create_internal(struct vn_device *dev, VkCommandPool pool)
+{
+   const VkCommandBufferAllocateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+      .commandPool = pool,
+      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+      .commandBufferCount = 1,
+   };
+   VkCommandBuffer cmd = VK_NULL_HANDLE;
+   if (vn_AllocateCommandBuffers(vn_device_to_handle(dev), &info, &cmd) != VK_SUCCESS)
+      return VK_NULL_HANDLE;
+   return cmd;
+}

@@ -1,0 +1,78 @@
+/*
+ * Command pools and command buffers. Commands are encoded locally into the
+ * command buffer's growable stream (never sent one by one); at
+ * vkEndCommandBuffer the whole stream (begin ... end) goes to the device ring
+ * as one submission, through vkExecuteCommandStreamsMESA when it is large.
+ * Re-submitting a recorded command buffer therefore costs nothing but the
+ * vkQueueSubmit. (Mesa's choice too, driver-behavior.md §8.)
+ */
+#ifndef VN_COMMAND_BUFFER_H
+#define VN_COMMAND_BUFFER_H
+
+#include "vn_common.h"
+
+struct vn_device;
+struct vn_query_pool;
+
+struct vn_command_pool {
+   struct vn_object obj;
+   VkAllocationCallbacks alloc;
+   uint32_t family;
+   VkCommandPoolCreateFlags flags;
+   struct vn_command_buffer *buffers; /* doubly linked through next/prev */
+};
+VN_HANDLE_CAST(vn_command_pool, VkCommandPool)
+
+enum vn_command_buffer_state {
+   VN_COMMAND_BUFFER_STATE_INITIAL,
+   VN_COMMAND_BUFFER_STATE_RECORDING,
+   VN_COMMAND_BUFFER_STATE_EXECUTABLE,
+   VN_COMMAND_BUFFER_STATE_INVALID,
+};
+
+/* queries a command buffer ends or resets: copied to the pool's feedback
+ * buffer after each submission containing it */
+struct vn_query_range {
+   struct vn_query_pool *pool;
+   uint32_t first;
+   uint32_t count;
+};
+
+struct vn_command_buffer {
+   struct vn_object obj; /* dispatchable */
+   struct vn_device *device;
+   struct vn_command_pool *pool;
+   struct vn_command_buffer *next;
+   struct vn_command_buffer *prev;
+   VkCommandBufferLevel level;
+   enum vn_command_buffer_state state;
+   struct vp_encoder enc;
+
+   struct vn_query_range *queries;
+   uint32_t query_count;
+   uint32_t query_capacity;
+};
+VN_HANDLE_CAST(vn_command_buffer, VkCommandBuffer)
+
+/* The stream the next command is appended to, or NULL when the command
+ * buffer is not recording (the command is dropped). */
+static inline struct vp_encoder *
+vn_cmd_encoder(VkCommandBuffer commandBuffer)
+{
+   struct vn_command_buffer *cmd = vn_command_buffer_from_handle(commandBuffer);
+   return cmd->state == VN_COMMAND_BUFFER_STATE_RECORDING ? &cmd->enc : NULL;
+}
+
+void
+vn_command_buffer_add_query(struct vn_command_buffer *cmd,
+                            struct vn_query_pool *pool,
+                            uint32_t first,
+                            uint32_t count);
+
+/* internal command buffers (feedback) */
+VkResult
+vn_command_pool_create_internal(struct vn_device *dev, uint32_t family, VkCommandPool *out_pool);
+VkCommandBuffer
+vn_command_buffer_create_internal(struct vn_device *dev, VkCommandPool pool);
+
+#endif

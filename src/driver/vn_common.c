@@ -1,0 +1,164 @@
+/*
+ * Object ids, allocation and error logging shared by the whole driver.
+ */
+#include "vn_common.h"
+
+#include "vn_device.h"
+
+static atomic_uint_fast64_t vn_id_counter;
+
+uint64_t
+vn_next_id(void)
+{
+   return atomic_fetch_add_explicit(&vn_id_counter, 1, memory_order_relaxed) + 1;
+}
+
+void
+vn_object_init(struct vn_object *obj, VkObjectType type)
+{
+   obj->base.loader_data = ICD_LOADER_MAGIC;
+   obj->base.id = vn_next_id();
+   obj->type = type;
+}
+
+static void *VKAPI_PTR
+vn_default_alloc(void *user, size_t size, size_t align, VkSystemAllocationScope scope)
+{
+   (void)user;
+   (void)scope;
+   void *ptr = NULL;
+   if (align < sizeof(void *))
+      align = sizeof(void *);
+   if (posix_memalign(&ptr, align, size))
+      return NULL;
+   return ptr;
+}
+
+static void *VKAPI_PTR
+vn_default_realloc(void *user, void *orig, size_t size, size_t align, VkSystemAllocationScope scope)
+{
+   (void)user;
+   (void)scope;
+   (void)align;
+   return realloc(orig, size);
+}
+
+static void VKAPI_PTR
+vn_default_free(void *user, void *ptr)
+{
+   (void)user;
+   free(ptr);
+}
+
+static const VkAllocationCallbacks vn_default_callbacks = {
+   .pfnAllocation = vn_default_alloc,
+   .pfnReallocation = vn_default_realloc,
+   .pfnFree = vn_default_free,
+};
+
+const VkAllocationCallbacks *
+vn_default_allocator(void)
+{
+   return &vn_default_callbacks;
+}
+
+void *
+vn_alloc(const VkAllocationCallbacks *alloc, size_t size, VkSystemAllocationScope scope)
+{
+   if (!alloc)
+      alloc = &vn_default_callbacks;
+   return alloc->pfnAllocation(alloc->pUserData, size, 16, scope);
+}
+
+void *
+vn_zalloc(const VkAllocationCallbacks *alloc, size_t size, VkSystemAllocationScope scope)
+{
+   void *ptr = vn_alloc(alloc, size, scope);
+   if (ptr)
+      memset(ptr, 0, size);
+   return ptr;
+}
+
+void
+vn_free(const VkAllocationCallbacks *alloc, void *ptr)
+{
+   if (!ptr)
+      return;
+   if (!alloc)
+      alloc = &vn_default_callbacks;
+   alloc->pfnFree(alloc->pUserData, ptr);
+}
+
+void *
+vn_object_alloc(struct vn_device *dev,
+                size_t size,
+                VkObjectType type,
+                const VkAllocationCallbacks *alloc)
+{
+   struct vn_object *obj =
+      vn_zalloc(alloc ? alloc : &dev->alloc, size, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+   if (obj)
+      vn_object_init(obj, type);
+   return obj;
+}
+
+void
+vn_object_free(struct vn_device *dev, void *obj, const VkAllocationCallbacks *alloc)
+{
+   vn_free(alloc ? alloc : &dev->alloc, obj);
+}
+
+struct vn_object *
+vn_object_create(struct vn_device *dev, VkObjectType type, const VkAllocationCallbacks *alloc)
+{
+   return vn_object_alloc(dev, sizeof(struct vn_object), type, alloc);
+}
+
+void
+vn_object_destroy(struct vn_device *dev, struct vn_object *obj, const VkAllocationCallbacks *alloc)
+{
+   vn_object_free(dev, obj, alloc);
+}
+
+VkResult
+vn_log_result(const char *func, int line, VkResult result)
+{
+   if (result < 0 && VU_DEBUG(RESULT))
+      vu_log(VU_LOG_WARN, "driver", "%s:%d returns %d", func, line, result);
+   return result;
+}
+
+void *
+vn_chain_clone(const void *chain,
+               const VkStructureType *drop,
+               unsigned drop_count,
+               const void **out_head)
+{
+   size_t total = 8;
+   for (const VkBaseInStructure *s = chain; s; s = s->pNext)
+      total += VN_ALIGN(vn_struct_size(s->sType), (size_t)8);
+   uint8_t *block = calloc(1, total);
+   if (!block)
+      return NULL;
+   VkBaseOutStructure *prev = NULL;
+   size_t offset = 0;
+   *out_head = NULL;
+   for (const VkBaseInStructure *s = chain; s; s = s->pNext) {
+      const size_t size = vn_struct_size(s->sType);
+      bool skip = !size;
+      for (unsigned i = 0; i < drop_count && !skip; i++)
+         skip = drop[i] == s->sType;
+      if (skip)
+         continue;
+      VkBaseOutStructure *copy = (VkBaseOutStructure *)(block + offset);
+      memcpy(copy, s, size);
+      copy->pNext = NULL;
+      if (prev)
+         prev->pNext = copy;
+      else
+         *out_head = copy;
+      prev = copy;
+      offset += VN_ALIGN(size, (size_t)8);
+   }
+   return block;
+}

@@ -1,0 +1,95 @@
+/*
+ * Devices and queues. Each device has its own ring (so its commands and its
+ * round-trip count stay apart from other devices'); each queue is bound to
+ * its own fence timeline (ring_idx, transport.md §F) at vkCreateDevice.
+ */
+#ifndef VN_DEVICE_H
+#define VN_DEVICE_H
+
+#include "vn_common.h"
+#include "vn_feedback.h"
+#include "vn_instance.h"
+
+struct vn_queue {
+   struct vn_object obj; /* dispatchable */
+   struct vn_device *device;
+   uint32_t family;
+   uint32_t index;
+   VkDeviceQueueCreateFlags flags;
+   uint32_t ring_idx;
+   /* queue feedback: a serial the GPU writes after each tracked submission
+    * (vkQueueWaitIdle, command-buffer recycling); 0 without feedback */
+   struct vn_feedback_slot serial_slot;
+   uint64_t serial; /* last serial submitted (external sync: the queue) */
+   /* internal command buffers writing feedback, reusable once the serial
+    * slot reached their serial */
+   VkCommandPool fb_pool;
+   VkFence idle_fence; /* vkQueueWaitIdle with feedback */
+   struct vn_queue_fb_cmd *fb_cmds;
+   uint32_t fb_cmd_count;
+};
+
+struct vn_queue_fb_cmd {
+   VkCommandBuffer cmd;
+   uint64_t serial;
+};
+VN_HANDLE_CAST(vn_queue, VkQueue)
+
+/* memory requirements of buffers without pNext, keyed like Mesa */
+struct vn_buffer_reqs_entry {
+   VkBufferCreateFlags flags;
+   VkBufferUsageFlags usage;
+   VkSharingMode sharing;
+   bool valid;
+   VkMemoryRequirements reqs;
+   bool dedicated_prefers;
+   bool dedicated_requires;
+};
+
+#define VN_BUFFER_REQS_CACHE_SIZE 64
+
+struct vn_device {
+   struct vn_object obj; /* dispatchable */
+   struct vn_instance *instance;
+   struct vn_physical_device *physical_device;
+   VkAllocationCallbacks alloc;
+   struct vn_ring *ring;
+   uint32_t api_version;
+   struct vn_ext_set enabled_exts;
+   struct vn_ext_set protocol_exts; /* encoder chain filter of the device ring */
+
+   struct vn_queue *queues;
+   uint32_t queue_count;
+
+   mtx_t cache_mutex;
+   /* protected by cache_mutex */
+   struct vn_buffer_reqs_entry buffer_reqs[VN_BUFFER_REQS_CACHE_SIZE];
+   VkDeviceSize max_buffer_size;
+
+   struct vn_feedback_pool feedback; /* usable when feedback.enabled */
+};
+VN_HANDLE_CAST(vn_device, VkDevice)
+
+static inline struct vn_ring *
+vn_ring_from_VkDevice(VkDevice device)
+{
+   return vn_device_from_handle(device)->ring;
+}
+
+static inline struct vn_ring *
+vn_ring_from_VkQueue(VkQueue queue)
+{
+   return vn_queue_from_handle(queue)->device->ring;
+}
+
+static inline bool
+vn_device_is_lost(const struct vn_device *dev)
+{
+   return vn_ring_is_lost(dev->ring);
+}
+
+/* vkQueueWaitIdle without sending it (also used by vkDeviceWaitIdle) */
+VkResult
+vn_queue_wait_idle(struct vn_queue *queue);
+
+#endif

@@ -1,0 +1,342 @@
+/*
+ * Memory, buffers and images (vn_memory.h).
+ *
+ * vkAllocateMemory goes into the ring without a reply. The blob resource of
+ * host-visible memory is created at the first vkMapMemory, after the
+ * renderer has seen the allocation: wire format 1 orders the context path
+ * behind the ring with vkWaitRingSeqnoMESA, wire format 0 has no such
+ * command and waits for the ring head on the CPU (command-types.md W.6).
+ * Mappings are coherent; flush and invalidate are no-ops and never sent.
+ */
+#include "vn_memory.h"
+
+#include "vn_device.h"
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_AllocateMemory(VkDevice device,
+                  const VkMemoryAllocateInfo *pAllocateInfo,
+                  const VkAllocationCallbacks *pAllocator,
+                  VkDeviceMemory *pMemory)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   const VkPhysicalDeviceMemoryProperties *props =
+      &dev->physical_device->memory_properties.memoryProperties;
+   if (pAllocateInfo->memoryTypeIndex >= props->memoryTypeCount)
+      return vn_error(VK_ERROR_OUT_OF_DEVICE_MEMORY);
+   if (vn_device_is_lost(dev))
+      return vn_error(VK_ERROR_DEVICE_LOST);
+
+   struct vn_device_memory *mem =
+      vn_object_alloc(dev, sizeof(*mem), VK_OBJECT_TYPE_DEVICE_MEMORY, pAllocator);
+   if (!mem)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   mem->size = pAllocateInfo->allocationSize;
+   mem->type_index = pAllocateInfo->memoryTypeIndex;
+   mem->flags = props->memoryTypes[mem->type_index].propertyFlags;
+   mem->exportable = vn_find_struct(pAllocateInfo->pNext,
+                                    VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO) != NULL;
+   *pMemory = vn_device_memory_to_handle(mem);
+   vn_async_vkAllocateMemory(dev->ring, device, pAllocateInfo, NULL, pMemory);
+   mem->alloc_seqno = vn_ring_current_seqno(dev->ring);
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_FreeMemory(VkDevice device, VkDeviceMemory memory, const VkAllocationCallbacks *pAllocator)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_device_memory *mem = vn_device_memory_from_handle(memory);
+   if (!mem)
+      return;
+   struct vn_transport *t = dev->instance->transport;
+   if (mem->blob.res_id) {
+      vn_transport_shm_destroy(t, &mem->blob);
+      /* wire format 1: the ring frees the memory only after the context
+       * path has dropped the blob (transport.md §D.5) */
+      if (!vn_transport_is_wire0(t)) {
+         static atomic_uint_fast64_t seqno;
+         const uint64_t n = atomic_fetch_add(&seqno, 1) + 1;
+         uint8_t storage[64];
+         struct vp_encoder enc;
+         vp_encoder_init_fixed(&enc, storage, sizeof(storage));
+         vp_encode_vkSubmitVirtqueueSeqnoMESA(&enc, 0, dev->ring->id, n);
+         vn_transport_submit(t, enc.base, vp_encoder_size(&enc));
+         vp_encoder_reset(&enc);
+         vp_encode_vkWaitVirtqueueSeqnoMESA(&enc, 0, n);
+         vn_ring_submit(dev->ring, enc.base, vp_encoder_size(&enc), NULL);
+      }
+   }
+   vn_async_vkFreeMemory(dev->ring, device, memory, NULL);
+   vn_object_free(dev, mem, pAllocator);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_MapMemory(VkDevice device,
+             VkDeviceMemory memory,
+             VkDeviceSize offset,
+             VkDeviceSize size,
+             VkMemoryMapFlags flags,
+             void **ppData)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_device_memory *mem = vn_device_memory_from_handle(memory);
+   struct vn_transport *t = dev->instance->transport;
+
+   if (!(mem->flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+      return vn_error(VK_ERROR_MEMORY_MAP_FAILED);
+   if (!dev->physical_device->can_map) {
+      static atomic_bool warned;
+      if (!atomic_exchange(&warned, true))
+         vn_log_err("vkMapMemory: this renderer (Venus wire format 0) cannot export the "
+                    "host's memory to the guest (no dma-buf support on the host); "
+                    "mapping is unavailable");
+      return vn_error(VK_ERROR_MEMORY_MAP_FAILED);
+   }
+   if (!mem->blob.ptr) {
+      if (vn_transport_is_wire0(t)) {
+         if (!vn_ring_wait_seqno(dev->ring, mem->alloc_seqno))
+            return vn_error(VK_ERROR_DEVICE_LOST);
+      } else if (!vn_ring_seqno_done(dev->ring, mem->alloc_seqno)) {
+         uint8_t storage[64];
+         struct vp_encoder enc;
+         vp_encoder_init_fixed(&enc, storage, sizeof(storage));
+         vp_encode_vkWaitRingSeqnoMESA(&enc, 0, dev->ring->id, mem->alloc_seqno);
+         if (!vn_transport_submit(t, enc.base, vp_encoder_size(&enc)))
+            return vn_error(VK_ERROR_DEVICE_LOST);
+      }
+      uint32_t blob_flags = 1; /* VCMD_BLOB_FLAG_MAPPABLE */
+      if (mem->exportable)
+         blob_flags |= 2; /* VCMD_BLOB_FLAG_SHAREABLE */
+      if (!vn_transport_blob_map(t, mem->obj.base.id, mem->size, blob_flags, &mem->blob))
+         return vn_error(vn_transport_is_lost(t) ? VK_ERROR_DEVICE_LOST
+                                                : VK_ERROR_MEMORY_MAP_FAILED);
+   }
+   *ppData = (uint8_t *)mem->blob.ptr + offset;
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_UnmapMemory(VkDevice device, VkDeviceMemory memory)
+{
+   /* the mapping is kept until vkFreeMemory: mapping again is free */
+   (void)device;
+   (void)memory;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_FlushMappedMemoryRanges(VkDevice device, uint32_t count, const VkMappedMemoryRange *ranges)
+{
+   (void)device;
+   (void)count;
+   (void)ranges;
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_InvalidateMappedMemoryRanges(VkDevice device,
+                                uint32_t count,
+                                const VkMappedMemoryRange *ranges)
+{
+   (void)device;
+   (void)count;
+   (void)ranges;
+   return VK_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* buffers                                                             */
+
+static struct vn_buffer_reqs_entry *
+vn_buffer_reqs_lookup_locked(struct vn_device *dev, const VkBufferCreateInfo *info, bool insert)
+{
+   struct vn_buffer_reqs_entry *free_entry = NULL;
+   for (unsigned i = 0; i < VN_BUFFER_REQS_CACHE_SIZE; i++) {
+      struct vn_buffer_reqs_entry *e = &dev->buffer_reqs[i];
+      if (!e->valid) {
+         if (!free_entry)
+            free_entry = e;
+         continue;
+      }
+      if (e->flags == info->flags && e->usage == info->usage && e->sharing == info->sharingMode)
+         return e;
+   }
+   return insert ? free_entry : NULL;
+}
+
+static bool
+vn_buffer_cacheable(const VkBufferCreateInfo *info)
+{
+   return !info->pNext && !VU_PERF(NO_CACHE) &&
+          !(info->flags & (VK_BUFFER_CREATE_SPARSE_BINDING_BIT |
+                           VK_BUFFER_CREATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT)) &&
+          info->size <= (1ull << 30);
+}
+
+static void
+vn_fetch_buffer_reqs(struct vn_device *dev, VkBuffer buffer, struct vn_resource_reqs *out)
+{
+   VkMemoryDedicatedRequirements dedicated = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS,
+   };
+   VkMemoryRequirements2 reqs = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2,
+      .pNext = &dedicated,
+   };
+   const VkBufferMemoryRequirementsInfo2 info = {
+      .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_REQUIREMENTS_INFO_2,
+      .buffer = buffer,
+   };
+   vn_call_vkGetBufferMemoryRequirements2(dev->ring, vn_device_to_handle(dev), &info, &reqs);
+   out->reqs = reqs.memoryRequirements;
+   out->prefers_dedicated = dedicated.prefersDedicatedAllocation;
+   out->requires_dedicated = dedicated.requiresDedicatedAllocation;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CreateBuffer(VkDevice device,
+                const VkBufferCreateInfo *pCreateInfo,
+                const VkAllocationCallbacks *pAllocator,
+                VkBuffer *pBuffer)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   if (vn_device_is_lost(dev))
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   struct vn_buffer *buf = vn_object_alloc(dev, sizeof(*buf), VK_OBJECT_TYPE_BUFFER, pAllocator);
+   if (!buf)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   *pBuffer = vn_buffer_to_handle(buf);
+   vn_async_vkCreateBuffer(dev->ring, device, pCreateInfo, NULL, pBuffer);
+
+   const bool cacheable = vn_buffer_cacheable(pCreateInfo);
+   if (cacheable) {
+      mtx_lock(&dev->cache_mutex);
+      struct vn_buffer_reqs_entry *e = vn_buffer_reqs_lookup_locked(dev, pCreateInfo, false);
+      if (e) {
+         buf->reqs.reqs = e->reqs;
+         buf->reqs.reqs.size = VN_ALIGN(pCreateInfo->size, e->reqs.alignment);
+         buf->reqs.prefers_dedicated = e->dedicated_prefers;
+         buf->reqs.requires_dedicated = e->dedicated_requires;
+         mtx_unlock(&dev->cache_mutex);
+         return VK_SUCCESS;
+      }
+      mtx_unlock(&dev->cache_mutex);
+   }
+
+   vn_fetch_buffer_reqs(dev, *pBuffer, &buf->reqs);
+   if (vn_device_is_lost(dev)) {
+      vn_object_free(dev, buf, pAllocator);
+      *pBuffer = VK_NULL_HANDLE;
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   }
+   /* only a size that is the aligned request can be derived later */
+   if (cacheable &&
+       buf->reqs.reqs.size == VN_ALIGN(pCreateInfo->size, buf->reqs.reqs.alignment)) {
+      mtx_lock(&dev->cache_mutex);
+      struct vn_buffer_reqs_entry *e = vn_buffer_reqs_lookup_locked(dev, pCreateInfo, true);
+      if (e) {
+         e->flags = pCreateInfo->flags;
+         e->usage = pCreateInfo->usage;
+         e->sharing = pCreateInfo->sharingMode;
+         e->reqs = buf->reqs.reqs;
+         e->dedicated_prefers = buf->reqs.prefers_dedicated;
+         e->dedicated_requires = buf->reqs.requires_dedicated;
+         e->valid = true;
+      }
+      mtx_unlock(&dev->cache_mutex);
+   }
+   return VK_SUCCESS;
+}
+
+static void
+vn_fill_reqs(const struct vn_resource_reqs *r, VkMemoryRequirements2 *out)
+{
+   out->memoryRequirements = r->reqs;
+   VkMemoryDedicatedRequirements *d =
+      vn_find_struct_mut(out->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS);
+   if (d) {
+      d->prefersDedicatedAllocation = r->prefers_dedicated;
+      d->requiresDedicatedAllocation = r->requires_dedicated;
+   }
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_GetBufferMemoryRequirements(VkDevice device, VkBuffer buffer, VkMemoryRequirements *pReqs)
+{
+   (void)device;
+   *pReqs = vn_buffer_from_handle(buffer)->reqs.reqs;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_GetBufferMemoryRequirements2(VkDevice device,
+                                const VkBufferMemoryRequirementsInfo2 *pInfo,
+                                VkMemoryRequirements2 *pReqs)
+{
+   (void)device;
+   vn_fill_reqs(&vn_buffer_from_handle(pInfo->buffer)->reqs, pReqs);
+}
+
+/* ------------------------------------------------------------------ */
+/* images                                                              */
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CreateImage(VkDevice device,
+               const VkImageCreateInfo *pCreateInfo,
+               const VkAllocationCallbacks *pAllocator,
+               VkImage *pImage)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   if (vn_device_is_lost(dev))
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   struct vn_image *img = vn_object_alloc(dev, sizeof(*img), VK_OBJECT_TYPE_IMAGE, pAllocator);
+   if (!img)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   img->disjoint = pCreateInfo->flags & VK_IMAGE_CREATE_DISJOINT_BIT;
+   *pImage = vn_image_to_handle(img);
+   vn_async_vkCreateImage(dev->ring, device, pCreateInfo, NULL, pImage);
+   if (img->disjoint)
+      return VK_SUCCESS;
+
+   VkMemoryDedicatedRequirements dedicated = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS,
+   };
+   VkMemoryRequirements2 reqs = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2,
+      .pNext = &dedicated,
+   };
+   const VkImageMemoryRequirementsInfo2 info = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2,
+      .image = *pImage,
+   };
+   vn_call_vkGetImageMemoryRequirements2(dev->ring, device, &info, &reqs);
+   if (vn_device_is_lost(dev)) {
+      vn_object_free(dev, img, pAllocator);
+      *pImage = VK_NULL_HANDLE;
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   }
+   img->reqs.reqs = reqs.memoryRequirements;
+   img->reqs.prefers_dedicated = dedicated.prefersDedicatedAllocation;
+   img->reqs.requires_dedicated = dedicated.requiresDedicatedAllocation;
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_GetImageMemoryRequirements(VkDevice device, VkImage image, VkMemoryRequirements *pReqs)
+{
+   (void)device;
+   *pReqs = vn_image_from_handle(image)->reqs.reqs;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_GetImageMemoryRequirements2(VkDevice device,
+                               const VkImageMemoryRequirementsInfo2 *pInfo,
+                               VkMemoryRequirements2 *pReqs)
+{
+   struct vn_image *img = vn_image_from_handle(pInfo->image);
+   if (img->disjoint || pInfo->pNext) {
+      /* per-plane requirements are not cached */
+      vn_call_vkGetImageMemoryRequirements2(vn_device_from_handle(device)->ring, device, pInfo,
+                                            pReqs);
+      return;
+   }
+   vn_fill_reqs(&img->reqs, pReqs);
+}

@@ -1,0 +1,41 @@
+/*
+ * Device memory (async allocation, guest mapping through a lazily created
+ * blob), buffers (memory requirements cached per usage) and images.
+ */
+#ifndef VN_MEMORY_H
+#define VN_MEMORY_H
+
+#include "vn_common.h"
+#include "vn_transport.h"
+
+struct vn_device_memory {
+   struct vn_object obj;
+   VkDeviceSize size;
+   uint32_t type_index;
+   VkMemoryPropertyFlags flags;
+   bool exportable;
+   uint32_t alloc_seqno; /* ring seqno covering the vkAllocateMemory */
+   struct vn_shm blob;   /* mapped at the first vkMapMemory */
+};
+VN_HANDLE_CAST(vn_device_memory, VkDeviceMemory)
+
+struct vn_resource_reqs {
+   VkMemoryRequirements reqs;
+   VkBool32 prefers_dedicated;
+   VkBool32 requires_dedicated;
+};
+
+struct vn_buffer {
+   struct vn_object obj;
+   struct vn_resource_reqs reqs;
+};
+VN_HANDLE_CAST(vn_buffer, VkBuffer)
+
+struct vn_image {
+   struct vn_object obj;
+   struct vn_resource_reqs reqs;
+   bool disjoint;
+};
+VN_HANDLE_CAST(vn_image, VkImage)
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * Pipelines and framebuffers: created asynchronously after clearing the
+ * state the spec says is ignored, because the encoder follows every pointer
+ * and the renderer looks up every handle (wire-format.md §5, Mesa's
+ * vn_pipeline.c does the same).
+ */
+#include "vn_device.h"
+
+struct vn_pipeline {
+   struct vn_object obj;
+};
+
+static bool
+vn_has_dynamic(const VkPipelineDynamicStateCreateInfo *dyn, VkDynamicState state)
+{
+   if (!dyn)
+      return false;
+   for (uint32_t i = 0; i < dyn->dynamicStateCount; i++) {
+      if (dyn->pDynamicStates[i] == state)
+         return true;
+   }
+   return false;
+}
+
+struct vn_graphics_storage {
+   VkGraphicsPipelineCreateInfo *infos;
+   VkPipelineViewportStateCreateInfo *viewports;
+};
+
+static bool
+vn_sanitize_graphics(uint32_t count,
+                     const VkGraphicsPipelineCreateInfo *in,
+                     struct vn_graphics_storage *st)
+{
+   st->infos = malloc(sizeof(*st->infos) * count);
+   st->viewports = malloc(sizeof(*st->viewports) * count);
+   if (!st->infos || !st->viewports) {
+      free(st->infos);
+      free(st->viewports);
+      return false;
+   }
+   for (uint32_t i = 0; i < count; i++) {
+      VkGraphicsPipelineCreateInfo *info = &st->infos[i];
+      *info = in[i];
+      const VkPipelineDynamicStateCreateInfo *dyn = info->pDynamicState;
+
+      bool has_tess = false, has_mesh = false;
+      for (uint32_t s = 0; s < info->stageCount; s++) {
+         const VkShaderStageFlagBits stage = info->pStages[s].stage;
+         has_tess |= stage == VK_SHADER_STAGE_TESSELLATION_CONTROL_BIT ||
+                     stage == VK_SHADER_STAGE_TESSELLATION_EVALUATION_BIT;
+         has_mesh |= stage == VK_SHADER_STAGE_MESH_BIT_EXT;
+      }
+      if (!has_tess)
+         info->pTessellationState = NULL;
+      if (has_mesh) {
+         info->pVertexInputState = NULL;
+         info->pInputAssemblyState = NULL;
+      } else if (vn_has_dynamic(dyn, VK_DYNAMIC_STATE_VERTEX_INPUT_EXT)) {
+         info->pVertexInputState = NULL;
+      }
+
+      const bool discard = info->pRasterizationState &&
+                           info->pRasterizationState->rasterizerDiscardEnable &&
+                           !vn_has_dynamic(dyn, VK_DYNAMIC_STATE_RASTERIZER_DISCARD_ENABLE);
+      if (discard) {
+         info->pViewportState = NULL;
+         info->pMultisampleState = NULL;
+         info->pDepthStencilState = NULL;
+         info->pColorBlendState = NULL;
+      }
+      if (info->pViewportState) {
+         st->viewports[i] = *info->pViewportState;
+         if (vn_has_dynamic(dyn, VK_DYNAMIC_STATE_VIEWPORT) ||
+             vn_has_dynamic(dyn, VK_DYNAMIC_STATE_VIEWPORT_WITH_COUNT))
+            st->viewports[i].pViewports = NULL;
+         if (vn_has_dynamic(dyn, VK_DYNAMIC_STATE_SCISSOR) ||
+             vn_has_dynamic(dyn, VK_DYNAMIC_STATE_SCISSOR_WITH_COUNT))
+            st->viewports[i].pScissors = NULL;
+         info->pViewportState = &st->viewports[i];
+      }
+      /* dynamic rendering: attachment-less parts are ignored */
+      const VkPipelineRenderingCreateInfo *rendering =
+         info->renderPass == VK_NULL_HANDLE
+            ? vn_find_struct(info->pNext, VK_STRUCTURE_TYPE_PIPELINE_RENDERING_CREATE_INFO)
+            : NULL;
+      if (rendering) {
+         if (rendering->depthAttachmentFormat == VK_FORMAT_UNDEFINED &&
+             rendering->stencilAttachmentFormat == VK_FORMAT_UNDEFINED)
+            info->pDepthStencilState = NULL;
+         if (!rendering->colorAttachmentCount)
+            info->pColorBlendState = NULL;
+      }
+      if (!(info->flags & VK_PIPELINE_CREATE_DERIVATIVE_BIT)) {
+         info->basePipelineHandle = VK_NULL_HANDLE;
+         info->basePipelineIndex = -1;
+      }
+   }
+   return true;
+}
+
+static bool
+vn_pipelines_need_result(uint32_t count, const VkPipelineCreateFlags *flags, size_t stride)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const VkPipelineCreateFlags f = *(const VkPipelineCreateFlags *)((const uint8_t *)flags + i * stride);
+      if (f & (VK_PIPELINE_CREATE_FAIL_ON_PIPELINE_COMPILE_REQUIRED_BIT |
+               VK_PIPELINE_CREATE_EARLY_RETURN_ON_FAILURE_BIT))
+         return true;
+   }
+   return false;
+}
+
+static VkResult
+vn_pipelines_alloc(struct vn_device *dev,
+                   uint32_t count,
+                   const VkAllocationCallbacks *alloc,
+                   VkPipeline *out)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      struct vn_pipeline *p = vn_object_alloc(dev, sizeof(*p), VK_OBJECT_TYPE_PIPELINE, alloc);
+      if (!p) {
+         for (uint32_t j = 0; j < i; j++)
+            vn_object_free(dev, (void *)(uintptr_t)out[j], alloc);
+         memset(out, 0, sizeof(*out) * count);
+         return VK_ERROR_OUT_OF_HOST_MEMORY;
+      }
+      out[i] = (VkPipeline)(uintptr_t)p;
+   }
+   return VK_SUCCESS;
+}
+
+/* after a synchronous create: free the objects the host did not create */
+static void
+vn_pipelines_fixup(struct vn_device *dev,
+                   uint32_t count,
+                   const VkAllocationCallbacks *alloc,
+                   VkPipeline *saved,
+                   VkPipeline *out)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      if (!out[i] && saved[i])
+         vn_object_free(dev, (void *)(uintptr_t)saved[i], alloc);
+   }
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CreateGraphicsPipelines(VkDevice device,
+                           VkPipelineCache pipelineCache,
+                           uint32_t createInfoCount,
+                           const VkGraphicsPipelineCreateInfo *pCreateInfos,
+                           const VkAllocationCallbacks *pAllocator,
+                           VkPipeline *pPipelines)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_graphics_storage st;
+   if (vn_device_is_lost(dev))
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   VkResult result = vn_pipelines_alloc(dev, createInfoCount, pAllocator, pPipelines);
+   if (result != VK_SUCCESS)
+      return vn_error(result);
+   if (!vn_sanitize_graphics(createInfoCount, pCreateInfos, &st)) {
+      for (uint32_t i = 0; i < createInfoCount; i++)
+         vn_object_free(dev, (void *)(uintptr_t)pPipelines[i], pAllocator);
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   }
+   if (vn_pipelines_need_result(createInfoCount, &pCreateInfos[0].flags, sizeof(*pCreateInfos))) {
+      VkPipeline *saved = malloc(sizeof(*saved) * createInfoCount);
+      if (saved)
+         memcpy(saved, pPipelines, sizeof(*saved) * createInfoCount);
+      result = vn_call_vkCreateGraphicsPipelines(dev->ring, device, pipelineCache, createInfoCount,
+                                                 st.infos, NULL, pPipelines);
+      if (saved)
+         vn_pipelines_fixup(dev, createInfoCount, pAllocator, saved, pPipelines);
+      free(saved);
+   } else {
+      vn_async_vkCreateGraphicsPipelines(dev->ring, device, pipelineCache, createInfoCount,
+                                         st.infos, NULL, pPipelines);
+   }
+   free(st.infos);
+   free(st.viewports);
+   return vn_result(result);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CreateComputePipelines(VkDevice device,
+                          VkPipelineCache pipelineCache,
+                          uint32_t createInfoCount,
+                          const VkComputePipelineCreateInfo *pCreateInfos,
+                          const VkAllocationCallbacks *pAllocator,
+                          VkPipeline *pPipelines)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   if (vn_device_is_lost(dev))
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   VkResult result = vn_pipelines_alloc(dev, createInfoCount, pAllocator, pPipelines);
+   if (result != VK_SUCCESS)
+      return vn_error(result);
+   VkComputePipelineCreateInfo *infos = malloc(sizeof(*infos) * (createInfoCount ? createInfoCount : 1));
+   if (!infos)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   for (uint32_t i = 0; i < createInfoCount; i++) {
+      infos[i] = pCreateInfos[i];
+      if (!(infos[i].flags & VK_PIPELINE_CREATE_DERIVATIVE_BIT)) {
+         infos[i].basePipelineHandle = VK_NULL_HANDLE;
+         infos[i].basePipelineIndex = -1;
+      }
+   }
+   if (vn_pipelines_need_result(createInfoCount, &pCreateInfos[0].flags, sizeof(*pCreateInfos))) {
+      VkPipeline *saved = malloc(sizeof(*saved) * createInfoCount);
+      if (saved)
+         memcpy(saved, pPipelines, sizeof(*saved) * createInfoCount);
+      result = vn_call_vkCreateComputePipelines(dev->ring, device, pipelineCache, createInfoCount,
+                                                infos, NULL, pPipelines);
+      if (saved)
+         vn_pipelines_fixup(dev, createInfoCount, pAllocator, saved, pPipelines);
+      free(saved);
+   } else {
+      vn_async_vkCreateComputePipelines(dev->ring, device, pipelineCache, createInfoCount, infos,
+                                        NULL, pPipelines);
+   }
+   free(infos);
+   return vn_result(result);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CreateFramebuffer(VkDevice device,
+                     const VkFramebufferCreateInfo *pCreateInfo,
+                     const VkAllocationCallbacks *pAllocator,
+                     VkFramebuffer *pFramebuffer)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_object *obj = vn_object_create(dev, VK_OBJECT_TYPE_FRAMEBUFFER, pAllocator);
+   if (!obj)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   VkFramebufferCreateInfo info = *pCreateInfo;
+   if (info.flags & VK_FRAMEBUFFER_CREATE_IMAGELESS_BIT)
+      info.pAttachments = NULL;
+   *pFramebuffer = (VkFramebuffer)(uintptr_t)obj;
+   vn_async_vkCreateFramebuffer(dev->ring, device, &info, NULL, pFramebuffer);
+   return VK_SUCCESS;
+}

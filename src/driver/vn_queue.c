@@ -1,0 +1,433 @@
+/*
+ * Queue submission (always asynchronous) and idle emulation.
+ *
+ * With feedback, a submission that signals a fence or timeline semaphores,
+ * or runs command buffers that end queries, gets internal command buffers
+ * appended to its batches: each batch that signals timeline semaphores
+ * writes their values; the last batch also writes the fence status, the
+ * queue serial and copies the touched queries to their pools' feedback
+ * buffers. Putting the writes inside the signalling batch keeps them behind
+ * that batch's semaphore waits.
+ */
+#include "vn_queue.h"
+
+#include "vn_command_buffer.h"
+#include "vn_device.h"
+
+#define VN_MAX_FB_WRITES 64
+
+struct vn_fb_write {
+   const struct vn_feedback_slot *slot;
+   uint64_t value;
+   bool is64;
+};
+
+/* an internal command buffer of the queue that is free to record */
+static VkCommandBuffer
+vn_queue_fb_cmd_get(struct vn_queue *queue, uint64_t serial)
+{
+   struct vn_device *dev = queue->device;
+   if (!queue->fb_pool) {
+      if (!queue->serial_slot.buffer && !vn_feedback_slot_alloc(dev, &queue->serial_slot))
+         return VK_NULL_HANDLE;
+      vn_feedback_write64(&queue->serial_slot, 0);
+      if (vn_command_pool_create_internal(dev, queue->family, &queue->fb_pool) != VK_SUCCESS)
+         return VK_NULL_HANDLE;
+   }
+   const uint64_t done = vn_feedback_read64(&queue->serial_slot);
+   for (uint32_t i = 0; i < queue->fb_cmd_count; i++) {
+      struct vn_queue_fb_cmd *c = &queue->fb_cmds[i];
+      if (c->serial <= done) {
+         c->serial = serial;
+         return c->cmd;
+      }
+   }
+   struct vn_queue_fb_cmd *cmds =
+      realloc(queue->fb_cmds, sizeof(*cmds) * (queue->fb_cmd_count + 1));
+   if (!cmds)
+      return VK_NULL_HANDLE;
+   queue->fb_cmds = cmds;
+   VkCommandBuffer cmd = vn_command_buffer_create_internal(dev, queue->fb_pool);
+   if (!cmd)
+      return VK_NULL_HANDLE;
+   cmds[queue->fb_cmd_count++] = (struct vn_queue_fb_cmd){ cmd, serial };
+   return cmd;
+}
+
+static void
+vn_encode_query_copies(struct vp_encoder *enc,
+                       VkCommandBuffer cmd,
+                       const struct vn_query_range *ranges,
+                       uint32_t count)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const struct vn_query_pool *pool = ranges[i].pool;
+      const VkDeviceSize stride = (pool->result_count + 1) * sizeof(uint64_t);
+      vp_encode_vkCmdCopyQueryPoolResults(
+         enc, 0, cmd, vn_query_pool_to_handle((struct vn_query_pool *)pool), ranges[i].first,
+         ranges[i].count, pool->fb_buffer, ranges[i].first * stride, stride,
+         VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WITH_AVAILABILITY_BIT);
+   }
+}
+
+/* Records a feedback command buffer: the writes, and when `last` the queue
+ * serial, the fence and the query copies. */
+static VkCommandBuffer
+vn_queue_record_fb(struct vn_queue *queue,
+                   uint64_t serial,
+                   const struct vn_fb_write *writes,
+                   uint32_t write_count,
+                   bool last,
+                   struct vn_fence *fence,
+                   const struct vn_query_range *queries,
+                   uint32_t query_count)
+{
+   VkCommandBuffer cmd = vn_queue_fb_cmd_get(queue, serial);
+   if (!cmd)
+      return VK_NULL_HANDLE;
+   const VkCommandBufferBeginInfo begin = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+   };
+   vn_BeginCommandBuffer(cmd, &begin);
+   struct vp_encoder *enc = vn_cmd_encoder(cmd);
+   vn_feedback_encode_begin(enc, cmd);
+   if (last)
+      vn_encode_query_copies(enc, cmd, queries, query_count);
+   for (uint32_t i = 0; i < write_count; i++) {
+      if (writes[i].is64)
+         vn_feedback_encode_write64(enc, cmd, writes[i].slot, writes[i].value);
+      else
+         vn_feedback_encode_write32(enc, cmd, writes[i].slot, (uint32_t)writes[i].value);
+   }
+   if (last) {
+      if (fence && fence->slot.buffer)
+         vn_feedback_encode_write32(enc, cmd, &fence->slot, VK_SUCCESS);
+      vn_feedback_encode_write64(enc, cmd, &queue->serial_slot, serial);
+   }
+   vn_feedback_encode_end(enc, cmd);
+   if (vn_EndCommandBuffer(cmd) != VK_SUCCESS)
+      return VK_NULL_HANDLE;
+   return cmd;
+}
+
+/* the query ranges of a list of command buffers, in one array */
+static bool
+vn_collect_queries(const VkCommandBuffer *cmds,
+                   uint32_t count,
+                   struct vn_query_range **ranges,
+                   uint32_t *range_count,
+                   uint32_t *capacity)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const struct vn_command_buffer *cmd = vn_command_buffer_from_handle(cmds[i]);
+      for (uint32_t j = 0; j < cmd->query_count; j++) {
+         if (*range_count == *capacity) {
+            const uint32_t cap = *capacity ? *capacity * 2 : 16;
+            struct vn_query_range *r = realloc(*ranges, sizeof(*r) * cap);
+            if (!r)
+               return false;
+            *ranges = r;
+            *capacity = cap;
+         }
+         (*ranges)[(*range_count)++] = cmd->queries[j];
+      }
+   }
+   return true;
+}
+
+static void
+vn_fence_submitted(struct vn_fence *fence)
+{
+   if (fence)
+      atomic_store(&fence->host_synced, false);
+}
+
+/* one batch of either submit flavour, abstracted for the feedback logic */
+struct vn_batch_view {
+   uint32_t cmd_count;
+   uint32_t signal_count;
+};
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmits, VkFence _fence)
+{
+   struct vn_queue *queue = vn_queue_from_handle(_queue);
+   struct vn_device *dev = queue->device;
+   struct vn_fence *fence = vn_fence_from_handle(_fence);
+   VkResult result = VK_SUCCESS;
+
+   if (vn_device_is_lost(dev))
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   vn_fence_submitted(fence);
+
+   struct vn_query_range *queries = NULL;
+   uint32_t query_count = 0, query_cap = 0;
+   bool need = false;
+   if (dev->feedback.enabled) {
+      need = fence && fence->slot.buffer;
+      for (uint32_t i = 0; i < submitCount; i++) {
+         vn_collect_queries(pSubmits[i].pCommandBuffers, pSubmits[i].commandBufferCount,
+                            &queries, &query_count, &query_cap);
+         for (uint32_t j = 0; j < pSubmits[i].signalSemaphoreCount && !need; j++)
+            need = vn_semaphore_from_handle(pSubmits[i].pSignalSemaphores[j])->slot.buffer;
+      }
+      need |= query_count > 0;
+   }
+   if (!need) {
+      vn_async_vkQueueSubmit(dev->ring, _queue, submitCount, pSubmits, _fence);
+      free(queries);
+      return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+   }
+
+   const uint64_t serial = ++queue->serial;
+   const uint32_t count = submitCount ? submitCount : 1;
+   VkSubmitInfo *subs = calloc(count, sizeof(*subs));
+   VkCommandBuffer **cmd_arrays = calloc(count, sizeof(*cmd_arrays));
+   void **chains = calloc(count, sizeof(*chains));
+   uint32_t **mask_arrays = calloc(count, sizeof(*mask_arrays));
+   if (!subs || !cmd_arrays || !chains || !mask_arrays) {
+      result = VK_ERROR_OUT_OF_HOST_MEMORY;
+      goto out;
+   }
+   if (!submitCount)
+      subs[0] = (VkSubmitInfo){ .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO };
+   else
+      memcpy(subs, pSubmits, sizeof(*subs) * submitCount);
+
+   for (uint32_t i = 0; i < count; i++) {
+      VkSubmitInfo *s = &subs[i];
+      struct vn_fb_write writes[VN_MAX_FB_WRITES];
+      uint32_t write_count = 0;
+      const VkTimelineSemaphoreSubmitInfo *tl =
+         vn_find_struct(s->pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
+      for (uint32_t j = 0; j < s->signalSemaphoreCount && write_count < VN_MAX_FB_WRITES; j++) {
+         struct vn_semaphore *sem = vn_semaphore_from_handle(s->pSignalSemaphores[j]);
+         if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE || !sem->slot.buffer || !tl ||
+             j >= tl->signalSemaphoreValueCount)
+            continue;
+         writes[write_count++] =
+            (struct vn_fb_write){ &sem->slot, tl->pSignalSemaphoreValues[j], true };
+      }
+      const bool last = i == count - 1;
+      if (!write_count && !last)
+         continue;
+      VkCommandBuffer fb = vn_queue_record_fb(queue, serial, writes, write_count, last, fence,
+                                              queries, query_count);
+      if (!fb) {
+         result = vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_ERROR_OUT_OF_HOST_MEMORY;
+         goto out;
+      }
+      cmd_arrays[i] = malloc(sizeof(VkCommandBuffer) * (s->commandBufferCount + 1));
+      if (!cmd_arrays[i]) {
+         result = VK_ERROR_OUT_OF_HOST_MEMORY;
+         goto out;
+      }
+      if (s->commandBufferCount)
+         memcpy(cmd_arrays[i], s->pCommandBuffers, sizeof(VkCommandBuffer) * s->commandBufferCount);
+      cmd_arrays[i][s->commandBufferCount] = fb;
+      /* a device-group mask per command buffer */
+      const VkDeviceGroupSubmitInfo *group =
+         vn_find_struct(s->pNext, VK_STRUCTURE_TYPE_DEVICE_GROUP_SUBMIT_INFO);
+      if (group) {
+         const void *head;
+         chains[i] = vn_chain_clone(s->pNext, NULL, 0, &head);
+         mask_arrays[i] = malloc(sizeof(uint32_t) * (s->commandBufferCount + 1));
+         if (!chains[i] || !mask_arrays[i]) {
+            result = VK_ERROR_OUT_OF_HOST_MEMORY;
+            goto out;
+         }
+         VkDeviceGroupSubmitInfo *g =
+            vn_find_struct_mut(head, VK_STRUCTURE_TYPE_DEVICE_GROUP_SUBMIT_INFO);
+         memcpy(mask_arrays[i], group->pCommandBufferDeviceMasks,
+                sizeof(uint32_t) * group->commandBufferCount);
+         mask_arrays[i][group->commandBufferCount] = 1;
+         g->commandBufferCount++;
+         g->pCommandBufferDeviceMasks = mask_arrays[i];
+         s->pNext = head;
+      }
+      s->pCommandBuffers = cmd_arrays[i];
+      s->commandBufferCount++;
+   }
+   vn_async_vkQueueSubmit(dev->ring, _queue, count, subs, _fence);
+   if (vn_device_is_lost(dev))
+      result = VK_ERROR_DEVICE_LOST;
+
+out:
+   for (uint32_t i = 0; subs && i < count; i++) {
+      if (cmd_arrays)
+         free(cmd_arrays[i]);
+      if (chains)
+         free(chains[i]);
+      if (mask_arrays)
+         free(mask_arrays[i]);
+   }
+   free(subs);
+   free(cmd_arrays);
+   free(chains);
+   free(mask_arrays);
+   free(queries);
+   return vn_result(result);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubmits, VkFence _fence)
+{
+   struct vn_queue *queue = vn_queue_from_handle(_queue);
+   struct vn_device *dev = queue->device;
+   struct vn_fence *fence = vn_fence_from_handle(_fence);
+   VkResult result = VK_SUCCESS;
+
+   if (vn_device_is_lost(dev))
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   vn_fence_submitted(fence);
+
+   struct vn_query_range *queries = NULL;
+   uint32_t query_count = 0, query_cap = 0;
+   bool need = false;
+   if (dev->feedback.enabled) {
+      need = fence && fence->slot.buffer;
+      for (uint32_t i = 0; i < submitCount; i++) {
+         for (uint32_t j = 0; j < pSubmits[i].commandBufferInfoCount; j++)
+            vn_collect_queries(&pSubmits[i].pCommandBufferInfos[j].commandBuffer, 1, &queries,
+                               &query_count, &query_cap);
+         for (uint32_t j = 0; j < pSubmits[i].signalSemaphoreInfoCount && !need; j++)
+            need = vn_semaphore_from_handle(pSubmits[i].pSignalSemaphoreInfos[j].semaphore)
+                      ->slot.buffer;
+      }
+      need |= query_count > 0;
+   }
+   if (!need) {
+      vn_async_vkQueueSubmit2(dev->ring, _queue, submitCount, pSubmits, _fence);
+      free(queries);
+      return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+   }
+
+   const uint64_t serial = ++queue->serial;
+   const uint32_t count = submitCount ? submitCount : 1;
+   VkSubmitInfo2 *subs = calloc(count, sizeof(*subs));
+   VkCommandBufferSubmitInfo **cmd_arrays = calloc(count, sizeof(*cmd_arrays));
+   if (!subs || !cmd_arrays) {
+      result = VK_ERROR_OUT_OF_HOST_MEMORY;
+      goto out;
+   }
+   if (!submitCount)
+      subs[0] = (VkSubmitInfo2){ .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO_2 };
+   else
+      memcpy(subs, pSubmits, sizeof(*subs) * submitCount);
+
+   for (uint32_t i = 0; i < count; i++) {
+      VkSubmitInfo2 *s = &subs[i];
+      struct vn_fb_write writes[VN_MAX_FB_WRITES];
+      uint32_t write_count = 0;
+      for (uint32_t j = 0; j < s->signalSemaphoreInfoCount && write_count < VN_MAX_FB_WRITES;
+           j++) {
+         struct vn_semaphore *sem = vn_semaphore_from_handle(s->pSignalSemaphoreInfos[j].semaphore);
+         if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE || !sem->slot.buffer)
+            continue;
+         writes[write_count++] =
+            (struct vn_fb_write){ &sem->slot, s->pSignalSemaphoreInfos[j].value, true };
+      }
+      const bool last = i == count - 1;
+      if (!write_count && !last)
+         continue;
+      VkCommandBuffer fb = vn_queue_record_fb(queue, serial, writes, write_count, last, fence,
+                                              queries, query_count);
+      if (!fb) {
+         result = vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_ERROR_OUT_OF_HOST_MEMORY;
+         goto out;
+      }
+      cmd_arrays[i] = malloc(sizeof(VkCommandBufferSubmitInfo) * (s->commandBufferInfoCount + 1));
+      if (!cmd_arrays[i]) {
+         result = VK_ERROR_OUT_OF_HOST_MEMORY;
+         goto out;
+      }
+      if (s->commandBufferInfoCount)
+         memcpy(cmd_arrays[i], s->pCommandBufferInfos,
+                sizeof(VkCommandBufferSubmitInfo) * s->commandBufferInfoCount);
+      cmd_arrays[i][s->commandBufferInfoCount] = (VkCommandBufferSubmitInfo){
+         .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO,
+         .commandBuffer = fb,
+      };
+      s->pCommandBufferInfos = cmd_arrays[i];
+      s->commandBufferInfoCount++;
+   }
+   vn_async_vkQueueSubmit2(dev->ring, _queue, count, subs, _fence);
+   if (vn_device_is_lost(dev))
+      result = VK_ERROR_DEVICE_LOST;
+
+out:
+   for (uint32_t i = 0; cmd_arrays && i < count; i++)
+      free(cmd_arrays[i]);
+   free(subs);
+   free(cmd_arrays);
+   free(queries);
+   return vn_result(result);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_QueueBindSparse(VkQueue _queue,
+                   uint32_t bindInfoCount,
+                   const VkBindSparseInfo *pBindInfo,
+                   VkFence _fence)
+{
+   struct vn_queue *queue = vn_queue_from_handle(_queue);
+   struct vn_device *dev = queue->device;
+   struct vn_fence *fence = vn_fence_from_handle(_fence);
+   if (fence && fence->slot.buffer) {
+      /* the fence's feedback comes from an empty submission behind it */
+      vn_async_vkQueueBindSparse(dev->ring, _queue, bindInfoCount, pBindInfo, VK_NULL_HANDLE);
+      return vn_QueueSubmit(_queue, 0, NULL, _fence);
+   }
+   vn_fence_submitted(fence);
+   vn_async_vkQueueBindSparse(dev->ring, _queue, bindInfoCount, pBindInfo, _fence);
+   return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+}
+
+VkResult
+vn_queue_wait_idle(struct vn_queue *queue)
+{
+   struct vn_device *dev = queue->device;
+   struct vn_transport *t = dev->instance->transport;
+   if (vn_device_is_lost(dev))
+      return VK_ERROR_DEVICE_LOST;
+
+   if (dev->feedback.enabled) {
+      /* an empty submission with an internal fence; waiting for the fence
+       * also makes the renderer wait for the host fence, so later commands
+       * run after the queue really is idle */
+      VkDevice device = vn_device_to_handle(dev);
+      if (!queue->idle_fence) {
+         const VkFenceCreateInfo info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+         if (vn_CreateFence(device, &info, NULL, &queue->idle_fence) != VK_SUCCESS)
+            return VK_ERROR_OUT_OF_HOST_MEMORY;
+      }
+      if (vn_fence_from_handle(queue->idle_fence)->slot.buffer) {
+         VkResult result = vn_QueueSubmit(vn_queue_to_handle(queue), 0, NULL, queue->idle_fence);
+         if (result == VK_SUCCESS)
+            result = vn_WaitForFences(device, 1, &queue->idle_fence, VK_TRUE, UINT64_MAX);
+         if (result == VK_SUCCESS)
+            result = vn_ResetFences(device, 1, &queue->idle_fence);
+         return result;
+      }
+   }
+
+   /* A fence on the queue's timeline retires once the host queue is idle
+    * (transport.md §F). The ring's earlier vkQueueSubmit must have reached
+    * the host queue first: wire format 1 says so in the batch, wire format 0
+    * waits for the ring on the CPU. */
+   const uint32_t seqno = vn_ring_current_seqno(dev->ring);
+   uint8_t storage[64];
+   struct vp_encoder enc;
+   vp_encoder_init_fixed(&enc, storage, sizeof(storage));
+   if (vn_transport_is_wire0(t)) {
+      if (!vn_ring_wait_seqno(dev->ring, seqno))
+         return VK_ERROR_DEVICE_LOST;
+   } else {
+      vp_encode_vkWaitRingSeqnoMESA(&enc, 0, dev->ring->id, seqno);
+   }
+   if (!vn_transport_submit_wait(t, enc.base, vp_encoder_size(&enc), queue->ring_idx,
+                                 (int)(vn_default_timeout_ns() / 1000000)))
+      return VK_ERROR_DEVICE_LOST;
+   return VK_SUCCESS;
+}

@@ -1,0 +1,46 @@
+/*
+ * Queue submission and the synchronisation objects. With feedback
+ * (vn_feedback.h) fence, timeline-semaphore and event status is read from
+ * guest-visible memory the GPU writes; without it every status query is a
+ * synchronous call and waits are bounded synchronous host waits.
+ */
+#ifndef VN_QUEUE_H
+#define VN_QUEUE_H
+
+#include "vn_common.h"
+#include "vn_feedback.h"
+
+struct vn_fence {
+   struct vn_object obj;
+   struct vn_feedback_slot slot; /* VK_SUCCESS / VK_NOT_READY */
+   atomic_bool host_synced;      /* host wait sent since the last reset */
+};
+VN_HANDLE_CAST(vn_fence, VkFence)
+
+struct vn_semaphore {
+   struct vn_object obj;
+   VkSemaphoreType type;
+   struct vn_feedback_slot slot; /* timeline: the counter */
+   atomic_uint_fast64_t synced_value;
+};
+VN_HANDLE_CAST(vn_semaphore, VkSemaphore)
+
+struct vn_event {
+   struct vn_object obj;
+   struct vn_feedback_slot slot; /* VK_EVENT_SET / VK_EVENT_RESET */
+};
+VN_HANDLE_CAST(vn_event, VkEvent)
+
+struct vn_query_pool {
+   struct vn_object obj;
+   VkQueryType type;
+   uint32_t count;
+   uint32_t result_count; /* 64-bit values per query */
+   /* feedback: count x (result_count + 1) uint64 (results, availability) */
+   VkBuffer fb_buffer;
+   VkDeviceMemory fb_memory;
+   uint64_t *fb_map;
+};
+VN_HANDLE_CAST(vn_query_pool, VkQueryPool)
+
+#endif

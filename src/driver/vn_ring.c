@@ -1,0 +1,553 @@
+/*
+ * Ring producer, reply windows, stream pool and bounded waits (vn_ring.h).
+ */
+#include "vn_ring.h"
+
+#include <sched.h>
+
+#include "transport/vw_ring.h"
+#include "util/vu_os.h"
+
+#define VN_RING_IDLE_TIMEOUT_NS (5ull * 1000 * 1000)
+#define VN_RING_MONITOR_PERIOD_US (3u * 1000 * 1000)
+#define VN_PROBE_PERIOD_NS (1000ull * 1000 * 1000)
+#define VN_SPIN_ITERATIONS 128
+/* how long a submit watches an IDLE ring before notifying it by socket */
+#define VN_NOTIFY_SPIN_NS (20ull * 1000)
+
+static inline uint32_t
+vn_load(const uint32_t *p, memory_order order)
+{
+   return atomic_load_explicit((_Atomic uint32_t *)p, order);
+}
+
+uint64_t
+vn_default_timeout_ns(void)
+{
+   static uint64_t timeout_ns;
+   if (!timeout_ns) {
+      const long long ms = vu_env_int("VENUS_TIMEOUT_MS", 60000);
+      timeout_ns = (uint64_t)(ms > 0 ? ms : 60000) * 1000000ull;
+   }
+   return timeout_ns;
+}
+
+VkResult
+vn_ring_create(struct vn_transport *transport,
+               uint32_t buffer_size,
+               const char *name,
+               struct vn_ring **out_ring)
+{
+   struct vn_ring *ring = calloc(1, sizeof(*ring));
+   if (!ring)
+      return VK_ERROR_OUT_OF_HOST_MEMORY;
+   ring->transport = transport;
+   ring->id = vn_next_id();
+   ring->buffer_size = buffer_size;
+   ring->name = name;
+   if (mtx_init(&ring->mutex, mtx_plain) != thrd_success)
+      goto fail_alloc;
+   if (cnd_init(&ring->reply_cnd) != thrd_success)
+      goto fail_mutex;
+
+   const size_t total = vw_ring_total_size(buffer_size);
+   if (!vn_transport_shm_create(transport, total, &ring->shm))
+      goto fail_cnd;
+   uint8_t *base = ring->shm.ptr;
+   ring->head = (uint32_t *)(base + VW_RING_HEAD_OFFSET);
+   ring->tail = (uint32_t *)(base + VW_RING_TAIL_OFFSET);
+   ring->status = (uint32_t *)(base + VW_RING_STATUS_OFFSET);
+   ring->buffer = base + VW_RING_BUFFER_OFFSET;
+   ring->waiters = (uint32_t *)(base + VW_RING_BUFFER_OFFSET + buffer_size);
+
+   if (!vn_transport_shm_create(transport, VN_RING_REPLY_SIZE, &ring->reply))
+      goto fail_shm;
+
+   /* the monitor struct is unknown to wire format 0 (W.4) */
+   const struct vw_capset *caps = &transport->capset;
+   ring->monitored = caps->wire_format_version >= 1 &&
+                     caps->vk_mesa_venus_protocol_spec_version >= 1;
+   const VkRingMonitorInfoMESA monitor = {
+      .sType = VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA,
+      .maxReportingPeriodMicroseconds = VN_RING_MONITOR_PERIOD_US,
+   };
+   const VkRingCreateInfoMESA info = {
+      .sType = VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA,
+      .pNext = ring->monitored ? &monitor : NULL,
+      .resourceId = ring->shm.res_id,
+      .offset = 0,
+      .size = total,
+      .idleTimeout = VN_RING_IDLE_TIMEOUT_NS,
+      .headOffset = VW_RING_HEAD_OFFSET,
+      .tailOffset = VW_RING_TAIL_OFFSET,
+      .statusOffset = VW_RING_STATUS_OFFSET,
+      .bufferOffset = VW_RING_BUFFER_OFFSET,
+      .bufferSize = buffer_size,
+      .extraOffset = VW_RING_BUFFER_OFFSET + buffer_size,
+      .extraSize = VW_RING_EXTRA_SIZE,
+   };
+   uint8_t storage[256];
+   struct vp_encoder enc;
+   vp_encoder_init_fixed(&enc, storage, sizeof(storage));
+   vp_encode_vkCreateRingMESA(&enc, 0, ring->id, &info);
+   if (vp_encoder_is_fatal(&enc) ||
+       !vn_transport_submit(transport, enc.base, vp_encoder_size(&enc)))
+      goto fail_reply;
+   if (VU_DEBUG(RING))
+      vn_log_info("ring %s created: %u bytes, resource %u%s", name, buffer_size,
+                  ring->shm.res_id, ring->monitored ? ", monitored" : "");
+   *out_ring = ring;
+   return VK_SUCCESS;
+
+fail_reply:
+   vn_transport_shm_destroy(transport, &ring->reply);
+fail_shm:
+   vn_transport_shm_destroy(transport, &ring->shm);
+fail_cnd:
+   cnd_destroy(&ring->reply_cnd);
+fail_mutex:
+   mtx_destroy(&ring->mutex);
+fail_alloc:
+   free(ring);
+   return VK_ERROR_INITIALIZATION_FAILED;
+}
+
+void
+vn_ring_destroy(struct vn_ring *ring)
+{
+   if (!ring)
+      return;
+   struct vn_transport *t = ring->transport;
+   if (vn_ring_wait_all(ring)) {
+      uint8_t storage[64];
+      struct vp_encoder enc;
+      vp_encoder_init_fixed(&enc, storage, sizeof(storage));
+      vp_encode_vkDestroyRingMESA(&enc, 0, ring->id);
+      /* the ring must be gone before its memory is unreferenced: wait for
+       * the context path to have decoded the destroy (timeline 0) */
+      vn_transport_submit_wait(t, enc.base, vp_encoder_size(&enc), 0,
+                               (int)(vn_default_timeout_ns() / 1000000));
+   }
+   if (VU_DEBUG(RING))
+      vn_log_info("ring %s destroyed: %llu round trips, %llu notifies", ring->name,
+                  (unsigned long long)ring->roundtrips,
+                  (unsigned long long)ring->notifies);
+   for (uint32_t i = 0; i < ring->chunk_count; i++)
+      vn_transport_shm_destroy(t, &ring->chunks[i].shm);
+   free(ring->chunks);
+   vn_transport_shm_destroy(t, &ring->reply);
+   vn_transport_shm_destroy(t, &ring->shm);
+   cnd_destroy(&ring->reply_cnd);
+   mtx_destroy(&ring->mutex);
+   free(ring);
+}
+
+/* ------------------------------------------------------------------ */
+/* waiting                                                             */
+
+struct vn_ring_watch {
+   uint64_t start_ns;
+   uint64_t progress_ns; /* last time the head moved or ALIVE was seen */
+   uint64_t next_probe_ns;
+   uint32_t last_head;
+};
+
+static void
+vn_ring_watch_init(struct vn_ring *ring, struct vn_ring_watch *w)
+{
+   w->start_ns = vu_os_time_ns();
+   w->progress_ns = w->start_ns;
+   w->next_probe_ns = w->start_ns + VN_PROBE_PERIOD_NS;
+   w->last_head = vn_load(ring->head, memory_order_acquire);
+}
+
+/* false: give up (lost) */
+static bool
+vn_ring_watch_check(struct vn_ring *ring, struct vn_ring_watch *w, const char *what)
+{
+   struct vn_transport *t = ring->transport;
+   if (vn_transport_is_lost(t))
+      return false;
+   const uint32_t status = vn_load(ring->status, memory_order_acquire);
+   if (!vn_transport_is_wire0(t) && (status & VW_RING_STATUS_FATAL)) {
+      vn_transport_set_lost(t, "the renderer reported a fatal error on the ring");
+      return false;
+   }
+   const uint64_t now = vu_os_time_ns();
+   const uint32_t head = vn_load(ring->head, memory_order_acquire);
+   if (head != w->last_head) {
+      w->last_head = head;
+      w->progress_ns = now;
+   }
+   if (ring->monitored && (status & VW_RING_STATUS_ALIVE)) {
+      /* the renderer's heartbeat: clear it and look for it again later */
+      atomic_fetch_and((_Atomic uint32_t *)ring->status, ~VW_RING_STATUS_ALIVE);
+      w->progress_ns = now;
+   }
+   if (now >= w->next_probe_ns) {
+      w->next_probe_ns = now + VN_PROBE_PERIOD_NS;
+      if (!vn_transport_probe(t))
+         return false;
+      if (now - w->start_ns > 4 * VN_PROBE_PERIOD_NS && VU_DEBUG(RING))
+         vn_log_warn("ring %s: still waiting for %s", ring->name, what);
+   }
+   if (now - w->progress_ns > vn_default_timeout_ns()) {
+      vn_log_err("ring %s: no progress for %llu ms while waiting for %s", ring->name,
+                 (unsigned long long)(vn_default_timeout_ns() / 1000000), what);
+      vn_transport_set_lost(t, "renderer hang");
+      return false;
+   }
+   return true;
+}
+
+bool
+vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno)
+{
+   if (vn_ring_seqno_done(ring, seqno))
+      return !vn_ring_is_lost(ring);
+   for (int i = 0; i < VN_SPIN_ITERATIONS; i++) {
+      if (i < VN_SPIN_ITERATIONS / 2)
+         __builtin_ia32_pause();
+      else
+         sched_yield();
+      if (vn_ring_seqno_done(ring, seqno))
+         return true;
+   }
+
+   struct vn_ring_watch watch;
+   vn_ring_watch_init(ring, &watch);
+   int64_t sleep_ns = 50 * 1000;
+   bool ok = true;
+   atomic_fetch_add_explicit((_Atomic uint32_t *)ring->waiters, 1, memory_order_seq_cst);
+   for (;;) {
+      const uint32_t head = vn_load(ring->head, memory_order_seq_cst);
+      if ((uint32_t)(head - seqno) <= INT32_MAX)
+         break;
+      if (!vn_ring_watch_check(ring, &watch, "a ring seqno")) {
+         ok = false;
+         break;
+      }
+      /* renderers following the waiter convention wake us when the head
+       * moves; others are polled at the timeout */
+      vu_os_futex_wait(ring->head, head, sleep_ns);
+      if (sleep_ns < 2 * 1000 * 1000)
+         sleep_ns *= 2;
+   }
+   atomic_fetch_sub_explicit((_Atomic uint32_t *)ring->waiters, 1, memory_order_seq_cst);
+   return ok;
+}
+
+uint32_t
+vn_ring_current_seqno(struct vn_ring *ring)
+{
+   mtx_lock(&ring->mutex);
+   const uint32_t seqno = ring->cur;
+   mtx_unlock(&ring->mutex);
+   return seqno;
+}
+
+bool
+vn_ring_wait_all(struct vn_ring *ring)
+{
+   return vn_ring_wait_seqno(ring, vn_ring_current_seqno(ring));
+}
+
+bool
+vn_relax(struct vn_relax *relax, struct vn_transport *transport, const char *what)
+{
+   const uint64_t now = vu_os_time_ns();
+   if (relax->iter == 0) {
+      relax->start_ns = now;
+      relax->next_probe_ns = now + VN_PROBE_PERIOD_NS;
+      if (!relax->timeout_ns)
+         relax->timeout_ns = vn_default_timeout_ns();
+   }
+   if (vn_transport_is_lost(transport))
+      return false;
+   if (now >= relax->next_probe_ns) {
+      relax->next_probe_ns = now + VN_PROBE_PERIOD_NS;
+      if (!vn_transport_probe(transport))
+         return false;
+   }
+   if (now - relax->start_ns > relax->timeout_ns) {
+      vn_log_err("gave up waiting for %s after %llu ms", what,
+                 (unsigned long long)(relax->timeout_ns / 1000000));
+      vn_transport_set_lost(transport, "renderer hang");
+      return false;
+   }
+   relax->iter = vu_os_relax(relax->iter, 20);
+   return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* producing                                                           */
+
+static void
+vn_ring_notify_locked(struct vn_ring *ring, uint32_t seqno)
+{
+   /* our renderer's idle ring thread sleeps on the tail word */
+   vu_os_futex_wake(ring->tail, INT32_MAX);
+   const uint64_t start = vu_os_time_ns();
+   while (vu_os_time_ns() - start < VN_NOTIFY_SPIN_NS) {
+      if (!(vn_load(ring->status, memory_order_seq_cst) & VW_RING_STATUS_IDLE))
+         return;
+      __builtin_ia32_pause();
+   }
+   /* a renderer without the futex convention (virglrenderer) */
+   uint8_t storage[64];
+   struct vp_encoder enc;
+   vp_encoder_init_fixed(&enc, storage, sizeof(storage));
+   vp_encode_vkNotifyRingMESA(&enc, 0, ring->id, seqno, 0);
+   vn_transport_submit(ring->transport, enc.base, vp_encoder_size(&enc));
+   ring->notifies++;
+   if (VU_DEBUG(RING))
+      vn_log_info("ring %s: notified at seqno %u", ring->name, seqno);
+}
+
+static bool
+vn_ring_write_locked(struct vn_ring *ring, const void *data, uint32_t size, uint32_t *out_seqno)
+{
+   const uint32_t cur = ring->cur;
+   if (cur + size - vn_load(ring->head, memory_order_acquire) > ring->buffer_size) {
+      struct vn_ring_watch watch;
+      vn_ring_watch_init(ring, &watch);
+      uint32_t iter = 0;
+      while (cur + size - vn_load(ring->head, memory_order_acquire) > ring->buffer_size) {
+         if (!vn_ring_watch_check(ring, &watch, "ring space"))
+            return false;
+         iter = vu_os_relax(iter, 20);
+      }
+   }
+   const uint32_t mask = ring->buffer_size - 1;
+   const uint32_t offset = cur & mask;
+   const uint32_t first = VN_MIN(size, ring->buffer_size - offset);
+   memcpy(ring->buffer + offset, data, first);
+   if (first < size)
+      memcpy(ring->buffer, (const uint8_t *)data + first, size - first);
+   ring->cur = cur + size;
+   atomic_store_explicit((_Atomic uint32_t *)ring->tail, ring->cur, memory_order_release);
+
+   const uint32_t status = vn_load(ring->status, memory_order_seq_cst);
+   if (!vn_transport_is_wire0(ring->transport) && (status & VW_RING_STATUS_FATAL)) {
+      vn_transport_set_lost(ring->transport, "the renderer reported a fatal error on the ring");
+      return false;
+   }
+   if (status & VW_RING_STATUS_IDLE)
+      vn_ring_notify_locked(ring, ring->cur);
+   *out_seqno = ring->cur;
+   return true;
+}
+
+/* A chunk of the stream pool with `size` free bytes, or NULL. */
+static struct vn_stream_chunk *
+vn_ring_stream_alloc_locked(struct vn_ring *ring, size_t size, size_t *out_offset)
+{
+   struct vn_stream_chunk *chunk = NULL;
+   for (uint32_t i = 0; i < ring->chunk_count; i++) {
+      struct vn_stream_chunk *c = &ring->chunks[i];
+      if (c->busy && vn_ring_seqno_done(ring, c->last_seqno)) {
+         c->busy = false;
+         c->used = 0;
+      }
+      if (c->shm.size - c->used >= size) {
+         chunk = c;
+         break;
+      }
+   }
+   if (!chunk) {
+      struct vn_stream_chunk *chunks =
+         realloc(ring->chunks, sizeof(*chunks) * (ring->chunk_count + 1));
+      if (!chunks)
+         return NULL;
+      ring->chunks = chunks;
+      chunk = &chunks[ring->chunk_count];
+      memset(chunk, 0, sizeof(*chunk));
+      if (!vn_transport_shm_create(ring->transport, VN_MAX(size, VN_RING_STREAM_CHUNK_SIZE),
+                                   &chunk->shm))
+         return NULL;
+      ring->chunk_count++;
+   }
+   *out_offset = chunk->used;
+   chunk->used += VN_ALIGN(size, (size_t)64);
+   return chunk;
+}
+
+bool
+vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *out_seqno)
+{
+   uint32_t seqno = 0;
+   bool ok;
+
+   if (vn_ring_is_lost(ring))
+      return false;
+   mtx_lock(&ring->mutex);
+   if (size <= ring->buffer_size / 16) {
+      ok = vn_ring_write_locked(ring, data, (uint32_t)size, &seqno);
+   } else {
+      size_t offset;
+      struct vn_stream_chunk *chunk = vn_ring_stream_alloc_locked(ring, size, &offset);
+      ok = chunk != NULL;
+      if (ok) {
+         memcpy((uint8_t *)chunk->shm.ptr + offset, data, size);
+         const VkCommandStreamDescriptionMESA stream = {
+            .resourceId = chunk->shm.res_id,
+            .offset = offset,
+            .size = size,
+         };
+         uint8_t storage[128];
+         struct vp_encoder enc;
+         vp_encoder_init_fixed(&enc, storage, sizeof(storage));
+         vp_encode_vkExecuteCommandStreamsMESA(&enc, 0, 1, &stream, NULL, 0, NULL, 0);
+         ok = vn_ring_write_locked(ring, enc.base, (uint32_t)vp_encoder_size(&enc), &seqno);
+         chunk->busy = true;
+         chunk->last_seqno = seqno;
+      }
+   }
+   mtx_unlock(&ring->mutex);
+   if (out_seqno)
+      *out_seqno = seqno;
+   return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* generated-code helpers                                              */
+
+#define VN_SET_REPLY_SIZE 36 /* vkSetReplyCommandStreamMESA */
+#define VN_REPLY_UNWRITTEN 0xffffffffu
+
+static bool
+vn_ring_reply_reserve(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size)
+{
+   size = VN_ALIGN(size, (size_t)8);
+   cmd->reply_size = size;
+   if (size > VN_RING_REPLY_SIZE / 4) {
+      if (!vn_transport_shm_create(ring->transport, size, &cmd->reply_big))
+         return false;
+      cmd->reply_ptr = cmd->reply_big.ptr;
+      return true;
+   }
+   mtx_lock(&ring->mutex);
+   while (ring->reply_used + size > ring->reply.size) {
+      if (!ring->reply_outstanding) {
+         ring->reply_used = 0;
+         break;
+      }
+      struct timespec ts;
+      timespec_get(&ts, TIME_UTC);
+      ts.tv_nsec += 10 * 1000 * 1000;
+      if (ts.tv_nsec >= 1000000000) {
+         ts.tv_sec++;
+         ts.tv_nsec -= 1000000000;
+      }
+      cnd_timedwait(&ring->reply_cnd, &ring->mutex, &ts);
+      if (vn_ring_is_lost(ring)) {
+         mtx_unlock(&ring->mutex);
+         return false;
+      }
+   }
+   cmd->reply_ptr = (uint8_t *)ring->reply.ptr + ring->reply_used;
+   ring->reply_used += size;
+   ring->reply_outstanding++;
+   mtx_unlock(&ring->mutex);
+   return true;
+}
+
+static void
+vn_ring_reply_release(struct vn_ring *ring, struct vn_ring_cmd *cmd)
+{
+   if (!cmd->reply_size)
+      return;
+   if (cmd->reply_big.ptr) {
+      vn_transport_shm_destroy(ring->transport, &cmd->reply_big);
+   } else {
+      mtx_lock(&ring->mutex);
+      ring->reply_outstanding--;
+      cnd_broadcast(&ring->reply_cnd);
+      mtx_unlock(&ring->mutex);
+   }
+   cmd->reply_size = 0;
+}
+
+bool
+vn_ring_cmd_begin(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size, size_t reply_size)
+{
+   memset(&cmd->reply_size, 0, sizeof(*cmd) - offsetof(struct vn_ring_cmd, reply_size));
+   if (vn_ring_is_lost(ring))
+      return false;
+   const size_t total = size + (reply_size ? VN_SET_REPLY_SIZE : 0);
+   if (total <= sizeof(cmd->storage))
+      vp_encoder_init_fixed(&cmd->enc, cmd->storage, sizeof(cmd->storage));
+   else
+      vp_encoder_init_dynamic(&cmd->enc, total);
+   cmd->enc.ext_mask = ring->ext_mask;
+
+   if (reply_size) {
+      if (!vn_ring_reply_reserve(ring, cmd, reply_size)) {
+         vp_encoder_fini(&cmd->enc);
+         return false;
+      }
+      const struct vn_shm *shm = cmd->reply_big.ptr ? &cmd->reply_big : &ring->reply;
+      const VkCommandStreamDescriptionMESA stream = {
+         .resourceId = shm->res_id,
+         .offset = (size_t)(cmd->reply_ptr - (uint8_t *)shm->ptr),
+         .size = cmd->reply_size,
+      };
+      vp_encode_vkSetReplyCommandStreamMESA(&cmd->enc, 0, &stream);
+      *(volatile uint32_t *)cmd->reply_ptr = VN_REPLY_UNWRITTEN;
+   }
+   return true;
+}
+
+void
+vn_ring_cmd_submit(struct vn_ring *ring, struct vn_ring_cmd *cmd)
+{
+   if (vp_encoder_is_fatal(&cmd->enc))
+      vn_log_err("a command could not be encoded (out of memory)");
+   else
+      vn_ring_submit(ring, cmd->enc.base, vp_encoder_size(&cmd->enc), &cmd->seqno);
+   vp_encoder_fini(&cmd->enc);
+}
+
+bool
+vn_ring_cmd_submit_wait(struct vn_ring *ring, struct vn_ring_cmd *cmd, int32_t cmd_type)
+{
+   bool ok = !vp_encoder_is_fatal(&cmd->enc) &&
+             vn_ring_submit(ring, cmd->enc.base, vp_encoder_size(&cmd->enc), &cmd->seqno);
+   vp_encoder_fini(&cmd->enc);
+   ring->roundtrips++;
+   if (VU_DEBUG(ROUNDTRIP)) {
+      const struct vp_command_info *info = vp_command_info(cmd_type);
+      vn_log_info("round trip on ring %s: %s", ring->name, info ? info->name : "?");
+   }
+   if (ok)
+      ok = vn_ring_wait_seqno(ring, cmd->seqno);
+   if (ok) {
+      atomic_thread_fence(memory_order_acquire);
+      const uint32_t first = *(volatile uint32_t *)cmd->reply_ptr;
+      if (first != (uint32_t)cmd_type) {
+         const struct vp_command_info *info = vp_command_info(cmd_type);
+         vn_log_err("no reply to %s (the renderer rejected the stream)",
+                    info ? info->name : "?");
+         vn_transport_set_lost(ring->transport, "the renderer failed a command");
+         ok = false;
+      }
+   }
+   if (!ok) {
+      vn_ring_reply_release(ring, cmd);
+      return false;
+   }
+   vp_decoder_init(&cmd->dec, cmd->reply_ptr, cmd->reply_size, NULL);
+   return true;
+}
+
+bool
+vn_ring_cmd_end(struct vn_ring *ring, struct vn_ring_cmd *cmd)
+{
+   const bool ok = !vp_decoder_is_fatal(&cmd->dec);
+   if (!ok) {
+      vn_log_err("malformed reply: %s", cmd->dec.error ? cmd->dec.error : "?");
+      vn_transport_set_lost(ring->transport, "malformed reply");
+   }
+   vn_ring_reply_release(ring, cmd);
+   return ok;
+}

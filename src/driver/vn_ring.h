@@ -1,0 +1,147 @@
+/*
+ * A Venus ring (transport.md §C): a single-producer / single-consumer byte
+ * queue in host shared memory. The driver (any thread, under ring->mutex)
+ * copies whole command streams in and publishes the tail; the renderer's ring
+ * thread executes them and publishes the head. The seqno of a submission is
+ * the tail after it; it is done once the head has passed it.
+ *
+ * Replies (§C.6) go to a reply buffer of the same ring: a synchronous call
+ * reserves a window, sends vkSetReplyCommandStreamMESA + the command as one
+ * stream, waits for its seqno and decodes the reply in place. The first
+ * dword of the window is pre-filled so that a reply the renderer never wrote
+ * (wire format 0 skips failed batches silently, W.6) is detected.
+ *
+ * Streams larger than 1/16 of the ring go through a shared-memory stream pool
+ * and vkExecuteCommandStreamsMESA (§C.7).
+ *
+ * Waiting: spin, then sleep on a futex on the head word with the "waiter
+ * present" word (extra offset 0) raised; renderers that know this convention
+ * wake us, others are covered by the bounded futex timeout. Every wait checks
+ * FATAL, probes the server from time to time and gives up (device lost) when
+ * the head stops moving for VENUS_TIMEOUT_MS (default 60 s).
+ */
+#ifndef VN_RING_H
+#define VN_RING_H
+
+#include "vn_common.h"
+#include "vn_transport.h"
+
+#define VN_RING_BUFFER_SIZE (128u * 1024u)
+#define VN_RING_REPLY_SIZE (1u * 1024u * 1024u)
+#define VN_RING_STREAM_CHUNK_SIZE (4u * 1024u * 1024u)
+/* ring commands encoded on the stack up to this size */
+#define VN_RING_CMD_STACK_SIZE 256
+
+struct vn_stream_chunk {
+   struct vn_shm shm;
+   size_t used;
+   uint32_t last_seqno; /* the chunk is free once the head passes it */
+   bool busy;
+};
+
+struct vn_ring {
+   struct vn_transport *transport;
+   uint64_t id;
+   struct vn_shm shm;
+   uint32_t *head;
+   uint32_t *tail;
+   uint32_t *status;
+   uint32_t *waiters; /* extra offset 0: "waiter present" count */
+   uint8_t *buffer;
+   uint32_t buffer_size;
+
+   mtx_t mutex;
+   /* protected by mutex */
+   uint32_t cur; /* our copy of the tail */
+   struct vn_shm reply;
+   size_t reply_used;
+   uint32_t reply_outstanding;
+   cnd_t reply_cnd;
+   struct vn_stream_chunk *chunks;
+   uint32_t chunk_count;
+
+   /* pNext filter for everything encoded into this ring (the capset's
+    * extension mask narrowed to what the instance/device enabled) */
+   const uint32_t *ext_mask;
+   bool monitored; /* ALIVE heartbeat requested */
+   atomic_uint_fast64_t roundtrips;
+   atomic_uint_fast64_t notifies;
+   const char *name;
+};
+
+/* One command on its way into a ring (generated vn_async_ / vn_call_). */
+struct vn_ring_cmd {
+   struct vp_encoder enc;
+   uint8_t storage[VN_RING_CMD_STACK_SIZE];
+   /* reply window, for calls */
+   size_t reply_size;
+   uint8_t *reply_ptr;
+   struct vn_shm reply_big; /* a dedicated buffer for huge replies */
+   struct vp_decoder dec;
+   uint32_t seqno;
+};
+
+VkResult
+vn_ring_create(struct vn_transport *transport, uint32_t buffer_size, const char *name,
+               struct vn_ring **out_ring);
+/* Waits for the ring to drain, then destroys it on the context path. */
+void
+vn_ring_destroy(struct vn_ring *ring);
+
+static inline bool
+vn_ring_is_lost(const struct vn_ring *ring)
+{
+   return vn_transport_is_lost(ring->transport);
+}
+
+/* Copies a stream into the ring (or the stream pool); *out_seqno is its
+ * seqno. False when the transport is lost. */
+bool
+vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *out_seqno);
+
+/* Waits until the head passes seqno (bounded). False when lost. */
+bool
+vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno);
+
+/* Waits until everything submitted so far is done. */
+bool
+vn_ring_wait_all(struct vn_ring *ring);
+
+static inline bool
+vn_ring_seqno_done(const struct vn_ring *ring, uint32_t seqno)
+{
+   const uint32_t head = atomic_load_explicit((_Atomic uint32_t *)ring->head,
+                                              memory_order_acquire);
+   return (uint32_t)(head - seqno) <= INT32_MAX;
+}
+
+/* the current tail: a seqno covering everything submitted so far */
+uint32_t
+vn_ring_current_seqno(struct vn_ring *ring);
+
+/* helpers of the generated code */
+bool
+vn_ring_cmd_begin(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size, size_t reply_size);
+void
+vn_ring_cmd_submit(struct vn_ring *ring, struct vn_ring_cmd *cmd);
+bool
+vn_ring_cmd_submit_wait(struct vn_ring *ring, struct vn_ring_cmd *cmd, int32_t cmd_type);
+bool
+vn_ring_cmd_end(struct vn_ring *ring, struct vn_ring_cmd *cmd);
+
+/* A bounded polling wait used outside rings (fences, queries): call with
+ * iter starting at 0; returns false once the overall deadline passed or the
+ * transport is lost. */
+struct vn_relax {
+   uint32_t iter;
+   uint64_t start_ns;
+   uint64_t next_probe_ns;
+   uint64_t timeout_ns; /* 0: the default (VENUS_TIMEOUT_MS) */
+};
+bool
+vn_relax(struct vn_relax *relax, struct vn_transport *transport, const char *what);
+
+uint64_t
+vn_default_timeout_ns(void);
+
+#endif

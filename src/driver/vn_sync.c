@@ -1,0 +1,537 @@
+/*
+ * Fences, semaphores, events and query pools (vn_queue.h). Status comes from
+ * feedback slots when the device has feedback, else from synchronous calls.
+ *
+ * When the guest sees a fence or timeline value signalled in feedback, it
+ * also queues an asynchronous host wait on it (the capset's
+ * allow_vk_wait_syncs), so that later commands in the ring (resets,
+ * destroys) run after the host object really is signalled; feedback can be
+ * written a little before the host signal operation completes.
+ */
+#include "vn_queue.h"
+
+#include "util/vu_os.h"
+
+#include "vn_device.h"
+
+/* slices of host waits without feedback, so that a wait stays bounded */
+#define VN_HOST_WAIT_SLICE_NS (100ull * 1000 * 1000)
+
+static bool
+vn_allow_host_waits(const struct vn_device *dev)
+{
+   return dev->instance->transport->capset.allow_vk_wait_syncs;
+}
+
+/* ------------------------------------------------------------------ */
+/* fences                                                              */
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CreateFence(VkDevice device,
+               const VkFenceCreateInfo *pCreateInfo,
+               const VkAllocationCallbacks *pAllocator,
+               VkFence *pFence)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_fence *fence = vn_object_alloc(dev, sizeof(*fence), VK_OBJECT_TYPE_FENCE, pAllocator);
+   if (!fence)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   const bool exported = vn_find_struct(pCreateInfo->pNext, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
+   if (!exported && vn_feedback_slot_alloc(dev, &fence->slot)) {
+      vn_feedback_write32(&fence->slot, (pCreateInfo->flags & VK_FENCE_CREATE_SIGNALED_BIT)
+                                           ? VK_SUCCESS
+                                           : VK_NOT_READY);
+   }
+   atomic_store(&fence->host_synced, true);
+   *pFence = vn_fence_to_handle(fence);
+   vn_async_vkCreateFence(dev->ring, device, pCreateInfo, NULL, pFence);
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_DestroyFence(VkDevice device, VkFence _fence, const VkAllocationCallbacks *pAllocator)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_fence *fence = vn_fence_from_handle(_fence);
+   if (!fence)
+      return;
+   vn_async_vkDestroyFence(dev->ring, device, _fence, NULL);
+   vn_feedback_slot_free(dev, &fence->slot);
+   vn_object_free(dev, fence, pAllocator);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_ResetFences(VkDevice device, uint32_t fenceCount, const VkFence *pFences)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   for (uint32_t i = 0; i < fenceCount; i++) {
+      struct vn_fence *fence = vn_fence_from_handle(pFences[i]);
+      if (fence->slot.buffer)
+         vn_feedback_write32(&fence->slot, VK_NOT_READY);
+      atomic_store(&fence->host_synced, true);
+   }
+   vn_async_vkResetFences(dev->ring, device, fenceCount, pFences);
+   return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+}
+
+/* feedback says signalled: make the renderer wait for the host fence */
+static void
+vn_fence_sync_host(struct vn_device *dev, struct vn_fence *fence)
+{
+   if (atomic_exchange(&fence->host_synced, true) || !vn_allow_host_waits(dev))
+      return;
+   VkFence handle = vn_fence_to_handle(fence);
+   vn_async_vkWaitForFences(dev->ring, vn_device_to_handle(dev), 1, &handle, VK_TRUE, UINT64_MAX);
+}
+
+static VkResult
+vn_fence_status(struct vn_device *dev, struct vn_fence *fence)
+{
+   if (vn_device_is_lost(dev))
+      return VK_ERROR_DEVICE_LOST;
+   if (!fence->slot.buffer)
+      return vn_call_vkGetFenceStatus(dev->ring, vn_device_to_handle(dev), vn_fence_to_handle(fence));
+   const VkResult status = (VkResult)vn_feedback_read32(&fence->slot);
+   if (status == VK_SUCCESS)
+      vn_fence_sync_host(dev, fence);
+   return status == VK_SUCCESS ? VK_SUCCESS : VK_NOT_READY;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_GetFenceStatus(VkDevice device, VkFence fence)
+{
+   return vn_result(vn_fence_status(vn_device_from_handle(device), vn_fence_from_handle(fence)));
+}
+
+static uint64_t
+vn_deadline(uint64_t timeout)
+{
+   const uint64_t now = vu_os_time_ns();
+   return timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_WaitForFences(VkDevice device,
+                 uint32_t fenceCount,
+                 const VkFence *pFences,
+                 VkBool32 waitAll,
+                 uint64_t timeout)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   const uint64_t deadline = vn_deadline(timeout);
+   bool all_feedback = true;
+   for (uint32_t i = 0; i < fenceCount; i++)
+      all_feedback &= vn_fence_from_handle(pFences[i])->slot.buffer != VK_NULL_HANDLE;
+
+   if (!all_feedback) {
+      /* bounded slices of host waits */
+      for (;;) {
+         const uint64_t now = vu_os_time_ns();
+         const uint64_t left = deadline > now ? deadline - now : 0;
+         VkResult result = vn_call_vkWaitForFences(dev->ring, device, fenceCount, pFences, waitAll,
+                                                   VN_MIN(left, VN_HOST_WAIT_SLICE_NS));
+         if (result != VK_TIMEOUT || !left)
+            return vn_result(result);
+      }
+   }
+
+   struct vn_relax relax = { 0 };
+   relax.timeout_ns = timeout == UINT64_MAX ? 0 : UINT64_MAX;
+   for (;;) {
+      uint32_t signalled = 0;
+      for (uint32_t i = 0; i < fenceCount; i++) {
+         const VkResult r = vn_fence_status(dev, vn_fence_from_handle(pFences[i]));
+         if (r == VK_ERROR_DEVICE_LOST)
+            return vn_error(r);
+         if (r == VK_SUCCESS)
+            signalled++;
+      }
+      if (waitAll ? signalled == fenceCount : signalled > 0)
+         return VK_SUCCESS;
+      if (vu_os_time_ns() >= deadline)
+         return VK_TIMEOUT;
+      if (!vn_relax(&relax, dev->instance->transport, "fences"))
+         return vn_error(VK_ERROR_DEVICE_LOST);
+   }
+}
+
+/* ------------------------------------------------------------------ */
+/* semaphores                                                          */
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CreateSemaphore(VkDevice device,
+                   const VkSemaphoreCreateInfo *pCreateInfo,
+                   const VkAllocationCallbacks *pAllocator,
+                   VkSemaphore *pSemaphore)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_semaphore *sem =
+      vn_object_alloc(dev, sizeof(*sem), VK_OBJECT_TYPE_SEMAPHORE, pAllocator);
+   if (!sem)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   const VkSemaphoreTypeCreateInfo *type =
+      vn_find_struct(pCreateInfo->pNext, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
+   sem->type = type ? type->semaphoreType : VK_SEMAPHORE_TYPE_BINARY;
+   if (sem->type == VK_SEMAPHORE_TYPE_TIMELINE && vn_feedback_slot_alloc(dev, &sem->slot)) {
+      vn_feedback_write64(&sem->slot, type->initialValue);
+      atomic_store(&sem->synced_value, type->initialValue);
+   }
+   *pSemaphore = vn_semaphore_to_handle(sem);
+   vn_async_vkCreateSemaphore(dev->ring, device, pCreateInfo, NULL, pSemaphore);
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_DestroySemaphore(VkDevice device, VkSemaphore semaphore, const VkAllocationCallbacks *pAllocator)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_semaphore *sem = vn_semaphore_from_handle(semaphore);
+   if (!sem)
+      return;
+   vn_async_vkDestroySemaphore(dev->ring, device, semaphore, NULL);
+   vn_feedback_slot_free(dev, &sem->slot);
+   vn_object_free(dev, sem, pAllocator);
+}
+
+static void
+vn_semaphore_sync_host(struct vn_device *dev, struct vn_semaphore *sem, uint64_t value)
+{
+   uint64_t synced = atomic_load(&sem->synced_value);
+   while (synced < value) {
+      if (atomic_compare_exchange_weak(&sem->synced_value, &synced, value)) {
+         if (!vn_allow_host_waits(dev))
+            return;
+         VkSemaphore handle = vn_semaphore_to_handle(sem);
+         const VkSemaphoreWaitInfo info = {
+            .sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
+            .semaphoreCount = 1,
+            .pSemaphores = &handle,
+            .pValues = &value,
+         };
+         vn_async_vkWaitSemaphores(dev->ring, vn_device_to_handle(dev), &info, UINT64_MAX);
+         return;
+      }
+   }
+}
+
+static VkResult
+vn_semaphore_value(struct vn_device *dev, struct vn_semaphore *sem, uint64_t *out)
+{
+   if (vn_device_is_lost(dev))
+      return VK_ERROR_DEVICE_LOST;
+   if (!sem->slot.buffer)
+      return vn_call_vkGetSemaphoreCounterValue(dev->ring, vn_device_to_handle(dev),
+                                                vn_semaphore_to_handle(sem), out);
+   *out = vn_feedback_read64(&sem->slot);
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_GetSemaphoreCounterValue(VkDevice device, VkSemaphore semaphore, uint64_t *pValue)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_semaphore *sem = vn_semaphore_from_handle(semaphore);
+   VkResult result = vn_semaphore_value(dev, sem, pValue);
+   if (result == VK_SUCCESS && sem->slot.buffer)
+      vn_semaphore_sync_host(dev, sem, *pValue);
+   return vn_result(result);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_WaitSemaphores(VkDevice device, const VkSemaphoreWaitInfo *pWaitInfo, uint64_t timeout)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   const uint64_t deadline = vn_deadline(timeout);
+   const bool any = pWaitInfo->flags & VK_SEMAPHORE_WAIT_ANY_BIT;
+   bool all_feedback = true;
+   for (uint32_t i = 0; i < pWaitInfo->semaphoreCount; i++)
+      all_feedback &= vn_semaphore_from_handle(pWaitInfo->pSemaphores[i])->slot.buffer != VK_NULL_HANDLE;
+
+   if (!all_feedback) {
+      for (;;) {
+         const uint64_t now = vu_os_time_ns();
+         const uint64_t left = deadline > now ? deadline - now : 0;
+         VkResult result = vn_call_vkWaitSemaphores(dev->ring, device, pWaitInfo,
+                                                    VN_MIN(left, VN_HOST_WAIT_SLICE_NS));
+         if (result != VK_TIMEOUT || !left)
+            return vn_result(result);
+      }
+   }
+
+   struct vn_relax relax = { 0 };
+   relax.timeout_ns = timeout == UINT64_MAX ? 0 : UINT64_MAX;
+   for (;;) {
+      uint32_t reached = 0;
+      for (uint32_t i = 0; i < pWaitInfo->semaphoreCount; i++) {
+         struct vn_semaphore *sem = vn_semaphore_from_handle(pWaitInfo->pSemaphores[i]);
+         uint64_t value;
+         if (vn_semaphore_value(dev, sem, &value) != VK_SUCCESS)
+            return vn_error(VK_ERROR_DEVICE_LOST);
+         if (value >= pWaitInfo->pValues[i]) {
+            vn_semaphore_sync_host(dev, sem, pWaitInfo->pValues[i]);
+            reached++;
+         }
+      }
+      if (any ? reached > 0 : reached == pWaitInfo->semaphoreCount)
+         return VK_SUCCESS;
+      if (vu_os_time_ns() >= deadline)
+         return VK_TIMEOUT;
+      if (!vn_relax(&relax, dev->instance->transport, "timeline semaphores"))
+         return vn_error(VK_ERROR_DEVICE_LOST);
+   }
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_SignalSemaphore(VkDevice device, const VkSemaphoreSignalInfo *pSignalInfo)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_semaphore *sem = vn_semaphore_from_handle(pSignalInfo->semaphore);
+   if (sem->slot.buffer) {
+      vn_feedback_write64(&sem->slot, pSignalInfo->value);
+      uint64_t synced = atomic_load(&sem->synced_value);
+      while (synced < pSignalInfo->value &&
+             !atomic_compare_exchange_weak(&sem->synced_value, &synced, pSignalInfo->value))
+         ;
+   }
+   vn_async_vkSignalSemaphore(dev->ring, device, pSignalInfo);
+   return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* events                                                              */
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CreateEvent(VkDevice device,
+               const VkEventCreateInfo *pCreateInfo,
+               const VkAllocationCallbacks *pAllocator,
+               VkEvent *pEvent)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_event *event = vn_object_alloc(dev, sizeof(*event), VK_OBJECT_TYPE_EVENT, pAllocator);
+   if (!event)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   if (!(pCreateInfo->flags & VK_EVENT_CREATE_DEVICE_ONLY_BIT) &&
+       vn_feedback_slot_alloc(dev, &event->slot))
+      vn_feedback_write32(&event->slot, VK_EVENT_RESET);
+   *pEvent = vn_event_to_handle(event);
+   vn_async_vkCreateEvent(dev->ring, device, pCreateInfo, NULL, pEvent);
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_DestroyEvent(VkDevice device, VkEvent _event, const VkAllocationCallbacks *pAllocator)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_event *event = vn_event_from_handle(_event);
+   if (!event)
+      return;
+   vn_async_vkDestroyEvent(dev->ring, device, _event, NULL);
+   vn_feedback_slot_free(dev, &event->slot);
+   vn_object_free(dev, event, pAllocator);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_GetEventStatus(VkDevice device, VkEvent _event)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_event *event = vn_event_from_handle(_event);
+   if (vn_device_is_lost(dev))
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   if (!event->slot.buffer)
+      return vn_result(vn_call_vkGetEventStatus(dev->ring, device, _event));
+   return (VkResult)vn_feedback_read32(&event->slot) == VK_EVENT_SET ? VK_EVENT_SET
+                                                                     : VK_EVENT_RESET;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_SetEvent(VkDevice device, VkEvent _event)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_event *event = vn_event_from_handle(_event);
+   if (event->slot.buffer)
+      vn_feedback_write32(&event->slot, VK_EVENT_SET);
+   vn_async_vkSetEvent(dev->ring, device, _event);
+   return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_ResetEvent(VkDevice device, VkEvent _event)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_event *event = vn_event_from_handle(_event);
+   if (event->slot.buffer)
+      vn_feedback_write32(&event->slot, VK_EVENT_RESET);
+   vn_async_vkResetEvent(dev->ring, device, _event);
+   return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* query pools                                                         */
+
+static uint32_t
+vn_query_result_count(const VkQueryPoolCreateInfo *info)
+{
+   switch (info->queryType) {
+   case VK_QUERY_TYPE_OCCLUSION:
+   case VK_QUERY_TYPE_TIMESTAMP:
+   case VK_QUERY_TYPE_PRIMITIVES_GENERATED_EXT:
+      return 1;
+   case VK_QUERY_TYPE_TRANSFORM_FEEDBACK_STREAM_EXT:
+      return 2;
+   case VK_QUERY_TYPE_PIPELINE_STATISTICS:
+      return (uint32_t)__builtin_popcount(info->pipelineStatistics);
+   default:
+      return 0; /* no feedback */
+   }
+}
+
+static void
+vn_query_pool_init_feedback(struct vn_device *dev, struct vn_query_pool *pool)
+{
+   VkDevice device = vn_device_to_handle(dev);
+   const VkDeviceSize size =
+      (VkDeviceSize)pool->count * (pool->result_count + 1) * sizeof(uint64_t);
+   const VkBufferCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+      .size = size,
+      .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+   };
+   if (vn_CreateBuffer(device, &info, NULL, &pool->fb_buffer) != VK_SUCCESS)
+      return;
+   VkMemoryRequirements reqs;
+   vn_GetBufferMemoryRequirements(device, pool->fb_buffer, &reqs);
+   const VkPhysicalDeviceMemoryProperties *mem =
+      &dev->physical_device->memory_properties.memoryProperties;
+   const VkMemoryPropertyFlags want =
+      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+   for (uint32_t i = 0; i < mem->memoryTypeCount; i++) {
+      if (!(reqs.memoryTypeBits & (1u << i)) || (mem->memoryTypes[i].propertyFlags & want) != want)
+         continue;
+      const VkMemoryAllocateInfo alloc = {
+         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+         .allocationSize = reqs.size,
+         .memoryTypeIndex = i,
+      };
+      void *map;
+      if (vn_AllocateMemory(device, &alloc, NULL, &pool->fb_memory) != VK_SUCCESS)
+         break;
+      vn_BindBufferMemory(device, pool->fb_buffer, pool->fb_memory, 0);
+      if (vn_MapMemory(device, pool->fb_memory, 0, VK_WHOLE_SIZE, 0, &map) != VK_SUCCESS)
+         break;
+      memset(map, 0, size);
+      pool->fb_map = map;
+      return;
+   }
+   if (pool->fb_memory)
+      vn_FreeMemory(device, pool->fb_memory, NULL);
+   vn_DestroyBuffer(device, pool->fb_buffer, NULL);
+   pool->fb_buffer = VK_NULL_HANDLE;
+   pool->fb_memory = VK_NULL_HANDLE;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CreateQueryPool(VkDevice device,
+                   const VkQueryPoolCreateInfo *pCreateInfo,
+                   const VkAllocationCallbacks *pAllocator,
+                   VkQueryPool *pQueryPool)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_query_pool *pool =
+      vn_object_alloc(dev, sizeof(*pool), VK_OBJECT_TYPE_QUERY_POOL, pAllocator);
+   if (!pool)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   pool->type = pCreateInfo->queryType;
+   pool->count = pCreateInfo->queryCount;
+   pool->result_count = vn_query_result_count(pCreateInfo);
+   *pQueryPool = vn_query_pool_to_handle(pool);
+   vn_async_vkCreateQueryPool(dev->ring, device, pCreateInfo, NULL, pQueryPool);
+   if (pool->result_count && dev->feedback.enabled)
+      vn_query_pool_init_feedback(dev, pool);
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_DestroyQueryPool(VkDevice device, VkQueryPool queryPool, const VkAllocationCallbacks *pAllocator)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_query_pool *pool = vn_query_pool_from_handle(queryPool);
+   if (!pool)
+      return;
+   vn_async_vkDestroyQueryPool(dev->ring, device, queryPool, NULL);
+   if (pool->fb_buffer) {
+      vn_DestroyBuffer(device, pool->fb_buffer, NULL);
+      vn_FreeMemory(device, pool->fb_memory, NULL);
+   }
+   vn_object_free(dev, pool, pAllocator);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_ResetQueryPool(VkDevice device, VkQueryPool queryPool, uint32_t firstQuery, uint32_t queryCount)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_query_pool *pool = vn_query_pool_from_handle(queryPool);
+   if (pool->fb_map) {
+      const uint32_t stride = pool->result_count + 1;
+      memset(pool->fb_map + (size_t)firstQuery * stride, 0,
+             (size_t)queryCount * stride * sizeof(uint64_t));
+   }
+   vn_async_vkResetQueryPool(dev->ring, device, queryPool, firstQuery, queryCount);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_GetQueryPoolResults(VkDevice device,
+                       VkQueryPool queryPool,
+                       uint32_t firstQuery,
+                       uint32_t queryCount,
+                       size_t dataSize,
+                       void *pData,
+                       VkDeviceSize stride,
+                       VkQueryResultFlags flags)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_query_pool *pool = vn_query_pool_from_handle(queryPool);
+   if (vn_device_is_lost(dev))
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   if (!pool->fb_map)
+      return vn_result(vn_call_vkGetQueryPoolResults(dev->ring, device, queryPool, firstQuery,
+                                                     queryCount, dataSize, pData, stride, flags));
+
+   const uint32_t n = pool->result_count;
+   const bool is64 = flags & VK_QUERY_RESULT_64_BIT;
+   VkResult result = VK_SUCCESS;
+   for (uint32_t q = 0; q < queryCount; q++) {
+      volatile uint64_t *src = pool->fb_map + (size_t)(firstQuery + q) * (n + 1);
+      uint64_t avail = atomic_load_explicit((_Atomic uint64_t *)&src[n], memory_order_acquire);
+      if (!avail && (flags & VK_QUERY_RESULT_WAIT_BIT)) {
+         struct vn_relax relax = { 0 };
+         while (!(avail = atomic_load_explicit((_Atomic uint64_t *)&src[n],
+                                               memory_order_acquire))) {
+            if (!vn_relax(&relax, dev->instance->transport, "query results"))
+               return vn_error(VK_ERROR_DEVICE_LOST);
+         }
+      }
+      uint8_t *dst = (uint8_t *)pData + (size_t)q * stride;
+      const bool write = avail || (flags & VK_QUERY_RESULT_PARTIAL_BIT);
+      for (uint32_t i = 0; i < n && write; i++) {
+         const uint64_t v = avail ? src[i] : 0;
+         if (is64)
+            memcpy(dst + i * 8, &v, 8);
+         else {
+            const uint32_t v32 = (uint32_t)v;
+            memcpy(dst + i * 4, &v32, 4);
+         }
+      }
+      if (flags & VK_QUERY_RESULT_WITH_AVAILABILITY_BIT) {
+         if (is64) {
+            const uint64_t a = avail ? 1 : 0;
+            memcpy(dst + n * 8, &a, 8);
+         } else {
+            const uint32_t a = avail ? 1 : 0;
+            memcpy(dst + n * 4, &a, 4);
+         }
+      }
+      if (!avail)
+         result = VK_NOT_READY;
+   }
+   return result;
+}

@@ -1,0 +1,250 @@
+/*
+ * vtest transport (see vn_transport.h): session start, capset checks, blob
+ * resources and context-path submissions over src/transport's client.
+ */
+#include "vn_transport.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "transport/vw_vtest.h"
+#include "transport/vw_vtest_client.h"
+
+/* wire format versions this driver speaks (command-types.md W.9) */
+#define VN_WIRE_FORMAT_MAX 1
+
+static bool
+vn_transport_check_capset(const struct vw_capset *c)
+{
+   if (VU_DEBUG(INIT)) {
+      vn_log_info("capset: wire format %u, vk.xml %u.%u.%u, cmd serialization spec %u, "
+                  "venus spec %u, blob_id_0 %u, wait syncs %u, timelines %u, guest vram %u",
+                  c->wire_format_version, VK_API_VERSION_MAJOR(c->vk_xml_version),
+                  VK_API_VERSION_MINOR(c->vk_xml_version),
+                  VK_API_VERSION_PATCH(c->vk_xml_version),
+                  c->vk_ext_command_serialization_spec_version,
+                  c->vk_mesa_venus_protocol_spec_version, c->supports_blob_id_0,
+                  c->allow_vk_wait_syncs, c->supports_multiple_timelines, c->use_guest_vram);
+   }
+   if (c->wire_format_version > VN_WIRE_FORMAT_MAX) {
+      vn_log_err("renderer speaks Venus wire format %u; this driver knows 0 and 1",
+                 c->wire_format_version);
+      return false;
+   }
+   if (c->vk_xml_version < VK_API_VERSION_1_1) {
+      vn_log_err("renderer protocol is too old (vk.xml %u.%u)",
+                 VK_API_VERSION_MAJOR(c->vk_xml_version),
+                 VK_API_VERSION_MINOR(c->vk_xml_version));
+      return false;
+   }
+   if (!c->supports_multiple_timelines) {
+      vn_log_err("renderer lacks per-queue timelines");
+      return false;
+   }
+   if (c->use_guest_vram) {
+      vn_log_err("renderer requires guest VRAM, which the vtest transport cannot provide");
+      return false;
+   }
+   /* blob_id-0 shared memory works on every renderer in practice, even where
+    * 0.10.4 reports 0 (command-types.md W.1) */
+   if (!c->supports_blob_id_0 && c->wire_format_version > 0)
+      vn_log_warn("renderer does not report blob_id 0 support; trying anyway");
+   return true;
+}
+
+VkResult
+vn_transport_create(struct vn_transport **out_transport)
+{
+   struct vn_transport *t = calloc(1, sizeof(*t));
+   if (!t)
+      return VK_ERROR_OUT_OF_HOST_MEMORY;
+
+   t->client = vw_vtest_connect(NULL);
+   if (!t->client) {
+      vn_log_err("cannot reach a vtest server (set VTEST_SOCKET_NAME, or use "
+                 "tools/venus-run)");
+      goto fail;
+   }
+   if (!vw_vtest_start_session(t->client, "venus", &t->capset))
+      goto fail_client;
+   t->max_timelines = vw_vtest_max_timeline_count(t->client);
+   if (t->max_timelines < 2) {
+      vn_log_err("vtest server offers %u timelines", t->max_timelines);
+      goto fail_client;
+   }
+   if (t->max_timelines > 64)
+      t->max_timelines = 64;
+   if (!vn_transport_check_capset(&t->capset))
+      goto fail_client;
+   if (!vw_vtest_context_init(t->client, VW_CAPSET_ID_VENUS))
+      goto fail_client;
+   if (!vw_vtest_sync_create(t->client, 0, &t->probe_sync))
+      goto fail_client;
+
+   *out_transport = t;
+   return VK_SUCCESS;
+
+fail_client:
+   vw_vtest_disconnect(t->client);
+fail:
+   free(t);
+   return VK_ERROR_INITIALIZATION_FAILED;
+}
+
+void
+vn_transport_destroy(struct vn_transport *t)
+{
+   if (!t)
+      return;
+   vw_vtest_disconnect(t->client);
+   free(t);
+}
+
+void
+vn_transport_set_lost(struct vn_transport *t, const char *why)
+{
+   bool expected = false;
+   if (atomic_compare_exchange_strong(&t->lost, &expected, true))
+      vn_log_err("device lost: %s", why);
+}
+
+static bool
+vn_transport_map_fd(int fd, size_t size, struct vn_shm *shm)
+{
+   void *ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+   close(fd);
+   if (ptr == MAP_FAILED) {
+      vn_log_err("cannot map a blob of %zu bytes: %s", size, strerror(errno));
+      return false;
+   }
+   shm->ptr = ptr;
+   shm->size = size;
+   return true;
+}
+
+bool
+vn_transport_shm_create(struct vn_transport *t, size_t size, struct vn_shm *shm)
+{
+   int fd;
+
+   memset(shm, 0, sizeof(*shm));
+   if (vn_transport_is_lost(t))
+      return false;
+   size = VN_ALIGN(size, (size_t)4096);
+   if (!vw_vtest_resource_create_blob(t->client, VCMD_BLOB_TYPE_HOST3D,
+                                      VCMD_BLOB_FLAG_MAPPABLE, size, 0, &shm->res_id, &fd)) {
+      vn_transport_set_lost(t, "shared-memory blob creation failed");
+      return false;
+   }
+   if (!vn_transport_map_fd(fd, size, shm)) {
+      vw_vtest_resource_unref(t->client, shm->res_id);
+      return false;
+   }
+   return true;
+}
+
+bool
+vn_transport_blob_map(struct vn_transport *t,
+                      uint64_t blob_id,
+                      size_t size,
+                      uint32_t flags,
+                      struct vn_shm *shm)
+{
+   int fd;
+
+   memset(shm, 0, sizeof(*shm));
+   if (vn_transport_is_lost(t))
+      return false;
+   if (!vw_vtest_resource_create_blob(t->client, VCMD_BLOB_TYPE_HOST3D, flags, size,
+                                      blob_id, &shm->res_id, &fd)) {
+      vn_transport_set_lost(t, "device-memory blob creation failed (the renderer could "
+                               "not export the memory)");
+      return false;
+   }
+   if (!vn_transport_map_fd(fd, size, shm)) {
+      vw_vtest_resource_unref(t->client, shm->res_id);
+      return false;
+   }
+   return true;
+}
+
+void
+vn_transport_shm_destroy(struct vn_transport *t, struct vn_shm *shm)
+{
+   if (shm->ptr)
+      munmap(shm->ptr, shm->size);
+   if (shm->res_id && !vn_transport_is_lost(t))
+      vw_vtest_resource_unref(t->client, shm->res_id);
+   memset(shm, 0, sizeof(*shm));
+}
+
+bool
+vn_transport_submit(struct vn_transport *t, const void *cmd, size_t size)
+{
+   if (vn_transport_is_lost(t))
+      return false;
+   const struct vw_vtest_submit_batch batch = {
+      .cmd = cmd,
+      .cmd_size = size,
+      .has_ring_idx = true,
+      .ring_idx = 0,
+   };
+   if (!vw_vtest_submit_cmd2(t->client, &batch, 1)) {
+      vn_transport_set_lost(t, "context submission failed (server gone)");
+      return false;
+   }
+   return true;
+}
+
+bool
+vn_transport_submit_wait(struct vn_transport *t,
+                         const void *cmd,
+                         size_t size,
+                         uint32_t ring_idx,
+                         int timeout_ms)
+{
+   if (vn_transport_is_lost(t))
+      return false;
+   const uint64_t value = atomic_fetch_add(&t->probe_value, 1) + 1;
+   const struct vw_vtest_sync_point point = { t->probe_sync, value };
+   const struct vw_vtest_submit_batch batch = {
+      .cmd = cmd,
+      .cmd_size = size,
+      .has_ring_idx = true,
+      .ring_idx = ring_idx,
+      .syncs = &point,
+      .sync_count = 1,
+   };
+   if (!vw_vtest_submit_cmd2(t->client, &batch, 1)) {
+      vn_transport_set_lost(t, "context submission failed (server gone)");
+      return false;
+   }
+   /* fences of one timeline retire in order; the sync only grows */
+   const int fd = vw_vtest_sync_wait(t->client, 0, (uint32_t)timeout_ms, &point, 1);
+   if (fd < 0) {
+      vn_transport_set_lost(t, "sync wait failed (server gone)");
+      return false;
+   }
+   const int ret = vw_vtest_wait_fd(fd, timeout_ms);
+   close(fd);
+   if (ret != 1) {
+      vn_transport_set_lost(t, ret == 0 ? "renderer did not retire a fence in time"
+                                        : "sync wait failed");
+      return false;
+   }
+   return true;
+}
+
+bool
+vn_transport_probe(struct vn_transport *t)
+{
+   uint64_t value;
+   if (vn_transport_is_lost(t))
+      return false;
+   if (!vw_vtest_sync_read(t->client, t->probe_sync, &value)) {
+      vn_transport_set_lost(t, "vtest server closed the connection");
+      return false;
+   }
+   return true;
+}
