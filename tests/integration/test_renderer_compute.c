@@ -1,0 +1,920 @@
+/*
+ * The renderer end to end through the real server (suite 'renderer'): a test
+ * client built on the generated encoders talks to venus-server ($VENUS_SERVER)
+ * over the vtest socket, like a small Venus driver:
+ *
+ *   capset; instance and physical devices on the context path; a ring (with
+ *   the ALIVE monitor, IDLE sleeps woken by a futex wake on the tail and by
+ *   vkNotifyRingMESA, our head-waiter flag); device, queue bound to timeline
+ *   1, host-visible memory mapped on both sides (the blob of the
+ *   VkDeviceMemory), a compute dispatch whose results are checked in the
+ *   test's own mapping, fences (host vkWaitForFences and a vtest timeline
+ *   fence), replies, vkExecuteCommandStreamsMESA, resource properties.
+ *
+ * Hostile streams (truncated, unknown command, unknown sType, unknown id,
+ * wrong object type, id 0, a rejected command, garbage in a ring) must make
+ * the context fatal and get only that client dropped, while the first
+ * client keeps working.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "util/vu_log.h"
+#include "util/vu_os.h"
+#include "protocol/vp_cs.h"
+#include "vp_protocol.h"
+#include "transport/vw_capset.h"
+#include "transport/vw_ring.h"
+#include "transport/vw_vtest.h"
+#include "transport/vw_vtest_client.h"
+
+#include "renderer_compute_spv.h"
+
+#define REPLY_SIZE (1u << 20)
+#define RING_BUFFER_SIZE (64u << 10)
+#define RING_ID 0x5151ull
+#define WAIT_NS (10ull * 1000000000ull)
+#define ELEMS 4096u
+
+static pid_t server_pid = -1;
+static char tmp_dir[64];
+static char sock_path[96];
+
+/* ------------------------------------------------------------------ */
+/* guest objects: handles are pointers to {loader_data, id}             */
+
+static uint64_t next_id = 0x1000;
+
+#define NEW_HANDLE(T) ((T)(uintptr_t)new_object())
+#define ID_OF(h) (((const struct vp_guest_object *)(uintptr_t)(h))->id)
+
+static struct vp_guest_object *
+new_object(void)
+{
+   static struct vp_guest_object pool[1024];
+   static unsigned used;
+   struct vp_guest_object *o = &pool[used++ % 1024];
+   o->loader_data = 0;
+   o->id = next_id++;
+   return o;
+}
+
+/* ------------------------------------------------------------------ */
+/* a test client                                                        */
+
+struct tc {
+   struct vw_vtest_client *vt;
+   struct vw_capset caps;
+   uint32_t sync_id;
+   uint32_t reply_res;
+   uint8_t *reply_map;
+   struct vp_encoder enc;
+
+   /* ring */
+   uint32_t ring_res;
+   uint8_t *ring_map;
+   size_t ring_map_size;
+   uint32_t tail;
+   bool use_notify; /* Mesa's way instead of our futex wake */
+};
+
+#define RING_HEAD(tc) ((_Atomic uint32_t *)((tc)->ring_map + VW_RING_HEAD_OFFSET))
+#define RING_TAIL(tc) ((_Atomic uint32_t *)((tc)->ring_map + VW_RING_TAIL_OFFSET))
+#define RING_STATUS(tc) ((_Atomic uint32_t *)((tc)->ring_map + VW_RING_STATUS_OFFSET))
+#define RING_BUF(tc) ((tc)->ring_map + VW_RING_BUFFER_OFFSET)
+#define RING_WAITER(tc)                                                                  \
+   ((_Atomic uint32_t *)((tc)->ring_map + VW_RING_BUFFER_OFFSET + RING_BUFFER_SIZE))
+
+static void *
+map_fd(int fd, size_t size)
+{
+   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+   close(fd);
+   return p == MAP_FAILED ? NULL : p;
+}
+
+static bool
+tc_connect(struct tc *tc)
+{
+   memset(tc, 0, sizeof(*tc));
+   tc->vt = vw_vtest_connect(sock_path);
+   if (!tc->vt || !vw_vtest_start_session(tc->vt, "test_renderer_compute", &tc->caps) ||
+       !vw_vtest_context_init(tc->vt, VW_CAPSET_ID_VENUS))
+      return false;
+   int fd = -1;
+   if (!vw_vtest_resource_create_blob(tc->vt, VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE,
+                                      REPLY_SIZE, 0, &tc->reply_res, &fd))
+      return false;
+   tc->reply_map = map_fd(fd, REPLY_SIZE);
+   vp_encoder_init_dynamic(&tc->enc, 4096);
+   return tc->reply_map && vw_vtest_sync_create(tc->vt, 0, &tc->sync_id);
+}
+
+static void
+tc_close(struct tc *tc)
+{
+   if (tc->reply_map)
+      munmap(tc->reply_map, REPLY_SIZE);
+   if (tc->ring_map)
+      munmap(tc->ring_map, tc->ring_map_size);
+   vp_encoder_fini(&tc->enc);
+   if (tc->vt)
+      vw_vtest_disconnect(tc->vt);
+   memset(tc, 0, sizeof(*tc));
+}
+
+/* a request with a response: everything sent before is processed */
+static bool
+tc_roundtrip(struct tc *tc)
+{
+   uint64_t v;
+   return vw_vtest_sync_read(tc->vt, tc->sync_id, &v);
+}
+
+static void
+tc_begin(struct tc *tc, bool reply)
+{
+   vp_encoder_reset(&tc->enc);
+   if (reply) {
+      const VkCommandStreamDescriptionMESA stream = { tc->reply_res, 0, REPLY_SIZE };
+      vp_encode_vkSetReplyCommandStreamMESA(&tc->enc, 0, &stream);
+   }
+}
+
+static bool
+tc_submit_ctx(struct tc *tc, const void *cmd, size_t size)
+{
+   const struct vw_vtest_submit_batch batch = { .cmd = cmd, .cmd_size = size };
+   return vw_vtest_submit_cmd2(tc->vt, &batch, 1) && tc_roundtrip(tc);
+}
+
+static bool
+ring_wait(struct tc *tc)
+{
+   atomic_store(RING_WAITER(tc), 1);
+   const uint64_t deadline = vu_os_time_ns() + WAIT_NS;
+   bool ok = false;
+   for (;;) {
+      const uint32_t head = atomic_load_explicit(RING_HEAD(tc), memory_order_acquire);
+      if (vw_ring_seqno_passed(head, tc->tail)) {
+         ok = true;
+         break;
+      }
+      if ((atomic_load(RING_STATUS(tc)) & VW_RING_STATUS_FATAL) || vu_os_time_ns() > deadline)
+         break;
+      vu_os_futex_wait((const uint32_t *)RING_HEAD(tc), head, 100000000);
+   }
+   atomic_store(RING_WAITER(tc), 0);
+   return ok;
+}
+
+static bool
+ring_submit(struct tc *tc, const void *data, uint32_t size)
+{
+   if (size > RING_BUFFER_SIZE)
+      return false;
+   const uint32_t pos = tc->tail & (RING_BUFFER_SIZE - 1);
+   const uint32_t first = size < RING_BUFFER_SIZE - pos ? size : RING_BUFFER_SIZE - pos;
+   memcpy(RING_BUF(tc) + pos, data, first);
+   memcpy(RING_BUF(tc), (const uint8_t *)data + first, size - first);
+   tc->tail += size;
+   atomic_store_explicit(RING_TAIL(tc), tc->tail, memory_order_release);
+   if (atomic_load_explicit(RING_STATUS(tc), memory_order_seq_cst) & VW_RING_STATUS_IDLE) {
+      if (tc->use_notify) {
+         uint32_t cmd[64];
+         struct vp_encoder e;
+         vp_encoder_init_fixed(&e, cmd, sizeof(cmd));
+         vp_encode_vkNotifyRingMESA(&e, 0, RING_ID, tc->tail, 0);
+         if (!tc_submit_ctx(tc, cmd, vp_encoder_size(&e)))
+            return false;
+      } else {
+         vu_os_futex_wake((const uint32_t *)RING_TAIL(tc), 1);
+      }
+   }
+   return ring_wait(tc);
+}
+
+static bool
+tc_flush(struct tc *tc, bool via_ring)
+{
+   if (vp_encoder_is_fatal(&tc->enc))
+      return false;
+   if (via_ring)
+      return ring_submit(tc, tc->enc.base, (uint32_t)vp_encoder_size(&tc->enc));
+   return tc_submit_ctx(tc, tc->enc.base, vp_encoder_size(&tc->enc));
+}
+
+/* synchronous call: SetReply + command with the reply bit, then decode */
+#define CALL(tc, ring, ret, name, ...)                                                   \
+   do {                                                                                  \
+      tc_begin(tc, true);                                                                \
+      vp_encode_##name(&(tc)->enc, VK_COMMAND_GENERATE_REPLY_BIT_EXT, __VA_ARGS__);      \
+      CHECK(tc_flush(tc, ring));                                                         \
+      struct vp_decoder dec_;                                                            \
+      vp_decoder_init(&dec_, (tc)->reply_map, REPLY_SIZE, NULL);                         \
+      ret = vp_decode_##name##_reply(&dec_, __VA_ARGS__);                                \
+      CHECK(!vp_decoder_is_fatal(&dec_));                                                \
+   } while (0)
+
+#define CALL_VOID(tc, ring, name, ...)                                                   \
+   do {                                                                                  \
+      tc_begin(tc, true);                                                                \
+      vp_encode_##name(&(tc)->enc, VK_COMMAND_GENERATE_REPLY_BIT_EXT, __VA_ARGS__);      \
+      CHECK(tc_flush(tc, ring));                                                         \
+      struct vp_decoder dec_;                                                            \
+      vp_decoder_init(&dec_, (tc)->reply_map, REPLY_SIZE, NULL);                         \
+      vp_decode_##name##_reply(&dec_, __VA_ARGS__);                                      \
+      CHECK(!vp_decoder_is_fatal(&dec_));                                                \
+   } while (0)
+
+/* asynchronous call: no reply (still waits for the ring head) */
+#define ASYNC(tc, ring, name, ...)                                                       \
+   do {                                                                                  \
+      tc_begin(tc, false);                                                               \
+      vp_encode_##name(&(tc)->enc, 0, __VA_ARGS__);                                      \
+      CHECK(tc_flush(tc, ring));                                                         \
+   } while (0)
+
+static bool
+tc_create_ring(struct tc *tc, uint64_t idle_timeout_ns, uint32_t monitor_us)
+{
+   tc->ring_map_size = vw_ring_total_size(RING_BUFFER_SIZE);
+   int fd = -1;
+   if (!vw_vtest_resource_create_blob(tc->vt, VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE,
+                                      tc->ring_map_size, 0, &tc->ring_res, &fd))
+      return false;
+   tc->ring_map = map_fd(fd, tc->ring_map_size);
+   if (!tc->ring_map)
+      return false;
+   const VkRingMonitorInfoMESA monitor = {
+      .sType = VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA,
+      .maxReportingPeriodMicroseconds = monitor_us,
+   };
+   const VkRingCreateInfoMESA info = {
+      .sType = VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA,
+      .pNext = monitor_us ? &monitor : NULL,
+      .resourceId = tc->ring_res,
+      .offset = 0,
+      .size = tc->ring_map_size,
+      .idleTimeout = idle_timeout_ns,
+      .headOffset = VW_RING_HEAD_OFFSET,
+      .tailOffset = VW_RING_TAIL_OFFSET,
+      .statusOffset = VW_RING_STATUS_OFFSET,
+      .bufferOffset = VW_RING_BUFFER_OFFSET,
+      .bufferSize = RING_BUFFER_SIZE,
+      .extraOffset = VW_RING_BUFFER_OFFSET + RING_BUFFER_SIZE,
+      .extraSize = VW_RING_EXTRA_SIZE,
+   };
+   tc_begin(tc, false);
+   vp_encode_vkCreateRingMESA(&tc->enc, 0, RING_ID, &info);
+   return tc_flush(tc, false);
+}
+
+/* ------------------------------------------------------------------ */
+/* server                                                              */
+
+static bool
+server_is_running(void)
+{
+   return server_pid > 0 && waitpid(server_pid, NULL, WNOHANG) == 0;
+}
+
+TEST(start_server)
+{
+   const char *server = vu_env_string("VENUS_SERVER");
+   CHECK(server != NULL);
+   if (!server)
+      exit(1);
+   snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/venus-rdr-XXXXXX");
+   CHECK(mkdtemp(tmp_dir) != NULL);
+   snprintf(sock_path, sizeof(sock_path), "%s/sock", tmp_dir);
+   char path_arg[160];
+   snprintf(path_arg, sizeof(path_arg), "--socket-path=%s", sock_path);
+   server_pid = fork();
+   if (server_pid == 0) {
+      execl(server, server, "--venus", path_arg, (char *)NULL);
+      _exit(127);
+   }
+   CHECK(server_pid > 0);
+   for (int i = 0; i < 1000 && server_is_running(); i++) {
+      const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+      struct sockaddr_un addr = { .sun_family = AF_UNIX };
+      snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock_path);
+      const bool ok = connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) == 0;
+      close(fd);
+      if (ok)
+         return;
+      usleep(10000);
+   }
+   CHECK(!"server did not start");
+   exit(1);
+}
+
+/* ------------------------------------------------------------------ */
+/* the main client                                                     */
+
+static struct tc main_tc;
+static VkInstance instance;
+static VkPhysicalDevice physical_device;
+static uint32_t host_visible_type = UINT32_MAX;
+static uint32_t compute_family = UINT32_MAX;
+
+TEST(capset)
+{
+   CHECK(tc_connect(&main_tc));
+   const struct vw_capset *c = &main_tc.caps;
+   CHECK_EQ(c->wire_format_version, 1);
+   CHECK(c->vk_xml_version >= VK_API_VERSION_1_1);
+   CHECK(c->vk_xml_version <= VP_VK_XML_VERSION);
+   CHECK_EQ(c->supports_blob_id_0, 1);
+   CHECK_EQ(c->vk_extension_mask1[0] & 1, 1);
+   CHECK(vw_capset_has_extension(c, 384)); /* VK_EXT_command_serialization */
+   CHECK(vw_capset_has_extension(c, 385)); /* VK_MESA_venus_protocol */
+   CHECK_EQ(c->allow_vk_wait_syncs, 1);
+   CHECK_EQ(c->supports_multiple_timelines, 1);
+}
+
+TEST(instance)
+{
+   struct tc *tc = &main_tc;
+   VkResult r;
+   uint32_t version = 0;
+   CALL(tc, false, r, vkEnumerateInstanceVersion, &version);
+   CHECK_EQ(r, VK_SUCCESS);
+   CHECK(version >= VK_API_VERSION_1_1 && VK_API_VERSION_MINOR(version) <= 3);
+
+   uint32_t n = 0;
+   CALL(tc, false, r, vkEnumerateInstanceExtensionProperties, NULL, &n, NULL);
+   CHECK_EQ(n, 2);
+
+   static const char *const exts[] = { "VK_EXT_command_serialization",
+                                       "VK_MESA_venus_protocol" };
+   const VkApplicationInfo app = {
+      .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+      .pApplicationName = "test_renderer_compute",
+      .apiVersion = VK_API_VERSION_1_1,
+   };
+   const VkInstanceCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+      .pApplicationInfo = &app,
+      .enabledExtensionCount = 2,
+      .ppEnabledExtensionNames = exts,
+   };
+   instance = NEW_HANDLE(VkInstance);
+   VkInstance out = instance;
+   CALL(tc, false, r, vkCreateInstance, &info, NULL, &out);
+   CHECK_EQ(r, VK_SUCCESS);
+   CHECK(out == instance); /* the reply echoes the id; no lookup keeps ours */
+
+   uint32_t count = 0;
+   CALL(tc, false, r, vkEnumeratePhysicalDevices, instance, &count, NULL);
+   CHECK_EQ(r, VK_SUCCESS);
+   CHECK(count >= 1);
+   VkPhysicalDevice pds[8];
+   if (count > 8)
+      count = 8;
+   for (uint32_t i = 0; i < count; i++)
+      pds[i] = NEW_HANDLE(VkPhysicalDevice);
+   CALL(tc, false, r, vkEnumeratePhysicalDevices, instance, &count, pds);
+   CHECK(r == VK_SUCCESS || r == VK_INCOMPLETE);
+   physical_device = pds[0];
+
+   /* enumerating again with the same ids is fine */
+   CALL(tc, false, r, vkEnumeratePhysicalDevices, instance, &count, pds);
+   CHECK(r == VK_SUCCESS || r == VK_INCOMPLETE);
+
+   VkPhysicalDeviceProperties props;
+   CALL_VOID(tc, false, vkGetPhysicalDeviceProperties, physical_device, &props);
+   CHECK(VK_API_VERSION_MINOR(props.apiVersion) <= 3);
+   fprintf(stderr, "  device: %s, api %u.%u.%u\n", props.deviceName,
+           VK_API_VERSION_MAJOR(props.apiVersion), VK_API_VERSION_MINOR(props.apiVersion),
+           VK_API_VERSION_PATCH(props.apiVersion));
+
+   uint32_t ext_count = 0;
+   CALL(tc, false, r, vkEnumerateDeviceExtensionProperties, physical_device, NULL, &ext_count,
+        NULL);
+   CHECK_EQ(r, VK_SUCCESS);
+   fprintf(stderr, "  device extensions exposed: %u\n", ext_count);
+   CHECK(ext_count > 0);
+
+   uint32_t qf_count = 0;
+   CALL_VOID(tc, false, vkGetPhysicalDeviceQueueFamilyProperties, physical_device, &qf_count,
+             NULL);
+   VkQueueFamilyProperties qf[8];
+   if (qf_count > 8)
+      qf_count = 8;
+   CALL_VOID(tc, false, vkGetPhysicalDeviceQueueFamilyProperties, physical_device, &qf_count,
+             qf);
+   for (uint32_t i = 0; i < qf_count && compute_family == UINT32_MAX; i++) {
+      if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT)
+         compute_family = i;
+   }
+   CHECK(compute_family != UINT32_MAX);
+
+   VkPhysicalDeviceMemoryProperties mem;
+   CALL_VOID(tc, false, vkGetPhysicalDeviceMemoryProperties, physical_device, &mem);
+   const VkMemoryPropertyFlags want =
+      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+   for (uint32_t i = 0; i < mem.memoryTypeCount && host_visible_type == UINT32_MAX; i++) {
+      if ((mem.memoryTypes[i].propertyFlags & want) == want)
+         host_visible_type = i;
+   }
+   CHECK(host_visible_type != UINT32_MAX);
+}
+
+TEST(ring_monitor_and_idle)
+{
+   struct tc *tc = &main_tc;
+   /* 1 ms idle timeout, ALIVE at least every 100 ms */
+   CHECK(tc_create_ring(tc, 1000000, 100000));
+   if (!tc->ring_map)
+      return;
+   usleep(50000);
+   CHECK(atomic_load(RING_STATUS(tc)) & VW_RING_STATUS_IDLE);
+   atomic_fetch_and(RING_STATUS(tc), ~VW_RING_STATUS_ALIVE);
+   usleep(200000);
+   CHECK(atomic_load(RING_STATUS(tc)) & VW_RING_STATUS_ALIVE);
+
+   /* wake by a futex wake on the tail (ours) ... */
+   VkResult r;
+   uint32_t version = 0;
+   CALL(tc, true, r, vkEnumerateInstanceVersion, &version);
+   CHECK_EQ(r, VK_SUCCESS);
+   /* ... and by vkNotifyRingMESA (Mesa's) */
+   usleep(20000);
+   CHECK(atomic_load(RING_STATUS(tc)) & VW_RING_STATUS_IDLE);
+   tc->use_notify = true;
+   version = 0;
+   CALL(tc, true, r, vkEnumerateInstanceVersion, &version);
+   CHECK_EQ(r, VK_SUCCESS);
+   CHECK(version >= VK_API_VERSION_1_1);
+   tc->use_notify = false;
+   CHECK(!(atomic_load(RING_STATUS(tc)) & VW_RING_STATUS_FATAL));
+}
+
+TEST(compute)
+{
+   struct tc *tc = &main_tc;
+   if (!tc->ring_map || !physical_device)
+      return;
+   VkResult r;
+
+   /* device and queue (through the ring) */
+   const float prio = 1.0f;
+   const VkDeviceQueueCreateInfo qinfo = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+      .queueFamilyIndex = compute_family,
+      .queueCount = 1,
+      .pQueuePriorities = &prio,
+   };
+   const VkDeviceCreateInfo dinfo = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+      .queueCreateInfoCount = 1,
+      .pQueueCreateInfos = &qinfo,
+   };
+   VkDevice device = NEW_HANDLE(VkDevice);
+   CALL(tc, true, r, vkCreateDevice, physical_device, &dinfo, NULL, &device);
+   CHECK_EQ(r, VK_SUCCESS);
+
+   const VkDeviceQueueTimelineInfoMESA timeline = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA,
+      .ringIdx = 1,
+   };
+   const VkDeviceQueueInfo2 q2 = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_INFO_2,
+      .pNext = &timeline,
+      .queueFamilyIndex = compute_family,
+   };
+   VkQueue queue = NEW_HANDLE(VkQueue);
+   ASYNC(tc, true, vkGetDeviceQueue2, device, &q2, &queue);
+
+   /* buffer + host-visible memory */
+   const VkBufferCreateInfo binfo = {
+      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+      .size = ELEMS * 4,
+      .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+   };
+   VkBuffer buffer = NEW_HANDLE(VkBuffer);
+   CALL(tc, true, r, vkCreateBuffer, device, &binfo, NULL, &buffer);
+   CHECK_EQ(r, VK_SUCCESS);
+   VkMemoryRequirements reqs;
+   CALL_VOID(tc, true, vkGetBufferMemoryRequirements, device, buffer, &reqs);
+   CHECK(reqs.size >= ELEMS * 4);
+   CHECK(reqs.memoryTypeBits & (1u << host_visible_type));
+
+   const VkMemoryAllocateInfo ainfo = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+      .allocationSize = reqs.size,
+      .memoryTypeIndex = host_visible_type,
+   };
+   VkDeviceMemory memory = NEW_HANDLE(VkDeviceMemory);
+   ASYNC(tc, true, vkAllocateMemory, device, &ainfo, NULL, &memory);
+
+   /* Mesa's order: the context path waits for the ring, then the blob */
+   ASYNC(tc, false, vkWaitRingSeqnoMESA, RING_ID, tc->tail);
+   uint32_t mem_res = 0;
+   int fd = -1;
+   CHECK(vw_vtest_resource_create_blob(tc->vt, VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE,
+                                       reqs.size, ID_OF(memory), &mem_res, &fd));
+   uint32_t *data = fd >= 0 ? map_fd(fd, reqs.size) : NULL;
+   CHECK(data != NULL);
+   if (!data)
+      return;
+   for (uint32_t i = 0; i < ELEMS; i++)
+      data[i] = i + 1;
+
+   CALL(tc, true, r, vkBindBufferMemory, device, buffer, memory, 0);
+   CHECK_EQ(r, VK_SUCCESS);
+
+   /* the memfd resource can be imported back: ask what it allows */
+   VkMemoryResourceAllocationSizePropertiesMESA size_props = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_RESOURCE_ALLOCATION_SIZE_PROPERTIES_MESA,
+   };
+   VkMemoryResourcePropertiesMESA res_props = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_RESOURCE_PROPERTIES_MESA,
+      .pNext = &size_props,
+   };
+   CALL(tc, true, r, vkGetMemoryResourcePropertiesMESA, device, mem_res, &res_props);
+   fprintf(stderr, "  memory resource: result %d, types 0x%x, size %llu\n", r,
+           res_props.memoryTypeBits, (unsigned long long)size_props.allocationSize);
+   if (r == VK_SUCCESS) {
+      CHECK(res_props.memoryTypeBits & (1u << host_visible_type));
+      CHECK(size_props.allocationSize >= reqs.size);
+   }
+
+   /* pipeline */
+   const VkShaderModuleCreateInfo sinfo = {
+      .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+      .codeSize = sizeof(renderer_compute_spv),
+      .pCode = renderer_compute_spv,
+   };
+   VkShaderModule shader = NEW_HANDLE(VkShaderModule);
+   CALL(tc, true, r, vkCreateShaderModule, device, &sinfo, NULL, &shader);
+   CHECK_EQ(r, VK_SUCCESS);
+
+   const VkDescriptorSetLayoutBinding binding = {
+      .binding = 0,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      .descriptorCount = 1,
+      .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+   };
+   const VkDescriptorSetLayoutCreateInfo dslinfo = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+      .bindingCount = 1,
+      .pBindings = &binding,
+   };
+   VkDescriptorSetLayout dsl = NEW_HANDLE(VkDescriptorSetLayout);
+   ASYNC(tc, true, vkCreateDescriptorSetLayout, device, &dslinfo, NULL, &dsl);
+
+   const VkPushConstantRange range = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 4 };
+   const VkPipelineLayoutCreateInfo plinfo = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+      .setLayoutCount = 1,
+      .pSetLayouts = &dsl,
+      .pushConstantRangeCount = 1,
+      .pPushConstantRanges = &range,
+   };
+   VkPipelineLayout layout = NEW_HANDLE(VkPipelineLayout);
+   ASYNC(tc, true, vkCreatePipelineLayout, device, &plinfo, NULL, &layout);
+
+   const VkComputePipelineCreateInfo cpinfo = {
+      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = {
+         .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+         .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+         .module = shader,
+         .pName = "main",
+      },
+      .layout = layout,
+   };
+   VkPipeline pipeline = NEW_HANDLE(VkPipeline);
+   VkPipeline pipeline_out = pipeline;
+   CALL(tc, true, r, vkCreateComputePipelines, device, VK_NULL_HANDLE, 1, &cpinfo, NULL,
+        &pipeline_out);
+   CHECK_EQ(r, VK_SUCCESS);
+   CHECK(pipeline_out == pipeline);
+
+   /* descriptors */
+   const VkDescriptorPoolSize psize = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1 };
+   const VkDescriptorPoolCreateInfo dpinfo = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+      .flags = VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT,
+      .maxSets = 1,
+      .poolSizeCount = 1,
+      .pPoolSizes = &psize,
+   };
+   VkDescriptorPool dpool = NEW_HANDLE(VkDescriptorPool);
+   ASYNC(tc, true, vkCreateDescriptorPool, device, &dpinfo, NULL, &dpool);
+   const VkDescriptorSetAllocateInfo dsinfo = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+      .descriptorPool = dpool,
+      .descriptorSetCount = 1,
+      .pSetLayouts = &dsl,
+   };
+   VkDescriptorSet set = NEW_HANDLE(VkDescriptorSet);
+   CALL(tc, true, r, vkAllocateDescriptorSets, device, &dsinfo, &set);
+   CHECK_EQ(r, VK_SUCCESS);
+   const VkDescriptorBufferInfo dbi = { buffer, 0, VK_WHOLE_SIZE };
+   const VkWriteDescriptorSet write = {
+      .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+      .dstSet = set,
+      .descriptorCount = 1,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      .pBufferInfo = &dbi,
+   };
+   ASYNC(tc, true, vkUpdateDescriptorSets, device, 1, &write, 0, NULL);
+
+   /* record */
+   const VkCommandPoolCreateInfo cpoolinfo = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+      .queueFamilyIndex = compute_family,
+   };
+   VkCommandPool cpool = NEW_HANDLE(VkCommandPool);
+   ASYNC(tc, true, vkCreateCommandPool, device, &cpoolinfo, NULL, &cpool);
+   const VkCommandBufferAllocateInfo cbinfo = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+      .commandPool = cpool,
+      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+      .commandBufferCount = 1,
+   };
+   VkCommandBuffer cmd = NEW_HANDLE(VkCommandBuffer);
+   CALL(tc, true, r, vkAllocateCommandBuffers, device, &cbinfo, &cmd);
+   CHECK_EQ(r, VK_SUCCESS);
+
+   /* the whole recording as one batch, like a driver does */
+   const VkCommandBufferBeginInfo begin = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+   };
+   const uint32_t mul = 3;
+   tc_begin(tc, false);
+   vp_encode_vkBeginCommandBuffer(&tc->enc, 0, cmd, &begin);
+   vp_encode_vkCmdBindPipeline(&tc->enc, 0, cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
+   vp_encode_vkCmdBindDescriptorSets(&tc->enc, 0, cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0,
+                                     1, &set, 0, NULL);
+   vp_encode_vkCmdPushConstants(&tc->enc, 0, cmd, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, 4,
+                                &mul);
+   vp_encode_vkCmdDispatch(&tc->enc, 0, cmd, ELEMS / 64, 1, 1);
+   vp_encode_vkEndCommandBuffer(&tc->enc, 0, cmd);
+   CHECK(tc_flush(tc, true));
+
+   const VkFenceCreateInfo finfo = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VkFence fence = NEW_HANDLE(VkFence);
+   ASYNC(tc, true, vkCreateFence, device, &finfo, NULL, &fence);
+   const VkSubmitInfo submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+      .commandBufferCount = 1,
+      .pCommandBuffers = &cmd,
+   };
+   CALL(tc, true, r, vkQueueSubmit, queue, 1, &submit, fence);
+   CHECK_EQ(r, VK_SUCCESS);
+
+   /* a vtest timeline fence on the queue's timeline (ring_idx 1), carried
+    * by a batch that first waits for the ring (Mesa's pattern) */
+   uint32_t fence_sync = 0;
+   CHECK(vw_vtest_sync_create(tc->vt, 0, &fence_sync));
+   tc_begin(tc, false);
+   vp_encode_vkWaitRingSeqnoMESA(&tc->enc, 0, RING_ID, tc->tail);
+   const struct vw_vtest_sync_point point = { fence_sync, 1 };
+   const struct vw_vtest_submit_batch batch = {
+      .cmd = tc->enc.base,
+      .cmd_size = vp_encoder_size(&tc->enc),
+      .has_ring_idx = true,
+      .ring_idx = 1,
+      .syncs = &point,
+      .sync_count = 1,
+   };
+   CHECK(vw_vtest_submit_cmd2(tc->vt, &batch, 1));
+   const int wait_fd = vw_vtest_sync_wait(tc->vt, 0, 10000, &point, 1);
+   CHECK(wait_fd >= 0);
+   if (wait_fd >= 0) {
+      CHECK_EQ(vw_vtest_wait_fd(wait_fd, 10000), 1);
+      close(wait_fd);
+   }
+
+   /* and the host fence, waited for in the renderer */
+   CALL(tc, true, r, vkWaitForFences, device, 1, &fence, VK_TRUE, 5000000000ull);
+   CHECK_EQ(r, VK_SUCCESS);
+
+   /* results, read through our own mapping of the same pages */
+   uint32_t bad = 0;
+   for (uint32_t i = 0; i < ELEMS; i++) {
+      if (data[i] != (i + 1) * mul + i)
+         bad++;
+   }
+   CHECK_EQ(bad, 0);
+   fprintf(stderr, "  compute: %u/%u results correct\n", ELEMS - bad, ELEMS);
+
+   /* vkExecuteCommandStreamsMESA: a stream in its own blob, reply inline */
+   uint32_t stream_res = 0;
+   fd = -1;
+   CHECK(vw_vtest_resource_create_blob(tc->vt, VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE,
+                                       4096, 0, &stream_res, &fd));
+   uint8_t *stream = fd >= 0 ? map_fd(fd, 4096) : NULL;
+   CHECK(stream != NULL);
+   if (stream) {
+      struct vp_encoder se;
+      vp_encoder_init_fixed(&se, stream, 4096);
+      vp_encode_vkGetFenceStatus(&se, VK_COMMAND_GENERATE_REPLY_BIT_EXT, device, fence);
+      const VkCommandStreamDescriptionMESA desc = { stream_res, 0, vp_encoder_size(&se) };
+      tc_begin(tc, true);
+      vp_encode_vkExecuteCommandStreamsMESA(&tc->enc, 0, 1, &desc, NULL, 0, NULL, 0);
+      CHECK(tc_flush(tc, true));
+      struct vp_decoder dec;
+      vp_decoder_init(&dec, tc->reply_map, REPLY_SIZE, NULL);
+      CHECK_EQ(vp_decode_vkGetFenceStatus_reply(&dec, device, fence), VK_SUCCESS);
+      munmap(stream, 4096);
+      CHECK(vw_vtest_resource_unref(tc->vt, stream_res));
+   }
+
+   /* teardown: pool children go with their pools */
+   ASYNC(tc, true, vkDestroyFence, device, fence, NULL);
+   ASYNC(tc, true, vkDestroyCommandPool, device, cpool, NULL);
+   ASYNC(tc, true, vkDestroyDescriptorPool, device, dpool, NULL);
+   ASYNC(tc, true, vkDestroyPipeline, device, pipeline, NULL);
+   ASYNC(tc, true, vkDestroyPipelineLayout, device, layout, NULL);
+   ASYNC(tc, true, vkDestroyDescriptorSetLayout, device, dsl, NULL);
+   ASYNC(tc, true, vkDestroyShaderModule, device, shader, NULL);
+   ASYNC(tc, true, vkDestroyBuffer, device, buffer, NULL);
+   munmap(data, reqs.size);
+   CHECK(vw_vtest_resource_unref(tc->vt, mem_res));
+   ASYNC(tc, true, vkFreeMemory, device, memory, NULL);
+   /* the command buffer id is free again: the pool took it along */
+   VkCommandPool cpool2 = NEW_HANDLE(VkCommandPool);
+   ASYNC(tc, true, vkCreateCommandPool, device, &cpoolinfo, NULL, &cpool2);
+   const VkCommandBufferAllocateInfo cbinfo2 = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+      .commandPool = cpool2,
+      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+      .commandBufferCount = 1,
+   };
+   CALL(tc, true, r, vkAllocateCommandBuffers, device, &cbinfo2, &cmd);
+   CHECK_EQ(r, VK_SUCCESS);
+   /* the device goes with what is left (cpool2 and its buffer) */
+   CALL_VOID(tc, true, vkDestroyDevice, device, NULL);
+   CHECK(!(atomic_load(RING_STATUS(tc)) & VW_RING_STATUS_FATAL));
+}
+
+/* ------------------------------------------------------------------ */
+/* hostile streams: each must drop only its own client                 */
+
+static bool
+hostile_client_dropped(const void *cmd, size_t size, bool create_instance)
+{
+   struct tc tc;
+   if (!tc_connect(&tc)) {
+      tc_close(&tc);
+      return false;
+   }
+   if (create_instance) {
+      const VkInstanceCreateInfo info = { .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO };
+      VkInstance inst = NEW_HANDLE(VkInstance);
+      VkResult r;
+      CALL(&tc, false, r, vkCreateInstance, &info, NULL, &inst);
+      CHECK_EQ(r, VK_SUCCESS);
+   }
+   const struct vw_vtest_submit_batch batch = { .cmd = cmd, .cmd_size = size };
+   vw_vtest_submit_cmd2(tc.vt, &batch, 1);
+   /* the server drops the client: the next round trip fails */
+   const bool dropped = !tc_roundtrip(&tc);
+   tc_close(&tc);
+   return dropped;
+}
+
+TEST(hostile_streams)
+{
+   uint8_t buf[512];
+   struct vp_encoder e;
+
+   /* truncated command */
+   const VkInstanceCreateInfo info = { .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO };
+   VkInstance inst = NEW_HANDLE(VkInstance);
+   vp_encoder_init_fixed(&e, buf, sizeof(buf));
+   vp_encode_vkCreateInstance(&e, 0, &info, NULL, &inst);
+   CHECK(hostile_client_dropped(buf, vp_encoder_size(&e) - 8, false));
+
+   /* unknown command type */
+   const uint32_t unknown[2] = { 9999, 0 };
+   CHECK(hostile_client_dropped(unknown, sizeof(unknown), false));
+   const uint32_t negative[2] = { 0x80000000u, 0 };
+   CHECK(hostile_client_dropped(negative, sizeof(negative), false));
+
+   /* unknown sType in a pNext chain: vkCreateInstance(pCreateInfo{pNext=?}) */
+   const uint32_t bad_stype[] = {
+      0, 0,                         /* vkCreateInstance, flags */
+      1, 0,                         /* pCreateInfo marker */
+      VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+      1, 0,                         /* pNext marker */
+      0x7ffffff0u,                  /* unknown sType */
+      0, 0, 0, 0, 0, 0, 0, 0,
+   };
+   CHECK(hostile_client_dropped(bad_stype, sizeof(bad_stype), false));
+
+   /* an id nobody created */
+   struct vp_guest_object ghost = { 0, 0xdeadbeef };
+   const VkBufferCreateInfo binfo = {
+      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+      .size = 64,
+      .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+   };
+   VkBuffer buffer = NEW_HANDLE(VkBuffer);
+   vp_encoder_init_fixed(&e, buf, sizeof(buf));
+   vp_encode_vkCreateBuffer(&e, 0, (VkDevice)(uintptr_t)&ghost, &binfo, NULL, &buffer);
+   CHECK(hostile_client_dropped(buf, vp_encoder_size(&e), true));
+
+   /* an existing id of the wrong type: the instance as a device. The
+    * hostile client's instance gets the next id, which we predict. */
+   struct vp_guest_object as_device = { 0, next_id };
+   vp_encoder_init_fixed(&e, buf, sizeof(buf));
+   vp_encode_vkCreateBuffer(&e, 0, (VkDevice)(uintptr_t)&as_device, &binfo, NULL, &buffer);
+   CHECK(hostile_client_dropped(buf, vp_encoder_size(&e), true));
+
+   /* id 0 for a new object */
+   struct vp_guest_object zero = { 0, 0 };
+   vp_encoder_init_fixed(&e, buf, sizeof(buf));
+   VkInstance zero_inst = (VkInstance)(uintptr_t)&zero;
+   vp_encode_vkCreateInstance(&e, 0, &info, NULL, &zero_inst);
+   CHECK(hostile_client_dropped(buf, vp_encoder_size(&e), false));
+
+   /* a second instance */
+   VkInstance second = NEW_HANDLE(VkInstance);
+   vp_encoder_init_fixed(&e, buf, sizeof(buf));
+   vp_encode_vkCreateInstance(&e, 0, &info, NULL, &second);
+   CHECK(hostile_client_dropped(buf, vp_encoder_size(&e), true));
+
+   /* a command the renderer rejects (vkDeviceWaitIdle needs a device: any
+    * reply-less rejected one will do, e.g. vkEnumerateInstanceLayerProperties) */
+   uint32_t count = 0;
+   vp_encoder_init_fixed(&e, buf, sizeof(buf));
+   vp_encode_vkEnumerateInstanceLayerProperties(&e, 0, &count, NULL);
+   CHECK(hostile_client_dropped(buf, vp_encoder_size(&e), false));
+
+   /* the reply bit without a reply stream */
+   uint32_t version;
+   vp_encoder_init_fixed(&e, buf, sizeof(buf));
+   vp_encode_vkEnumerateInstanceVersion(&e, VK_COMMAND_GENERATE_REPLY_BIT_EXT, &version);
+   CHECK(hostile_client_dropped(buf, vp_encoder_size(&e), false));
+}
+
+TEST(hostile_ring)
+{
+   struct tc tc;
+   CHECK(tc_connect(&tc));
+   CHECK(tc_create_ring(&tc, 1000000, 0));
+   if (tc.ring_map) {
+      const uint32_t garbage[4] = { 9999, 0, 1, 2 };
+      CHECK(!ring_submit(&tc, garbage, sizeof(garbage)));
+      const uint64_t deadline = vu_os_time_ns() + WAIT_NS;
+      while (!(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL) &&
+             vu_os_time_ns() < deadline)
+         usleep(1000);
+      CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
+   }
+   tc_close(&tc);
+}
+
+TEST(main_client_survived)
+{
+   struct tc *tc = &main_tc;
+   VkResult r;
+   uint32_t version = 0;
+   CALL(tc, true, r, vkEnumerateInstanceVersion, &version);
+   CHECK_EQ(r, VK_SUCCESS);
+   CALL_VOID(tc, false, vkDestroyInstance, instance, NULL);
+   ASYNC(tc, false, vkDestroyRingMESA, RING_ID);
+   CHECK(vw_vtest_resource_unref(tc->vt, tc->ring_res));
+   CHECK(tc_roundtrip(tc));
+   tc_close(tc);
+}
+
+TEST(stop_server)
+{
+   if (server_pid > 0) {
+      kill(server_pid, SIGTERM);
+      int status = 0;
+      waitpid(server_pid, &status, 0);
+   }
+   unlink(sock_path);
+   rmdir(tmp_dir);
+}
+
+RUN_TESTS(start_server,
+          capset,
+          instance,
+          ring_monitor_and_idle,
+          compute,
+          hostile_streams,
+          hostile_ring,
+          main_client_survived,
+          stop_server)
