@@ -1,0 +1,310 @@
+/*
+ * Renderer rings without a guest process: layout validation (transport.md
+ * §C.2), a ring thread consuming commands with the head published after each
+ * one, IDLE sleep and futex wake on the tail, the waiter flag, FATAL on a bad
+ * stream, the seqno commands, and unref of a ring's resource.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "vkr_common.h"
+#include "vkr_ring.h"
+#include "util/vu_os.h"
+#include "transport/vw_ring.h"
+
+#define BUF_SIZE 4096u
+#define RING_ID 77
+
+static VkRingCreateInfoMESA
+mesa_layout(uint32_t res_id, size_t buffer_size)
+{
+   return (VkRingCreateInfoMESA){
+      .sType = VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA,
+      .resourceId = res_id,
+      .offset = 0,
+      .size = vw_ring_total_size((uint32_t)buffer_size),
+      .idleTimeout = 1000000,
+      .headOffset = VW_RING_HEAD_OFFSET,
+      .tailOffset = VW_RING_TAIL_OFFSET,
+      .statusOffset = VW_RING_STATUS_OFFSET,
+      .bufferOffset = VW_RING_BUFFER_OFFSET,
+      .bufferSize = buffer_size,
+      .extraOffset = VW_RING_BUFFER_OFFSET + buffer_size,
+      .extraSize = VW_RING_EXTRA_SIZE,
+   };
+}
+
+TEST(layout_validation)
+{
+   const uint64_t res = vw_ring_total_size(BUF_SIZE);
+   const uint32_t max = 16u << 20;
+   VkRingCreateInfoMESA good = mesa_layout(1, BUF_SIZE);
+   CHECK(vkr_ring_validate_layout(&good, res, max) == NULL);
+
+   VkRingCreateInfoMESA i = good;
+   i.size = res + 4; /* area past the resource */
+   CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
+   i = good;
+   i.offset = 8; /* area shifted past the end */
+   CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
+   i = good;
+   i.offset = UINT64_MAX; /* overflow */
+   CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
+   i = good;
+   i.bufferSize = 3000; /* not a power of two */
+   CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
+   i = good;
+   i.bufferSize = 0;
+   CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
+   i = good;
+   i.bufferSize = 32u << 20; /* above 16 MiB */
+   CHECK(vkr_ring_validate_layout(&i, UINT64_MAX / 2, max) != NULL);
+   i = good;
+   CHECK(vkr_ring_validate_layout(&i, res, 2048) != NULL); /* context limit */
+   i = good;
+   i.tailOffset = 2; /* misaligned */
+   CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
+   i = good;
+   i.tailOffset = VW_RING_HEAD_OFFSET; /* overlaps head */
+   CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
+   i = good;
+   i.statusOffset = VW_RING_BUFFER_OFFSET + 8; /* inside the buffer */
+   CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
+   i = good;
+   i.extraSize = 6; /* not a multiple of 4 */
+   CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
+   i = good;
+   i.extraOffset = VW_RING_BUFFER_OFFSET; /* extra overlaps the buffer */
+   CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
+   i = good;
+   i.extraSize = 0; /* empty extra may sit anywhere */
+   i.extraOffset = VW_RING_BUFFER_OFFSET;
+   CHECK(vkr_ring_validate_layout(&i, res, max) == NULL);
+   i = good;
+   i.extraOffset = UINT64_MAX - 2; /* offset overflow */
+   CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
+}
+
+struct ring_env {
+   struct vkr_context *ctx;
+   uint8_t *map;
+   size_t size;
+   uint32_t tail;
+};
+
+static _Atomic uint32_t *
+word(struct ring_env *env, uint32_t offset)
+{
+   return (_Atomic uint32_t *)(env->map + offset);
+}
+
+static bool
+env_create(struct ring_env *env, VkRingCreateInfoMESA *info)
+{
+   memset(env, 0, sizeof(*env));
+   env->ctx = vkr_context_create(3, "ring", NULL, NULL);
+   env->size = vw_ring_total_size(BUF_SIZE);
+   int fd = -1;
+   if (!vkr_context_create_resource(env->ctx, 1, 2, 1, 0, env->size, &fd))
+      return false;
+   env->map = mmap(NULL, env->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+   close(fd);
+   uint8_t buf[256];
+   struct vp_encoder e;
+   vp_encoder_init_fixed(&e, buf, sizeof(buf));
+   vp_encode_vkCreateRingMESA(&e, 0, RING_ID, info);
+   return vkr_context_submit_cmd(env->ctx, buf, vp_encoder_size(&e));
+}
+
+static void
+env_destroy(struct ring_env *env)
+{
+   munmap(env->map, env->size);
+   vkr_context_destroy(env->ctx);
+}
+
+static void
+env_write(struct ring_env *env, const void *data, uint32_t size)
+{
+   uint8_t *buf = env->map + VW_RING_BUFFER_OFFSET;
+   for (uint32_t i = 0; i < size; i++)
+      buf[(env->tail + i) & (BUF_SIZE - 1)] = ((const uint8_t *)data)[i];
+   env->tail += size;
+   atomic_store_explicit(word(env, VW_RING_TAIL_OFFSET), env->tail, memory_order_release);
+   if (atomic_load(word(env, VW_RING_STATUS_OFFSET)) & VW_RING_STATUS_IDLE)
+      vu_os_futex_wake((const uint32_t *)word(env, VW_RING_TAIL_OFFSET), 1);
+}
+
+static bool
+env_wait(struct ring_env *env)
+{
+   /* the waiter flag: the ring thread futex-wakes the head for us */
+   atomic_store(word(env, VW_RING_BUFFER_OFFSET + BUF_SIZE), 1);
+   const uint64_t deadline = vu_os_time_ns() + 5000000000ull;
+   for (;;) {
+      const uint32_t head = atomic_load(word(env, VW_RING_HEAD_OFFSET));
+      if (head == env->tail)
+         return true;
+      if ((atomic_load(word(env, VW_RING_STATUS_OFFSET)) & VW_RING_STATUS_FATAL) ||
+          vu_os_time_ns() > deadline)
+         return false;
+      vu_os_futex_wait((const uint32_t *)word(env, VW_RING_HEAD_OFFSET), head, 100000000);
+   }
+}
+
+TEST(ring_thread)
+{
+   VkRingCreateInfoMESA info = mesa_layout(1, BUF_SIZE);
+   struct ring_env env;
+   CHECK(env_create(&env, &info));
+   if (!env.map)
+      return;
+
+   /* goes idle */
+   usleep(30000);
+   CHECK(atomic_load(word(&env, VW_RING_STATUS_OFFSET)) & VW_RING_STATUS_IDLE);
+
+   /* many small commands, wrapping the buffer several times */
+   uint8_t cmds[64];
+   struct vp_encoder e;
+   uint32_t version;
+   vp_encoder_init_fixed(&e, cmds, sizeof(cmds));
+   vp_encode_vkEnumerateInstanceVersion(&e, 0, &version);
+   const uint32_t n = (uint32_t)vp_encoder_size(&e);
+   for (int round = 0; round < 20; round++) {
+      for (int i = 0; i < 100; i++)
+         env_write(&env, cmds, n);
+      CHECK(env_wait(&env));
+   }
+   CHECK(!(atomic_load(word(&env, VW_RING_STATUS_OFFSET)) & VW_RING_STATUS_FATAL));
+
+   /* vkSubmitVirtqueueSeqnoMESA(3) on the context path lets the ring's
+    * vkWaitVirtqueueSeqnoMESA(3) go on */
+   uint8_t wait_cmd[64];
+   vp_encoder_init_fixed(&e, wait_cmd, sizeof(wait_cmd));
+   vp_encode_vkWaitVirtqueueSeqnoMESA(&e, 0, 3);
+   env_write(&env, wait_cmd, (uint32_t)vp_encoder_size(&e));
+   usleep(20000);
+   CHECK(atomic_load(word(&env, VW_RING_HEAD_OFFSET)) != env.tail);
+   uint8_t ctx_cmd[64];
+   vp_encoder_init_fixed(&e, ctx_cmd, sizeof(ctx_cmd));
+   vp_encode_vkSubmitVirtqueueSeqnoMESA(&e, 0, RING_ID, 3);
+   CHECK(vkr_context_submit_cmd(env.ctx, ctx_cmd, vp_encoder_size(&e)));
+   CHECK(env_wait(&env));
+
+   /* vkWaitRingSeqnoMESA for what was written returns */
+   vp_encoder_init_fixed(&e, ctx_cmd, sizeof(ctx_cmd));
+   vp_encode_vkWaitRingSeqnoMESA(&e, 0, RING_ID, env.tail);
+   CHECK(vkr_context_submit_cmd(env.ctx, ctx_cmd, vp_encoder_size(&e)));
+
+   /* vkWriteRingExtraMESA: inside the extra region only */
+   vp_encoder_init_fixed(&e, ctx_cmd, sizeof(ctx_cmd));
+   vp_encode_vkWriteRingExtraMESA(&e, 0, RING_ID, 8, 0xabcd);
+   CHECK(vkr_context_submit_cmd(env.ctx, ctx_cmd, vp_encoder_size(&e)));
+   CHECK_EQ(atomic_load(word(&env, VW_RING_BUFFER_OFFSET + BUF_SIZE + 8)), 0xabcd);
+
+   /* unreferencing the ring's resource is fatal */
+   CHECK(!vkr_context_destroy_resource(env.ctx, 1));
+   CHECK(vkr_context_is_fatal(env.ctx));
+   env_destroy(&env);
+}
+
+TEST(ring_fatal)
+{
+   VkRingCreateInfoMESA info = mesa_layout(1, BUF_SIZE);
+   struct ring_env env;
+   CHECK(env_create(&env, &info));
+   const uint32_t garbage[2] = { 4000, 0 };
+   env_write(&env, garbage, sizeof(garbage));
+   CHECK(!env_wait(&env));
+   CHECK(atomic_load(word(&env, VW_RING_STATUS_OFFSET)) & VW_RING_STATUS_FATAL);
+   CHECK(vkr_context_is_fatal(env.ctx));
+   env_destroy(&env);
+
+   /* a tail further ahead than the buffer */
+   CHECK(env_create(&env, &info));
+   atomic_store(word(&env, VW_RING_TAIL_OFFSET), BUF_SIZE + 4);
+   vu_os_futex_wake((const uint32_t *)word(&env, VW_RING_TAIL_OFFSET), 1);
+   const uint64_t deadline = vu_os_time_ns() + 5000000000ull;
+   while (!(atomic_load(word(&env, VW_RING_STATUS_OFFSET)) & VW_RING_STATUS_FATAL) &&
+          vu_os_time_ns() < deadline)
+      usleep(1000);
+   CHECK(atomic_load(word(&env, VW_RING_STATUS_OFFSET)) & VW_RING_STATUS_FATAL);
+   env_destroy(&env);
+
+   /* vkWaitRingSeqnoMESA for bytes never written */
+   CHECK(env_create(&env, &info));
+   uint8_t cmd[64];
+   struct vp_encoder e;
+   vp_encoder_init_fixed(&e, cmd, sizeof(cmd));
+   vp_encode_vkWaitRingSeqnoMESA(&e, 0, RING_ID, 64);
+   CHECK(!vkr_context_submit_cmd(env.ctx, cmd, vp_encoder_size(&e)));
+   CHECK(vkr_context_is_fatal(env.ctx));
+   env_destroy(&env);
+
+   /* ring-only and context-only commands on the wrong path */
+   CHECK(env_create(&env, &info));
+   vp_encoder_init_fixed(&e, cmd, sizeof(cmd));
+   vp_encode_vkWaitVirtqueueSeqnoMESA(&e, 0, 1);
+   CHECK(!vkr_context_submit_cmd(env.ctx, cmd, vp_encoder_size(&e)));
+   env_destroy(&env);
+   CHECK(env_create(&env, &info));
+   vp_encoder_init_fixed(&e, cmd, sizeof(cmd));
+   vp_encode_vkNotifyRingMESA(&e, 0, RING_ID, 0, 0);
+   env_write(&env, cmd, (uint32_t)vp_encoder_size(&e));
+   CHECK(!env_wait(&env));
+   CHECK(atomic_load(word(&env, VW_RING_STATUS_OFFSET)) & VW_RING_STATUS_FATAL);
+   env_destroy(&env);
+}
+
+TEST(ring_create_rules)
+{
+   struct ring_env env;
+   VkRingCreateInfoMESA info = mesa_layout(1, BUF_SIZE);
+
+   /* a nonzero head at creation */
+   struct vkr_context *ctx = vkr_context_create(4, "ring", NULL, NULL);
+   int fd = -1;
+   const size_t size = vw_ring_total_size(BUF_SIZE);
+   CHECK(vkr_context_create_resource(ctx, 1, 2, 1, 0, size, &fd));
+   uint8_t *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+   close(fd);
+   *(uint32_t *)map = 4;
+   uint8_t buf[256];
+   struct vp_encoder e;
+   vp_encoder_init_fixed(&e, buf, sizeof(buf));
+   vp_encode_vkCreateRingMESA(&e, 0, RING_ID, &info);
+   CHECK(!vkr_context_submit_cmd(ctx, buf, vp_encoder_size(&e)));
+   munmap(map, size);
+   vkr_context_destroy(ctx);
+
+   /* unknown resource, duplicate ring id, monitor period 0 */
+   info.resourceId = 9;
+   CHECK(!env_create(&env, &info));
+   env_destroy(&env);
+   info.resourceId = 1;
+   CHECK(env_create(&env, &info));
+   vp_encoder_init_fixed(&e, buf, sizeof(buf));
+   vp_encode_vkCreateRingMESA(&e, 0, RING_ID, &info);
+   CHECK(!vkr_context_submit_cmd(env.ctx, buf, vp_encoder_size(&e)));
+   env_destroy(&env);
+   const VkRingMonitorInfoMESA monitor = { .sType = VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA };
+   info.pNext = &monitor;
+   CHECK(!env_create(&env, &info));
+   env_destroy(&env);
+
+   /* destroy, then the id is free again */
+   info.pNext = NULL;
+   CHECK(env_create(&env, &info));
+   vp_encoder_init_fixed(&e, buf, sizeof(buf));
+   vp_encode_vkDestroyRingMESA(&e, 0, RING_ID);
+   vp_encode_vkDestroyRingMESA(&e, 0, RING_ID);
+   CHECK(!vkr_context_submit_cmd(env.ctx, buf, vp_encoder_size(&e))); /* 2nd: unknown */
+   env_destroy(&env);
+}
+
+RUN_TESTS(layout_validation, ring_thread, ring_fatal, ring_create_rules)
