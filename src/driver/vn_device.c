@@ -155,6 +155,9 @@ vn_CreateDevice(VkPhysicalDevice physicalDevice,
    }
    for (unsigned w = 0; w < 32; w++)
       dev->protocol_exts.bits[w] = dev->enabled_exts.bits[w] & instance->protocol_exts.bits[w];
+   /* the protocol's own structs (VkDeviceQueueTimelineInfoMESA, ...) */
+   vn_ext_set_add(&dev->protocol_exts, 384); /* VK_EXT_command_serialization */
+   vn_ext_set_add(&dev->protocol_exts, 385); /* VK_MESA_venus_protocol */
 
    /* the renderer keeps no private data: drop its create info, and ask the
     * host for the private-data feature only if it has it */

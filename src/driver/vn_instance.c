@@ -80,6 +80,8 @@ vn_instance_init_protocol_exts(struct vn_instance *instance)
       if (vw_capset_has_extension(caps, n))
          vn_ext_set_add(&instance->protocol_exts, n);
    }
+   vn_ext_set_add(&instance->protocol_exts, 384); /* VK_EXT_command_serialization */
+   vn_ext_set_add(&instance->protocol_exts, 385); /* VK_MESA_venus_protocol */
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL
