@@ -182,14 +182,25 @@ void
 vn_command_buffer_add_query(struct vn_command_buffer *cmd,
                             struct vn_query_pool *pool,
                             uint32_t first,
-                            uint32_t count)
+                            uint32_t count,
+                            bool reset)
 {
    if (!pool->fb_map)
       return;
-   /* extend the last range of the same pool when adjacent */
-   if (cmd->query_count) {
+   if (reset) {
+      /* a later reset makes earlier ends of the same queries moot (their
+       * results must not be waited for) */
+      for (uint32_t i = 0; i < cmd->query_count; i++) {
+         struct vn_query_range *r = &cmd->queries[i];
+         if (r->pool == pool && !r->reset && r->first >= first &&
+             r->first + r->count <= first + count)
+            r->count = 0;
+      }
+   } else if (cmd->query_count) {
+      /* extend the last range of the same pool when adjacent */
       struct vn_query_range *last = &cmd->queries[cmd->query_count - 1];
-      if (last->pool == pool && first >= last->first && first <= last->first + last->count) {
+      if (last->pool == pool && !last->reset && first >= last->first &&
+          first <= last->first + last->count) {
          const uint32_t end = VN_MAX(last->first + last->count, first + count);
          last->count = end - last->first;
          return;
@@ -207,7 +218,7 @@ vn_command_buffer_add_query(struct vn_command_buffer *cmd,
       cmd->queries = q;
       cmd->query_capacity = cap;
    }
-   cmd->queries[cmd->query_count++] = (struct vn_query_range){ pool, first, count };
+   cmd->queries[cmd->query_count++] = (struct vn_query_range){ pool, first, count, reset };
 }
 
 VKAPI_ATTR void VKAPI_CALL
@@ -224,7 +235,7 @@ vn_CmdExecuteCommands(VkCommandBuffer commandBuffer,
       struct vn_command_buffer *sec = vn_command_buffer_from_handle(pCommandBuffers[i]);
       for (uint32_t j = 0; j < sec->query_count; j++)
          vn_command_buffer_add_query(cmd, sec->queries[j].pool, sec->queries[j].first,
-                                     sec->queries[j].count);
+                                     sec->queries[j].count, sec->queries[j].reset);
    }
 }
 
@@ -290,7 +301,7 @@ vn_CmdEndQuery(VkCommandBuffer commandBuffer, VkQueryPool queryPool, uint32_t qu
       return;
    vp_encode_vkCmdEndQuery(enc, 0, commandBuffer, queryPool, query);
    vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
-                               vn_query_pool_from_handle(queryPool), query, 1);
+                               vn_query_pool_from_handle(queryPool), query, 1, false);
 }
 
 VKAPI_ATTR void VKAPI_CALL
@@ -304,7 +315,7 @@ vn_CmdEndQueryIndexedEXT(VkCommandBuffer commandBuffer,
       return;
    vp_encode_vkCmdEndQueryIndexedEXT(enc, 0, commandBuffer, queryPool, query, index);
    vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
-                               vn_query_pool_from_handle(queryPool), query, 1);
+                               vn_query_pool_from_handle(queryPool), query, 1, false);
 }
 
 VKAPI_ATTR void VKAPI_CALL
@@ -318,7 +329,7 @@ vn_CmdWriteTimestamp(VkCommandBuffer commandBuffer,
       return;
    vp_encode_vkCmdWriteTimestamp(enc, 0, commandBuffer, pipelineStage, queryPool, query);
    vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
-                               vn_query_pool_from_handle(queryPool), query, 1);
+                               vn_query_pool_from_handle(queryPool), query, 1, false);
 }
 
 VKAPI_ATTR void VKAPI_CALL
@@ -332,7 +343,7 @@ vn_CmdWriteTimestamp2(VkCommandBuffer commandBuffer,
       return;
    vp_encode_vkCmdWriteTimestamp2(enc, 0, commandBuffer, stage, queryPool, query);
    vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
-                               vn_query_pool_from_handle(queryPool), query, 1);
+                               vn_query_pool_from_handle(queryPool), query, 1, false);
 }
 
 VKAPI_ATTR void VKAPI_CALL
@@ -346,7 +357,7 @@ vn_CmdResetQueryPool(VkCommandBuffer commandBuffer,
       return;
    vp_encode_vkCmdResetQueryPool(enc, 0, commandBuffer, queryPool, firstQuery, queryCount);
    vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
-                               vn_query_pool_from_handle(queryPool), firstQuery, queryCount);
+                               vn_query_pool_from_handle(queryPool), firstQuery, queryCount, true);
 }
 
 /* internal command buffers for feedback */

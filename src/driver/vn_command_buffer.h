@@ -36,6 +36,7 @@ struct vn_query_range {
    struct vn_query_pool *pool;
    uint32_t first;
    uint32_t count;
+   bool reset; /* reset (feedback cleared) rather than ended (results copied) */
 };
 
 struct vn_command_buffer {
@@ -67,7 +68,8 @@ void
 vn_command_buffer_add_query(struct vn_command_buffer *cmd,
                             struct vn_query_pool *pool,
                             uint32_t first,
-                            uint32_t count);
+                            uint32_t count,
+                            bool reset);
 
 /* internal command buffers (feedback) */
 VkResult

@@ -60,13 +60,36 @@ vn_encode_query_copies(struct vp_encoder *enc,
                        const struct vn_query_range *ranges,
                        uint32_t count)
 {
-   for (uint32_t i = 0; i < count; i++) {
-      const struct vn_query_pool *pool = ranges[i].pool;
-      const VkDeviceSize stride = (pool->result_count + 1) * sizeof(uint64_t);
-      vp_encode_vkCmdCopyQueryPoolResults(
-         enc, 0, cmd, vn_query_pool_to_handle((struct vn_query_pool *)pool), ranges[i].first,
-         ranges[i].count, pool->fb_buffer, ranges[i].first * stride, stride,
-         VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WITH_AVAILABILITY_BIT);
+   /* resets clear the feedback first; ended queries are copied after,
+    * waiting for results the submission itself produces */
+   for (int pass = 0; pass < 2; pass++) {
+      for (uint32_t i = 0; i < count; i++) {
+         const struct vn_query_pool *pool = ranges[i].pool;
+         const VkDeviceSize stride = (pool->result_count + 1) * sizeof(uint64_t);
+         if (!ranges[i].count || ranges[i].reset != (pass == 0))
+            continue;
+         if (ranges[i].reset) {
+            vp_encode_vkCmdFillBuffer(enc, 0, cmd, pool->fb_buffer, ranges[i].first * stride,
+                                      ranges[i].count * stride, 0);
+            continue;
+         }
+         vp_encode_vkCmdCopyQueryPoolResults(
+            enc, 0, cmd, vn_query_pool_to_handle((struct vn_query_pool *)pool),
+            ranges[i].first, ranges[i].count, pool->fb_buffer, ranges[i].first * stride,
+            stride,
+            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WITH_AVAILABILITY_BIT |
+               VK_QUERY_RESULT_WAIT_BIT);
+      }
+      if (pass == 0) {
+         const VkMemoryBarrier barrier = {
+            .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+            .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+            .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+         };
+         vp_encode_vkCmdPipelineBarrier(enc, 0, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                                        VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &barrier, 0, NULL,
+                                        0, NULL);
+      }
    }
 }
 
