@@ -208,7 +208,7 @@ vn_CreateDevice(VkPhysicalDevice physicalDevice,
    vn_feedback_init(dev);
 
    if (VU_DEBUG(INIT))
-      vn_log_info("device created: %u queues, feedback %s", dev->queue_count,
+      vn_log_debug("device created: %u queues, feedback %s", dev->queue_count,
                   dev->feedback.enabled ? "on" : "off");
    *pDevice = handle;
    return VK_SUCCESS;
@@ -238,7 +238,7 @@ vn_DestroyDevice(VkDevice device, const VkAllocationCallbacks *pAllocator)
    /* vn_ring_destroy drains the ring: the device is gone on the host before
     * its queues' timelines are handed out again */
    if (VU_DEBUG(ROUNDTRIP))
-      vn_log_info("device: %llu synchronous round trips",
+      vn_log_debug("device: %llu synchronous round trips",
                   (unsigned long long)dev->ring->roundtrips);
    vn_ring_destroy(dev->ring);
    for (uint32_t i = 0; i < dev->queue_count; i++)

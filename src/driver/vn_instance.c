@@ -169,7 +169,7 @@ vn_CreateInstance(const VkInstanceCreateInfo *pCreateInfo,
       goto fail_ring;
    }
    if (VU_DEBUG(INIT))
-      vn_log_info("instance created (renderer Vulkan %u.%u)",
+      vn_log_debug("instance created (renderer Vulkan %u.%u)",
                   VK_API_VERSION_MAJOR(instance->renderer_api_version),
                   VK_API_VERSION_MINOR(instance->renderer_api_version));
    *pInstance = handle;
@@ -198,7 +198,7 @@ vn_DestroyInstance(VkInstance _instance, const VkAllocationCallbacks *pAllocator
       return;
    vn_call_vkDestroyInstance(instance->ring, _instance, NULL);
    if (VU_DEBUG(ROUNDTRIP))
-      vn_log_info("instance: %llu synchronous round trips",
+      vn_log_debug("instance: %llu synchronous round trips",
                   (unsigned long long)instance->ring->roundtrips);
    vn_ring_destroy(instance->ring);
    vn_transport_destroy(instance->transport);

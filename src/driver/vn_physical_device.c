@@ -328,7 +328,7 @@ vn_physical_device_init(struct vn_physical_device *pdev, struct vn_ring *ring)
    pdev->can_map = !vn_transport_is_wire0(instance->transport) ||
                    vn_ext_set_has(&pdev->host_exts, 126);
    if (VU_DEBUG(INIT))
-      vn_log_info("physical device \"%s\": Vulkan %u.%u.%u, %u extensions%s",
+      vn_log_debug("physical device \"%s\": Vulkan %u.%u.%u, %u extensions%s",
                   pdev->properties.properties.deviceName, VK_API_VERSION_MAJOR(pdev->api_version),
                   VK_API_VERSION_MINOR(pdev->api_version), VK_API_VERSION_PATCH(pdev->api_version),
                   pdev->extension_count, pdev->can_map ? "" : ", no guest mapping");

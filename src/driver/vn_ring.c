@@ -94,7 +94,7 @@ vn_ring_create(struct vn_transport *transport,
        !vn_transport_submit(transport, enc.base, vp_encoder_size(&enc)))
       goto fail_reply;
    if (VU_DEBUG(RING))
-      vn_log_info("ring %s created: %u bytes, resource %u%s", name, buffer_size,
+      vn_log_debug("ring %s created: %u bytes, resource %u%s", name, buffer_size,
                   ring->shm.res_id, ring->monitored ? ", monitored" : "");
    *out_ring = ring;
    return VK_SUCCESS;
@@ -129,7 +129,7 @@ vn_ring_destroy(struct vn_ring *ring)
                                (int)(vn_default_timeout_ns() / 1000000));
    }
    if (VU_DEBUG(RING))
-      vn_log_info("ring %s destroyed: %llu round trips, %llu notifies", ring->name,
+      vn_log_debug("ring %s destroyed: %llu round trips, %llu notifies", ring->name,
                   (unsigned long long)ring->roundtrips,
                   (unsigned long long)ring->notifies);
    for (uint32_t i = 0; i < ring->chunk_count; i++)
@@ -301,7 +301,7 @@ vn_ring_notify_locked(struct vn_ring *ring, uint32_t seqno)
    vn_transport_submit(ring->transport, enc.base, vp_encoder_size(&enc));
    ring->notifies++;
    if (VU_DEBUG(RING))
-      vn_log_info("ring %s: notified at seqno %u", ring->name, seqno);
+      vn_log_debug("ring %s: notified at seqno %u", ring->name, seqno);
 }
 
 static bool
@@ -517,7 +517,7 @@ vn_ring_cmd_submit_wait(struct vn_ring *ring, struct vn_ring_cmd *cmd, int32_t c
    ring->roundtrips++;
    if (VU_DEBUG(ROUNDTRIP)) {
       const struct vp_command_info *info = vp_command_info(cmd_type);
-      vn_log_info("round trip on ring %s: %s", ring->name, info ? info->name : "?");
+      vn_log_debug("round trip on ring %s: %s", ring->name, info ? info->name : "?");
    }
    if (ok)
       ok = vn_ring_wait_seqno(ring, cmd->seqno);

@@ -18,7 +18,7 @@ static bool
 vn_transport_check_capset(const struct vw_capset *c)
 {
    if (VU_DEBUG(INIT)) {
-      vn_log_info("capset: wire format %u, vk.xml %u.%u.%u, cmd serialization spec %u, "
+      vn_log_debug("capset: wire format %u, vk.xml %u.%u.%u, cmd serialization spec %u, "
                   "venus spec %u, blob_id_0 %u, wait syncs %u, timelines %u, guest vram %u",
                   c->wire_format_version, VK_API_VERSION_MAJOR(c->vk_xml_version),
                   VK_API_VERSION_MINOR(c->vk_xml_version),
