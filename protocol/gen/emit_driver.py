@@ -128,9 +128,9 @@ class Emitter:
             for name, version, exts in names:
                 self.entries.append((name, cmd, version, exts))
         self.entries.sort(key=lambda e: e[0])
-        self.all_names = set()
-        for cmd in self.m.commands.values():
-            self.all_names.update([cmd.name] + cmd.aliases)
+        self.numbered = set()
+        for names in self.m.numbering.values():
+            self.numbered.update(names)
 
     # ---------------------------------------------------------- helpers
     def fn(self, cmd):
@@ -265,7 +265,9 @@ class Emitter:
         full = []
         for num in sorted(self.exposed_exts):
             ext = self.exposed_exts[num]
-            if all(c in have or c not in self.all_names for c in ext.commands):
+            # commands the protocol numbers must have entry points; others
+            # come from interactions with extensions the protocol lacks
+            if all(c in have or c not in self.numbered for c in ext.commands):
                 full.append(num)
         out.append('const uint16_t vn_implemented_exts[] = { %s };' % ', '.join(str(n) for n in full))
         out.append('const unsigned vn_implemented_ext_count = %d;\n' % len(full))
