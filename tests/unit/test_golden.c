@@ -149,7 +149,6 @@ TEST(create_instance)
    CHECK_EQ(args.pCreateInfo->pApplicationInfo->apiVersion, VK_API_VERSION_1_1);
    CHECK_EQ((uintptr_t)*args.pInstance, 1); /* the new id, raw */
    CHECK(args.pAllocator == NULL);
-   host_decode_fini(&h);
 
    /* documented reply */
    uint8_t reply[64];
@@ -170,6 +169,7 @@ TEST(create_instance)
    renc.raw_handles = true;
    vp_encode_vkCreateInstance_reply(&renc, &args);
    CHECK_BYTES(&renc, "00 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00");
+   host_decode_fini(&h);
 }
 
 TEST(enumerate_physical_devices)
@@ -266,15 +266,16 @@ TEST(physical_device_properties2_chain)
    host_decode_init(&h, props2_hex, VK_COMMAND_TYPE_vkGetPhysicalDeviceProperties2_EXT);
    struct vp_command_vkGetPhysicalDeviceProperties2 args;
    vp_decode_vkGetPhysicalDeviceProperties2_args_temp(&h.dec, &args);
-   host_decode_fini(&h);
    VkPhysicalDeviceProperties2 *hp = args.pProperties;
    CHECK(hp && hp->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
    VkPhysicalDeviceDriverProperties *hdrv = hp->pNext;
    CHECK(hdrv && hdrv->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES);
    VkPhysicalDeviceIDProperties *hid = hdrv->pNext;
    CHECK(hid && hid->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES && !hid->pNext);
-   if (!hid)
+   if (!hid) {
+      host_decode_fini(&h);
       return;
+   }
    hp->properties.apiVersion = VK_API_VERSION_1_3;
    hp->properties.limits.bufferImageGranularity = 0x1122334455667788ull;
    hp->properties.limits.maxComputeWorkGroupCount[2] = 77;
@@ -331,6 +332,7 @@ TEST(physical_device_properties2_chain)
    CHECK_EQ(drv.conformanceVersion.patch, 9);
    CHECK_EQ(id.deviceUUID[15], 0xab);
    CHECK_EQ(id.deviceLUIDValid, 1);
+   host_decode_fini(&h);
 }
 
 static const char create_buffer_hex[] = "32 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00"
@@ -363,7 +365,6 @@ TEST(create_buffer)
    host_decode_init(&h, create_buffer_hex, VK_COMMAND_TYPE_vkCreateBuffer_EXT);
    struct vp_command_vkCreateBuffer args;
    vp_decode_vkCreateBuffer_args_temp(&h.dec, &args);
-   host_decode_fini(&h);
    CHECK_EQ(host_id(args.device), 3);
    CHECK_EQ(args.pCreateInfo->size, 65536);
    CHECK_EQ(args.pCreateInfo->usage, 0x82);
@@ -371,6 +372,7 @@ TEST(create_buffer)
    CHECK_EQ((uintptr_t)*args.pBuffer, 0x10);
    vp_replace_vkCreateBuffer_args_handles(&args);
    CHECK_EQ((uintptr_t)args.device, 3 + 0x1000);
+   host_decode_fini(&h);
 }
 
 static const char draw_hex[] = "6a 00 00 00 00 00 00 00 20 00 00 00 00 00 00 00"
@@ -390,10 +392,10 @@ TEST(cmd_draw)
    host_decode_init(&h, draw_hex, VK_COMMAND_TYPE_vkCmdDraw_EXT);
    struct vp_command_vkCmdDraw args;
    vp_decode_vkCmdDraw_args_temp(&h.dec, &args);
-   host_decode_fini(&h);
    CHECK_EQ(host_id(args.commandBuffer), 0x20);
    CHECK_EQ(args.vertexCount, 3);
    CHECK_EQ(args.instanceCount, 1);
+   host_decode_fini(&h);
 }
 
 static const char submit_hex[] = "12 00 00 00 00 00 00 00 04 00 00 00 00 00 00 00"
@@ -439,7 +441,6 @@ TEST(queue_submit)
    host_decode_init(&h, submit_hex, VK_COMMAND_TYPE_vkQueueSubmit_EXT);
    struct vp_command_vkQueueSubmit args;
    vp_decode_vkQueueSubmit_args_temp(&h.dec, &args);
-   host_decode_fini(&h);
    CHECK_EQ(args.submitCount, 1);
    CHECK_EQ(host_id(args.pSubmits[0].pWaitSemaphores[0]), 0x30);
    CHECK_EQ(args.pSubmits[0].pWaitDstStageMask[0], 0x400);
@@ -449,6 +450,7 @@ TEST(queue_submit)
    vp_replace_vkQueueSubmit_args_handles(&args);
    CHECK_EQ((uintptr_t)args.pSubmits[0].pCommandBuffers[0], 0x20 + 0x1000);
    CHECK_EQ((uintptr_t)args.fence, 0x40 + 0x1000);
+   host_decode_fini(&h);
 
    /* with a timeline chain, placed between sType and waitSemaphoreCount */
    const uint64_t wait_value = 5, signal_value = 6;
@@ -507,9 +509,9 @@ TEST(clear_color_image_union)
    host_decode_init(&h, clear_hex, VK_COMMAND_TYPE_vkCmdClearColorImage_EXT);
    struct vp_command_vkCmdClearColorImage args;
    vp_decode_vkCmdClearColorImage_args_temp(&h.dec, &args);
-   host_decode_fini(&h);
    CHECK(args.pColor->float32[1] == 0.5f);
    CHECK_EQ(args.pRanges[0].layerCount, 1);
+   host_decode_fini(&h);
 
    /* VkClearValue: tag 0 (color), then the color union's tag 2 and raw bits,
     * also for a depth/stencil value (the bits overlap) */
@@ -617,10 +619,10 @@ TEST(device_queue2_timeline)
    host_decode_init(&h, hex, VK_COMMAND_TYPE_vkGetDeviceQueue2_EXT);
    struct vp_command_vkGetDeviceQueue2 args;
    vp_decode_vkGetDeviceQueue2_args_temp(&h.dec, &args);
-   host_decode_fini(&h);
    const VkDeviceQueueTimelineInfoMESA *t = args.pQueueInfo->pNext;
    CHECK(t && t->sType == VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA && t->ringIdx == 1);
    CHECK_EQ((uintptr_t)*args.pQueue, 4);
+   host_decode_fini(&h);
 }
 
 TEST(allocate_memory_import_resource)
