@@ -100,9 +100,12 @@ class Emitter:
             out.append('   %s = %d,' % (cmd.enum_name, cmd.value))
             for a in cmd.aliases:
                 out.append('   VK_COMMAND_TYPE_%s_EXT = %d,' % (a, cmd.value))
+        valued = {c.value for c in m.commands.values() if c.value is not None}
         for value, name in m.missing_commands:
-            name = name.split()[0]
-            out.append('   VK_COMMAND_TYPE_%s_EXT = %d,' % (name, value))
+            if value in valued:
+                continue  # known to vk.xml, just not carried: emitted above
+            for n in m.numbering[value]:
+                out.append('   VK_COMMAND_TYPE_%s_EXT = %d,' % (n, value))
         out.append('   VK_COMMAND_TYPE_MAX_ENUM_EXT = 0x7FFFFFFF')
         out.append('} VkCommandTypeEXT;')
         out.append('#define VP_COMMAND_TYPE_COUNT %d' % (max(m.numbering) + 1))
@@ -1428,9 +1431,10 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
         out = [BANNER % m.header_version, '#include <stdlib.h>', '#include <string.h>',
                '#include "vp_protocol.h"', '']
         out.append('static const struct vp_command_info vp_command_infos[VP_COMMAND_TYPE_COUNT] = {')
+        by_value = {c.value: c for c in m.commands.values() if c.value is not None}
         for value in sorted(m.numbering):
-            name = m.numbering[value][0]
-            cmd = m.commands.get(name)
+            cmd = by_value.get(value)
+            name = cmd.name if cmd else m.numbering[value][0]
             has_reply = bool(cmd and (cmd.ret != 'void' or cmd.outputs()))
             out.append('   [%d] = { "%s", %d, %s, %s },' % (value, name, value,
                        'true' if name in carried else 'false', 'true' if has_reply else 'false'))
@@ -1444,8 +1448,9 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
         for value in sorted(m.numbering):
             for n in m.numbering[value]:
                 names.append((n, value))
-            cmd = m.commands.get(m.numbering[value][0])
+            cmd = by_value.get(value)
             if cmd:
+                names.append((cmd.name, value))
                 for a in cmd.aliases:
                     names.append((a, value))
         names = sorted(set(names))

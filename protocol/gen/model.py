@@ -315,13 +315,16 @@ class Model:
             value = int(line[0])
             names = line[1:]
             self.numbering[value] = names
-            cmd = self.commands.get(names[0])
-            if cmd is None:
+            # The first name may be newer than this vk.xml (a promoted or
+            # renamed command): fall back to the first alias it knows.
+            known = [n for n in names if n in self.commands]
+            if not known:
                 self.missing_commands.append((value, names[0]))
                 continue
+            cmd = self.commands[known[0]]
             cmd.value = value
-            for a in names[1:]:
-                if a not in cmd.aliases:
+            for a in names:
+                if a != cmd.name and a not in cmd.aliases:
                     cmd.aliases.append(a)
 
     def _load_extensions(self, path):
@@ -360,7 +363,8 @@ class Model:
         # the carried commands: numbered, and core or from a carried extension
         self.carried_commands = []
         for value in sorted(self.numbering):
-            cmd = self.commands.get(self.numbering[value][0])
+            known = [n for n in self.numbering[value] if n in self.commands]
+            cmd = self.commands[known[0]] if known else None
             if cmd is None:
                 continue
             if cmd.version or cmd.ext:
