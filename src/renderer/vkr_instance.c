@@ -588,6 +588,8 @@ struct vkr_probe {
    PFN_vkAllocateMemory AllocateMemory;
    PFN_vkFreeMemory FreeMemory;
    PFN_vkGetMemoryFdKHR GetMemoryFd;
+   PFN_vkMapMemory MapMemory;
+   PFN_vkUnmapMemory UnmapMemory;
 };
 
 static bool
@@ -618,6 +620,8 @@ vkr_probe_init(struct vkr_physical_device *pd, const char *ext, struct vkr_probe
    p->AllocateMemory = (PFN_vkAllocateMemory)gdpa(p->dev, "vkAllocateMemory");
    p->FreeMemory = (PFN_vkFreeMemory)gdpa(p->dev, "vkFreeMemory");
    p->GetMemoryFd = (PFN_vkGetMemoryFdKHR)gdpa(p->dev, "vkGetMemoryFdKHR");
+   p->MapMemory = (PFN_vkMapMemory)gdpa(p->dev, "vkMapMemory");
+   p->UnmapMemory = (PFN_vkUnmapMemory)gdpa(p->dev, "vkUnmapMemory");
    if (!p->DestroyDevice || !p->AllocateMemory || !p->FreeMemory) {
       if (p->DestroyDevice)
          p->DestroyDevice(p->dev, NULL);
@@ -680,7 +684,9 @@ vkr_probe_opaque_fd(struct vkr_physical_device *pd, struct vkr_probe *p)
    uint32_t bits = 0;
    const size_t size = 65536;
    for (uint32_t i = 0; i < pd->host_memory.memoryTypeCount; i++) {
-      if (!(pd->host_memory.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+      const VkMemoryPropertyFlags want =
+         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+      if ((pd->host_memory.memoryTypes[i].propertyFlags & want) != want)
          continue;
       const VkExportMemoryAllocateInfo export = {
          .sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
@@ -701,14 +707,26 @@ vkr_probe_opaque_fd(struct vkr_physical_device *pd, struct vkr_probe *p)
          .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
       };
       int fd = -1;
-      if (p->GetMemoryFd(p->dev, &get, &fd) == VK_SUCCESS && fd >= 0) {
+      void *vk_map = NULL;
+      if (p->GetMemoryFd(p->dev, &get, &fd) == VK_SUCCESS && fd >= 0 && p->MapMemory &&
+          p->MapMemory(p->dev, mem, 0, VK_WHOLE_SIZE, 0, &vk_map) == VK_SUCCESS) {
          void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+         /* An opaque fd is opaque: only trust it if it aliases the memory
+          * at offset 0 both ways (lavapipe's has a header in front). */
          if (map != MAP_FAILED) {
-            bits |= 1u << i;
+            volatile uint32_t *a = vk_map, *b = map;
+            const size_t last = size / 4 - 1;
+            a[0] = 0x56454e55u;
+            a[last] = 0x53524e44u;
+            b[1] = 0x4f504151u;
+            if (b[0] == 0x56454e55u && b[last] == 0x53524e44u && a[1] == 0x4f504151u)
+               bits |= 1u << i;
             munmap(map, size);
          }
-         close(fd);
+         p->UnmapMemory(p->dev, mem);
       }
+      if (fd >= 0)
+         close(fd);
       p->FreeMemory(p->dev, mem, NULL);
    }
    return bits;
