@@ -7,6 +7,8 @@
  */
 #include "vkr_common.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +26,9 @@ vkr_queue_thread(void *arg)
    struct vkr_queue *queue = arg;
    struct vkr_device *dev = queue->obj.device;
    struct vkr_context *ctx = queue->ctx;
+   char name[16];
+   snprintf(name, sizeof(name), "vkr-queue-%u", ctx->id);
+   pthread_setname_np(pthread_self(), name);
 
    for (;;) {
       mtx_lock(&queue->fence_mutex);
