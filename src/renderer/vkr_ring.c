@@ -24,6 +24,8 @@
 #define VKR_RING_MAX_SLEEP_US 1000
 /* an idle ring re-checks its state this often even without a wake */
 #define VKR_RING_IDLE_RECHECK_NS 1000000000ll
+/* head waiters are woken at least this often within a batch (and at its end) */
+#define VKR_RING_WAKE_INTERVAL_NS 20000u
 /* the context thread's seqno waits re-check this often */
 #define VKR_SEQNO_WAIT_SLICE_NS 100000000ll
 
@@ -94,13 +96,47 @@ vkr_ring_is_fatal(const struct vkr_ring *ring)
    return atomic_load(&ring->fatal);
 }
 
+/* vkCmd* commands only record: they never block the ring thread */
+static bool vkr_recording_commands[VP_COMMAND_TYPE_COUNT];
+static once_flag vkr_recording_once = ONCE_FLAG_INIT;
+
 static void
-vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head)
+vkr_recording_commands_init(void)
+{
+   for (int32_t t = 0; t < VP_COMMAND_TYPE_COUNT; t++) {
+      const struct vp_command_info *info = vp_command_info(t);
+      vkr_recording_commands[t] = info && info->name && !strncmp(info->name, "vkCmd", 5);
+   }
+}
+
+static bool
+vkr_ring_next_is_recording(const struct vkr_ring *ring)
+{
+   const struct vp_decoder *dec = &ring->dec->dec;
+   int32_t type;
+   if (vp_decoder_remaining(dec) < 4)
+      return false;
+   memcpy(&type, dec->cur, 4);
+   return type >= 0 && type < VP_COMMAND_TYPE_COUNT && vkr_recording_commands[type];
+}
+
+static void
+vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end)
 {
    atomic_store_explicit(ring->head, head, memory_order_release);
    if (ring->extra_size >= 4 &&
-       atomic_load_explicit((_Atomic uint32_t *)ring->extra, memory_order_seq_cst))
-      vu_os_futex_wake((const uint32_t *)ring->head, INT32_MAX);
+       atomic_load_explicit((_Atomic uint32_t *)ring->extra, memory_order_seq_cst)) {
+      /* A FUTEX_WAKE per command would cost more than most commands. Inside
+       * a run of vkCmd* commands (which never block) wake at most every
+       * VKR_RING_WAKE_INTERVAL_NS; always wake at the end of a batch and
+       * before anything that might take long. */
+      const uint64_t now = vu_os_time_ns();
+      if (batch_end || now - ring->last_wake_ns >= VKR_RING_WAKE_INTERVAL_NS ||
+          !vkr_ring_next_is_recording(ring)) {
+         vu_os_futex_wake((const uint32_t *)ring->head, INT32_MAX);
+         ring->last_wake_ns = now;
+      }
+   }
    if (atomic_load_explicit(&ring->has_awaited, memory_order_seq_cst)) {
       mtx_lock(&ring->ctx->ring_mutex);
       cnd_broadcast(&ring->ctx->ring_cond);
@@ -112,7 +148,8 @@ static void
 vkr_ring_progress(void *data, size_t consumed)
 {
    struct vkr_ring *ring = data;
-   vkr_ring_publish_head(ring, ring->batch_start + (uint32_t)consumed);
+   vkr_ring_publish_head(ring, ring->batch_start + (uint32_t)consumed,
+                         consumed == ring->batch_size);
 }
 
 static bool
@@ -132,6 +169,7 @@ vkr_ring_process(struct vkr_ring *ring, uint32_t n)
       data = ring->copy;
    }
    ring->batch_start = ring->cur;
+   ring->batch_size = n;
    const bool ok = vkr_decoder_run(ring->dec, data, n, vkr_ring_progress, ring);
    vu_arena_trim(&ring->dec->arena);
    if (ok)
@@ -203,6 +241,7 @@ vkr_ring_thread(void *arg)
 {
    struct vkr_ring *ring = arg;
    struct vkr_context *ctx = ring->ctx;
+   call_once(&vkr_recording_once, vkr_recording_commands_init);
    char name[16];
    snprintf(name, sizeof(name), "vkr-ring-%u", ctx->id);
    pthread_setname_np(pthread_self(), name);

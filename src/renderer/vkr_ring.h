@@ -16,7 +16,10 @@
  *   bytes, the 32-bit word at extra offset 0 is a flag the driver sets
  *   (nonzero) before it futex-waits on the HEAD word. After every head store
  *   the ring thread reads that word and, when it is nonzero, FUTEX_WAKEs the
- *   head address. The driver clears the flag itself. Mesa allocates a 4-byte
+ *   head address. The driver clears the flag itself (a count of waiters works too).
+ *   Inside a run of vkCmd* commands (which never block) the wakes are
+ *   limited to one per 20 µs; the last command of a batch and any command
+ *   followed by something else always wake. Mesa allocates a 4-byte
  *   extra region and never writes it, so the flag stays 0 and nothing
  *   happens; vkWriteRingExtraMESA writes into the same region and a driver
  *   using the flag must not target offset 0 with it.
@@ -48,6 +51,8 @@ struct vkr_ring {
    uint8_t *copy;  /* reassembly buffer for commands that wrap */
    uint32_t cur;   /* bytes consumed (ring thread only) */
    uint32_t batch_start;
+   uint32_t batch_size;
+   uint64_t last_wake_ns; /* last FUTEX_WAKE of head waiters */
 
    thrd_t thread;
    bool started;

@@ -786,6 +786,24 @@ TEST(compute)
       CHECK(vw_vtest_resource_unref(tc->vt, stream_res));
    }
 
+   /* throughput: vkCmdDispatch streams through the ring (lookup cache) */
+   ASYNC(tc, true, vkResetCommandPool, device, cpool, 0);
+   tc_begin(tc, false);
+   vp_encode_vkBeginCommandBuffer(&tc->enc, 0, cmd, &begin);
+   CHECK(tc_flush(tc, true));
+   const uint64_t t0 = vu_os_time_ns();
+   const uint32_t batches = 50, per_batch = 2000;
+   for (uint32_t b = 0; b < batches; b++) {
+      tc_begin(tc, false);
+      for (uint32_t i = 0; i < per_batch; i++)
+         vp_encode_vkCmdDispatch(&tc->enc, 0, cmd, 1, 1, 1);
+      CHECK(tc_flush(tc, true));
+   }
+   const double secs = (double)(vu_os_time_ns() - t0) / 1e9;
+   fprintf(stderr, "  ring: %u vkCmdDispatch in %.3f s (%.2f M commands/s, host recording included)\n",
+           batches * per_batch, secs, batches * per_batch / secs / 1e6);
+   ASYNC(tc, true, vkEndCommandBuffer, cmd);
+
    /* teardown: pool children go with their pools */
    ASYNC(tc, true, vkDestroyFence, device, fence, NULL);
    ASYNC(tc, true, vkDestroyCommandPool, device, cpool, NULL);
