@@ -646,7 +646,9 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             L.append('      %s = p;' % x)
             L.append('   } else {')
             L.append('      %s = NULL;' % x)
-            if not optional and not out:
+            # a required output array left NULL would have the host write
+            # through NULL (e.g. vkAllocateCommandBuffers::pCommandBuffers)
+            if not optional:
                 L.append('      if (%s) {' % n)
                 L.append('         vp_decoder_set_fatal(dec, "NULL array with a nonzero count");')
                 L.append('         return;')

@@ -251,6 +251,27 @@ TEST(bad_ids_and_markers_are_fatal)
    CHECK(r.fatal);
 }
 
+TEST(null_required_output_array_is_fatal)
+{
+   struct vp_guest_object dev = { 0, 3 }, pool = { 0, 4 }, cb0 = { 0, 5 }, cb1 = { 0, 6 };
+   const VkCommandBufferAllocateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+      .commandPool = (VkCommandPool)(uintptr_t)&pool,
+      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+      .commandBufferCount = 2,
+   };
+   VkCommandBuffer cbs[2] = { (VkCommandBuffer)(uintptr_t)&cb0, (VkCommandBuffer)(uintptr_t)&cb1 };
+   uint8_t buf[256];
+   struct vp_encoder enc;
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkAllocateCommandBuffers(&enc, 0, (VkDevice)(uintptr_t)&dev, &info, cbs);
+   CHECK(!run_stream(buf, vp_encoder_size(&enc)).fatal);
+   /* the same call without the output array: the host would write through NULL */
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkAllocateCommandBuffers(&enc, 0, (VkDevice)(uintptr_t)&dev, &info, NULL);
+   CHECK(run_stream(buf, vp_encoder_size(&enc)).fatal);
+}
+
 TEST(bad_union_tag_is_fatal)
 {
    struct vp_guest_object cb = { 0, 5 }, image = { 0, 6 };
@@ -351,6 +372,7 @@ main(void)
    test_missing_handler_is_fatal();
    test_unknown_stype_in_chain_is_fatal();
    test_bad_ids_and_markers_are_fatal();
+   test_null_required_output_array_is_fatal();
    test_bad_union_tag_is_fatal();
    test_reply_without_stream_is_fatal();
    test_random_streams_never_crash();
