@@ -135,15 +135,24 @@ def main():
 
     rules = load_allow(args.allow, args.server)
     explained = 0
+    used = set()
+    lines = []
     for key, what in diffs:
         rule = next((r for r in rules if fnmatch.fnmatchcase(key, r[0])), None)
         if rule:
             explained += 1
+            used.add(rule[0])
+            lines.append('  explained: %s (%s): %s' % (key, what, rule[1]))
         else:
             problems.append('unexplained difference: %s (%s)' % (key, what))
 
     print('vulkaninfo (%s server): %d differences, %d explained by the allow-list'
           % (args.server, len(diffs), explained))
+    for line in lines:
+        print(line)
+    for key, reason in rules:
+        if key not in used:
+            print('  allow-list rule that matched nothing here: %s' % key)
     for p in problems:
         print('  ' + p)
     return 1 if problems else 0
