@@ -10,12 +10,23 @@
  */
 #include "vn_queue.h"
 
+#include <stdlib.h>
+
 #include "util/vu_os.h"
 
 #include "vn_device.h"
 
 /* slices of host waits without feedback, so that a wait stays bounded */
 #define VN_HOST_WAIT_SLICE_NS (100ull * 1000 * 1000)
+
+/* A fence wait first polls the feedback slots; past this it blocks in the
+ * renderer (a host vkWaitForFences through the ring while this thread sleeps
+ * on the ring's head word), so that a long wait burns no CPU: on a CPU-based
+ * host driver (lavapipe) a polling guest steals cycles from the GPU work. */
+#define VN_FENCE_POLL_NS (50ull * 1000)
+/* and waits in the host in slices this long, so that other users of the
+ * ring are never stalled for longer */
+#define VN_FENCE_BLOCK_SLICE_NS (20ull * 1000 * 1000)
 
 static bool
 vn_allow_host_waits(const struct vn_device *dev)
@@ -137,22 +148,63 @@ vn_WaitForFences(VkDevice device,
 
    struct vn_relax relax = { 0 };
    relax.timeout_ns = timeout == UINT64_MAX ? 0 : UINT64_MAX;
+   const uint64_t block_after = vu_os_time_ns() + VN_FENCE_POLL_NS;
+   VkFence pending_stack[8];
+   VkFence *pending = fenceCount <= 8 ? pending_stack : malloc(sizeof(*pending) * fenceCount);
+   if (!pending)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   VkResult result;
    for (;;) {
-      uint32_t signalled = 0;
+      uint32_t signalled = 0, pending_count = 0;
+      bool all_submitted = true;
       for (uint32_t i = 0; i < fenceCount; i++) {
-         const VkResult r = vn_fence_status(dev, vn_fence_from_handle(pFences[i]));
-         if (r == VK_ERROR_DEVICE_LOST)
-            return vn_error(r);
-         if (r == VK_SUCCESS)
+         struct vn_fence *fence = vn_fence_from_handle(pFences[i]);
+         const VkResult r = vn_fence_status(dev, fence);
+         if (r == VK_ERROR_DEVICE_LOST) {
+            result = vn_error(r);
+            goto out;
+         }
+         if (r == VK_SUCCESS) {
             signalled++;
+         } else {
+            pending[pending_count++] = pFences[i];
+            /* host_synced is cleared by a submission and set by a reset: a
+             * pending fence without it was never submitted, and a host wait
+             * on it could stall the ring until its slice ends */
+            all_submitted &= !atomic_load(&fence->host_synced);
+         }
       }
-      if (waitAll ? signalled == fenceCount : signalled > 0)
-         return VK_SUCCESS;
-      if (vu_os_time_ns() >= deadline)
-         return VK_TIMEOUT;
-      if (!vn_relax(&relax, dev->instance->transport, "fences"))
-         return vn_error(VK_ERROR_DEVICE_LOST);
+      if (waitAll ? signalled == fenceCount : signalled > 0) {
+         result = VK_SUCCESS;
+         goto out;
+      }
+      const uint64_t now = vu_os_time_ns();
+      if (now >= deadline) {
+         result = VK_TIMEOUT;
+         goto out;
+      }
+      if (now >= block_after && all_submitted && vn_allow_host_waits(dev) &&
+          !VU_PERF(NO_HOST_WAIT)) {
+         const VkResult r =
+            vn_call_vkWaitForFences(dev->ring, device, pending_count, pending, waitAll,
+                                    VN_MIN(deadline - now, VN_FENCE_BLOCK_SLICE_NS));
+         if (r != VK_SUCCESS && r != VK_TIMEOUT) {
+            result = vn_error(r);
+            goto out;
+         }
+         /* on success the feedback writes, which precede the host fence
+          * signal in each submission, are visible: the next pass sees them */
+         continue;
+      }
+      if (!vn_relax(&relax, dev->instance->transport, "fences")) {
+         result = vn_error(VK_ERROR_DEVICE_LOST);
+         goto out;
+      }
    }
+out:
+   if (pending != pending_stack)
+      free(pending);
+   return result;
 }
 
 /* ------------------------------------------------------------------ */

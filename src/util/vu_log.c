@@ -36,6 +36,7 @@ static const struct vu_env_option vu_perf_options[] = {
    { "no_feedback", VU_PERF_NO_FEEDBACK },
    { "no_ring", VU_PERF_NO_RING },
    { "no_host_pointer", VU_PERF_NO_HOST_POINTER },
+   { "no_host_wait", VU_PERF_NO_HOST_WAIT },
 };
 
 static const char *const vu_log_level_names[] = {

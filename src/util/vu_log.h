@@ -34,6 +34,7 @@ enum vu_perf_flag {
    VU_PERF_NO_FEEDBACK = 1u << 3,
    VU_PERF_NO_RING = 1u << 4,
    VU_PERF_NO_HOST_POINTER = 1u << 5, /* renderer: no VK_EXT_external_memory_host */
+   VU_PERF_NO_HOST_WAIT = 1u << 6,    /* driver: long fence waits poll instead of blocking */
 };
 
 struct vu_env {
