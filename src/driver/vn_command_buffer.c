@@ -169,6 +169,23 @@ vn_EndCommandBuffer(VkCommandBuffer commandBuffer)
    return VK_SUCCESS;
 }
 
+bool
+vn_command_buffer_flush_partial(struct vn_command_buffer *cmd)
+{
+   /* the stream holds whole commands only: this runs before the next one
+    * is encoded */
+   if (vp_encoder_is_fatal(&cmd->enc))
+      goto fail;
+   if (!vn_ring_submit(cmd->device->ring, cmd->enc.base, vp_encoder_size(&cmd->enc), NULL))
+      goto fail;
+   vp_encoder_reset(&cmd->enc);
+   return true;
+
+fail:
+   cmd->state = VN_COMMAND_BUFFER_STATE_INVALID;
+   return false;
+}
+
 VKAPI_ATTR VkResult VKAPI_CALL
 vn_ResetCommandBuffer(VkCommandBuffer commandBuffer, VkCommandBufferResetFlags flags)
 {

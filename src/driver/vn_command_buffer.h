@@ -55,13 +55,27 @@ struct vn_command_buffer {
 };
 VN_HANDLE_CAST(vn_command_buffer, VkCommandBuffer)
 
+/* A recording command buffer whose local stream reaches this size sends it
+ * to the ring and starts a new one, so that the renderer decodes and records
+ * the host command buffer while the application is still recording: the
+ * host-side work overlaps instead of all landing at submit time. */
+#define VN_CMD_STREAM_FLUSH_BYTES (16u * 1024)
+
+bool
+vn_command_buffer_flush_partial(struct vn_command_buffer *cmd);
+
 /* The stream the next command is appended to, or NULL when the command
  * buffer is not recording (the command is dropped). */
 static inline struct vp_encoder *
 vn_cmd_encoder(VkCommandBuffer commandBuffer)
 {
    struct vn_command_buffer *cmd = vn_command_buffer_from_handle(commandBuffer);
-   return cmd->state == VN_COMMAND_BUFFER_STATE_RECORDING ? &cmd->enc : NULL;
+   if (cmd->state != VN_COMMAND_BUFFER_STATE_RECORDING)
+      return NULL;
+   if (__builtin_expect(vp_encoder_size(&cmd->enc) >= VN_CMD_STREAM_FLUSH_BYTES, 0) &&
+       !vn_command_buffer_flush_partial(cmd))
+      return NULL;
+   return &cmd->enc;
 }
 
 void
