@@ -790,6 +790,13 @@ TEST(compute)
    ASYNC(tc, true, vkResetCommandPool, device, cpool, 0);
    tc_begin(tc, false);
    vp_encode_vkBeginCommandBuffer(&tc->enc, 0, cmd, &begin);
+   /* a reset command buffer has no state: bind again (dispatching without a
+    * pipeline is invalid usage that crashes NVIDIA's driver) */
+   vp_encode_vkCmdBindPipeline(&tc->enc, 0, cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
+   vp_encode_vkCmdBindDescriptorSets(&tc->enc, 0, cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0,
+                                     1, &set, 0, NULL);
+   vp_encode_vkCmdPushConstants(&tc->enc, 0, cmd, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, 4,
+                                &mul);
    CHECK(tc_flush(tc, true));
    const uint64_t t0 = vu_os_time_ns();
    const uint32_t batches = 50, per_batch = 2000;
