@@ -58,7 +58,10 @@ vn_ring_create(struct vn_transport *transport,
    ring->tail = (uint32_t *)(base + VW_RING_TAIL_OFFSET);
    ring->status = (uint32_t *)(base + VW_RING_STATUS_OFFSET);
    ring->buffer = base + VW_RING_BUFFER_OFFSET;
-   ring->waiters = (uint32_t *)(base + VW_RING_BUFFER_OFFSET + buffer_size);
+   ring->waiters =
+      (uint32_t *)(base + VW_RING_BUFFER_OFFSET + buffer_size + VW_RING_EXTRA_WAITERS);
+   ring->sleeping =
+      (uint32_t *)(base + VW_RING_BUFFER_OFFSET + buffer_size + VW_RING_EXTRA_SLEEPING);
 
    if (!vn_transport_shm_create(transport, VN_RING_REPLY_SIZE, &ring->reply))
       goto fail_shm;
@@ -326,6 +329,12 @@ vn_ring_write_locked(struct vn_ring *ring, const void *data, uint32_t size, uint
       memcpy(ring->buffer, (const uint8_t *)data + first, size - first);
    ring->cur = cur + size;
    atomic_store_explicit((_Atomic uint32_t *)ring->tail, ring->cur, memory_order_release);
+
+   /* our renderer's ring thread, between batches, sleeps on the tail word
+    * and says so in the extra region (vw_ring.h): wake it now rather than
+    * when its sleep ends */
+   if (vn_load(ring->sleeping, memory_order_seq_cst))
+      vu_os_futex_wake(ring->tail, INT32_MAX);
 
    const uint32_t status = vn_load(ring->status, memory_order_seq_cst);
    if (!vn_transport_is_wire0(ring->transport) && (status & VW_RING_STATUS_FATAL)) {

@@ -231,8 +231,18 @@ vkr_ring_relax(struct vkr_ring *ring, uint32_t iter)
    uint64_t us = (uint64_t)VKR_RING_BASE_SLEEP_US << (bits - 5);
    if (us > VKR_RING_MAX_SLEEP_US)
       us = VKR_RING_MAX_SLEEP_US;
-   /* a futex sleep on the tail: a producer's wake cuts it short */
+   /* a futex sleep on the tail: a producer's wake cuts it short. With room
+    * in the extra region, say that we sleep, so that our driver wakes us at
+    * once instead of after the sleep (seq_cst store, then the futex's own
+    * check of the tail: the driver stores the tail, then loads the flag) */
+   _Atomic uint32_t *sleeping = NULL;
+   if (ring->extra_size >= VW_RING_EXTRA_SLEEPING + 4)
+      sleeping = (_Atomic uint32_t *)(ring->extra + VW_RING_EXTRA_SLEEPING);
+   if (sleeping)
+      atomic_store_explicit(sleeping, 1, memory_order_seq_cst);
    vu_os_futex_wait((const uint32_t *)ring->tail, ring->cur, (int64_t)us * 1000);
+   if (sleeping)
+      atomic_store_explicit(sleeping, 0, memory_order_relaxed);
    return iter < UINT32_MAX ? iter + 1 : iter;
 }
 

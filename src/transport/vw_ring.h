@@ -20,6 +20,16 @@
 #define VW_RING_BUFFER_OFFSET 0xc0u
 #define VW_RING_EXTRA_SIZE 64u /* extra region after the buffer */
 
+/* Our private, Mesa-compatible conventions in the extra region (Mesa's is 4
+ * bytes and never written, so neither word is ever set with Mesa):
+ * offset 0: "waiter present", set by the driver before it futex-waits on
+ *           the head word; the renderer then wakes the head after storing it.
+ * offset 4: "consumer sleeping", set by the renderer's ring thread before a
+ *           futex wait on the tail word (needs an extra region of >= 8
+ *           bytes); the driver then wakes the tail after storing it. */
+#define VW_RING_EXTRA_WAITERS 0u
+#define VW_RING_EXTRA_SLEEPING 4u
+
 static inline uint32_t
 vw_ring_total_size(uint32_t buffer_size)
 {
