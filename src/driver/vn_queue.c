@@ -199,6 +199,7 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
    }
    if (!need) {
       vn_async_vkQueueSubmit(dev->ring, _queue, submitCount, pSubmits, _fence);
+      vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
       free(queries);
       return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
    }
@@ -273,6 +274,7 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
       s->commandBufferCount++;
    }
    vn_async_vkQueueSubmit(dev->ring, _queue, count, subs, _fence);
+   vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
    if (vn_device_is_lost(dev))
       result = VK_ERROR_DEVICE_LOST;
 
@@ -322,6 +324,7 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
    }
    if (!need) {
       vn_async_vkQueueSubmit2(dev->ring, _queue, submitCount, pSubmits, _fence);
+      vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
       free(queries);
       return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
    }
@@ -376,6 +379,7 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
       s->commandBufferInfoCount++;
    }
    vn_async_vkQueueSubmit2(dev->ring, _queue, count, subs, _fence);
+   vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
    if (vn_device_is_lost(dev))
       result = VK_ERROR_DEVICE_LOST;
 
@@ -404,6 +408,7 @@ vn_QueueBindSparse(VkQueue _queue,
    }
    vn_fence_submitted(fence);
    vn_async_vkQueueBindSparse(dev->ring, _queue, bindInfoCount, pBindInfo, _fence);
+   vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
    return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
 }
 

@@ -203,11 +203,24 @@ vn_ring_watch_check(struct vn_ring *ring, struct vn_ring_watch *w, const char *w
    return true;
 }
 
+void
+vn_ring_kick(struct vn_ring *ring)
+{
+   /* Our renderer's ring thread, between batches, sleeps on the tail word
+    * with growing timeouts and says so in the extra region (vw_ring.h).
+    * Latency matters only when someone waits for the ring (a reply, a
+    * submission's fence), so only those wake it: a stream of asynchronous
+    * commands pays no system call. The exchange makes one waker per sleep. */
+   if (atomic_exchange_explicit((_Atomic uint32_t *)ring->sleeping, 0, memory_order_seq_cst))
+      vu_os_futex_wake(ring->tail, INT32_MAX);
+}
+
 bool
 vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno)
 {
    if (vn_ring_seqno_done(ring, seqno))
       return !vn_ring_is_lost(ring);
+   vn_ring_kick(ring);
    for (int i = 0; i < VN_SPIN_ITERATIONS; i++) {
       if (i < VN_SPIN_ITERATIONS / 2)
          __builtin_ia32_pause();
@@ -329,12 +342,6 @@ vn_ring_write_locked(struct vn_ring *ring, const void *data, uint32_t size, uint
       memcpy(ring->buffer, (const uint8_t *)data + first, size - first);
    ring->cur = cur + size;
    atomic_store_explicit((_Atomic uint32_t *)ring->tail, ring->cur, memory_order_release);
-
-   /* our renderer's ring thread, between batches, sleeps on the tail word
-    * and says so in the extra region (vw_ring.h): wake it now rather than
-    * when its sleep ends */
-   if (vn_load(ring->sleeping, memory_order_seq_cst))
-      vu_os_futex_wake(ring->tail, INT32_MAX);
 
    const uint32_t status = vn_load(ring->status, memory_order_seq_cst);
    if (!vn_transport_is_wire0(ring->transport) && (status & VW_RING_STATUS_FATAL)) {

@@ -23,7 +23,7 @@
  * renderer (a host vkWaitForFences through the ring while this thread sleeps
  * on the ring's head word), so that a long wait burns no CPU: on a CPU-based
  * host driver (lavapipe) a polling guest steals cycles from the GPU work. */
-#define VN_FENCE_POLL_NS (50ull * 1000)
+#define VN_FENCE_POLL_NS (500ull * 1000)
 /* and waits in the host in slices this long, so that other users of the
  * ring are never stalled for longer */
 #define VN_FENCE_BLOCK_SLICE_NS (20ull * 1000 * 1000)
