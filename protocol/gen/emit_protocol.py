@@ -63,6 +63,10 @@ class Emitter:
         expr = re.sub(r'(?<![\w>.])[A-Za-z_]\w*', repl, ln)
         return '(%s)' % expr
 
+    def inner_len_expr(self, m, prefix, index):
+        """Inner length of a nested array (protocol/lens.txt): pInfos[].x"""
+        return '(%s%s)' % (prefix, m.len[1].replace('[]', '[%s]' % index))
+
     def is_returned(self, ty):
         return ty.returnedonly
 
@@ -307,6 +311,22 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             L.append('   for (uint32_t i = 0; i < %s; i++)' % n)
             L.append('      size += 8 + (%s[i] ? vp_sizeof_%s(%s[i]) : 0);' % (x, t.name, x))
             L.append('}')
+        elif k == 'nested_array':
+            n = self.len_expr(m, prefix, siblings)
+            inner = self.inner_len_expr(m, prefix, 'i')
+            L.append('size += 8;')
+            L.append('if (%s) {' % x)
+            L.append('   for (uint32_t i = 0; i < %s; i++) {' % n)
+            L.append('      size += 8;')
+            L.append('      if (%s[i]) {' % x)
+            L.append('         for (uint32_t j = 0; j < %s; j++)' % inner)
+            if self.scalar(m.type):
+                L.append('            size += %d;' % self.scalar(m.type)[0])
+            else:
+                L.append('            size += vp_sizeof_%s(&%s[i][j]);' % (t.name, x))
+            L.append('      }')
+            L.append('   }')
+            L.append('}')
         elif k == 'chain':
             pass
         else:
@@ -429,6 +449,28 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             else:
                 L.append('   for (uint32_t i = 0; i < %s; i++)' % n)
                 L.append('      vp_encode_%s%s(enc, &%s[i]);' % (t.name, '_partial' if partial else '', x))
+            L.append('} else {')
+            L.append('   vp_encode_u64(enc, 0);')
+            L.append('}')
+        elif k == 'nested_array':
+            # upstream layout: outer size, then per element its size and items
+            n = self.len_expr(m, prefix, siblings)
+            inner = self.inner_len_expr(m, prefix, 'i')
+            L.append('if (%s) {' % x)
+            L.append('   vp_encode_u64(enc, %s);' % n)
+            L.append('   for (uint32_t i = 0; i < %s; i++) {' % n)
+            L.append('      if (%s[i]) {' % x)
+            L.append('         vp_encode_u64(enc, %s);' % inner)
+            L.append('         for (uint32_t j = 0; j < %s; j++)' % inner)
+            if self.scalar(m.type):
+                w, vs = self.scalar(m.type)
+                L.append('            vp_encoder_write(enc, %d, &%s[i][j], %d);' % (w, x, vs))
+            else:
+                L.append('            vp_encode_%s(enc, &%s[i][j]);' % (t.name, x))
+            L.append('      } else {')
+            L.append('         vp_encode_u64(enc, 0);')
+            L.append('      }')
+            L.append('   }')
             L.append('} else {')
             L.append('   vp_encode_u64(enc, 0);')
             L.append('}')
@@ -655,6 +697,47 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
                 L.append('      }')
             L.append('   }')
             L.append('}')
+        elif k == 'nested_array':
+            n = self.len_expr(m, prefix, siblings)
+            inner = self.inner_len_expr(m, prefix, 'i')
+            w = self.scalar(tn)[0] if self.scalar(tn) else 4
+            L.append('{')
+            L.append('   const uint64_t n = vp_decode_array_size_unchecked(dec);')
+            L.append('   if (n) {')
+            L.append('      if (n != (uint64_t)%s) {' % n)
+            L.append('         vp_decoder_set_fatal(dec, "array size does not match its count");')
+            L.append('         return;')
+            L.append('      }')
+            L.append('      const %s **p = vp_decoder_alloc_array(dec, n, sizeof(*p), 8);' % tn)
+            L.append('      if (!p)')
+            L.append('         return;')
+            L.append('      for (uint64_t i = 0; i < n; i++) {')
+            L.append('         const uint64_t m = vp_decode_array_size_unchecked(dec);')
+            L.append('         if (m != (uint64_t)%s) {' % inner)
+            L.append('            vp_decoder_set_fatal(dec, "inner array size does not match its count");')
+            L.append('            return;')
+            L.append('         }')
+            L.append('         if (!m)')
+            L.append('            continue;')
+            L.append('         %s *e = vp_decoder_alloc_array(dec, m, sizeof(*e), %d);' % (tn, w))
+            L.append('         if (!e)')
+            L.append('            return;')
+            L.append('         for (uint64_t j = 0; j < m; j++)')
+            if self.scalar(tn):
+                L.append('            vp_decoder_read(dec, %d, &e[j], %d);' % self.scalar(tn))
+            else:
+                L.append('            vp_decode_%s_temp(dec, &e[j]);' % t.name)
+            L.append('         p[i] = e;')
+            L.append('      }')
+            L.append('      %s = p;' % x)
+            L.append('   } else {')
+            L.append('      %s = NULL;' % x)
+            L.append('      if (%s) {' % n)
+            L.append('         vp_decoder_set_fatal(dec, "NULL array with a nonzero count");')
+            L.append('         return;')
+            L.append('      }')
+            L.append('   }')
+            L.append('}')
         elif k == 'pointer_array':
             n = self.len_expr(m, prefix, siblings)
             L.append('{')
@@ -723,7 +806,8 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             else:
                 L.append('for (uint32_t i = 0; i < %d; i++)' % n)
                 L.append('   vp_decode_%s_reply(dec, &%s[i]);' % (t.name, x))
-        elif k in ('string', 'string_array', 'allocator', 'host_pointer', 'pointer_array'):
+        elif k in ('string', 'string_array', 'allocator', 'host_pointer', 'pointer_array',
+                   'nested_array'):
             # never part of output data: skip what the renderer echoes
             L.append('vp_decoder_set_fatal(dec, "unexpected %s in a reply");' % k)
         elif k == 'blob':

@@ -151,6 +151,22 @@ class Emitter(ProtocolEmitter):
             L.append('}')
         elif k == 'pointer_array':
             L.append('%s = NULL;' % x)
+        elif k == 'nested_array':
+            n = self.len_expr(m, prefix, members)
+            inner = self.inner_len_expr(m, prefix, 'i')
+            L.append('{')
+            L.append('   const uint32_t n = %s;' % n)
+            L.append('   const %s **p = rt_alloc(r, sizeof(*p) * (n + 1));' % tn)
+            L.append('   for (uint32_t i = 0; i < n; i++) {')
+            L.append('      %s *e = rt_alloc(r, sizeof(*e) * (%s + 1));' % (tn, inner))
+            if self.scalar(tn):
+                L.append('      rt_bytes(r, e, sizeof(*e) * %s);' % inner)
+            else:
+                L.append('      for (uint32_t j = 0; j < %s; j++) rt_fill_%s(r, &e[j], %d);' % (inner, t.name, depth + 1))
+            L.append('      p[i] = e;')
+            L.append('   }')
+            L.append('   %s = p;' % x)
+            L.append('}')
         elif k == 'chain':
             pass
         else:
@@ -479,6 +495,21 @@ class Emitter(ProtocolEmitter):
             L.append('}')
         elif k == 'pointer_array':
             L.append('RT_TRUE(r, %s == NULL, %s);' % (b, path))
+        elif k == 'nested_array':
+            n = self.len_expr(m, pa, members)
+            inner = self.inner_len_expr(m, pa, 'i')
+            L.append('if (%s && %s) {' % (a, n))
+            L.append('   RT_TRUE(r, %s != NULL, %s);' % (b, path))
+            L.append('   for (uint32_t i = 0; %s && i < %s; i++) {' % (b, n))
+            L.append('      if (!%s) { RT_TRUE(r, %s[i] == NULL, %s); continue; }' % (inner, b, path))
+            L.append('      RT_TRUE(r, %s[i] != NULL, %s);' % (b, path))
+            L.append('      for (uint32_t j = 0; %s[i] && j < %s; j++)' % (b, inner))
+            if self.scalar(tn):
+                L.append('         RT_MEM(r, &%s[i][j], &%s[i][j], sizeof(%s[i][j]), %s);' % (a, b, a, path))
+            else:
+                L.append('         rt_cmp_%s_in(r, &%s[i][j], &%s[i][j]);' % (t.name, a, b))
+            L.append('   }')
+            L.append('}')
         elif k == 'chain':
             pass
         return L

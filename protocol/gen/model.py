@@ -149,6 +149,7 @@ class Model:
                     private=True)
         self._load_numbering(os.path.join(proto_dir, 'command_types.txt'))
         self._load_extensions(os.path.join(proto_dir, 'extensions.txt'))
+        self._load_lens(os.path.join(proto_dir, 'lens.txt'))
         self._select()
         self.classify()
 
@@ -342,6 +343,16 @@ class Model:
             ext.driver_side = 'driver-side' in f[3:]
             self.carried_exts[number] = ext
 
+    def _load_lens(self, path):
+        for line in open(path):
+            f = line.split('#')[0].split()
+            if len(f) != 3:
+                continue
+            cmd = self.commands.get(f[0])
+            for p in cmd.params if cmd else []:
+                if p.name == f[1]:
+                    p.len = f[2].split(',')
+
     def resolve(self, name):
         ty = self.types.get(name)
         seen = 0
@@ -464,6 +475,8 @@ class Model:
         if m.ptr == 2:
             if m.type == 'char' and len(m.len) == 2 and m.len[1] == 'null-terminated':
                 return 'string_array'
+            if len(m.len) == 2 and '[]' in m.len[1] and m.is_const:
+                return 'nested_array'
             if len(m.len) == 2 and m.len[1] == '1' and m.is_const and \
                     self.resolve(m.type) and self.resolve(m.type).category == 'struct':
                 return 'pointer_array'
