@@ -273,9 +273,11 @@ main(void)
    queries_draw(cmd, layout, &queries_hidden, t.occlusion, 2, precise);
    queries_draw(cmd, layout, &queries_full, t.occlusion, 3, precise);
    vkCmdEndRenderPass(cmd);
+   /* WAIT: without it a query the GPU has not finished is copied as
+    * unavailable (NVIDIA does), and the checks below require the values */
    vkCmdCopyQueryPoolResults(
       cmd, t.occlusion, 0, QUERIES_OCCLUSION, occ_copy.buffer, 0, 2 * sizeof(uint64_t),
-      VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WITH_AVAILABILITY_BIT);
+      VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WITH_AVAILABILITY_BIT | VK_QUERY_RESULT_WAIT_BIT);
    vkt_cmd_memory_barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
                           VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
                           VK_ACCESS_HOST_READ_BIT);
