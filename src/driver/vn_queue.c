@@ -166,12 +166,6 @@ vn_fence_submitted(struct vn_fence *fence)
       atomic_store(&fence->host_synced, false);
 }
 
-/* one batch of either submit flavour, abstracted for the feedback logic */
-struct vn_batch_view {
-   uint32_t cmd_count;
-   uint32_t signal_count;
-};
-
 VKAPI_ATTR VkResult VKAPI_CALL
 vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmits, VkFence _fence)
 {

@@ -165,6 +165,30 @@ vkr_exec_vkDestroyCommandPool(struct vp_dispatch *d, struct vp_command_vkDestroy
    vkr_dispatch_remove_object(d, pool);
 }
 
+/* Registers one pool child the host just created; false (and the caller
+ * frees the host object) once the context is fatal or on a failure. */
+static bool
+vkr_add_child(struct vp_dispatch *d,
+              struct vkr_device *dev,
+              struct vkr_object *pool,
+              VkObjectType type,
+              uint64_t id,
+              uint64_t host)
+{
+   if (vp_decoder_is_fatal(d->dec))
+      return false;
+   struct vkr_object *obj = vkr_new_child(dev, pool, type, id, host);
+   if (!obj) {
+      vkr_dispatch_fatal(d, "out of host memory");
+      return false;
+   }
+   if (!vkr_dispatch_add_object(d, obj)) {
+      free(obj);
+      return false;
+   }
+   return true;
+}
+
 void
 vkr_exec_vkAllocateCommandBuffers(struct vp_dispatch *d,
                                   struct vp_command_vkAllocateCommandBuffers *args)
@@ -193,22 +217,12 @@ vkr_exec_vkAllocateCommandBuffers(struct vp_dispatch *d,
    }
    for (uint32_t i = 0; i < count; i++) {
       VkCommandBuffer host = args->pCommandBuffers[i];
-      args->pCommandBuffers[i] = VK_NULL_HANDLE;
-      struct vkr_object *obj = NULL;
-      if (!vp_decoder_is_fatal(d->dec)) {
-         obj = vkr_new_child(dev, pool, VK_OBJECT_TYPE_COMMAND_BUFFER, ids[i],
-                             (uint64_t)(uintptr_t)host);
-         if (obj && !vkr_dispatch_add_object(d, obj)) {
-            free(obj);
-            obj = NULL;
-         } else if (!obj) {
-            vkr_dispatch_fatal(d, "out of host memory");
-         }
-      }
-      if (obj)
+      if (vkr_add_child(d, dev, pool, VK_OBJECT_TYPE_COMMAND_BUFFER, ids[i], (uint64_t)(uintptr_t)host)) {
          args->pCommandBuffers[i] = (VkCommandBuffer)(uintptr_t)ids[i];
-      else
+      } else {
+         args->pCommandBuffers[i] = VK_NULL_HANDLE;
          dev->table.vkFreeCommandBuffers(dev->host, VKR_HOST(VkCommandPool, pool), 1, &host);
+      }
    }
 }
 
@@ -323,22 +337,12 @@ vkr_exec_vkAllocateDescriptorSets(struct vp_dispatch *d,
    }
    for (uint32_t i = 0; i < count; i++) {
       VkDescriptorSet host = args->pDescriptorSets[i];
-      args->pDescriptorSets[i] = VK_NULL_HANDLE;
-      struct vkr_object *obj = NULL;
-      if (!vp_decoder_is_fatal(d->dec)) {
-         obj = vkr_new_child(dev, pool, VK_OBJECT_TYPE_DESCRIPTOR_SET, ids[i],
-                             (uint64_t)(uintptr_t)host);
-         if (obj && !vkr_dispatch_add_object(d, obj)) {
-            free(obj);
-            obj = NULL;
-         } else if (!obj) {
-            vkr_dispatch_fatal(d, "out of host memory");
-         }
-      }
-      if (obj)
+      if (vkr_add_child(d, dev, pool, VK_OBJECT_TYPE_DESCRIPTOR_SET, ids[i], (uint64_t)(uintptr_t)host)) {
          args->pDescriptorSets[i] = (VkDescriptorSet)(uintptr_t)ids[i];
-      else
+      } else {
+         args->pDescriptorSets[i] = VK_NULL_HANDLE;
          dev->table.vkFreeDescriptorSets(dev->host, VKR_HOST(VkDescriptorPool, pool), 1, &host);
+      }
    }
 }
 
