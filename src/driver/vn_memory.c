@@ -7,10 +7,126 @@
  * behind the ring with vkWaitRingSeqnoMESA, wire format 0 has no such
  * command and waits for the ring head on the CPU (command-types.md W.6).
  * Mappings are coherent; flush and invalidate are no-ops and never sent.
+ *
+ * External memory (OPAQUE_FD, docs/driver.md "External memory"): exportable
+ * memory is allocated with a reply (the renderer may refuse the export) and
+ * its blob is SHAREABLE, so the driver keeps the fd the server sent and
+ * vkGetMemoryFdKHR returns a dup of it. vtest carries no fd from the guest to
+ * the renderer, so an import must name an fd this driver exported on the
+ * same connection: it is recognised by its file (the transport's list) and
+ * sent as VkImportMemoryResourceInfoMESA. Every memory over one payload
+ * holds a reference to the one blob; the resource lives until the last of
+ * them is freed.
  */
 #include "vn_memory.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "transport/vw_vtest.h"
+
 #include "vn_device.h"
+
+/* Orders the context path (blob creation) behind the ring's
+ * vkAllocateMemory of `mem`. */
+static bool
+vn_device_memory_wait_alloc(struct vn_device *dev, const struct vn_device_memory *mem)
+{
+   struct vn_transport *t = dev->instance->transport;
+   if (vn_transport_is_wire0(t))
+      return vn_ring_wait_seqno(dev->ring, mem->alloc_seqno);
+   if (vn_ring_seqno_done(dev->ring, mem->alloc_seqno))
+      return true;
+   uint8_t storage[64];
+   struct vp_encoder enc;
+   vp_encoder_init_fixed(&enc, storage, sizeof(storage));
+   vp_encode_vkWaitRingSeqnoMESA(&enc, 0, dev->ring->id, mem->alloc_seqno);
+   return vn_transport_submit(t, enc.base, vp_encoder_size(&enc));
+}
+
+/* Creates the memory's blob on first use: MAPPABLE for host-visible types
+ * (when this renderer can map), SHAREABLE for exportable memory. Caller
+ * holds transport->blob_mutex. */
+static bool
+vn_device_memory_init_blob_locked(struct vn_device *dev, struct vn_device_memory *mem)
+{
+   if (mem->blob)
+      return true;
+   if (!vn_device_memory_wait_alloc(dev, mem))
+      return false;
+   uint32_t flags = 0;
+   if ((mem->flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && dev->physical_device->can_map)
+      flags |= VCMD_BLOB_FLAG_MAPPABLE;
+   if (mem->exportable)
+      flags |= VCMD_BLOB_FLAG_SHAREABLE;
+   mem->blob = vn_transport_blob_create_locked(dev->instance->transport, mem->obj.base.id,
+                                               (size_t)mem->size, flags);
+   return mem->blob != NULL;
+}
+
+/* vkAllocateMemory with VkImportMemoryFdInfoKHR: the fd must be one this
+ * driver exported on this connection; on the wire it becomes the blob
+ * resource it came from. */
+static VkResult
+vn_device_memory_import_fd(struct vn_device *dev,
+                           struct vn_device_memory *mem,
+                           const VkMemoryAllocateInfo *info,
+                           const VkImportMemoryFdInfoKHR *import)
+{
+   struct vn_transport *t = dev->instance->transport;
+   if (import->handleType != VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT) {
+      vn_log_err("vkAllocateMemory: fd import of handle type 0x%x is not supported (only "
+                 "OPAQUE_FD)",
+                 (unsigned)import->handleType);
+      return VK_ERROR_INVALID_EXTERNAL_HANDLE;
+   }
+   struct vn_blob *blob = vn_transport_blob_lookup_fd(t, import->fd);
+   if (!blob) {
+      vn_log_err("vkAllocateMemory: fd %d is not memory exported by this instance (over vtest "
+                 "only fds from vkGetMemoryFdKHR on the same VkInstance, while memory over "
+                 "them still exists, can be imported)",
+                 import->fd);
+      return VK_ERROR_INVALID_EXTERNAL_HANDLE;
+   }
+
+   /* the imported memory shares the exporter's blob (mapping, exports):
+    * an export request adds nothing to it */
+   static const VkStructureType drop[] = {
+      VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+      VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA,
+      VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
+   };
+   const void *chain = NULL;
+   void *block = vn_chain_clone(info->pNext, drop, VN_ARRAY_SIZE(drop), &chain);
+   VkResult result = VK_ERROR_OUT_OF_HOST_MEMORY;
+   if (block) {
+      const VkImportMemoryResourceInfoMESA res_info = {
+         .sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA,
+         .pNext = chain,
+         .resourceId = blob->res_id,
+      };
+      VkMemoryAllocateInfo wire = *info;
+      wire.pNext = &res_info;
+      VkDeviceMemory handle = vn_device_memory_to_handle(mem);
+      /* with a reply: a refused import must fail here, while the
+       * application still owns its fd */
+      result = vn_call_vkAllocateMemory(dev->ring, vn_device_to_handle(dev), &wire, NULL,
+                                        &handle);
+      free(block);
+   }
+   if (result != VK_SUCCESS) {
+      mtx_lock(&t->blob_mutex);
+      vn_transport_blob_unref_locked(t, blob);
+      mtx_unlock(&t->blob_mutex);
+      return result;
+   }
+   mem->blob = blob;
+   mem->alloc_seqno = vn_ring_current_seqno(dev->ring);
+   /* a successful import takes ownership of the fd (VK_KHR_external_memory_fd) */
+   close(import->fd);
+   return VK_SUCCESS;
+}
 
 VKAPI_ATTR VkResult VKAPI_CALL
 vn_AllocateMemory(VkDevice device,
@@ -33,11 +149,31 @@ vn_AllocateMemory(VkDevice device,
    mem->size = pAllocateInfo->allocationSize;
    mem->type_index = pAllocateInfo->memoryTypeIndex;
    mem->flags = props->memoryTypes[mem->type_index].propertyFlags;
-   mem->exportable = vn_find_struct(pAllocateInfo->pNext,
-                                    VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO) != NULL;
+   const VkExportMemoryAllocateInfo *export =
+      vn_find_struct(pAllocateInfo->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
+   mem->exportable =
+      export && (export->handleTypes & VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
+   const VkImportMemoryFdInfoKHR *import_fd =
+      vn_find_struct(pAllocateInfo->pNext, VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR);
+
+   VkResult result = VK_SUCCESS;
    *pMemory = vn_device_memory_to_handle(mem);
-   vn_async_vkAllocateMemory(dev->ring, device, pAllocateInfo, NULL, pMemory);
-   mem->alloc_seqno = vn_ring_current_seqno(dev->ring);
+   if (import_fd) {
+      mem->exportable = true; /* exports hand out the imported blob's fd */
+      result = vn_device_memory_import_fd(dev, mem, pAllocateInfo, import_fd);
+   } else if (mem->exportable) {
+      /* the renderer allocates exportable host memory, which can fail */
+      result = vn_call_vkAllocateMemory(dev->ring, device, pAllocateInfo, NULL, pMemory);
+      mem->alloc_seqno = vn_ring_current_seqno(dev->ring);
+   } else {
+      vn_async_vkAllocateMemory(dev->ring, device, pAllocateInfo, NULL, pMemory);
+      mem->alloc_seqno = vn_ring_current_seqno(dev->ring);
+   }
+   if (result != VK_SUCCESS) {
+      vn_object_free(dev, mem, pAllocator);
+      *pMemory = VK_NULL_HANDLE;
+      return vn_error(result);
+   }
    return VK_SUCCESS;
 }
 
@@ -49,11 +185,13 @@ vn_FreeMemory(VkDevice device, VkDeviceMemory memory, const VkAllocationCallback
    if (!mem)
       return;
    struct vn_transport *t = dev->instance->transport;
-   if (mem->blob.res_id) {
-      vn_transport_shm_destroy(t, &mem->blob);
+   if (mem->blob) {
+      mtx_lock(&t->blob_mutex);
+      const bool dropped = vn_transport_blob_unref_locked(t, mem->blob);
+      mtx_unlock(&t->blob_mutex);
       /* wire format 1: the ring frees the memory only after the context
        * path has dropped the blob (transport.md §D.5) */
-      if (!vn_transport_is_wire0(t)) {
+      if (dropped && !vn_transport_is_wire0(t)) {
          static atomic_uint_fast64_t seqno;
          const uint64_t n = atomic_fetch_add(&seqno, 1) + 1;
          uint8_t storage[64];
@@ -92,27 +230,62 @@ vn_MapMemory(VkDevice device,
                     "mapping is unavailable");
       return vn_error(VK_ERROR_MEMORY_MAP_FAILED);
    }
-   if (!mem->blob.ptr) {
-      if (vn_transport_is_wire0(t)) {
-         if (!vn_ring_wait_seqno(dev->ring, mem->alloc_seqno))
-            return vn_error(VK_ERROR_DEVICE_LOST);
-      } else if (!vn_ring_seqno_done(dev->ring, mem->alloc_seqno)) {
-         uint8_t storage[64];
-         struct vp_encoder enc;
-         vp_encoder_init_fixed(&enc, storage, sizeof(storage));
-         vp_encode_vkWaitRingSeqnoMESA(&enc, 0, dev->ring->id, mem->alloc_seqno);
-         if (!vn_transport_submit(t, enc.base, vp_encoder_size(&enc)))
-            return vn_error(VK_ERROR_DEVICE_LOST);
-      }
-      uint32_t blob_flags = 1; /* VCMD_BLOB_FLAG_MAPPABLE */
-      if (mem->exportable)
-         blob_flags |= 2; /* VCMD_BLOB_FLAG_SHAREABLE */
-      if (!vn_transport_blob_map(t, mem->obj.base.id, mem->size, blob_flags, &mem->blob))
-         return vn_error(vn_transport_is_lost(t) ? VK_ERROR_DEVICE_LOST
-                                                : VK_ERROR_MEMORY_MAP_FAILED);
-   }
-   *ppData = (uint8_t *)mem->blob.ptr + offset;
+   mtx_lock(&t->blob_mutex);
+   void *ptr = vn_device_memory_init_blob_locked(dev, mem) ? mem->blob->ptr : NULL;
+   mtx_unlock(&t->blob_mutex);
+   if (!ptr)
+      return vn_error(vn_transport_is_lost(t) ? VK_ERROR_DEVICE_LOST
+                                             : VK_ERROR_MEMORY_MAP_FAILED);
+   *ppData = (uint8_t *)ptr + offset;
    return VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_GetMemoryFdKHR(VkDevice device, const VkMemoryGetFdInfoKHR *pGetFdInfo, int *pFd)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_device_memory *mem = vn_device_memory_from_handle(pGetFdInfo->memory);
+   struct vn_transport *t = dev->instance->transport;
+
+   if (pGetFdInfo->handleType != VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT ||
+       !mem->exportable) {
+      vn_log_err("vkGetMemoryFdKHR: handle type 0x%x of memory allocated %s",
+                 (unsigned)pGetFdInfo->handleType,
+                 mem->exportable ? "exportable" : "without OPAQUE_FD export");
+      return vn_error(VK_ERROR_INVALID_EXTERNAL_HANDLE);
+   }
+   mtx_lock(&t->blob_mutex);
+   int fd = -1;
+   int err = 0;
+   const bool ok = vn_device_memory_init_blob_locked(dev, mem);
+   if (ok) {
+      fd = fcntl(mem->blob->fd, F_DUPFD_CLOEXEC, 0);
+      err = errno;
+   }
+   mtx_unlock(&t->blob_mutex);
+   if (!ok)
+      return vn_error(vn_transport_is_lost(t) ? VK_ERROR_DEVICE_LOST
+                                             : VK_ERROR_TOO_MANY_OBJECTS);
+   if (fd < 0)
+      return vn_error(err == EMFILE || err == ENFILE ? VK_ERROR_TOO_MANY_OBJECTS
+                                                     : VK_ERROR_OUT_OF_HOST_MEMORY);
+   *pFd = fd;
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_GetMemoryFdPropertiesKHR(VkDevice device,
+                            VkExternalMemoryHandleTypeFlagBits handleType,
+                            int fd,
+                            VkMemoryFdPropertiesKHR *pMemoryFdProperties)
+{
+   /* OPAQUE_FD is not valid here (VUID-vkGetMemoryFdPropertiesKHR-handleType-00674),
+    * and the driver exposes no other fd handle type (dma-buf is hidden) */
+   (void)device;
+   (void)handleType;
+   (void)fd;
+   (void)pMemoryFdProperties;
+   return vn_error(VK_ERROR_INVALID_EXTERNAL_HANDLE);
 }
 
 VKAPI_ATTR void VKAPI_CALL

@@ -1,6 +1,7 @@
 /*
  * Device memory (async allocation, guest mapping through a lazily created
- * blob), buffers (memory requirements cached per usage) and images.
+ * blob, OPAQUE_FD export/import through blob resources), buffers (memory
+ * requirements cached per usage) and images.
  */
 #ifndef VN_MEMORY_H
 #define VN_MEMORY_H
@@ -13,9 +14,11 @@ struct vn_device_memory {
    VkDeviceSize size;
    uint32_t type_index;
    VkMemoryPropertyFlags flags;
-   bool exportable;
+   bool exportable;      /* VkExportMemoryAllocateInfo with OPAQUE_FD */
    uint32_t alloc_seqno; /* ring seqno covering the vkAllocateMemory */
-   struct vn_shm blob;   /* mapped at the first vkMapMemory */
+   /* created at the first vkMapMemory or vkGetMemoryFdKHR, or the imported
+    * memory's blob; one reference. Set under transport->blob_mutex. */
+   struct vn_blob *blob;
 };
 VN_HANDLE_CAST(vn_device_memory, VkDeviceMemory)
 

@@ -5,7 +5,11 @@
 #include "vn_transport.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/kcmp.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "transport/vw_vtest.h"
@@ -81,6 +85,7 @@ vn_transport_create(struct vn_transport **out_transport)
       goto fail_client;
    if (!vw_vtest_sync_create(t->client, 0, &t->probe_sync))
       goto fail_client;
+   mtx_init(&t->blob_mutex, mtx_plain);
 
    *out_transport = t;
    return VK_SUCCESS;
@@ -97,6 +102,16 @@ vn_transport_destroy(struct vn_transport *t)
 {
    if (!t)
       return;
+   /* memory the application never freed: its blobs go with the connection */
+   while (t->shared_blobs) {
+      struct vn_blob *blob = t->shared_blobs;
+      t->shared_blobs = blob->next;
+      if (blob->ptr)
+         munmap(blob->ptr, blob->size);
+      close(blob->fd);
+      free(blob);
+   }
+   mtx_destroy(&t->blob_mutex);
    vw_vtest_disconnect(t->client);
    free(t);
 }
@@ -144,31 +159,6 @@ vn_transport_shm_create(struct vn_transport *t, size_t size, struct vn_shm *shm)
    return true;
 }
 
-bool
-vn_transport_blob_map(struct vn_transport *t,
-                      uint64_t blob_id,
-                      size_t size,
-                      uint32_t flags,
-                      struct vn_shm *shm)
-{
-   int fd;
-
-   memset(shm, 0, sizeof(*shm));
-   if (vn_transport_is_lost(t))
-      return false;
-   if (!vw_vtest_resource_create_blob(t->client, VCMD_BLOB_TYPE_HOST3D, flags, size,
-                                      blob_id, &shm->res_id, &fd)) {
-      vn_transport_set_lost(t, "device-memory blob creation failed (the renderer could "
-                               "not export the memory)");
-      return false;
-   }
-   if (!vn_transport_map_fd(fd, size, shm)) {
-      vw_vtest_resource_unref(t->client, shm->res_id);
-      return false;
-   }
-   return true;
-}
-
 void
 vn_transport_shm_destroy(struct vn_transport *t, struct vn_shm *shm)
 {
@@ -177,6 +167,125 @@ vn_transport_shm_destroy(struct vn_transport *t, struct vn_shm *shm)
    if (shm->res_id && !vn_transport_is_lost(t))
       vw_vtest_resource_unref(t->client, shm->res_id);
    memset(shm, 0, sizeof(*shm));
+}
+
+struct vn_blob *
+vn_transport_blob_create_locked(struct vn_transport *t,
+                                uint64_t blob_id,
+                                size_t size,
+                                uint32_t flags)
+{
+   if (vn_transport_is_lost(t))
+      return NULL;
+   struct vn_blob *blob = calloc(1, sizeof(*blob));
+   if (!blob)
+      return NULL;
+   atomic_init(&blob->refs, 1);
+   blob->fd = -1;
+   blob->size = size;
+
+   int fd;
+   if (!vw_vtest_resource_create_blob(t->client, VCMD_BLOB_TYPE_HOST3D, flags, size, blob_id,
+                                      &blob->res_id, &fd)) {
+      /* vtest drops the client on a failed blob: nothing more will work */
+      vn_transport_set_lost(t, "device-memory blob creation failed (the renderer could "
+                               "not export the memory)");
+      free(blob);
+      return NULL;
+   }
+   if (flags & VCMD_BLOB_FLAG_MAPPABLE) {
+      blob->ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (blob->ptr == MAP_FAILED) {
+         vn_log_err("cannot map a blob of %zu bytes: %s", size, strerror(errno));
+         blob->ptr = NULL;
+         goto fail;
+      }
+   }
+   if (flags & VCMD_BLOB_FLAG_SHAREABLE) {
+      struct stat st;
+      if (fstat(fd, &st) != 0) {
+         vn_log_err("fstat of an exported blob: %s", strerror(errno));
+         goto fail;
+      }
+      blob->fd = fd;
+      blob->st_dev = st.st_dev;
+      blob->st_ino = st.st_ino;
+      blob->next = t->shared_blobs;
+      t->shared_blobs = blob;
+   } else {
+      close(fd);
+   }
+   return blob;
+
+fail:
+   if (blob->ptr)
+      munmap(blob->ptr, size);
+   close(fd);
+   vw_vtest_resource_unref(t->client, blob->res_id);
+   free(blob);
+   return NULL;
+}
+
+/* Whether two fds share one open file description (the application's fd
+ * is a dup of ours); -1 when the kernel cannot tell (no kcmp). */
+static int
+vn_fd_same_file(int a, int b)
+{
+   const pid_t pid = getpid();
+   const long ret = syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b);
+   return ret < 0 ? -1 : ret == 0;
+}
+
+struct vn_blob *
+vn_transport_blob_lookup_fd(struct vn_transport *t, int fd)
+{
+   struct stat st;
+   if (fd < 0 || fstat(fd, &st) != 0)
+      return NULL;
+   mtx_lock(&t->blob_mutex);
+   struct vn_blob *found = NULL;
+   unsigned matches = 0;
+   for (struct vn_blob *b = t->shared_blobs; b; b = b->next) {
+      if (b->st_dev == st.st_dev && b->st_ino == st.st_ino) {
+         matches++;
+         if (!found)
+            found = b;
+      }
+   }
+   /* Host drivers whose exported fds all name one device file would make
+    * the inode ambiguous: then the open file description decides. */
+   if (matches > 1) {
+      found = NULL;
+      for (struct vn_blob *b = t->shared_blobs; b && !found; b = b->next) {
+         if (b->st_dev == st.st_dev && b->st_ino == st.st_ino && vn_fd_same_file(fd, b->fd) == 1)
+            found = b;
+      }
+   }
+   if (found)
+      vn_blob_ref(found);
+   mtx_unlock(&t->blob_mutex);
+   return found;
+}
+
+bool
+vn_transport_blob_unref_locked(struct vn_transport *t, struct vn_blob *blob)
+{
+   if (atomic_fetch_sub_explicit(&blob->refs, 1, memory_order_acq_rel) != 1)
+      return false;
+   for (struct vn_blob **link = &t->shared_blobs; *link; link = &(*link)->next) {
+      if (*link == blob) {
+         *link = blob->next;
+         break;
+      }
+   }
+   if (blob->ptr)
+      munmap(blob->ptr, blob->size);
+   if (blob->fd >= 0)
+      close(blob->fd);
+   if (!vn_transport_is_lost(t))
+      vw_vtest_resource_unref(t->client, blob->res_id);
+   free(blob);
+   return true;
 }
 
 bool

@@ -179,7 +179,11 @@ struct vkr_device {
    struct vkr_queue **queues;
    struct vkr_list objects; /* children, newest first (under object_mutex) */
    bool use_host_pointer;   /* VK_EXT_external_memory_host enabled */
-   bool use_opaque_fd;      /* VK_KHR_external_memory_fd enabled */
+   bool use_opaque_fd;      /* mappable opaque fds back host-visible types */
+   /* VK_KHR_external_memory_fd enabled with vkGetMemoryFdKHR: memory the
+    * guest asks to export gets a host OPAQUE_FD, and opaque-fd resources
+    * can be imported */
+   bool has_opaque_fd;
    bool fence_sync_fd;
    bool semaphore_sync_fd;
 };
@@ -200,6 +204,7 @@ struct vkr_device_memory {
    struct vkr_object obj;
    struct vkr_shm *shm; /* memfd / opaque fd backing, or NULL */
    bool shm_is_opaque_fd;
+   bool guest_mappable; /* shm may back a MAPPABLE blob */
    uint32_t type_index;
    VkDeviceSize size;
    uint64_t accounted; /* charged to the context when shm is NULL */
@@ -496,6 +501,7 @@ vkr_context_publish_memory_resource(struct vkr_context *ctx,
 bool
 vkr_memory_create_resource(struct vkr_context *ctx,
                            uint32_t res_id,
+                           uint32_t blob_flags,
                            uint64_t blob_id,
                            uint64_t size,
                            int *out_fd);

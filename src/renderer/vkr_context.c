@@ -418,7 +418,7 @@ vkr_context_create_resource(struct vkr_context *ctx,
       return vkr_context_publish_resource(ctx, res_id, VKR_RESOURCE_SHM, shm, size, false, 0,
                                           out_fd);
    }
-   return vkr_memory_create_resource(ctx, res_id, blob_id, size, out_fd);
+   return vkr_memory_create_resource(ctx, res_id, blob_flags, blob_id, size, out_fd);
 }
 
 bool

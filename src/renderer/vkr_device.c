@@ -356,6 +356,8 @@ vkr_exec_vkCreateDevice(struct vp_dispatch *d, struct vp_command_vkCreateDevice 
    }
    if (dev->use_host_pointer && !dev->table.vkGetMemoryHostPointerPropertiesEXT)
       dev->use_host_pointer = false;
+   dev->has_opaque_fd = pd->has_external_memory_fd && dev->table.vkGetMemoryFdKHR;
+   dev->use_opaque_fd = dev->use_opaque_fd && dev->has_opaque_fd;
 
    dev->queues = calloc(queue_total ? queue_total : 1, sizeof(*dev->queues));
    if (!dev->queues)

@@ -13,6 +13,14 @@
  * if (and only if) the probe showed that such fds are mappable; host-visible
  * types that can be shared neither way are reported without HOST_VISIBLE
  * (vkr_physical_device_init_memory).
+ *
+ * Guest export (VkExportMemoryAllocateInfo with OPAQUE_FD) of memory that
+ * has no such backing (device-local types) allocates the host memory
+ * exportable as a host OPAQUE_FD; that fd backs a SHAREABLE blob that is not
+ * MAPPABLE. Importing a blob resource (VkImportMemoryResourceInfoMESA) works
+ * for resources over device memory only: a memfd is imported as a host
+ * pointer, an opaque fd as the same memory type and size it was exported
+ * from (as the Vulkan spec requires of OPAQUE_FD imports).
  */
 #include "vkr_common.h"
 
@@ -98,6 +106,7 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
 
    struct vkr_shm *shm = NULL;
    bool opaque = false;
+   bool guest_mappable = false;
    uint64_t charge = 0;
    int import_fd = -1;
    VkImportMemoryHostPointerInfoEXT host_ptr = {
@@ -121,6 +130,14 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
          vkr_dispatch_fatal(d, "VkImportMemoryResourceInfoMESA names an unknown resource");
          return;
       }
+      if (res->kind != VKR_RESOURCE_DEVICE_MEMORY || !res->shm) {
+         vkr_log(VU_LOG_ERROR,
+                 "context %u: VkImportMemoryResourceInfoMESA: resource %u is not device memory",
+                 ctx->id, res->id);
+         vkr_resource_unref(res);
+         args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+         return;
+      }
       const uint64_t size = dev->use_host_pointer
                                ? vkr_align_up(info->allocationSize, pd->host_pointer_alignment)
                                : info->allocationSize;
@@ -134,7 +151,19 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
          info->allocationSize = size;
          vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
          vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
-      } else if (res->shm && res->opaque_fd && dev->use_opaque_fd) {
+         guest_mappable = true;
+      } else if (res->opaque_fd && dev->has_opaque_fd) {
+         /* the host would trust the fd's payload: same type and size only */
+         if (info->memoryTypeIndex != res->type_index || info->allocationSize != res->shm->size) {
+            vkr_log(VU_LOG_ERROR,
+                    "context %u: import of resource %u as type %u, %llu bytes: it was "
+                    "exported from type %u, %zu bytes",
+                    ctx->id, res->id, info->memoryTypeIndex,
+                    (unsigned long long)info->allocationSize, res->type_index, res->shm->size);
+            vkr_resource_unref(res);
+            args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+            return;
+         }
          import_fd = fcntl(res->shm->fd, F_DUPFD_CLOEXEC, 0);
          if (import_fd < 0) {
             vkr_resource_unref(res);
@@ -144,10 +173,15 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
          shm = res->shm;
          vkr_shm_ref(shm);
          opaque = true;
+         guest_mappable = dev->use_opaque_fd && (pd->opaque_fd_type_bits & type_bit);
          fd_import.fd = import_fd;
          fd_import.pNext = info->pNext;
          info->pNext = &fd_import;
       } else {
+         vkr_log(VU_LOG_ERROR,
+                 "context %u: resource %u cannot be imported as memory type %u of %llu bytes",
+                 ctx->id, res->id, info->memoryTypeIndex,
+                 (unsigned long long)info->allocationSize);
          vkr_resource_unref(res);
          args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
          return;
@@ -170,19 +204,34 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
       host_ptr.pNext = info->pNext;
       info->pNext = &host_ptr;
       info->allocationSize = size;
-      /* host-pointer imports cannot be dedicated or exportable */
+      /* host-pointer imports cannot be dedicated or exportable: the memfd
+       * itself is what a guest export hands out */
       vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
       vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
+      guest_mappable = true;
    } else {
-      if (host_visible && dev->use_opaque_fd && (pd->opaque_fd_type_bits & type_bit)) {
-         /* fallback: exportable opaque fd the guest can mmap */
-         VkExportMemoryAllocateInfo *guest_export = (VkExportMemoryAllocateInfo *)
-            vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
-         if (guest_export)
-            export.handleTypes |= guest_export->handleTypes;
+      /* the guest can only receive OPAQUE_FD (a blob over the host's fd):
+       * its request is replaced by ours */
+      const VkExportMemoryAllocateInfo *guest_export = (const VkExportMemoryAllocateInfo *)
+         vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
+      const bool wants_export =
+         guest_export && (guest_export->handleTypes & VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
+      const bool mappable_opaque =
+         host_visible && dev->use_opaque_fd && (pd->opaque_fd_type_bits & type_bit);
+      if (wants_export && !dev->has_opaque_fd) {
+         vkr_log(VU_LOG_ERROR,
+                 "context %u: OPAQUE_FD export of memory type %u needs the host's "
+                 "VK_KHR_external_memory_fd",
+                 ctx->id, info->memoryTypeIndex);
+         args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+         return;
+      }
+      if (mappable_opaque || wants_export) {
+         /* mappable_opaque: the fallback, an opaque fd the guest can mmap */
          export.pNext = info->pNext;
          info->pNext = &export;
          opaque = true;
+         guest_mappable = mappable_opaque;
       }
       charge = info->allocationSize;
       if (!vkr_context_charge_memory(ctx, charge, "device memory")) {
@@ -232,6 +281,7 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
    mem->obj.instance = dev->obj.instance;
    mem->shm = shm;
    mem->shm_is_opaque_fd = opaque;
+   mem->guest_mappable = guest_mappable;
    mem->type_index = info->memoryTypeIndex;
    mem->size = info->allocationSize;
    mem->accounted = charge;
@@ -251,6 +301,7 @@ fail:
 bool
 vkr_memory_create_resource(struct vkr_context *ctx,
                            uint32_t res_id,
+                           uint32_t blob_flags,
                            uint64_t blob_id,
                            uint64_t size,
                            int *out_fd)
@@ -266,6 +317,7 @@ vkr_memory_create_resource(struct vkr_context *ctx,
    if (shm)
       vkr_shm_ref(shm);
    const bool opaque = mem && mem->shm_is_opaque_fd;
+   const bool mappable = mem && mem->guest_mappable;
    const uint32_t type_index = mem ? mem->type_index : 0;
    mtx_unlock(&ctx->object_mutex);
 
@@ -277,11 +329,19 @@ vkr_memory_create_resource(struct vkr_context *ctx,
    if (!shm) {
       vkr_log(VU_LOG_ERROR,
               "context %u: memory 0x%llx has no shareable backing (memory type %u is not "
-              "host-visible for the guest)",
+              "host-visible for the guest, and it was not allocated for OPAQUE_FD export)",
               ctx->id, (unsigned long long)blob_id, type_index);
       return false;
    }
-   if (size > shm->size) {
+   if ((blob_flags & 1 /* VCMD_BLOB_FLAG_MAPPABLE */) && !mappable) {
+      vkr_log(VU_LOG_ERROR,
+              "context %u: memory 0x%llx (type %u) is exportable but not host-visible for the "
+              "guest: a MAPPABLE blob is refused",
+              ctx->id, (unsigned long long)blob_id, type_index);
+      vkr_shm_unref(shm);
+      return false;
+   }
+   if (!size || size > shm->size) {
       vkr_log(VU_LOG_ERROR, "context %u: blob of %llu bytes over memory 0x%llx of %zu bytes",
               ctx->id, (unsigned long long)size, (unsigned long long)blob_id, shm->size);
       vkr_shm_unref(shm);

@@ -578,12 +578,68 @@ TEST(compute)
       .allocationSize = 65536,
       .memoryTypeIndex = host_visible_type,
    };
+   /* a blob_id-0 resource is not device memory: refused, not fatal */
    VkDeviceMemory imported = NEW_HANDLE(VkDeviceMemory);
    CALL(tc, true, r, vkAllocateMemory, device, &iinfo, NULL, &imported);
-   fprintf(stderr, "  shared-memory blob imported as device memory: %d\n", r);
-   if (r == VK_SUCCESS)
-      ASYNC(tc, true, vkFreeMemory, device, imported, NULL);
+   CHECK_EQ(r, VK_ERROR_INVALID_EXTERNAL_HANDLE);
    CHECK(vw_vtest_resource_unref(tc->vt, shm_res));
+
+   /* OPAQUE_FD export: a SHAREABLE blob, imported back with the size it was
+    * exported with; a larger import is refused */
+   const VkExportMemoryAllocateInfo export_info = {
+      .sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+   };
+   const VkMemoryAllocateInfo einfo = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+      .pNext = &export_info,
+      .allocationSize = 65536,
+      .memoryTypeIndex = host_visible_type,
+   };
+   VkDeviceMemory exported = NEW_HANDLE(VkDeviceMemory);
+   CALL(tc, true, r, vkAllocateMemory, device, &einfo, NULL, &exported);
+   CHECK_EQ(r, VK_SUCCESS);
+   uint32_t export_res = 0;
+   fd = -1;
+   CHECK(vw_vtest_resource_create_blob(tc->vt, VCMD_BLOB_TYPE_HOST3D,
+                                       VCMD_BLOB_FLAG_MAPPABLE | VCMD_BLOB_FLAG_SHAREABLE, 65536,
+                                       ID_OF(exported), &export_res, &fd));
+   uint32_t *exported_map = fd >= 0 ? map_fd(fd, 65536) : NULL;
+   CHECK(exported_map != NULL);
+   const VkImportMemoryResourceInfoMESA import_export = {
+      .sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA,
+      .resourceId = export_res,
+   };
+   VkMemoryAllocateInfo xinfo = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+      .pNext = &import_export,
+      .allocationSize = 4u << 20,
+      .memoryTypeIndex = host_visible_type,
+   };
+   VkDeviceMemory too_big = NEW_HANDLE(VkDeviceMemory);
+   CALL(tc, true, r, vkAllocateMemory, device, &xinfo, NULL, &too_big);
+   CHECK_EQ(r, VK_ERROR_INVALID_EXTERNAL_HANDLE);
+   xinfo.allocationSize = 65536;
+   VkDeviceMemory reimported = NEW_HANDLE(VkDeviceMemory);
+   CALL(tc, true, r, vkAllocateMemory, device, &xinfo, NULL, &reimported);
+   CHECK_EQ(r, VK_SUCCESS);
+   /* the import's own blob shows the exporter's bytes */
+   if (exported_map)
+      exported_map[7] = 0x45585054u;
+   uint32_t reimport_res = 0;
+   fd = -1;
+   CHECK(vw_vtest_resource_create_blob(tc->vt, VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE,
+                                       65536, ID_OF(reimported), &reimport_res, &fd));
+   uint32_t *reimported_map = fd >= 0 ? map_fd(fd, 65536) : NULL;
+   CHECK(reimported_map && reimported_map[7] == 0x45585054u);
+   if (reimported_map)
+      munmap(reimported_map, 65536);
+   if (exported_map)
+      munmap(exported_map, 65536);
+   CHECK(vw_vtest_resource_unref(tc->vt, reimport_res));
+   CHECK(vw_vtest_resource_unref(tc->vt, export_res));
+   ASYNC(tc, true, vkFreeMemory, device, reimported, NULL);
+   ASYNC(tc, true, vkFreeMemory, device, exported, NULL);
 
    /* a guest fd number would name one of the renderer's files: refused */
    const VkImportMemoryFdInfoKHR import_fd = {
