@@ -27,6 +27,10 @@ struct vn_queue {
    VkFence idle_fence; /* vkQueueWaitIdle with feedback */
    struct vn_queue_fb_cmd *fb_cmds;
    uint32_t fb_cmd_count;
+   /* sync-file export: a vtest sync advanced on the queue's timeline;
+    * protected by the device's export_mutex */
+   uint32_t export_sync;
+   uint64_t export_value;
 };
 
 struct vn_queue_fb_cmd {
@@ -67,6 +71,7 @@ struct vn_device {
    VkDeviceSize max_buffer_size;
 
    struct vn_feedback_pool feedback; /* usable when feedback.enabled */
+   mtx_t export_mutex;
 };
 VN_HANDLE_CAST(vn_device, VkDevice)
 
@@ -91,5 +96,10 @@ vn_device_is_lost(const struct vn_device *dev)
 /* vkQueueWaitIdle without sending it (also used by vkDeviceWaitIdle) */
 VkResult
 vn_queue_wait_idle(struct vn_queue *queue);
+
+/* A sync file (transport.md §A.5: the eventfd of a vtest sync wait) that
+ * becomes readable once everything submitted to `queue` so far is done. */
+VkResult
+vn_queue_export_sync_fd(struct vn_queue *queue, int *out_fd);
 
 #endif

@@ -67,6 +67,8 @@ struct vn_physical_device {
    uint32_t queue_family_count;
    VkPhysicalDeviceMemoryProperties2 memory_properties;
    bool can_map; /* guest mapping of device memory can work */
+   bool fence_sync_fd;     /* sync files of fences (vn_sync.c) */
+   bool semaphore_sync_fd; /* sync files of binary semaphores */
 
    mtx_t format_mutex;
    struct vn_format_cache_entry *formats; /* protected by format_mutex */

@@ -9,33 +9,39 @@
 #include <stdio.h>
 
 /* Device extensions the protocol carries that this driver does not
- * implement: they need guest-side support it lacks (external fds, DRM
- * modifiers, deferred operations, ray tracing, pipeline libraries, map2). */
+ * implement: they need guest-side support it lacks (dma-buf, DRM
+ * modifiers, deferred operations, ray tracing, map2). */
 static const uint32_t vn_hidden_device_exts[] = {
-   80,  /* VK_KHR_external_semaphore_fd */
-   116, /* VK_KHR_external_fence_fd */
    126, /* VK_EXT_external_memory_dma_buf */
    127, /* VK_EXT_queue_family_foreign */
    151, /* VK_KHR_acceleration_structure */
    159, /* VK_EXT_image_drm_format_modifier (layout differs on wire format 0) */
    269, /* VK_KHR_deferred_host_operations */
    272, /* VK_KHR_map_memory2 */
-   291, /* VK_KHR_pipeline_library */
-   321, /* VK_EXT_graphics_pipeline_library */
    348, /* VK_KHR_ray_tracing_pipeline */
    349, /* VK_KHR_ray_query */
    387, /* VK_KHR_ray_tracing_maintenance1 */
    499, /* VK_EXT_pipeline_library_group_handles */
 };
 
-/* implemented in the guest whatever the host offers */
+/* implemented in the guest whatever the host offers, some of them where
+ * the renderer can drop the payload an exported sync file takes away */
+enum vn_driver_ext_need {
+   VN_NEEDS_NOTHING,
+   VN_NEEDS_FENCE_SYNC_FD,
+   VN_NEEDS_SEMAPHORE_SYNC_FD,
+};
+
 static const struct {
    const char *name;
    uint32_t number;
    uint32_t spec;
+   enum vn_driver_ext_need need;
 } vn_driver_device_exts[] = {
-   { VK_EXT_TOOLING_INFO_EXTENSION_NAME, 246, 1 },
-   { VK_EXT_PRIVATE_DATA_EXTENSION_NAME, 296, 1 },
+   { VK_EXT_TOOLING_INFO_EXTENSION_NAME, 246, 1, VN_NEEDS_NOTHING },
+   { VK_EXT_PRIVATE_DATA_EXTENSION_NAME, 296, 1, VN_NEEDS_NOTHING },
+   { VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME, 80, 1, VN_NEEDS_SEMAPHORE_SYNC_FD },
+   { VK_KHR_EXTERNAL_FENCE_FD_EXTENSION_NAME, 116, 1, VN_NEEDS_FENCE_SYNC_FD },
 };
 
 static bool
@@ -141,6 +147,66 @@ vn_copy_chain(const struct vn_physical_device *pdev, bool features, void *app_ch
    }
 }
 
+/* Sync files are the guest's own (vn_sync.c); the renderer says with the
+ * SYNC_FD external properties whether it can drop the payload an export
+ * transfers away (our renderer always can, virglrenderer where the host
+ * exports sync fds). */
+static void
+vn_physical_device_probe_sync_fds(struct vn_physical_device *pdev, struct vn_ring *ring)
+{
+   VkPhysicalDevice handle = vn_physical_device_to_handle(pdev);
+   const VkPhysicalDeviceExternalFenceInfo fence_info = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_FENCE_INFO,
+      .handleType = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT,
+   };
+   VkExternalFenceProperties fence = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_FENCE_PROPERTIES };
+   vn_call_vkGetPhysicalDeviceExternalFenceProperties(ring, handle, &fence_info, &fence);
+   pdev->fence_sync_fd = fence.externalFenceFeatures & VK_EXTERNAL_FENCE_FEATURE_EXPORTABLE_BIT;
+
+   const VkPhysicalDeviceExternalSemaphoreInfo sem_info = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_SEMAPHORE_INFO,
+      .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
+   };
+   VkExternalSemaphoreProperties sem = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_SEMAPHORE_PROPERTIES };
+   vn_call_vkGetPhysicalDeviceExternalSemaphoreProperties(ring, handle, &sem_info, &sem);
+   const VkExternalSemaphoreFeatureFlags both = VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT |
+                                                VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT;
+   pdev->semaphore_sync_fd = (sem.externalSemaphoreFeatures & both) == both;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_GetPhysicalDeviceExternalFenceProperties(VkPhysicalDevice physicalDevice,
+                                            const VkPhysicalDeviceExternalFenceInfo *pInfo,
+                                            VkExternalFenceProperties *pProps)
+{
+   const struct vn_physical_device *pdev = vn_physical_device_from_handle(physicalDevice);
+   const bool ok =
+      pdev->fence_sync_fd && pInfo->handleType == VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT;
+   pProps->exportFromImportedHandleTypes = ok ? VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT : 0;
+   pProps->compatibleHandleTypes = ok ? VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT : 0;
+   pProps->externalFenceFeatures =
+      ok ? VK_EXTERNAL_FENCE_FEATURE_EXPORTABLE_BIT | VK_EXTERNAL_FENCE_FEATURE_IMPORTABLE_BIT : 0;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_GetPhysicalDeviceExternalSemaphoreProperties(
+   VkPhysicalDevice physicalDevice,
+   const VkPhysicalDeviceExternalSemaphoreInfo *pInfo,
+   VkExternalSemaphoreProperties *pProps)
+{
+   const struct vn_physical_device *pdev = vn_physical_device_from_handle(physicalDevice);
+   const VkSemaphoreTypeCreateInfo *type =
+      vn_find_struct(pInfo->pNext, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
+   const bool binary = !type || type->semaphoreType == VK_SEMAPHORE_TYPE_BINARY;
+   const bool ok = pdev->semaphore_sync_fd && binary &&
+                   pInfo->handleType == VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT;
+   pProps->exportFromImportedHandleTypes = ok ? VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT : 0;
+   pProps->compatibleHandleTypes = ok ? VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT : 0;
+   pProps->externalSemaphoreFeatures = ok ? VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT |
+                                               VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT
+                                          : 0;
+}
+
 static VkResult
 vn_physical_device_init_extensions(struct vn_physical_device *pdev, struct vn_ring *ring)
 {
@@ -190,6 +256,10 @@ vn_physical_device_init_extensions(struct vn_physical_device *pdev, struct vn_ri
       e->specVersion = VN_MIN(host[i].specVersion, info->spec_version);
    }
    for (unsigned i = 0; i < VN_ARRAY_SIZE(vn_driver_device_exts); i++) {
+      const enum vn_driver_ext_need need = vn_driver_device_exts[i].need;
+      if ((need == VN_NEEDS_FENCE_SYNC_FD && !pdev->fence_sync_fd) ||
+          (need == VN_NEEDS_SEMAPHORE_SYNC_FD && !pdev->semaphore_sync_fd))
+         continue;
       vn_ext_set_add(&pdev->exposed_exts, vn_driver_device_exts[i].number);
       VkExtensionProperties *e = &pdev->extensions[pdev->extension_count++];
       strcpy(e->extensionName, vn_driver_device_exts[i].name);
@@ -282,6 +352,7 @@ vn_physical_device_init(struct vn_physical_device *pdev, struct vn_ring *ring)
    if (host_props.apiVersion < VK_API_VERSION_1_1)
       return VK_INCOMPLETE;
 
+   vn_physical_device_probe_sync_fds(pdev, ring);
    result = vn_physical_device_init_extensions(pdev, ring);
    if (result != VK_SUCCESS)
       return result;

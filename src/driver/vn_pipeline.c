@@ -25,23 +25,107 @@ vn_has_dynamic(const VkPipelineDynamicStateCreateInfo *dyn, VkDynamicState state
 struct vn_graphics_storage {
    VkGraphicsPipelineCreateInfo *infos;
    VkPipelineViewportStateCreateInfo *viewports;
+   VkPipelineShaderStageCreateInfo *stages; /* kept stages, per info at stage_base */
 };
+
+#define VN_GPL_ALL                                                                      \
+   (VK_GRAPHICS_PIPELINE_LIBRARY_VERTEX_INPUT_INTERFACE_BIT_EXT |                        \
+    VK_GRAPHICS_PIPELINE_LIBRARY_PRE_RASTERIZATION_SHADERS_BIT_EXT |                     \
+    VK_GRAPHICS_PIPELINE_LIBRARY_FRAGMENT_SHADER_BIT_EXT |                               \
+    VK_GRAPHICS_PIPELINE_LIBRARY_FRAGMENT_OUTPUT_INTERFACE_BIT_EXT)
+
+/* The state subsets a create defines itself (VK_EXT_graphics_pipeline_library):
+ * what its VkGraphicsPipelineLibraryCreateInfoEXT names; none for a library
+ * or a link without one; all for a complete pipeline. */
+static VkGraphicsPipelineLibraryFlagsEXT
+vn_gpl_subsets(const VkGraphicsPipelineCreateInfo *info)
+{
+   const VkGraphicsPipelineLibraryCreateInfoEXT *gpl =
+      vn_find_struct(info->pNext, VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_LIBRARY_CREATE_INFO_EXT);
+   if (gpl)
+      return gpl->flags;
+   const VkPipelineLibraryCreateInfoKHR *libs =
+      vn_find_struct(info->pNext, VK_STRUCTURE_TYPE_PIPELINE_LIBRARY_CREATE_INFO_KHR);
+   if ((info->flags & VK_PIPELINE_CREATE_LIBRARY_BIT_KHR) || (libs && libs->libraryCount))
+      return 0;
+   return VN_GPL_ALL;
+}
+
+static bool
+vn_stage_in_subsets(VkShaderStageFlagBits stage, VkGraphicsPipelineLibraryFlagsEXT subsets)
+{
+   if (stage == VK_SHADER_STAGE_FRAGMENT_BIT)
+      return subsets & VK_GRAPHICS_PIPELINE_LIBRARY_FRAGMENT_SHADER_BIT_EXT;
+   return subsets & VK_GRAPHICS_PIPELINE_LIBRARY_PRE_RASTERIZATION_SHADERS_BIT_EXT;
+}
+
+/* Clears what belongs to the subsets the create does not define: the spec
+ * says it is ignored, so it may be garbage. */
+static void
+vn_sanitize_gpl(VkGraphicsPipelineCreateInfo *info,
+                VkGraphicsPipelineLibraryFlagsEXT subsets,
+                VkPipelineShaderStageCreateInfo *stage_storage)
+{
+   const bool vi = subsets & VK_GRAPHICS_PIPELINE_LIBRARY_VERTEX_INPUT_INTERFACE_BIT_EXT;
+   const bool pre = subsets & VK_GRAPHICS_PIPELINE_LIBRARY_PRE_RASTERIZATION_SHADERS_BIT_EXT;
+   const bool fs = subsets & VK_GRAPHICS_PIPELINE_LIBRARY_FRAGMENT_SHADER_BIT_EXT;
+   const bool fo = subsets & VK_GRAPHICS_PIPELINE_LIBRARY_FRAGMENT_OUTPUT_INTERFACE_BIT_EXT;
+   if (!vi) {
+      info->pVertexInputState = NULL;
+      info->pInputAssemblyState = NULL;
+   }
+   if (!pre) {
+      info->pViewportState = NULL;
+      info->pRasterizationState = NULL;
+      info->pTessellationState = NULL;
+   }
+   if (!fs)
+      info->pDepthStencilState = NULL;
+   if (!fo)
+      info->pColorBlendState = NULL;
+   if (!fs && !fo)
+      info->pMultisampleState = NULL;
+   if (!pre && !fs)
+      info->layout = VK_NULL_HANDLE;
+   if (!pre && !fs && !fo) {
+      info->renderPass = VK_NULL_HANDLE;
+      info->subpass = 0;
+   }
+   uint32_t kept = 0;
+   for (uint32_t s = 0; s < info->stageCount; s++) {
+      if (vn_stage_in_subsets(info->pStages[s].stage, subsets))
+         stage_storage[kept++] = info->pStages[s];
+   }
+   info->stageCount = kept;
+   info->pStages = kept ? stage_storage : NULL;
+}
 
 static bool
 vn_sanitize_graphics(uint32_t count,
                      const VkGraphicsPipelineCreateInfo *in,
                      struct vn_graphics_storage *st)
 {
+   uint32_t stage_total = 0;
+   for (uint32_t i = 0; i < count; i++)
+      stage_total += vn_gpl_subsets(&in[i]) != VN_GPL_ALL ? in[i].stageCount : 0;
    st->infos = malloc(sizeof(*st->infos) * count);
    st->viewports = malloc(sizeof(*st->viewports) * count);
-   if (!st->infos || !st->viewports) {
+   st->stages = stage_total ? malloc(sizeof(*st->stages) * stage_total) : NULL;
+   if (!st->infos || !st->viewports || (stage_total && !st->stages)) {
       free(st->infos);
       free(st->viewports);
+      free(st->stages);
       return false;
    }
+   uint32_t stage_base = 0;
    for (uint32_t i = 0; i < count; i++) {
       VkGraphicsPipelineCreateInfo *info = &st->infos[i];
       *info = in[i];
+      const VkGraphicsPipelineLibraryFlagsEXT subsets = vn_gpl_subsets(info);
+      if (subsets != VN_GPL_ALL) {
+         vn_sanitize_gpl(info, subsets, st->stages + stage_base);
+         stage_base += in[i].stageCount;
+      }
       const VkPipelineDynamicStateCreateInfo *dyn = info->pDynamicState;
 
       bool has_tess = false, has_mesh = false;
@@ -179,6 +263,7 @@ vn_CreateGraphicsPipelines(VkDevice device,
    }
    free(st.infos);
    free(st.viewports);
+   free(st.stages);
    return vn_result(result);
 }
 

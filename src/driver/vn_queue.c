@@ -11,6 +11,8 @@
  */
 #include "vn_queue.h"
 
+#include "transport/vw_vtest_client.h"
+
 #include "vn_command_buffer.h"
 #include "vn_device.h"
 
@@ -160,10 +162,40 @@ vn_collect_queries(const VkCommandBuffer *cmds,
 }
 
 static void
-vn_fence_submitted(struct vn_fence *fence)
+vn_fence_submitted(struct vn_queue *queue, struct vn_fence *fence)
 {
-   if (fence)
+   if (fence) {
       atomic_store(&fence->host_synced, false);
+      fence->queue = queue;
+   }
+}
+
+/* Before a submission: imported payloads of the semaphores it waits on are
+ * resolved, and the binary semaphores it signals remember the queue. */
+static VkResult
+vn_queue_prepare_semaphores(struct vn_queue *queue,
+                            uint32_t wait_count,
+                            const VkSemaphore *waits,
+                            const VkSemaphoreSubmitInfo *wait_infos,
+                            uint32_t signal_count,
+                            const VkSemaphore *signals,
+                            const VkSemaphoreSubmitInfo *signal_infos)
+{
+   for (uint32_t i = 0; i < wait_count; i++) {
+      const VkSemaphore handle = waits ? waits[i] : wait_infos[i].semaphore;
+      if (vn_semaphore_from_handle(handle)->imported.active) {
+         const VkResult result = vn_semaphore_resolve_import(queue->device, handle);
+         if (result != VK_SUCCESS)
+            return result;
+      }
+   }
+   for (uint32_t i = 0; i < signal_count; i++) {
+      struct vn_semaphore *sem =
+         vn_semaphore_from_handle(signals ? signals[i] : signal_infos[i].semaphore);
+      if (sem->type == VK_SEMAPHORE_TYPE_BINARY)
+         sem->queue = queue;
+   }
+   return VK_SUCCESS;
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL
@@ -176,7 +208,14 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
 
    if (vn_device_is_lost(dev))
       return vn_error(VK_ERROR_DEVICE_LOST);
-   vn_fence_submitted(fence);
+   for (uint32_t i = 0; i < submitCount; i++) {
+      result = vn_queue_prepare_semaphores(
+         queue, pSubmits[i].waitSemaphoreCount, pSubmits[i].pWaitSemaphores, NULL,
+         pSubmits[i].signalSemaphoreCount, pSubmits[i].pSignalSemaphores, NULL);
+      if (result != VK_SUCCESS)
+         return vn_error(result);
+   }
+   vn_fence_submitted(queue, fence);
 
    struct vn_query_range *queries = NULL;
    uint32_t query_count = 0, query_cap = 0;
@@ -299,7 +338,14 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
 
    if (vn_device_is_lost(dev))
       return vn_error(VK_ERROR_DEVICE_LOST);
-   vn_fence_submitted(fence);
+   for (uint32_t i = 0; i < submitCount; i++) {
+      result = vn_queue_prepare_semaphores(
+         queue, pSubmits[i].waitSemaphoreInfoCount, NULL, pSubmits[i].pWaitSemaphoreInfos,
+         pSubmits[i].signalSemaphoreInfoCount, NULL, pSubmits[i].pSignalSemaphoreInfos);
+      if (result != VK_SUCCESS)
+         return vn_error(result);
+   }
+   vn_fence_submitted(queue, fence);
 
    struct vn_query_range *queries = NULL;
    uint32_t query_count = 0, query_cap = 0;
@@ -395,15 +441,38 @@ vn_QueueBindSparse(VkQueue _queue,
    struct vn_queue *queue = vn_queue_from_handle(_queue);
    struct vn_device *dev = queue->device;
    struct vn_fence *fence = vn_fence_from_handle(_fence);
+   for (uint32_t i = 0; i < bindInfoCount; i++) {
+      const VkResult result = vn_queue_prepare_semaphores(
+         queue, pBindInfo[i].waitSemaphoreCount, pBindInfo[i].pWaitSemaphores, NULL,
+         pBindInfo[i].signalSemaphoreCount, pBindInfo[i].pSignalSemaphores, NULL);
+      if (result != VK_SUCCESS)
+         return vn_error(result);
+   }
    if (fence && fence->slot.buffer) {
       /* the fence's feedback comes from an empty submission behind it */
       vn_async_vkQueueBindSparse(dev->ring, _queue, bindInfoCount, pBindInfo, VK_NULL_HANDLE);
       return vn_QueueSubmit(_queue, 0, NULL, _fence);
    }
-   vn_fence_submitted(fence);
+   vn_fence_submitted(queue, fence);
    vn_async_vkQueueBindSparse(dev->ring, _queue, bindInfoCount, pBindInfo, _fence);
    vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
    return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+}
+
+/* Prepares the body of a context-path batch for a queue's timeline. A fence
+ * on that timeline retires once the host queue is idle (transport.md §F),
+ * but the ring's earlier vkQueueSubmit must have reached the host queue
+ * first: wire format 1 says so in the batch (vkWaitRingSeqnoMESA), wire
+ * format 0 waits for the ring on the CPU and leaves the batch empty. */
+static bool
+vn_queue_behind_ring(struct vn_device *dev, struct vp_encoder *enc, uint8_t *storage, size_t size)
+{
+   const uint32_t seqno = vn_ring_current_seqno(dev->ring);
+   vp_encoder_init_fixed(enc, storage, size);
+   if (vn_transport_is_wire0(dev->instance->transport))
+      return vn_ring_wait_seqno(dev->ring, seqno);
+   vp_encode_vkWaitRingSeqnoMESA(enc, 0, dev->ring->id, seqno);
+   return true;
 }
 
 VkResult
@@ -434,22 +503,53 @@ vn_queue_wait_idle(struct vn_queue *queue)
       }
    }
 
-   /* A fence on the queue's timeline retires once the host queue is idle
-    * (transport.md §F). The ring's earlier vkQueueSubmit must have reached
-    * the host queue first: wire format 1 says so in the batch, wire format 0
-    * waits for the ring on the CPU. */
-   const uint32_t seqno = vn_ring_current_seqno(dev->ring);
    uint8_t storage[64];
    struct vp_encoder enc;
-   vp_encoder_init_fixed(&enc, storage, sizeof(storage));
-   if (vn_transport_is_wire0(t)) {
-      if (!vn_ring_wait_seqno(dev->ring, seqno))
-         return VK_ERROR_DEVICE_LOST;
-   } else {
-      vp_encode_vkWaitRingSeqnoMESA(&enc, 0, dev->ring->id, seqno);
-   }
+   if (!vn_queue_behind_ring(dev, &enc, storage, sizeof(storage)))
+      return VK_ERROR_DEVICE_LOST;
    if (!vn_transport_submit_wait(t, enc.base, vp_encoder_size(&enc), queue->ring_idx,
                                  (int)(vn_default_timeout_ns() / 1000000)))
       return VK_ERROR_DEVICE_LOST;
+   return VK_SUCCESS;
+}
+
+VkResult
+vn_queue_export_sync_fd(struct vn_queue *queue, int *out_fd)
+{
+   struct vn_device *dev = queue->device;
+   struct vn_transport *t = dev->instance->transport;
+   if (vn_device_is_lost(dev))
+      return VK_ERROR_DEVICE_LOST;
+
+   uint8_t storage[64];
+   struct vp_encoder enc;
+   if (!vn_queue_behind_ring(dev, &enc, storage, sizeof(storage)))
+      return VK_ERROR_DEVICE_LOST;
+
+   mtx_lock(&dev->export_mutex);
+   if (!queue->export_sync && !vw_vtest_sync_create(t->client, 0, &queue->export_sync)) {
+      mtx_unlock(&dev->export_mutex);
+      vn_transport_set_lost(t, "vtest sync creation failed");
+      return VK_ERROR_DEVICE_LOST;
+   }
+   /* fences of one timeline retire in order, so the sync only grows */
+   const struct vw_vtest_sync_point point = { queue->export_sync, ++queue->export_value };
+   const struct vw_vtest_submit_batch batch = {
+      .cmd = enc.base,
+      .cmd_size = vp_encoder_size(&enc),
+      .has_ring_idx = true,
+      .ring_idx = queue->ring_idx,
+      .syncs = &point,
+      .sync_count = 1,
+   };
+   bool ok = vw_vtest_submit_cmd2(t->client, &batch, 1);
+   /* no timeout: the server keeps the wait until the sync gets there */
+   const int fd = ok ? vw_vtest_sync_wait(t->client, 0, UINT32_MAX, &point, 1) : -1;
+   mtx_unlock(&dev->export_mutex);
+   if (fd < 0) {
+      vn_transport_set_lost(t, "sync-file export failed (server gone)");
+      return VK_ERROR_DEVICE_LOST;
+   }
+   *out_fd = fd;
    return VK_SUCCESS;
 }

@@ -10,10 +10,19 @@
 #include "vn_common.h"
 #include "vn_feedback.h"
 
+/* A temporary payload imported from a sync file (VK_KHR_external_*_fd):
+ * the fd, polled in the guest; -1 is "already signalled". */
+struct vn_sync_file {
+   bool active;
+   int fd;
+};
+
 struct vn_fence {
    struct vn_object obj;
    struct vn_feedback_slot slot; /* VK_SUCCESS / VK_NOT_READY */
    atomic_bool host_synced;      /* host wait sent since the last reset */
+   struct vn_queue *queue;       /* of the last submission (sync-file export) */
+   struct vn_sync_file imported;
 };
 VN_HANDLE_CAST(vn_fence, VkFence)
 
@@ -22,6 +31,8 @@ struct vn_semaphore {
    VkSemaphoreType type;
    struct vn_feedback_slot slot; /* timeline: the counter */
    atomic_uint_fast64_t synced_value;
+   struct vn_queue *queue; /* binary: of the pending signal (sync-file export) */
+   struct vn_sync_file imported;
 };
 VN_HANDLE_CAST(vn_semaphore, VkSemaphore)
 
@@ -42,5 +53,12 @@ struct vn_query_pool {
    uint64_t *fb_map;
 };
 VN_HANDLE_CAST(vn_query_pool, VkQueryPool)
+
+/* Replaces an imported payload of a semaphore waited on by a submission to
+ * `queue`: waits for the sync file in the guest, then has the renderer
+ * signal the host semaphore (vkImportSemaphoreResourceMESA) before the
+ * submission that follows in the ring. */
+VkResult
+vn_semaphore_resolve_import(struct vn_device *dev, VkSemaphore semaphore);
 
 #endif

@@ -10,11 +10,32 @@
  */
 #include "vn_queue.h"
 
+#include <poll.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "util/vu_os.h"
 
 #include "vn_device.h"
+
+/* sync files (a temporary payload imported from an fd) */
+static void
+vn_sync_file_drop(struct vn_sync_file *file)
+{
+   if (file->active && file->fd >= 0)
+      close(file->fd);
+   file->active = false;
+   file->fd = -1;
+}
+
+static bool
+vn_sync_file_signalled(const struct vn_sync_file *file)
+{
+   if (file->fd < 0)
+      return true;
+   struct pollfd pfd = { .fd = file->fd, .events = POLLIN };
+   return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLERR | POLLHUP));
+}
 
 /* slices of host waits without feedback, so that a wait stays bounded */
 #define VN_HOST_WAIT_SLICE_NS (100ull * 1000 * 1000)
@@ -67,6 +88,7 @@ vn_DestroyFence(VkDevice device, VkFence _fence, const VkAllocationCallbacks *pA
    if (!fence)
       return;
    vn_async_vkDestroyFence(dev->ring, device, _fence, NULL);
+   vn_sync_file_drop(&fence->imported);
    vn_feedback_slot_free(dev, &fence->slot);
    vn_object_free(dev, fence, pAllocator);
 }
@@ -77,6 +99,7 @@ vn_ResetFences(VkDevice device, uint32_t fenceCount, const VkFence *pFences)
    struct vn_device *dev = vn_device_from_handle(device);
    for (uint32_t i = 0; i < fenceCount; i++) {
       struct vn_fence *fence = vn_fence_from_handle(pFences[i]);
+      vn_sync_file_drop(&fence->imported); /* the permanent payload is back */
       if (fence->slot.buffer)
          vn_feedback_write32(&fence->slot, VK_NOT_READY);
       atomic_store(&fence->host_synced, true);
@@ -100,6 +123,8 @@ vn_fence_status(struct vn_device *dev, struct vn_fence *fence)
 {
    if (vn_device_is_lost(dev))
       return VK_ERROR_DEVICE_LOST;
+   if (fence->imported.active)
+      return vn_sync_file_signalled(&fence->imported) ? VK_SUCCESS : VK_NOT_READY;
    if (!fence->slot.buffer)
       return vn_call_vkGetFenceStatus(dev->ring, vn_device_to_handle(dev), vn_fence_to_handle(fence));
    const VkResult status = (VkResult)vn_feedback_read32(&fence->slot);
@@ -130,9 +155,32 @@ vn_WaitForFences(VkDevice device,
 {
    struct vn_device *dev = vn_device_from_handle(device);
    const uint64_t deadline = vn_deadline(timeout);
-   bool all_feedback = true;
-   for (uint32_t i = 0; i < fenceCount; i++)
-      all_feedback &= vn_fence_from_handle(pFences[i])->slot.buffer != VK_NULL_HANDLE;
+   bool all_feedback = true, any_imported = false;
+   for (uint32_t i = 0; i < fenceCount; i++) {
+      const struct vn_fence *fence = vn_fence_from_handle(pFences[i]);
+      all_feedback &= fence->slot.buffer != VK_NULL_HANDLE;
+      any_imported |= fence->imported.active;
+   }
+
+   if (any_imported) {
+      /* sync files are polled in the guest, the others asked for */
+      struct vn_relax relax = { .timeout_ns = UINT64_MAX };
+      for (;;) {
+         uint32_t signalled = 0;
+         for (uint32_t i = 0; i < fenceCount; i++) {
+            const VkResult r = vn_fence_status(dev, vn_fence_from_handle(pFences[i]));
+            if (r < 0)
+               return vn_error(r);
+            signalled += r == VK_SUCCESS;
+         }
+         if (waitAll ? signalled == fenceCount : signalled > 0)
+            return VK_SUCCESS;
+         if (vu_os_time_ns() >= deadline)
+            return VK_TIMEOUT;
+         if (!vn_relax(&relax, dev->instance->transport, "fences"))
+            return vn_error(VK_ERROR_DEVICE_LOST);
+      }
+   }
 
    if (!all_feedback) {
       /* bounded slices of host waits */
@@ -241,6 +289,7 @@ vn_DestroySemaphore(VkDevice device, VkSemaphore semaphore, const VkAllocationCa
    if (!sem)
       return;
    vn_async_vkDestroySemaphore(dev->ring, device, semaphore, NULL);
+   vn_sync_file_drop(&sem->imported);
    vn_feedback_slot_free(dev, &sem->slot);
    vn_object_free(dev, sem, pAllocator);
 }
@@ -347,6 +396,141 @@ vn_SignalSemaphore(VkDevice device, const VkSemaphoreSignalInfo *pSignalInfo)
    }
    vn_async_vkSignalSemaphore(dev->ring, device, pSignalInfo);
    return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* sync files (VK_KHR_external_fence_fd, VK_KHR_external_semaphore_fd)  */
+/*                                                                      */
+/* vtest has no kernel sync files. An exported SYNC_FD is the eventfd of */
+/* a vtest sync wait (vn_queue_export_sync_fd): pollable like a sync     */
+/* file, readable once the queue's work up to the export is done. An     */
+/* imported one (ours, a kernel sync file, any pollable fd, or -1) is a  */
+/* temporary payload polled in the guest.                                */
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_ImportFenceFdKHR(VkDevice device, const VkImportFenceFdInfoKHR *pInfo)
+{
+   struct vn_fence *fence = vn_fence_from_handle(pInfo->fence);
+   (void)device;
+   /* SYNC_FD has copy transference: its imports are temporary only */
+   if (pInfo->handleType != VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT ||
+       !(pInfo->flags & VK_FENCE_IMPORT_TEMPORARY_BIT))
+      return vn_error(VK_ERROR_INVALID_EXTERNAL_HANDLE);
+   vn_sync_file_drop(&fence->imported);
+   fence->imported = (struct vn_sync_file){ .active = true, .fd = pInfo->fd };
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_GetFenceFdKHR(VkDevice device, const VkFenceGetFdInfoKHR *pGetFdInfo, int *pFd)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_fence *fence = vn_fence_from_handle(pGetFdInfo->fence);
+   if (pGetFdInfo->handleType != VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT)
+      return vn_error(VK_ERROR_INVALID_EXTERNAL_HANDLE);
+
+   int fd = -1;
+   if (fence->imported.active) {
+      /* the temporary payload goes out as it came in */
+      fd = fence->imported.fd;
+      fence->imported = (struct vn_sync_file){ .fd = -1 };
+      /* the export then resets the restored permanent payload, which may
+       * never have been submitted: a plain reset, no host wait */
+      if (fence->slot.buffer)
+         vn_feedback_write32(&fence->slot, VK_NOT_READY);
+      atomic_store(&fence->host_synced, true);
+      vn_async_vkResetFences(dev->ring, device, 1, &pGetFdInfo->fence);
+   } else {
+      const VkResult status = vn_fence_status(dev, fence);
+      if (status < 0)
+         return vn_error(status);
+      if (status == VK_NOT_READY) {
+         if (!fence->queue) {
+            vn_log_err("vkGetFenceFdKHR: the fence has no pending signal operation");
+            return vn_error(VK_ERROR_INVALID_EXTERNAL_HANDLE);
+         }
+         const VkResult result = vn_queue_export_sync_fd(fence->queue, &fd);
+         if (result != VK_SUCCESS)
+            return vn_error(result);
+      }
+      /* Exporting with copy transference resets the fence. Its signal may
+       * still be pending on the host: the renderer lets it land first. */
+      if (fence->slot.buffer)
+         vn_feedback_write32(&fence->slot, VK_NOT_READY);
+      atomic_store(&fence->host_synced, true);
+      vn_async_vkResetFenceResourceMESA(dev->ring, device, pGetFdInfo->fence);
+   }
+   fence->queue = NULL;
+   *pFd = fd;
+   return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_ImportSemaphoreFdKHR(VkDevice device, const VkImportSemaphoreFdInfoKHR *pInfo)
+{
+   struct vn_semaphore *sem = vn_semaphore_from_handle(pInfo->semaphore);
+   (void)device;
+   if (pInfo->handleType != VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT ||
+       !(pInfo->flags & VK_SEMAPHORE_IMPORT_TEMPORARY_BIT) ||
+       sem->type != VK_SEMAPHORE_TYPE_BINARY)
+      return vn_error(VK_ERROR_INVALID_EXTERNAL_HANDLE);
+   vn_sync_file_drop(&sem->imported);
+   sem->imported = (struct vn_sync_file){ .active = true, .fd = pInfo->fd };
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_GetSemaphoreFdKHR(VkDevice device, const VkSemaphoreGetFdInfoKHR *pGetFdInfo, int *pFd)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_semaphore *sem = vn_semaphore_from_handle(pGetFdInfo->semaphore);
+   if (pGetFdInfo->handleType != VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT ||
+       sem->type != VK_SEMAPHORE_TYPE_BINARY)
+      return vn_error(VK_ERROR_INVALID_EXTERNAL_HANDLE);
+
+   int fd = -1;
+   if (sem->imported.active) {
+      /* exporting acts as a wait: the temporary payload goes out whole */
+      fd = sem->imported.fd;
+      sem->imported = (struct vn_sync_file){ .fd = -1 };
+   } else {
+      if (!sem->queue) {
+         vn_log_err("vkGetSemaphoreFdKHR: the semaphore has no pending signal operation");
+         return vn_error(VK_ERROR_INVALID_EXTERNAL_HANDLE);
+      }
+      const VkResult result = vn_queue_export_sync_fd(sem->queue, &fd);
+      if (result != VK_SUCCESS)
+         return vn_error(result);
+      /* the export is a wait operation: the host semaphore is unsignalled
+       * by the renderer once its signal has landed */
+      vn_async_vkWaitSemaphoreResourceMESA(dev->ring, device, pGetFdInfo->semaphore);
+      sem->queue = NULL;
+   }
+   *pFd = fd;
+   return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+}
+
+VkResult
+vn_semaphore_resolve_import(struct vn_device *dev, VkSemaphore semaphore)
+{
+   struct vn_semaphore *sem = vn_semaphore_from_handle(semaphore);
+   /* the guest waits for the sync file; the wait consumes the temporary
+    * payload */
+   while (!vn_sync_file_signalled(&sem->imported)) {
+      if (vn_device_is_lost(dev))
+         return VK_ERROR_DEVICE_LOST;
+      struct pollfd pfd = { .fd = sem->imported.fd, .events = POLLIN };
+      poll(&pfd, 1, 100);
+   }
+   vn_sync_file_drop(&sem->imported);
+   /* the submission that follows waits on the host semaphore: signal it */
+   const VkImportSemaphoreResourceInfoMESA info = {
+      .sType = VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_RESOURCE_INFO_MESA,
+      .semaphore = semaphore,
+      .resourceId = 0,
+   };
+   vn_async_vkImportSemaphoreResourceMESA(dev->ring, vn_device_to_handle(dev), &info);
+   return vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_SUCCESS;
 }
 
 /* ------------------------------------------------------------------ */

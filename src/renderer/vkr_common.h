@@ -186,6 +186,20 @@ struct vkr_device {
    bool has_opaque_fd;
    bool fence_sync_fd;
    bool semaphore_sync_fd;
+   /* host fences and semaphores replaced under a guest id while a signal
+    * was pending (vkResetFenceResourceMESA, vkWaitSemaphoreResourceMESA
+    * without host sync fds), destroyed once that signal has landed. Under
+    * the context's object_mutex. */
+   struct vkr_retired *retired;
+   uint32_t retired_count, retired_cap;
+};
+
+struct vkr_retired {
+   VkFence fence;         /* a retired fence, or VK_NULL_HANDLE */
+   VkSemaphore semaphore; /* a retired semaphore, or VK_NULL_HANDLE */
+   /* semaphores: one fence per queue, submitted at retirement */
+   VkFence *markers;
+   uint32_t marker_count;
 };
 
 /* Shared memory backing a blob resource and/or a VkDeviceMemory: a memfd
@@ -412,7 +426,26 @@ vkr_shm_unref(struct vkr_shm *shm);
 
 /* fences */
 void
+vkr_device_destroy_retired(struct vkr_context *ctx, struct vkr_device *dev);
+void
 vkr_context_queue_retired(struct vkr_context *ctx, uint32_t ring_idx, uint64_t fence_id);
+
+/* Unlinks the first struct of `stype` from a decoded (arena-owned) chain
+ * and returns it, or NULL. */
+static inline const VkBaseInStructure *
+vkr_chain_unlink(const void **head, VkStructureType stype)
+{
+   const VkBaseInStructure **link = (const VkBaseInStructure **)head;
+   while (*link) {
+      const VkBaseInStructure *s = *link;
+      if (s->sType == stype) {
+         *link = s->pNext;
+         return s;
+      }
+      link = (const VkBaseInStructure **)&((VkBaseInStructure *)s)->pNext;
+   }
+   return NULL;
+}
 
 /* ------------------------------------------------------------------ */
 /* handles -> tables (used by the generated forwarders)                 */

@@ -500,6 +500,7 @@ vkr_device_destroy(struct vkr_context *ctx, struct vkr_device *dev)
          dev->table.vkDestroyFence(dev->host, q->free_fences[f], NULL);
       q->free_count = 0;
    }
+   vkr_device_destroy_retired(ctx, dev);
    dev->table.vkDestroyDevice(dev->host, NULL);
    vkr_context_unregister_object(ctx, &dev->obj);
    vkr_device_free(dev);

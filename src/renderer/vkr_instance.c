@@ -555,6 +555,59 @@ vkr_exec_vkGetPhysicalDeviceMemoryProperties2(
    args->pMemoryProperties->memoryProperties = pd->memory;
 }
 
+/* The guest's sync files are its own (vtest syncs, transport.md §A.5): this
+ * renderer only has to drop the payload an export transfers away, which it
+ * does with a host sync-fd export where the host has one and otherwise by
+ * waiting (vkResetFenceResourceMESA, vkWaitSemaphoreResourceMESA). So
+ * SYNC_FD is always usable for fences and binary semaphores. */
+void
+vkr_exec_vkGetPhysicalDeviceExternalFenceProperties(
+   struct vp_dispatch *d,
+   struct vp_command_vkGetPhysicalDeviceExternalFenceProperties *args)
+{
+   struct vkr_physical_device *pd = (struct vkr_physical_device *)(uintptr_t)args->physicalDevice;
+   const struct vkr_instance_table *vk = vkr_object_instance_table(pd);
+   vkr_physical_device_init_memory(pd); /* probes the host's sync fds */
+   vp_replace_vkGetPhysicalDeviceExternalFenceProperties_args_handles(args);
+   VkExternalFenceProperties *props = args->pExternalFenceProperties;
+   vk->vkGetPhysicalDeviceExternalFenceProperties(args->physicalDevice, args->pExternalFenceInfo,
+                                                  props);
+   if (args->pExternalFenceInfo->handleType == VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT &&
+       !pd->fence_sync_fd) {
+      props->exportFromImportedHandleTypes = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT;
+      props->compatibleHandleTypes = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT;
+      props->externalFenceFeatures =
+         VK_EXTERNAL_FENCE_FEATURE_EXPORTABLE_BIT | VK_EXTERNAL_FENCE_FEATURE_IMPORTABLE_BIT;
+   }
+}
+
+void
+vkr_exec_vkGetPhysicalDeviceExternalSemaphoreProperties(
+   struct vp_dispatch *d,
+   struct vp_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
+{
+   struct vkr_physical_device *pd = (struct vkr_physical_device *)(uintptr_t)args->physicalDevice;
+   const struct vkr_instance_table *vk = vkr_object_instance_table(pd);
+   vkr_physical_device_init_memory(pd);
+   const VkPhysicalDeviceExternalSemaphoreInfo *info = args->pExternalSemaphoreInfo;
+   bool timeline = false;
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO)
+         timeline = ((const VkSemaphoreTypeCreateInfo *)s)->semaphoreType ==
+                    VK_SEMAPHORE_TYPE_TIMELINE;
+   }
+   vp_replace_vkGetPhysicalDeviceExternalSemaphoreProperties_args_handles(args);
+   VkExternalSemaphoreProperties *props = args->pExternalSemaphoreProperties;
+   vk->vkGetPhysicalDeviceExternalSemaphoreProperties(args->physicalDevice, info, props);
+   if (info->handleType == VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT && !timeline &&
+       !pd->semaphore_sync_fd) {
+      props->exportFromImportedHandleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT;
+      props->compatibleHandleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT;
+      props->externalSemaphoreFeatures = VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT |
+                                         VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT;
+   }
+}
+
 void
 vkr_exec_vkEnumerateDeviceExtensionProperties(
    struct vp_dispatch *d,

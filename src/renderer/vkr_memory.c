@@ -36,22 +36,6 @@ vkr_align_up(uint64_t v, uint64_t align)
    return (v + align - 1) & ~(align - 1);
 }
 
-/* Unlinks the first struct of `stype` from a decoded (arena-owned) chain. */
-static const VkBaseInStructure *
-vkr_chain_take(const void **head, VkStructureType stype)
-{
-   const VkBaseInStructure **link = (const VkBaseInStructure **)head;
-   while (*link) {
-      const VkBaseInStructure *s = *link;
-      if (s->sType == stype) {
-         *link = s->pNext;
-         return s;
-      }
-      link = (const VkBaseInStructure **)&((VkBaseInStructure *)s)->pNext;
-   }
-   return NULL;
-}
-
 void
 vkr_device_memory_free(struct vkr_context *ctx, struct vkr_device_memory *mem)
 {
@@ -92,12 +76,12 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
       return;
    }
    /* a host fd number from the guest would name one of our own files */
-   if (vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR)) {
+   if (vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR)) {
       args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
       return;
    }
    const VkImportMemoryResourceInfoMESA *import_res = (const VkImportMemoryResourceInfoMESA *)
-      vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA);
+      vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA);
 
    const uint32_t type_bit = 1u << info->memoryTypeIndex;
    const VkMemoryPropertyFlags flags =
@@ -149,8 +133,8 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
          host_ptr.pNext = info->pNext;
          info->pNext = &host_ptr;
          info->allocationSize = size;
-         vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
-         vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
+         vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
+         vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
          guest_mappable = true;
       } else if (res->opaque_fd && dev->has_opaque_fd) {
          /* the host would trust the fd's payload: same type and size only */
@@ -206,14 +190,14 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
       info->allocationSize = size;
       /* host-pointer imports cannot be dedicated or exportable: the memfd
        * itself is what a guest export hands out */
-      vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
-      vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
+      vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
+      vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
       guest_mappable = true;
    } else {
       /* the guest can only receive OPAQUE_FD (a blob over the host's fd):
        * its request is replaced by ours */
       const VkExportMemoryAllocateInfo *guest_export = (const VkExportMemoryAllocateInfo *)
-         vkr_chain_take(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
+         vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
       const bool wants_export =
          guest_export && (guest_export->handleTypes & VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
       const bool mappable_opaque =

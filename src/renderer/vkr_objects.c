@@ -500,21 +500,18 @@ vkr_exec_vkCreateFence(struct vp_dispatch *d, struct vp_command_vkCreateFence *a
       return;
    vp_replace_vkCreateFence_args_handles(args);
 
-   /* sync-fd exportable, so vkResetFenceResourceMESA can consume it */
+   /* The guest's export request is about its own sync files; the host
+    * fence is made sync-fd exportable where it can be, so that
+    * vkResetFenceResourceMESA can consume its payload. */
    VkFenceCreateInfo info = *args->pCreateInfo;
+   vkr_chain_unlink(&info.pNext, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
    VkExportFenceCreateInfo export = {
       .sType = VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO,
+      .pNext = info.pNext,
       .handleTypes = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT,
    };
-   if (dev->device->fence_sync_fd) {
-      bool has_export = false;
-      for (const VkBaseInStructure *s = info.pNext; s; s = s->pNext)
-         has_export |= s->sType == VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO;
-      if (!has_export) {
-         export.pNext = info.pNext;
-         info.pNext = &export;
-      }
-   }
+   if (dev->device->fence_sync_fd)
+      info.pNext = &export;
    args->ret = dev->device->table.vkCreateFence(args->device, &info, NULL, args->pFence);
    if (args->ret == VK_SUCCESS)
       vkr_dispatch_add_device_object(d, dev, VK_OBJECT_TYPE_FENCE, id,
@@ -531,25 +528,23 @@ vkr_exec_vkCreateSemaphore(struct vp_dispatch *d, struct vp_command_vkCreateSema
       return;
    vp_replace_vkCreateSemaphore_args_handles(args);
 
+   /* as for fences: binary semaphores sync-fd exportable where the host
+    * can, the guest's own export request dropped */
    VkSemaphoreCreateInfo info = *args->pCreateInfo;
+   vkr_chain_unlink(&info.pNext, VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO);
    VkExportSemaphoreCreateInfo export = {
       .sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
+      .pNext = info.pNext,
       .handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
    };
-   if (dev->device->semaphore_sync_fd) {
-      bool skip = false;
-      for (const VkBaseInStructure *s = info.pNext; s; s = s->pNext) {
-         if (s->sType == VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO)
-            skip = true;
-         if (s->sType == VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO &&
-             ((const VkSemaphoreTypeCreateInfo *)s)->semaphoreType == VK_SEMAPHORE_TYPE_TIMELINE)
-            skip = true;
-      }
-      if (!skip) {
-         export.pNext = info.pNext;
-         info.pNext = &export;
-      }
+   bool timeline = false;
+   for (const VkBaseInStructure *s = info.pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO)
+         timeline = ((const VkSemaphoreTypeCreateInfo *)s)->semaphoreType ==
+                    VK_SEMAPHORE_TYPE_TIMELINE;
    }
+   if (dev->device->semaphore_sync_fd && !timeline)
+      info.pNext = &export;
    args->ret = dev->device->table.vkCreateSemaphore(args->device, &info, NULL, args->pSemaphore);
    if (args->ret == VK_SUCCESS)
       vkr_dispatch_add_device_object(d, dev, VK_OBJECT_TYPE_SEMAPHORE, id,
@@ -557,32 +552,170 @@ vkr_exec_vkCreateSemaphore(struct vp_dispatch *d, struct vp_command_vkCreateSema
    *args->pSemaphore = (VkSemaphore)(uintptr_t)id;
 }
 
-/* The first queue of the device, for the semaphore fallbacks below. */
-static struct vkr_queue *
-vkr_device_any_queue(struct vkr_device *dev)
-{
-   return dev->queue_count ? dev->queues[0] : NULL;
-}
-
+/* Signals a host semaphore through the device's first queue. */
 static bool
-vkr_submit_semaphore(struct vkr_device *dev, VkSemaphore sem, bool wait)
+vkr_signal_semaphore(struct vkr_device *dev, VkSemaphore sem)
 {
-   struct vkr_queue *queue = vkr_device_any_queue(dev);
-   if (!queue)
+   if (!dev->queue_count)
       return false;
-   const VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
+   struct vkr_queue *queue = dev->queues[0];
    const VkSubmitInfo submit = {
       .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-      .waitSemaphoreCount = wait ? 1 : 0,
-      .pWaitSemaphores = wait ? &sem : NULL,
-      .pWaitDstStageMask = wait ? &stage : NULL,
-      .signalSemaphoreCount = wait ? 0 : 1,
-      .pSignalSemaphores = wait ? NULL : &sem,
+      .signalSemaphoreCount = 1,
+      .pSignalSemaphores = &sem,
    };
    vkr_queue_lock(queue);
    const VkResult r = dev->table.vkQueueSubmit(queue->host, 1, &submit, VK_NULL_HANDLE);
    vkr_queue_unlock(queue);
    return r == VK_SUCCESS;
+}
+
+static bool
+vkr_retired_done(const struct vkr_device *dev, const struct vkr_retired *r)
+{
+   if (r->fence)
+      return dev->table.vkGetFenceStatus(dev->host, r->fence) != VK_NOT_READY;
+   for (uint32_t i = 0; i < r->marker_count; i++) {
+      if (dev->table.vkGetFenceStatus(dev->host, r->markers[i]) == VK_NOT_READY)
+         return false;
+   }
+   return true;
+}
+
+static void
+vkr_retired_destroy(const struct vkr_device *dev, struct vkr_retired *r)
+{
+   if (r->fence)
+      dev->table.vkDestroyFence(dev->host, r->fence, NULL);
+   if (r->semaphore)
+      dev->table.vkDestroySemaphore(dev->host, r->semaphore, NULL);
+   for (uint32_t i = 0; i < r->marker_count; i++)
+      dev->table.vkDestroyFence(dev->host, r->markers[i], NULL);
+   free(r->markers);
+}
+
+/* Destroys the retired objects whose signal has landed (all of them, after
+ * a device-wide wait, when `all`). */
+static void
+vkr_device_reap_retired(struct vkr_context *ctx, struct vkr_device *dev, bool all)
+{
+   mtx_lock(&ctx->object_mutex);
+   uint32_t kept = 0;
+   for (uint32_t i = 0; i < dev->retired_count; i++) {
+      struct vkr_retired *r = &dev->retired[i];
+      if (all || vkr_retired_done(dev, r))
+         vkr_retired_destroy(dev, r);
+      else
+         dev->retired[kept++] = *r;
+   }
+   dev->retired_count = kept;
+   if (all) {
+      free(dev->retired);
+      dev->retired = NULL;
+      dev->retired_cap = 0;
+   }
+   mtx_unlock(&ctx->object_mutex);
+}
+
+void
+vkr_device_destroy_retired(struct vkr_context *ctx, struct vkr_device *dev)
+{
+   if (!dev->retired)
+      return;
+   for (uint32_t i = 0; i < dev->queue_count; i++)
+      vkr_queue_lock(dev->queues[i]);
+   dev->table.vkDeviceWaitIdle(dev->host);
+   for (uint32_t i = 0; i < dev->queue_count; i++)
+      vkr_queue_unlock(dev->queues[i]);
+   vkr_device_reap_retired(ctx, dev, true);
+}
+
+/* Without host sync fds, the guest exported the payload of a fence or
+ * semaphore whose signal may still be pending, perhaps behind a wait that
+ * the guest satisfies later through this very ring; and a host wait on it
+ * (lavapipe also blocks in vkQueueSubmit on such a semaphore) would stall
+ * the ring for good. Instead the guest's id gets a fresh unsignalled host
+ * object, and the old one is retired until its signal has landed. */
+static void
+vkr_replace_payload(struct vp_dispatch *d, struct vkr_device *dev, struct vkr_object *obj)
+{
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   const bool is_fence = obj->base.type == VK_OBJECT_TYPE_FENCE;
+   vkr_device_reap_retired(ctx, dev, false);
+
+   struct vkr_retired r = { 0 };
+   uint64_t fresh = 0;
+   VkResult res;
+   if (is_fence) {
+      r.fence = (VkFence)(uintptr_t)obj->base.handle;
+      res = dev->table.vkGetFenceStatus(dev->host, r.fence);
+      if (res == VK_SUCCESS) {
+         /* nothing pending: a plain reset */
+         if (dev->table.vkResetFences(dev->host, 1, &r.fence) != VK_SUCCESS)
+            vkr_dispatch_fatal(d, "vkResetFenceResourceMESA: reset failed");
+         return;
+      }
+      const VkFenceCreateInfo info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+      VkFence f = VK_NULL_HANDLE;
+      if (res == VK_NOT_READY)
+         res = dev->table.vkCreateFence(dev->host, &info, NULL, &f);
+      fresh = (uint64_t)(uintptr_t)f;
+   } else {
+      r.semaphore = (VkSemaphore)(uintptr_t)obj->base.handle;
+      const VkSemaphoreCreateInfo info = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO };
+      VkSemaphore sem = VK_NULL_HANDLE;
+      res = dev->table.vkCreateSemaphore(dev->host, &info, NULL, &sem);
+      fresh = (uint64_t)(uintptr_t)sem;
+      /* the signal was submitted to some queue before now: once every
+       * queue has finished what it was given, it has landed */
+      r.markers = calloc(dev->queue_count ? dev->queue_count : 1, sizeof(VkFence));
+      if (!r.markers)
+         res = VK_ERROR_OUT_OF_HOST_MEMORY;
+      const VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+      for (uint32_t i = 0; res == VK_SUCCESS && i < dev->queue_count; i++) {
+         res = dev->table.vkCreateFence(dev->host, &fence_info, NULL, &r.markers[i]);
+         if (res != VK_SUCCESS)
+            break;
+         r.marker_count++;
+         vkr_queue_lock(dev->queues[i]);
+         res = dev->table.vkQueueSubmit(dev->queues[i]->host, 0, NULL, r.markers[i]);
+         vkr_queue_unlock(dev->queues[i]);
+      }
+   }
+
+   bool kept = false;
+   if (res == VK_SUCCESS) {
+      mtx_lock(&ctx->object_mutex);
+      if (dev->retired_count == dev->retired_cap && dev->retired_cap < 4096) {
+         const uint32_t cap = dev->retired_cap ? dev->retired_cap * 2 : 8;
+         struct vkr_retired *grown = realloc(dev->retired, sizeof(*grown) * cap);
+         if (grown) {
+            dev->retired = grown;
+            dev->retired_cap = cap;
+         }
+      }
+      if (dev->retired_count < dev->retired_cap) {
+         dev->retired[dev->retired_count++] = r;
+         obj->base.handle = fresh;
+         kept = true;
+      }
+      mtx_unlock(&ctx->object_mutex);
+   }
+   if (!kept) {
+      /* the old object stays; only the new one goes */
+      if (is_fence && fresh)
+         dev->table.vkDestroyFence(dev->host, (VkFence)(uintptr_t)fresh, NULL);
+      if (!is_fence && fresh)
+         dev->table.vkDestroySemaphore(dev->host, (VkSemaphore)(uintptr_t)fresh, NULL);
+      r.fence = VK_NULL_HANDLE;
+      r.semaphore = VK_NULL_HANDLE;
+      for (uint32_t i = 0; i < r.marker_count; i++)
+         dev->table.vkWaitForFences(dev->host, 1, &r.markers[i], VK_TRUE, UINT64_MAX);
+      vkr_retired_destroy(dev, &r);
+      vkr_dispatch_fatal(d, is_fence ? "vkResetFenceResourceMESA: cannot replace the fence"
+                                     : "vkWaitSemaphoreResourceMESA: cannot replace the "
+                                       "semaphore");
+   }
 }
 
 void
@@ -594,30 +727,23 @@ vkr_exec_vkResetFenceResourceMESA(struct vp_dispatch *d,
       vkr_dispatch_fatal(d, "vkResetFenceResourceMESA without a fence");
       return;
    }
-   vp_replace_vkResetFenceResourceMESA_args_handles(args);
-   if (dev->fence_sync_fd && dev->table.vkGetFenceFdKHR) {
-      const VkFenceGetFdInfoKHR info = {
-         .sType = VK_STRUCTURE_TYPE_FENCE_GET_FD_INFO_KHR,
-         .fence = args->fence,
-         .handleType = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT,
-      };
-      int fd = -1;
-      if (dev->table.vkGetFenceFdKHR(args->device, &info, &fd) != VK_SUCCESS) {
-         vkr_dispatch_fatal(d, "vkResetFenceResourceMESA: sync-fd export failed");
-         return;
-      }
-      if (fd >= 0)
-         close(fd);
+   if (!dev->fence_sync_fd || !dev->table.vkGetFenceFdKHR) {
+      vkr_replace_payload(d, dev, (struct vkr_object *)(uintptr_t)args->fence);
       return;
    }
-   /* No sync fds: the guest exported the fence's payload, which resets the
-    * fence once its work is done; wait for that, then reset. */
-   VkResult r = vkr_device_wait_fences(vkr_dispatch_context(d), dev, 1, &args->fence, VK_TRUE,
-                                       UINT64_MAX);
-   if (r == VK_SUCCESS)
-      r = dev->table.vkResetFences(args->device, 1, &args->fence);
-   if (r != VK_SUCCESS && !vkr_context_fatal(vkr_dispatch_context(d)))
-      vkr_dispatch_fatal(d, "vkResetFenceResourceMESA: wait and reset failed");
+   vp_replace_vkResetFenceResourceMESA_args_handles(args);
+   const VkFenceGetFdInfoKHR info = {
+      .sType = VK_STRUCTURE_TYPE_FENCE_GET_FD_INFO_KHR,
+      .fence = args->fence,
+      .handleType = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT,
+   };
+   int fd = -1;
+   if (dev->table.vkGetFenceFdKHR(args->device, &info, &fd) != VK_SUCCESS) {
+      vkr_dispatch_fatal(d, "vkResetFenceResourceMESA: sync-fd export failed");
+      return;
+   }
+   if (fd >= 0)
+      close(fd);
 }
 
 void
@@ -629,8 +755,12 @@ vkr_exec_vkWaitSemaphoreResourceMESA(struct vp_dispatch *d,
       vkr_dispatch_fatal(d, "vkWaitSemaphoreResourceMESA without a semaphore");
       return;
    }
+   if (!dev->semaphore_sync_fd || !dev->table.vkGetSemaphoreFdKHR) {
+      vkr_replace_payload(d, dev, (struct vkr_object *)(uintptr_t)args->semaphore);
+      return;
+   }
    vp_replace_vkWaitSemaphoreResourceMESA_args_handles(args);
-   if (dev->semaphore_sync_fd && dev->table.vkGetSemaphoreFdKHR) {
+   {
       const VkSemaphoreGetFdInfoKHR info = {
          .sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
          .semaphore = args->semaphore,
@@ -643,11 +773,7 @@ vkr_exec_vkWaitSemaphoreResourceMESA(struct vp_dispatch *d,
       }
       if (fd >= 0)
          close(fd);
-      return;
    }
-   /* consume the pending signal with a queue wait */
-   if (!vkr_submit_semaphore(dev, args->semaphore, true))
-      vkr_dispatch_fatal(d, "vkWaitSemaphoreResourceMESA: queue wait failed");
 }
 
 void
@@ -674,6 +800,6 @@ vkr_exec_vkImportSemaphoreResourceMESA(struct vp_dispatch *d,
       return;
    }
    /* signal it through a queue instead of importing a signalled payload */
-   if (!vkr_submit_semaphore(dev, info->semaphore, false))
+   if (!vkr_signal_semaphore(dev, info->semaphore))
       vkr_dispatch_fatal(d, "vkImportSemaphoreResourceMESA: queue signal failed");
 }

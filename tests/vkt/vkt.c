@@ -777,8 +777,8 @@ vkt_exe_dir(char *buf, size_t size)
    return true;
 }
 
-VkShaderModule
-vkt_shader_load(struct vkt_context *ctx, const char *name)
+uint32_t *
+vkt_shader_read(struct vkt_context *ctx, const char *name, size_t *out_size)
 {
    char path[PATH_MAX];
    const char *dir = getenv("VKT_SHADER_DIR");
@@ -799,7 +799,15 @@ vkt_shader_load(struct vkt_context *ctx, const char *name)
       vkt_die("%s: cannot read SPIR-V file %s: %s", ctx->name, path, strerror(errno));
    if (size % 4)
       vkt_die("%s: %s is not SPIR-V (size %zu)", ctx->name, path, size);
+   *out_size = size;
+   return code;
+}
 
+VkShaderModule
+vkt_shader_load(struct vkt_context *ctx, const char *name)
+{
+   size_t size;
+   uint32_t *code = vkt_shader_read(ctx, name, &size);
    const VkShaderModuleCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
       .codeSize = size,

@@ -266,6 +266,10 @@ vkt_cmd_memory_barrier(VkCommandBuffer cmd,
 VkShaderModule
 vkt_shader_load(struct vkt_context *ctx, const char *name);
 
+/* The SPIR-V words of name, found as vkt_shader_load() does (malloc'ed). */
+uint32_t *
+vkt_shader_read(struct vkt_context *ctx, const char *name, size_t *out_size);
+
 VkPipeline
 vkt_compute_pipeline_create(struct vkt_context *ctx,
                             VkShaderModule module,
