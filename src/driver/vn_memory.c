@@ -8,7 +8,7 @@
  * command and waits for the ring head on the CPU (command-types.md W.6).
  * Mappings are coherent; flush and invalidate are no-ops and never sent.
  *
- * External memory (OPAQUE_FD, docs/driver.md "External memory"): exportable
+ * External memory (OPAQUE_FD and DMA_BUF, docs/driver.md "External memory"): exportable
  * memory is allocated with a reply (the renderer may refuse the export) and
  * its blob is SHAREABLE, so the driver keeps the fd the server sent and
  * vkGetMemoryFdKHR returns a dup of it. vtest carries no fd from the guest to
@@ -16,7 +16,8 @@
  * same connection: it is recognised by its file (the transport's list) and
  * sent as VkImportMemoryResourceInfoMESA. Every memory over one payload
  * holds a reference to the one blob; the resource lives until the last of
- * them is freed.
+ * them is freed. For DMA_BUF the renderer backs the blob with the host's
+ * dma-buf, so the application gets a real dma-buf (one inode per buffer).
  */
 #include "vn_memory.h"
 
@@ -62,7 +63,11 @@ vn_device_memory_init_blob_locked(struct vn_device *dev, struct vn_device_memory
       flags |= VCMD_BLOB_FLAG_SHAREABLE;
    mem->blob = vn_transport_blob_create_locked(dev->instance->transport, mem->obj.base.id,
                                                (size_t)mem->size, flags);
-   return mem->blob != NULL;
+   if (!mem->blob)
+      return false;
+   /* not yet visible to lookups: those take blob_mutex, which we hold */
+   mem->blob->dma_buf = mem->fd_types & VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+   return true;
 }
 
 /* vkAllocateMemory with VkImportMemoryFdInfoKHR: the fd must be one this
@@ -75,9 +80,10 @@ vn_device_memory_import_fd(struct vn_device *dev,
                            const VkImportMemoryFdInfoKHR *import)
 {
    struct vn_transport *t = dev->instance->transport;
-   if (import->handleType != VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT) {
+   if (import->handleType != VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT &&
+       import->handleType != VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT) {
       vn_log_err("vkAllocateMemory: fd import of handle type 0x%x is not supported (only "
-                 "OPAQUE_FD)",
+                 "OPAQUE_FD and DMA_BUF)",
                  (unsigned)import->handleType);
       return VK_ERROR_INVALID_EXTERNAL_HANDLE;
    }
@@ -87,6 +93,14 @@ vn_device_memory_import_fd(struct vn_device *dev,
                  "only fds from vkGetMemoryFdKHR on the same VkInstance, while memory over "
                  "them still exists, can be imported)",
                  import->fd);
+      return VK_ERROR_INVALID_EXTERNAL_HANDLE;
+   }
+   if (import->handleType == VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT && !blob->dma_buf) {
+      vn_log_err("vkAllocateMemory: fd %d is memory exported as OPAQUE_FD, not a dma-buf",
+                 import->fd);
+      mtx_lock(&t->blob_mutex);
+      vn_transport_blob_unref_locked(t, blob);
+      mtx_unlock(&t->blob_mutex);
       return VK_ERROR_INVALID_EXTERNAL_HANDLE;
    }
 
@@ -151,15 +165,19 @@ vn_AllocateMemory(VkDevice device,
    mem->flags = props->memoryTypes[mem->type_index].propertyFlags;
    const VkExportMemoryAllocateInfo *export =
       vn_find_struct(pAllocateInfo->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
-   mem->exportable =
-      export && (export->handleTypes & VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
+   mem->fd_types = export ? export->handleTypes & (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT |
+                                                   VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT)
+                          : 0;
+   mem->exportable = mem->fd_types != 0;
    const VkImportMemoryFdInfoKHR *import_fd =
       vn_find_struct(pAllocateInfo->pNext, VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR);
 
    VkResult result = VK_SUCCESS;
    *pMemory = vn_device_memory_to_handle(mem);
    if (import_fd) {
-      mem->exportable = true; /* exports hand out the imported blob's fd */
+      /* exports hand out the imported blob's fd */
+      mem->exportable = true;
+      mem->fd_types = import_fd->handleType;
       result = vn_device_memory_import_fd(dev, mem, pAllocateInfo, import_fd);
    } else if (mem->exportable) {
       /* the renderer allocates exportable host memory, which can fail */
@@ -247,11 +265,9 @@ vn_GetMemoryFdKHR(VkDevice device, const VkMemoryGetFdInfoKHR *pGetFdInfo, int *
    struct vn_device_memory *mem = vn_device_memory_from_handle(pGetFdInfo->memory);
    struct vn_transport *t = dev->instance->transport;
 
-   if (pGetFdInfo->handleType != VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT ||
-       !mem->exportable) {
-      vn_log_err("vkGetMemoryFdKHR: handle type 0x%x of memory allocated %s",
-                 (unsigned)pGetFdInfo->handleType,
-                 mem->exportable ? "exportable" : "without OPAQUE_FD export");
+   if (!(pGetFdInfo->handleType & mem->fd_types)) {
+      vn_log_err("vkGetMemoryFdKHR: handle type 0x%x of memory exportable as 0x%x",
+                 (unsigned)pGetFdInfo->handleType, (unsigned)mem->fd_types);
       return vn_error(VK_ERROR_INVALID_EXTERNAL_HANDLE);
    }
    mtx_lock(&t->blob_mutex);
@@ -279,13 +295,29 @@ vn_GetMemoryFdPropertiesKHR(VkDevice device,
                             int fd,
                             VkMemoryFdPropertiesKHR *pMemoryFdProperties)
 {
-   /* OPAQUE_FD is not valid here (VUID-vkGetMemoryFdPropertiesKHR-handleType-00674),
-    * and the driver exposes no other fd handle type (dma-buf is hidden) */
-   (void)device;
-   (void)handleType;
-   (void)fd;
-   (void)pMemoryFdProperties;
-   return vn_error(VK_ERROR_INVALID_EXTERNAL_HANDLE);
+   /* OPAQUE_FD is not valid here (VUID-vkGetMemoryFdPropertiesKHR-handleType-00674);
+    * a dma-buf is answered for the blob resource it was exported as, the
+    * only dma-bufs this driver can import */
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_transport *t = dev->instance->transport;
+   if (handleType != VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT)
+      return vn_error(VK_ERROR_INVALID_EXTERNAL_HANDLE);
+   struct vn_blob *blob = vn_transport_blob_lookup_fd(t, fd);
+   if (!blob)
+      return vn_error(VK_ERROR_INVALID_EXTERNAL_HANDLE);
+   VkResult result = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+   if (blob->dma_buf) {
+      VkMemoryResourcePropertiesMESA props = {
+         .sType = VK_STRUCTURE_TYPE_MEMORY_RESOURCE_PROPERTIES_MESA,
+      };
+      result = vn_call_vkGetMemoryResourcePropertiesMESA(dev->ring, device, blob->res_id, &props);
+      if (result == VK_SUCCESS)
+         pMemoryFdProperties->memoryTypeBits = props.memoryTypeBits;
+   }
+   mtx_lock(&t->blob_mutex);
+   vn_transport_blob_unref_locked(t, blob);
+   mtx_unlock(&t->blob_mutex);
+   return vn_result(result);
 }
 
 VKAPI_ATTR void VKAPI_CALL

@@ -14,7 +14,10 @@ struct vn_device_memory {
    VkDeviceSize size;
    uint32_t type_index;
    VkMemoryPropertyFlags flags;
-   bool exportable;      /* VkExportMemoryAllocateInfo with OPAQUE_FD */
+   bool exportable; /* fd_types != 0: the blob is SHAREABLE */
+   /* what vkGetMemoryFdKHR hands out: the exported types asked for
+    * (OPAQUE_FD, DMA_BUF), or the type an imported fd was given as */
+   VkExternalMemoryHandleTypeFlags fd_types;
    uint32_t alloc_seqno; /* ring seqno covering the vkAllocateMemory */
    /* created at the first vkMapMemory or vkGetMemoryFdKHR, or the imported
     * memory's blob; one reference. Set under transport->blob_mutex. */

@@ -38,6 +38,7 @@ struct vn_blob {
    dev_t st_dev; /* identity of fd */
    ino_t st_ino;
    void *ptr;    /* mapping of the whole blob; NULL unless MAPPABLE */
+   bool dma_buf; /* fd is a host dma-buf (memory exported as DMA_BUF) */
    size_t size;
    struct vn_blob *next; /* in transport->shared_blobs, under blob_mutex */
 };

@@ -184,6 +184,10 @@ struct vkr_device {
     * guest asks to export gets a host OPAQUE_FD, and opaque-fd resources
     * can be imported */
    bool has_opaque_fd;
+   /* the guest enabled VK_EXT_external_memory_dma_buf (with has_opaque_fd):
+    * memory it asks to export as DMA_BUF gets a host dma-buf, and dma-buf
+    * resources can be imported */
+   bool has_dma_buf;
    bool fence_sync_fd;
    bool semaphore_sync_fd;
    /* host fences and semaphores replaced under a guest id while a signal
@@ -218,6 +222,7 @@ struct vkr_device_memory {
    struct vkr_object obj;
    struct vkr_shm *shm; /* memfd / opaque fd backing, or NULL */
    bool shm_is_opaque_fd;
+   bool shm_is_dma_buf; /* shm->fd is the host's DMA_BUF export */
    bool guest_mappable; /* shm may back a MAPPABLE blob */
    uint32_t type_index;
    VkDeviceSize size;
@@ -244,6 +249,7 @@ struct vkr_resource {
    struct vkr_shm *shm;
    uint64_t size;
    bool opaque_fd;       /* shm->fd is an exported OPAQUE_FD */
+   bool dma_buf;         /* shm->fd is a host dma-buf */
    uint32_t type_index;  /* device memory: the memory type */
 };
 
@@ -529,6 +535,7 @@ vkr_context_publish_memory_resource(struct vkr_context *ctx,
                                     struct vkr_shm *shm,
                                     uint64_t size,
                                     bool opaque_fd,
+                                    bool dma_buf,
                                     uint32_t type_index,
                                     int *out_fd);
 bool

@@ -352,6 +352,7 @@ vkr_context_publish_resource(struct vkr_context *ctx,
                              struct vkr_shm *shm,
                              uint64_t size,
                              bool opaque_fd,
+                             bool dma_buf,
                              uint32_t type_index,
                              int *out_fd)
 {
@@ -365,6 +366,7 @@ vkr_context_publish_resource(struct vkr_context *ctx,
    res->shm = shm;
    res->size = size;
    res->opaque_fd = opaque_fd;
+   res->dma_buf = dma_buf;
    res->type_index = type_index;
    atomic_init(&res->refs, 1);
    atomic_init(&res->ring_users, 0);
@@ -415,8 +417,8 @@ vkr_context_create_resource(struct vkr_context *ctx,
       struct vkr_shm *shm = vkr_shm_create(ctx, (size_t)size, true, "venus-blob");
       if (!shm)
          return false;
-      return vkr_context_publish_resource(ctx, res_id, VKR_RESOURCE_SHM, shm, size, false, 0,
-                                          out_fd);
+      return vkr_context_publish_resource(ctx, res_id, VKR_RESOURCE_SHM, shm, size, false, false,
+                                          0, out_fd);
    }
    return vkr_memory_create_resource(ctx, res_id, blob_flags, blob_id, size, out_fd);
 }
@@ -427,11 +429,12 @@ vkr_context_publish_memory_resource(struct vkr_context *ctx,
                                     struct vkr_shm *shm,
                                     uint64_t size,
                                     bool opaque_fd,
+                                    bool dma_buf,
                                     uint32_t type_index,
                                     int *out_fd)
 {
    return vkr_context_publish_resource(ctx, res_id, VKR_RESOURCE_DEVICE_MEMORY, shm, size,
-                                       opaque_fd, type_index, out_fd);
+                                       opaque_fd, dma_buf, type_index, out_fd);
 }
 
 bool

@@ -357,6 +357,10 @@ vkr_exec_vkCreateDevice(struct vp_dispatch *d, struct vp_command_vkCreateDevice 
    if (dev->use_host_pointer && !dev->table.vkGetMemoryHostPointerPropertiesEXT)
       dev->use_host_pointer = false;
    dev->has_opaque_fd = pd->has_external_memory_fd && dev->table.vkGetMemoryFdKHR;
+   for (uint32_t i = 0; i < name_count; i++) {
+      if (!strcmp(names[i], "VK_EXT_external_memory_dma_buf"))
+         dev->has_dma_buf = dev->has_opaque_fd && dev->table.vkGetMemoryFdPropertiesKHR;
+   }
    dev->use_opaque_fd = dev->use_opaque_fd && dev->has_opaque_fd;
 
    dev->queues = calloc(queue_total ? queue_total : 1, sizeof(*dev->queues));

@@ -21,6 +21,15 @@
  * for resources over device memory only: a memfd is imported as a host
  * pointer, an opaque fd as the same memory type and size it was exported
  * from (as the Vulkan spec requires of OPAQUE_FD imports).
+ *
+ * DMA_BUF (VK_EXT_external_memory_dma_buf enabled by the guest): memory the
+ * guest asks to export as DMA_BUF is allocated exportable as a host dma-buf
+ * whatever its type (a host-pointer import could not be exported), and that
+ * dma-buf backs its SHAREABLE blob. The guest maps such a blob by mmapping
+ * the dma-buf itself, so for types the guest sees as host-visible the
+ * dma-buf must be mmappable: if the host's is not, the allocation fails
+ * (logged). A dma-buf resource can be imported as any memory type the
+ * host's vkGetMemoryFdPropertiesKHR allows, at most its size.
  */
 #include "vkr_common.h"
 
@@ -28,12 +37,25 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static uint64_t
 vkr_align_up(uint64_t v, uint64_t align)
 {
    return (v + align - 1) & ~(align - 1);
+}
+
+/* Whether a host dma-buf can be mmapped (the guest maps its blob that way);
+ * some exporters have no mmap. */
+static bool
+vkr_dma_buf_is_mappable(int fd, size_t size)
+{
+   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+   if (p == MAP_FAILED)
+      return false;
+   munmap(p, size);
+   return true;
 }
 
 void
@@ -82,14 +104,25 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
    }
    const VkImportMemoryResourceInfoMESA *import_res = (const VkImportMemoryResourceInfoMESA *)
       vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA);
+   /* the guest can only receive OPAQUE_FD or DMA_BUF (a blob over a host
+    * fd): its request is replaced by ours, or dropped for imports and
+    * memfd-backed memory (the memfd is what an export hands out) */
+   const VkExportMemoryAllocateInfo *guest_export = (const VkExportMemoryAllocateInfo *)
+      vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
+   const VkExternalMemoryHandleTypeFlags export_types =
+      guest_export ? guest_export->handleTypes : 0;
+   const bool wants_dma_buf = export_types & VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
 
    const uint32_t type_bit = 1u << info->memoryTypeIndex;
    const VkMemoryPropertyFlags flags =
       pd->host_memory.memoryTypes[info->memoryTypeIndex].propertyFlags;
    const bool host_visible = flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
+   const bool guest_visible = pd->memory.memoryTypes[info->memoryTypeIndex].propertyFlags &
+                              VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
 
    struct vkr_shm *shm = NULL;
    bool opaque = false;
+   bool dma_buf = false;
    bool guest_mappable = false;
    uint64_t charge = 0;
    int import_fd = -1;
@@ -134,8 +167,43 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
          info->pNext = &host_ptr;
          info->allocationSize = size;
          vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
-         vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
          guest_mappable = true;
+      } else if (res->dma_buf && dev->has_dma_buf) {
+         /* any type the host accepts the dma-buf as, at most its size */
+         VkMemoryFdPropertiesKHR fd_props = {
+            .sType = VK_STRUCTURE_TYPE_MEMORY_FD_PROPERTIES_KHR,
+         };
+         const bool ok =
+            info->allocationSize && info->allocationSize <= res->shm->size &&
+            dev->table.vkGetMemoryFdPropertiesKHR(
+               dev->host, VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT, res->shm->fd,
+               &fd_props) == VK_SUCCESS &&
+            (fd_props.memoryTypeBits & type_bit) &&
+            (!guest_visible || vkr_dma_buf_is_mappable(res->shm->fd, res->shm->size));
+         if (!ok) {
+            vkr_log(VU_LOG_ERROR,
+                    "context %u: dma-buf resource %u (%zu bytes) cannot be imported as memory "
+                    "type %u of %llu bytes",
+                    ctx->id, res->id, res->shm->size, info->memoryTypeIndex,
+                    (unsigned long long)info->allocationSize);
+            vkr_resource_unref(res);
+            args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+            return;
+         }
+         import_fd = fcntl(res->shm->fd, F_DUPFD_CLOEXEC, 0);
+         if (import_fd < 0) {
+            vkr_resource_unref(res);
+            args->ret = VK_ERROR_TOO_MANY_OBJECTS;
+            return;
+         }
+         shm = res->shm;
+         vkr_shm_ref(shm);
+         dma_buf = true;
+         guest_mappable = guest_visible;
+         fd_import.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+         fd_import.fd = import_fd;
+         fd_import.pNext = info->pNext;
+         info->pNext = &fd_import;
       } else if (res->opaque_fd && dev->has_opaque_fd) {
          /* the host would trust the fd's payload: same type and size only */
          if (info->memoryTypeIndex != res->type_index || info->allocationSize != res->shm->size) {
@@ -171,7 +239,8 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
          return;
       }
       vkr_resource_unref(res);
-   } else if (host_visible && dev->use_host_pointer && (pd->host_pointer_type_bits & type_bit)) {
+   } else if (!wants_dma_buf && host_visible && dev->use_host_pointer &&
+              (pd->host_pointer_type_bits & type_bit)) {
       /* host-visible: a memfd both processes map, imported as host memory */
       const uint64_t size = vkr_align_up(info->allocationSize ? info->allocationSize : 1,
                                          pd->host_pointer_alignment);
@@ -191,17 +260,19 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
       /* host-pointer imports cannot be dedicated or exportable: the memfd
        * itself is what a guest export hands out */
       vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
-      vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
       guest_mappable = true;
    } else {
-      /* the guest can only receive OPAQUE_FD (a blob over the host's fd):
-       * its request is replaced by ours */
-      const VkExportMemoryAllocateInfo *guest_export = (const VkExportMemoryAllocateInfo *)
-         vkr_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
-      const bool wants_export =
-         guest_export && (guest_export->handleTypes & VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
+      const bool wants_export = export_types & VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT;
       const bool mappable_opaque =
          host_visible && dev->use_opaque_fd && (pd->opaque_fd_type_bits & type_bit);
+      if (wants_dma_buf && !dev->has_dma_buf) {
+         vkr_log(VU_LOG_ERROR,
+                 "context %u: DMA_BUF export of memory type %u needs the host's "
+                 "VK_EXT_external_memory_dma_buf, enabled on the device",
+                 ctx->id, info->memoryTypeIndex);
+         args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+         return;
+      }
       if (wants_export && !dev->has_opaque_fd) {
          vkr_log(VU_LOG_ERROR,
                  "context %u: OPAQUE_FD export of memory type %u needs the host's "
@@ -210,7 +281,14 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
          args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
          return;
       }
-      if (mappable_opaque || wants_export) {
+      if (wants_dma_buf) {
+         /* one host fd backs the blob: a dma-buf also serves OPAQUE_FD
+          * exports (opaque to the guest; imports know it by its file) */
+         export.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+         export.pNext = info->pNext;
+         info->pNext = &export;
+         dma_buf = true;
+      } else if (mappable_opaque || wants_export) {
          /* mappable_opaque: the fallback, an opaque fd the guest can mmap */
          export.pNext = info->pNext;
          info->pNext = &export;
@@ -233,12 +311,12 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
       goto fail;
    }
 
-   if (opaque && !shm) {
+   if ((opaque || dma_buf) && !shm) {
       /* export once now: the fd backs the blob resource later */
       const VkMemoryGetFdInfoKHR get = {
          .sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR,
          .memory = host,
-         .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+         .handleType = export.handleTypes,
       };
       int fd = -1;
       if (!dev->table.vkGetMemoryFdKHR ||
@@ -249,6 +327,19 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
          dev->table.vkFreeMemory(args->device, host, NULL);
          args->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
          goto fail;
+      }
+      if (dma_buf) {
+         guest_mappable = guest_visible;
+         if (guest_visible && !vkr_dma_buf_is_mappable(shm->fd, shm->size)) {
+            vkr_log(VU_LOG_ERROR,
+                    "context %u: DMA_BUF export of memory type %u refused: the type is "
+                    "host-visible for the guest, which would map the host's dma-buf, and "
+                    "that dma-buf cannot be mmapped",
+                    ctx->id, info->memoryTypeIndex);
+            dev->table.vkFreeMemory(args->device, host, NULL);
+            args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+            goto fail;
+         }
       }
    }
 
@@ -265,6 +356,7 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
    mem->obj.instance = dev->obj.instance;
    mem->shm = shm;
    mem->shm_is_opaque_fd = opaque;
+   mem->shm_is_dma_buf = dma_buf;
    mem->guest_mappable = guest_mappable;
    mem->type_index = info->memoryTypeIndex;
    mem->size = info->allocationSize;
@@ -301,6 +393,7 @@ vkr_memory_create_resource(struct vkr_context *ctx,
    if (shm)
       vkr_shm_ref(shm);
    const bool opaque = mem && mem->shm_is_opaque_fd;
+   const bool dma_buf = mem && mem->shm_is_dma_buf;
    const bool mappable = mem && mem->guest_mappable;
    const uint32_t type_index = mem ? mem->type_index : 0;
    mtx_unlock(&ctx->object_mutex);
@@ -331,7 +424,8 @@ vkr_memory_create_resource(struct vkr_context *ctx,
       vkr_shm_unref(shm);
       return false;
    }
-   return vkr_context_publish_memory_resource(ctx, res_id, shm, size, opaque, type_index, out_fd);
+   return vkr_context_publish_memory_resource(ctx, res_id, shm, size, opaque, dma_buf, type_index,
+                                              out_fd);
 }
 
 void
@@ -368,6 +462,25 @@ vkr_exec_vkGetMemoryResourcePropertiesMESA(
             size_props->allocationSize =
                res->shm->size & ~(uint64_t)(pd->host_pointer_alignment - 1);
          args->ret = props->memoryTypeBits ? VK_SUCCESS : VK_ERROR_INVALID_EXTERNAL_HANDLE;
+      }
+   } else if (res->shm && res->dma_buf && dev->has_dma_buf) {
+      /* the host's answer; host-visible types (for the guest) only where
+       * the guest could map the dma-buf */
+      VkMemoryFdPropertiesKHR fd_props = { .sType = VK_STRUCTURE_TYPE_MEMORY_FD_PROPERTIES_KHR };
+      if (dev->table.vkGetMemoryFdPropertiesKHR(dev->host,
+                                                VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+                                                res->shm->fd, &fd_props) == VK_SUCCESS) {
+         uint32_t bits = fd_props.memoryTypeBits;
+         if (!vkr_dma_buf_is_mappable(res->shm->fd, res->shm->size)) {
+            for (uint32_t i = 0; i < pd->memory.memoryTypeCount; i++) {
+               if (pd->memory.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
+                  bits &= ~(1u << i);
+            }
+         }
+         props->memoryTypeBits = bits;
+         if (size_props)
+            size_props->allocationSize = res->shm->size;
+         args->ret = bits ? VK_SUCCESS : VK_ERROR_INVALID_EXTERNAL_HANDLE;
       }
    } else if (res->shm && res->opaque_fd) {
       props->memoryTypeBits = 1u << res->type_index;
