@@ -190,20 +190,9 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
             args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
             return;
          }
-         import_fd = fcntl(res->shm->fd, F_DUPFD_CLOEXEC, 0);
-         if (import_fd < 0) {
-            vkr_resource_unref(res);
-            args->ret = VK_ERROR_TOO_MANY_OBJECTS;
-            return;
-         }
-         shm = res->shm;
-         vkr_shm_ref(shm);
          dma_buf = true;
          guest_mappable = guest_visible;
          fd_import.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
-         fd_import.fd = import_fd;
-         fd_import.pNext = info->pNext;
-         info->pNext = &fd_import;
       } else if (res->opaque_fd && dev->has_opaque_fd) {
          /* the host would trust the fd's payload: same type and size only */
          if (info->memoryTypeIndex != res->type_index || info->allocationSize != res->shm->size) {
@@ -216,19 +205,8 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
             args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
             return;
          }
-         import_fd = fcntl(res->shm->fd, F_DUPFD_CLOEXEC, 0);
-         if (import_fd < 0) {
-            vkr_resource_unref(res);
-            args->ret = VK_ERROR_TOO_MANY_OBJECTS;
-            return;
-         }
-         shm = res->shm;
-         vkr_shm_ref(shm);
          opaque = true;
          guest_mappable = dev->use_opaque_fd && (pd->opaque_fd_type_bits & type_bit);
-         fd_import.fd = import_fd;
-         fd_import.pNext = info->pNext;
-         info->pNext = &fd_import;
       } else {
          vkr_log(VU_LOG_ERROR,
                  "context %u: resource %u cannot be imported as memory type %u of %llu bytes",
@@ -237,6 +215,20 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
          vkr_resource_unref(res);
          args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
          return;
+      }
+      if (opaque || dma_buf) {
+         /* the host takes over a duplicate of the resource's fd */
+         import_fd = fcntl(res->shm->fd, F_DUPFD_CLOEXEC, 0);
+         if (import_fd < 0) {
+            vkr_resource_unref(res);
+            args->ret = VK_ERROR_TOO_MANY_OBJECTS;
+            return;
+         }
+         shm = res->shm;
+         vkr_shm_ref(shm);
+         fd_import.fd = import_fd;
+         fd_import.pNext = info->pNext;
+         info->pNext = &fd_import;
       }
       vkr_resource_unref(res);
    } else if (!wants_dma_buf && host_visible && dev->use_host_pointer &&
