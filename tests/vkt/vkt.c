@@ -653,11 +653,11 @@ vkt_image_destroy(struct vkt_context *ctx, struct vkt_image *img)
 /* --- commands ------------------------------------------------------------- */
 
 VkCommandBuffer
-vkt_cmd_begin(struct vkt_context *ctx)
+vkt_cmd_begin_in(struct vkt_context *ctx, VkCommandPool pool, VkCommandBufferUsageFlags flags)
 {
    const VkCommandBufferAllocateInfo alloc = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-      .commandPool = ctx->cmd_pool,
+      .commandPool = pool,
       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
       .commandBufferCount = 1,
    };
@@ -665,10 +665,16 @@ vkt_cmd_begin(struct vkt_context *ctx)
    VKT_CALL(vkAllocateCommandBuffers(ctx->device, &alloc, &cmd));
    const VkCommandBufferBeginInfo begin = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+      .flags = flags,
    };
    VKT_CALL(vkBeginCommandBuffer(cmd, &begin));
    return cmd;
+}
+
+VkCommandBuffer
+vkt_cmd_begin(struct vkt_context *ctx)
+{
+   return vkt_cmd_begin_in(ctx, ctx->cmd_pool, VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);
 }
 
 void

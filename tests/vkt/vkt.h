@@ -233,6 +233,10 @@ vkt_image_destroy(struct vkt_context *ctx, struct vkt_image *img);
 VkCommandBuffer
 vkt_cmd_begin(struct vkt_context *ctx);
 
+/* A primary command buffer from pool, begun with flags (0: resubmittable). */
+VkCommandBuffer
+vkt_cmd_begin_in(struct vkt_context *ctx, VkCommandPool pool, VkCommandBufferUsageFlags flags);
+
 /* Ends cmd, submits it to ctx->queue, waits on a fence and frees it. */
 void
 vkt_cmd_submit_wait(struct vkt_context *ctx, VkCommandBuffer cmd);

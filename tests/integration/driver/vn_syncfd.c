@@ -88,16 +88,7 @@ fence_create(struct syncfd_test *t)
 static VkCommandBuffer
 record_fill(struct syncfd_test *t, VkCommandPool pool, const struct vkt_buffer *buf, uint32_t value)
 {
-   const VkCommandBufferAllocateInfo alloc = {
-      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-      .commandPool = pool,
-      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-      .commandBufferCount = 1,
-   };
-   VkCommandBuffer cmd;
-   VKT_CALL(vkAllocateCommandBuffers(t->dev, &alloc, &cmd));
-   const VkCommandBufferBeginInfo begin = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
-   VKT_CALL(vkBeginCommandBuffer(cmd, &begin));
+   VkCommandBuffer cmd = vkt_cmd_begin_in(t->ctx, pool, 0);
    vkCmdFillBuffer(cmd, buf->buffer, 0, BYTES, value);
    vkt_cmd_memory_barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
                           VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
@@ -352,16 +343,7 @@ check_semaphore(struct syncfd_test *t, const struct vkt_buffer *src, const struc
    VKT_CALL(vkSignalSemaphore(t->dev, &signal));
 
    /* queue 2: copies what queue 1 wrote, after waiting on the import */
-   const VkCommandBufferAllocateInfo alloc = {
-      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-      .commandPool = ctx->cmd_pool2,
-      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-      .commandBufferCount = 1,
-   };
-   VkCommandBuffer copy;
-   VKT_CALL(vkAllocateCommandBuffers(t->dev, &alloc, &copy));
-   const VkCommandBufferBeginInfo begin = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
-   VKT_CALL(vkBeginCommandBuffer(copy, &begin));
+   VkCommandBuffer copy = vkt_cmd_begin_in(ctx, ctx->cmd_pool2, 0);
    const VkBufferCopy region = { 0, 0, BYTES };
    vkCmdCopyBuffer(copy, src->buffer, dst->buffer, 1, &region);
    vkt_cmd_memory_barrier(copy, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,

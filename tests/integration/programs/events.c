@@ -35,18 +35,7 @@ static const uint32_t events_fills[EVENTS_SLOTS] = {
 static VkCommandBuffer
 events_cmd_begin(struct events_test *t)
 {
-   const VkCommandBufferAllocateInfo alloc = {
-      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-      .commandPool = t->ctx->cmd_pool,
-      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-      .commandBufferCount = 1,
-   };
-   VkCommandBuffer cmd;
-   VKT_CALL(vkAllocateCommandBuffers(t->dev, &alloc, &cmd));
-   const VkCommandBufferBeginInfo begin = {
-      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-   };
-   VKT_CALL(vkBeginCommandBuffer(cmd, &begin));
+   VkCommandBuffer cmd = vkt_cmd_begin_in(t->ctx, t->ctx->cmd_pool, 0);
    t->cmds[t->cmd_count++] = cmd;
    return cmd;
 }

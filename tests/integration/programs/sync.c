@@ -43,24 +43,6 @@ sync_semaphore_create(struct sync_test *t, VkSemaphoreType type, uint64_t initia
    return sem;
 }
 
-static VkCommandBuffer
-sync_cmd_begin(struct sync_test *t, VkCommandPool pool)
-{
-   const VkCommandBufferAllocateInfo alloc = {
-      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-      .commandPool = pool,
-      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-      .commandBufferCount = 1,
-   };
-   VkCommandBuffer cmd;
-   VKT_CALL(vkAllocateCommandBuffers(t->dev, &alloc, &cmd));
-   const VkCommandBufferBeginInfo begin = {
-      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-   };
-   VKT_CALL(vkBeginCommandBuffer(cmd, &begin));
-   return cmd;
-}
-
 static void
 sync_record_fill(VkCommandBuffer cmd, const struct vkt_buffer *buf, uint32_t value)
 {
@@ -190,7 +172,7 @@ sync_test_host_signal(struct sync_test *t, VkSemaphore timeline)
    vkt_check(ctx, sync_counter(t, timeline) == 0, "timeline starts at %llu",
              (unsigned long long)sync_counter(t, timeline));
 
-   t->cmds[0] = sync_cmd_begin(t, ctx->cmd_pool2);
+   t->cmds[0] = vkt_cmd_begin_in(t->ctx, ctx->cmd_pool2, 0);
    sync_record_fill(t->cmds[0], &t->x, SYNC_FILL_X);
    sync_submit(ctx->queue2, t->cmds[0], timeline, 1, timeline, 2, VK_NULL_HANDLE);
 
@@ -220,13 +202,13 @@ sync_test_cross_queue(struct sync_test *t, VkSemaphore timeline)
    struct vkt_context *ctx = t->ctx;
    VkSemaphore binary = sync_semaphore_create(t, VK_SEMAPHORE_TYPE_BINARY, 0);
 
-   t->cmds[1] = sync_cmd_begin(t, ctx->cmd_pool2);
+   t->cmds[1] = vkt_cmd_begin_in(t->ctx, ctx->cmd_pool2, 0);
    sync_record_fill(t->cmds[1], &t->y, SYNC_FILL_Y);
-   t->cmds[2] = sync_cmd_begin(t, ctx->cmd_pool);
+   t->cmds[2] = vkt_cmd_begin_in(t->ctx, ctx->cmd_pool, 0);
    sync_record_readback(t->cmds[2], &t->x, &t->rb, 0);
-   t->cmds[3] = sync_cmd_begin(t, ctx->cmd_pool2);
+   t->cmds[3] = vkt_cmd_begin_in(t->ctx, ctx->cmd_pool2, 0);
    sync_record_fill(t->cmds[3], &t->z, SYNC_FILL_Z);
-   t->cmds[4] = sync_cmd_begin(t, ctx->cmd_pool);
+   t->cmds[4] = vkt_cmd_begin_in(t->ctx, ctx->cmd_pool, 0);
    {
       /* Y and Z readback in one command buffer */
       const VkBufferCopy y_region = { 0, 1 * SYNC_BYTES, SYNC_BYTES };
