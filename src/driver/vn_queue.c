@@ -533,23 +533,12 @@ vn_queue_export_sync_fd(struct vn_queue *queue, int *out_fd)
       return VK_ERROR_DEVICE_LOST;
    }
    /* fences of one timeline retire in order, so the sync only grows */
-   const struct vw_vtest_sync_point point = { queue->export_sync, ++queue->export_value };
-   const struct vw_vtest_submit_batch batch = {
-      .cmd = enc.base,
-      .cmd_size = vp_encoder_size(&enc),
-      .has_ring_idx = true,
-      .ring_idx = queue->ring_idx,
-      .syncs = &point,
-      .sync_count = 1,
-   };
-   bool ok = vw_vtest_submit_cmd2(t->client, &batch, 1);
-   /* no timeout: the server keeps the wait until the sync gets there */
-   const int fd = ok ? vw_vtest_sync_wait(t->client, 0, UINT32_MAX, &point, 1) : -1;
+   const int fd =
+      vn_transport_submit_sync_fd(t, enc.base, vp_encoder_size(&enc), queue->ring_idx,
+                                  queue->export_sync, ++queue->export_value, UINT32_MAX);
    mtx_unlock(&dev->export_mutex);
-   if (fd < 0) {
-      vn_transport_set_lost(t, "sync-file export failed (server gone)");
+   if (fd < 0)
       return VK_ERROR_DEVICE_LOST;
-   }
    *out_fd = fd;
    return VK_SUCCESS;
 }

@@ -93,17 +93,22 @@ vn_DestroyFence(VkDevice device, VkFence _fence, const VkAllocationCallbacks *pA
    vn_object_free(dev, fence, pAllocator);
 }
 
+/* the guest's side of a fence reset (the host's is sent by the caller) */
+static void
+vn_fence_reset_guest(struct vn_fence *fence)
+{
+   vn_sync_file_drop(&fence->imported); /* the permanent payload is back */
+   if (fence->slot.buffer)
+      vn_feedback_write32(&fence->slot, VK_NOT_READY);
+   atomic_store(&fence->host_synced, true);
+}
+
 VKAPI_ATTR VkResult VKAPI_CALL
 vn_ResetFences(VkDevice device, uint32_t fenceCount, const VkFence *pFences)
 {
    struct vn_device *dev = vn_device_from_handle(device);
-   for (uint32_t i = 0; i < fenceCount; i++) {
-      struct vn_fence *fence = vn_fence_from_handle(pFences[i]);
-      vn_sync_file_drop(&fence->imported); /* the permanent payload is back */
-      if (fence->slot.buffer)
-         vn_feedback_write32(&fence->slot, VK_NOT_READY);
-      atomic_store(&fence->host_synced, true);
-   }
+   for (uint32_t i = 0; i < fenceCount; i++)
+      vn_fence_reset_guest(vn_fence_from_handle(pFences[i]));
    vn_async_vkResetFences(dev->ring, device, fenceCount, pFences);
    return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
 }
@@ -436,9 +441,7 @@ vn_GetFenceFdKHR(VkDevice device, const VkFenceGetFdInfoKHR *pGetFdInfo, int *pF
       fence->imported = (struct vn_sync_file){ .fd = -1 };
       /* the export then resets the restored permanent payload, which may
        * never have been submitted: a plain reset, no host wait */
-      if (fence->slot.buffer)
-         vn_feedback_write32(&fence->slot, VK_NOT_READY);
-      atomic_store(&fence->host_synced, true);
+      vn_fence_reset_guest(fence);
       vn_async_vkResetFences(dev->ring, device, 1, &pGetFdInfo->fence);
    } else {
       const VkResult status = vn_fence_status(dev, fence);
@@ -455,9 +458,7 @@ vn_GetFenceFdKHR(VkDevice device, const VkFenceGetFdInfoKHR *pGetFdInfo, int *pF
       }
       /* Exporting with copy transference resets the fence. Its signal may
        * still be pending on the host: the renderer lets it land first. */
-      if (fence->slot.buffer)
-         vn_feedback_write32(&fence->slot, VK_NOT_READY);
-      atomic_store(&fence->host_synced, true);
+      vn_fence_reset_guest(fence);
       vn_async_vkResetFenceResourceMESA(dev->ring, device, pGetFdInfo->fence);
    }
    fence->queue = NULL;

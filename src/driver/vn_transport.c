@@ -306,17 +306,18 @@ vn_transport_submit(struct vn_transport *t, const void *cmd, size_t size)
    return true;
 }
 
-bool
-vn_transport_submit_wait(struct vn_transport *t,
-                         const void *cmd,
-                         size_t size,
-                         uint32_t ring_idx,
-                         int timeout_ms)
+int
+vn_transport_submit_sync_fd(struct vn_transport *t,
+                            const void *cmd,
+                            size_t size,
+                            uint32_t ring_idx,
+                            uint32_t sync_id,
+                            uint64_t value,
+                            uint32_t timeout_ms)
 {
    if (vn_transport_is_lost(t))
-      return false;
-   const uint64_t value = atomic_fetch_add(&t->probe_value, 1) + 1;
-   const struct vw_vtest_sync_point point = { t->probe_sync, value };
+      return -1;
+   const struct vw_vtest_sync_point point = { sync_id, value };
    const struct vw_vtest_submit_batch batch = {
       .cmd = cmd,
       .cmd_size = size,
@@ -327,14 +328,27 @@ vn_transport_submit_wait(struct vn_transport *t,
    };
    if (!vw_vtest_submit_cmd2(t->client, &batch, 1)) {
       vn_transport_set_lost(t, "context submission failed (server gone)");
-      return false;
+      return -1;
    }
-   /* fences of one timeline retire in order; the sync only grows */
-   const int fd = vw_vtest_sync_wait(t->client, 0, (uint32_t)timeout_ms, &point, 1);
-   if (fd < 0) {
+   const int fd = vw_vtest_sync_wait(t->client, 0, timeout_ms, &point, 1);
+   if (fd < 0)
       vn_transport_set_lost(t, "sync wait failed (server gone)");
+   return fd;
+}
+
+bool
+vn_transport_submit_wait(struct vn_transport *t,
+                         const void *cmd,
+                         size_t size,
+                         uint32_t ring_idx,
+                         int timeout_ms)
+{
+   /* fences of one timeline retire in order; the sync only grows */
+   const uint64_t value = atomic_fetch_add(&t->probe_value, 1) + 1;
+   const int fd = vn_transport_submit_sync_fd(t, cmd, size, ring_idx, t->probe_sync, value,
+                                              (uint32_t)timeout_ms);
+   if (fd < 0)
       return false;
-   }
    const int ret = vw_vtest_wait_fd(fd, timeout_ms);
    close(fd);
    if (ret != 1) {

@@ -107,6 +107,19 @@ bool
 vn_transport_submit(struct vn_transport *transport, const void *cmd, size_t size);
 
 /* Sends `cmd` (may be empty) on the context path with a fence on timeline
+ * ring_idx that sets vtest sync `sync_id` to `value` when it retires, and
+ * returns the eventfd of a SYNC_WAIT for that value (the server keeps the
+ * wait timeout_ms; above INT32_MAX, for ever), or -1 (and lost). */
+int
+vn_transport_submit_sync_fd(struct vn_transport *transport,
+                            const void *cmd,
+                            size_t size,
+                            uint32_t ring_idx,
+                            uint32_t sync_id,
+                            uint64_t value,
+                            uint32_t timeout_ms);
+
+/* Sends `cmd` (may be empty) on the context path with a fence on timeline
  * ring_idx and waits, at most timeout_ms, for it to retire. */
 bool
 vn_transport_submit_wait(struct vn_transport *transport,
