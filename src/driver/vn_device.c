@@ -6,7 +6,6 @@
 
 #include "vn_queue.h"
 
-#include "transport/vw_vtest_client.h"
 
 static bool
 vn_device_lookup_ext(const struct vn_physical_device *pdev, const char *name, uint32_t *out)
@@ -129,7 +128,6 @@ vn_CreateDevice(VkPhysicalDevice physicalDevice,
    dev->alloc = *alloc;
    dev->api_version = VN_MIN(VN_MAX(instance->api_version, VK_API_VERSION_1_0), pdev->api_version);
    mtx_init(&dev->cache_mutex, mtx_plain);
-   mtx_init(&dev->export_mutex, mtx_plain);
 
    /* extensions: those the host implements are forwarded, the driver's
     * own are not */
@@ -224,7 +222,6 @@ fail_queues:
    vn_ring_destroy(dev->ring);
 fail_alloc:
    mtx_destroy(&dev->cache_mutex);
-   mtx_destroy(&dev->export_mutex);
    vn_free(alloc, dev);
    if (result == VK_ERROR_DEVICE_LOST)
       result = VK_ERROR_INITIALIZATION_FAILED;
@@ -245,16 +242,10 @@ vn_DestroyDevice(VkDevice device, const VkAllocationCallbacks *pAllocator)
       vn_log_debug("device: %llu synchronous round trips",
                   (unsigned long long)dev->ring->roundtrips);
    vn_ring_destroy(dev->ring);
-   struct vn_transport *t = dev->instance->transport;
-   for (uint32_t i = 0; i < dev->queue_count; i++) {
+   for (uint32_t i = 0; i < dev->queue_count; i++)
       vn_ring_idx_free(dev->queues[i].ring_idx);
-      /* exported sync files are eventfds of their own: they outlive this */
-      if (dev->queues[i].export_sync && !vn_transport_is_lost(t))
-         vw_vtest_sync_unref(t->client, dev->queues[i].export_sync);
-   }
    vn_free(&dev->alloc, dev->queues);
    mtx_destroy(&dev->cache_mutex);
-   mtx_destroy(&dev->export_mutex);
    vn_free(pAllocator ? pAllocator : &dev->alloc, dev);
 }
 

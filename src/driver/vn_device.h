@@ -27,10 +27,6 @@ struct vn_queue {
    VkFence idle_fence; /* vkQueueWaitIdle with feedback */
    struct vn_queue_fb_cmd *fb_cmds;
    uint32_t fb_cmd_count;
-   /* sync-file export: a vtest sync advanced on the queue's timeline;
-    * protected by the device's export_mutex */
-   uint32_t export_sync;
-   uint64_t export_value;
 };
 
 struct vn_queue_fb_cmd {
@@ -71,7 +67,6 @@ struct vn_device {
    VkDeviceSize max_buffer_size;
 
    struct vn_feedback_pool feedback; /* usable when feedback.enabled */
-   mtx_t export_mutex;
 };
 VN_HANDLE_CAST(vn_device, VkDevice)
 

@@ -10,14 +10,15 @@
  *
  * External memory (OPAQUE_FD and DMA_BUF, docs/driver.md "External memory"): exportable
  * memory is allocated with a reply (the renderer may refuse the export) and
- * its blob is SHAREABLE, so the driver keeps the fd the server sent and
- * vkGetMemoryFdKHR returns a dup of it. vtest carries no fd from the guest to
- * the renderer, so an import must name an fd this driver exported on the
- * same connection: it is recognised by its file (the transport's list) and
- * sent as VkImportMemoryResourceInfoMESA. Every memory over one payload
- * holds a reference to the one blob; the resource lives until the last of
- * them is freed. For DMA_BUF the renderer backs the blob with the host's
- * dma-buf, so the application gets a real dma-buf (one inode per buffer).
+ * its blob is SHAREABLE; vkGetMemoryFdKHR returns a new fd for the blob from
+ * the transport (over vtest a dup of the fd the server sent, in a VM a PRIME
+ * dma-buf). An import becomes VkImportMemoryResourceInfoMESA naming the
+ * blob the fd belongs to: over vtest, which carries no fd from the guest to
+ * the renderer, only fds this instance exported; in a VM any dma-buf of the
+ * virtio-gpu device. Every memory over one payload holds a reference to the
+ * one blob; the resource lives until the last of them is freed. For DMA_BUF
+ * the renderer backs the blob with the host's dma-buf, so the application
+ * gets a real dma-buf (one inode per buffer).
  */
 #include "vn_memory.h"
 
@@ -28,6 +29,27 @@
 #include "transport/vw_vtest.h"
 
 #include "vn_device.h"
+
+/* Orders what the ring sends next behind what the context path has sent
+ * so far (blob creation, import or release; transport.md §C.10): the
+ * context path counts a seqno, the ring waits for it. Wire format 0 has no
+ * such commands, and there the blob requests are synchronous. */
+static void
+vn_device_ring_behind_context(struct vn_device *dev)
+{
+   struct vn_transport *t = dev->instance->transport;
+   if (vn_transport_is_wire0(t))
+      return;
+   const uint64_t n = atomic_fetch_add(&t->virtqueue_seqno, 1) + 1;
+   uint8_t storage[64];
+   struct vp_encoder enc;
+   vp_encoder_init_fixed(&enc, storage, sizeof(storage));
+   vp_encode_vkSubmitVirtqueueSeqnoMESA(&enc, 0, dev->ring->id, n);
+   vn_transport_submit(t, enc.base, vp_encoder_size(&enc));
+   vp_encoder_reset(&enc);
+   vp_encode_vkWaitVirtqueueSeqnoMESA(&enc, 0, n);
+   vn_ring_submit(dev->ring, enc.base, vp_encoder_size(&enc), NULL);
+}
 
 /* Orders the context path (blob creation) behind the ring's
  * vkAllocateMemory of `mem`. */
@@ -89,9 +111,9 @@ vn_device_memory_import_fd(struct vn_device *dev,
    }
    struct vn_blob *blob = vn_transport_blob_lookup_fd(t, import->fd);
    if (!blob) {
-      vn_log_err("vkAllocateMemory: fd %d is not memory exported by this instance (over vtest "
-                 "only fds from vkGetMemoryFdKHR on the same VkInstance, while memory over "
-                 "them still exists, can be imported)",
+      vn_log_err("vkAllocateMemory: fd %d cannot be imported (over vtest only an fd from "
+                 "vkGetMemoryFdKHR of the same VkInstance, while memory over it exists; in a "
+                 "VM a dma-buf of the virtio-gpu device)",
                  import->fd);
       return VK_ERROR_INVALID_EXTERNAL_HANDLE;
    }
@@ -103,6 +125,10 @@ vn_device_memory_import_fd(struct vn_device *dev,
       mtx_unlock(&t->blob_mutex);
       return VK_ERROR_INVALID_EXTERNAL_HANDLE;
    }
+
+   /* in a VM the import may have attached a resource to the context just
+    * now, through the virtqueue; the ring must not see its id before */
+   vn_device_ring_behind_context(dev);
 
    /* the imported memory shares the exporter's blob (mapping, exports):
     * an export request adds nothing to it */
@@ -209,18 +235,8 @@ vn_FreeMemory(VkDevice device, VkDeviceMemory memory, const VkAllocationCallback
       mtx_unlock(&t->blob_mutex);
       /* wire format 1: the ring frees the memory only after the context
        * path has dropped the blob (transport.md §D.5) */
-      if (dropped && !vn_transport_is_wire0(t)) {
-         static atomic_uint_fast64_t seqno;
-         const uint64_t n = atomic_fetch_add(&seqno, 1) + 1;
-         uint8_t storage[64];
-         struct vp_encoder enc;
-         vp_encoder_init_fixed(&enc, storage, sizeof(storage));
-         vp_encode_vkSubmitVirtqueueSeqnoMESA(&enc, 0, dev->ring->id, n);
-         vn_transport_submit(t, enc.base, vp_encoder_size(&enc));
-         vp_encoder_reset(&enc);
-         vp_encode_vkWaitVirtqueueSeqnoMESA(&enc, 0, n);
-         vn_ring_submit(dev->ring, enc.base, vp_encoder_size(&enc), NULL);
-      }
+      if (dropped)
+         vn_device_ring_behind_context(dev);
    }
    vn_async_vkFreeMemory(dev->ring, device, memory, NULL);
    vn_object_free(dev, mem, pAllocator);
@@ -275,7 +291,7 @@ vn_GetMemoryFdKHR(VkDevice device, const VkMemoryGetFdInfoKHR *pGetFdInfo, int *
    int err = 0;
    const bool ok = vn_device_memory_init_blob_locked(dev, mem);
    if (ok) {
-      fd = fcntl(mem->blob->fd, F_DUPFD_CLOEXEC, 0);
+      fd = vn_transport_blob_export_fd(t, mem->blob);
       err = errno;
    }
    mtx_unlock(&t->blob_mutex);

@@ -11,7 +11,6 @@
  */
 #include "vn_queue.h"
 
-#include "transport/vw_vtest_client.h"
 
 #include "vn_command_buffer.h"
 #include "vn_device.h"
@@ -517,7 +516,6 @@ VkResult
 vn_queue_export_sync_fd(struct vn_queue *queue, int *out_fd)
 {
    struct vn_device *dev = queue->device;
-   struct vn_transport *t = dev->instance->transport;
    if (vn_device_is_lost(dev))
       return VK_ERROR_DEVICE_LOST;
 
@@ -525,18 +523,8 @@ vn_queue_export_sync_fd(struct vn_queue *queue, int *out_fd)
    struct vp_encoder enc;
    if (!vn_queue_behind_ring(dev, &enc, storage, sizeof(storage)))
       return VK_ERROR_DEVICE_LOST;
-
-   mtx_lock(&dev->export_mutex);
-   if (!queue->export_sync && !vw_vtest_sync_create(t->client, 0, &queue->export_sync)) {
-      mtx_unlock(&dev->export_mutex);
-      vn_transport_set_lost(t, "vtest sync creation failed");
-      return VK_ERROR_DEVICE_LOST;
-   }
-   /* fences of one timeline retire in order, so the sync only grows */
-   const int fd =
-      vn_transport_submit_sync_fd(t, enc.base, vp_encoder_size(&enc), queue->ring_idx,
-                                  queue->export_sync, ++queue->export_value, UINT32_MAX);
-   mtx_unlock(&dev->export_mutex);
+   const int fd = vn_transport_submit_fence_fd(dev->instance->transport, enc.base,
+                                               vp_encoder_size(&enc), queue->ring_idx);
    if (fd < 0)
       return VK_ERROR_DEVICE_LOST;
    *out_fd = fd;

@@ -1,11 +1,18 @@
 /*
- * The driver's transport: one vtest connection (transport.md §A) per
- * instance, the Venus capset, shared-memory blob resources mapped in the
- * guest, context-path submissions and the "lost" state.
+ * The driver's transport: how the Venus stream and shared memory reach the
+ * renderer. Two peers sit behind one small ops table, chosen once per
+ * instance (vn_transport_create, docs/driver.md "Transports"):
  *
- * Once any exchange with the server fails, or the renderer reports a fatal
- * context, the transport is lost for good: every later wait returns at once
- * and the API reports VK_ERROR_DEVICE_LOST.
+ *   virtio-gpu (vn_transport_virtgpu.c): the guest kernel's render node
+ *     inside a VM (transport.md §E): CONTEXT_INIT, blob resources, EXECBUFFER
+ *     with fence fds (kernel sync files), PRIME for external memory;
+ *   vtest (vn_transport_vtest.c): virglrenderer's socket protocol
+ *     (transport.md §A), to venus-server or virgl_test_server.
+ *
+ * The rest of the driver never asks which one it has. Once any exchange
+ * fails, or the renderer reports a fatal context, the transport is lost for
+ * good: every later wait returns at once and the API reports
+ * VK_ERROR_DEVICE_LOST.
  */
 #ifndef VN_TRANSPORT_H
 #define VN_TRANSPORT_H
@@ -16,11 +23,12 @@
 
 #include "transport/vw_capset.h"
 
-struct vw_vtest_client;
+struct vn_transport;
 
 /* A blob resource mapped into the guest. */
 struct vn_shm {
    uint32_t res_id;
+   uint32_t handle; /* virtio-gpu GEM handle; 0 over vtest */
    void *ptr;
    size_t size;
 };
@@ -28,39 +36,90 @@ struct vn_shm {
 /* The blob resource of a VkDeviceMemory payload (blob_id = the id of the
  * memory that created it), shared by that memory and every memory that
  * imported it: refcounted, the resource is dropped with the last reference.
- * A SHAREABLE blob keeps the fd the server sent, so that exports can hand
- * out dups of it and imports can recognise it (st_dev/st_ino); those blobs
- * sit on the transport's list. Immutable after creation except refs/next. */
+ * Blobs that may be exported or were imported sit on the transport's list,
+ * where imports find them again. Immutable after creation except refs/next. */
 struct vn_blob {
    atomic_int refs;
    uint32_t res_id;
-   int fd;       /* the server's fd; -1 unless SHAREABLE */
-   dev_t st_dev; /* identity of fd */
+   uint32_t handle; /* virtio-gpu GEM handle; 0 over vtest */
+   int fd;          /* vtest: the server's fd of a SHAREABLE blob; else -1 */
+   dev_t st_dev;    /* vtest: identity of fd */
    ino_t st_ino;
-   void *ptr;    /* mapping of the whole blob; NULL unless MAPPABLE */
-   bool dma_buf; /* fd is a host dma-buf (memory exported as DMA_BUF) */
+   void *ptr;       /* mapping of the whole blob; NULL unless mappable */
+   bool dma_buf;    /* exported as, or imported from, a dma-buf */
    size_t size;
    struct vn_blob *next; /* in transport->shared_blobs, under blob_mutex */
 };
 
+/* One transport's operations. Failures log one line; those that leave the
+ * connection unusable also mark the transport lost. */
+struct vn_transport_ops {
+   const char *name;
+   void (*destroy)(struct vn_transport *t);
+   /* host shared memory: HOST3D, MAPPABLE, blob_id 0, size page-aligned */
+   bool (*shm_create)(struct vn_transport *t, size_t size, struct vn_shm *out_shm);
+   void (*shm_destroy)(struct vn_transport *t, struct vn_shm *shm);
+   /* fills res_id, handle/fd and ptr (when MAPPABLE) of `blob` */
+   bool (*blob_create)(struct vn_transport *t,
+                       uint64_t blob_id,
+                       uint32_t flags,
+                       struct vn_blob *blob);
+   /* the blob behind an fd (a listed one with a new reference, or a new
+    * listed one); NULL when the fd cannot be imported. Holds blob_mutex. */
+   struct vn_blob *(*blob_import_locked)(struct vn_transport *t, int fd);
+   /* a new fd for a blob on the list; -1 with errno set on failure */
+   int (*blob_export)(struct vn_transport *t, const struct vn_blob *blob);
+   /* unmaps and drops the resource (the blob is off the list) */
+   void (*blob_destroy)(struct vn_transport *t, struct vn_blob *blob);
+   /* a Venus stream on the context path (timeline 0, no fence asked for) */
+   bool (*submit)(struct vn_transport *t, const void *cmd, size_t size);
+   /* `cmd` (may be empty) with a fence on timeline ring_idx: returns an fd
+    * that polls readable once the fence retires (a kernel sync file, or
+    * over vtest the eventfd of a sync wait), or -1 (and lost) */
+   int (*submit_fence_fd)(struct vn_transport *t,
+                          const void *cmd,
+                          size_t size,
+                          uint32_t ring_idx);
+   /* asks the other end something small: false (and lost) if it is gone */
+   bool (*probe)(struct vn_transport *t);
+};
+
 struct vn_transport {
-   struct vw_vtest_client *client;
+   const struct vn_transport_ops *ops;
    struct vw_capset capset;
    uint32_t max_timelines;
    atomic_bool lost;
-   /* a vtest sync used to probe the server and to order teardown */
-   uint32_t probe_sync;
-   atomic_uint_fast64_t probe_value;
    /* protects shared_blobs, blob refcounts reaching zero, and the lazy
     * creation of a memory's blob (vn_device_memory::blob) */
    mtx_t blob_mutex;
-   struct vn_blob *shared_blobs; /* SHAREABLE blobs: what may be imported */
+   struct vn_blob *shared_blobs;
+   /* vkSubmitVirtqueueSeqnoMESA values of this context, growing */
+   atomic_uint_fast64_t virtqueue_seqno;
 };
 
+/* Picks and opens the transport (docs/driver.md "Transports"): vtest when
+ * asked for (VENUS_DEBUG=vtest or VTEST_SOCKET_NAME), else a Venus-capable
+ * virtio-gpu render node, else a vtest server at the default socket.
+ * VK_ERROR_INCOMPATIBLE_DRIVER, with one log line, when there is none. */
 VkResult
 vn_transport_create(struct vn_transport **out_transport);
 void
 vn_transport_destroy(struct vn_transport *transport);
+
+/* For the transports: shared set-up and teardown of the base, and the
+ * capset checks. */
+void
+vn_transport_init_base(struct vn_transport *transport, const struct vn_transport_ops *ops);
+void
+vn_transport_fini_base(struct vn_transport *transport);
+bool
+vn_transport_check_capset(const struct vw_capset *capset, const char *transport_name);
+VkResult
+vn_transport_vtest_create(struct vn_transport **out_transport);
+/* VK_ERROR_INCOMPATIBLE_DRIVER (nothing logged, *out_why says why) when no
+ * render node offers Venus; other errors are logged. */
+VkResult
+vn_transport_virtgpu_create(struct vn_transport **out_transport, char *out_why, size_t why_size);
 
 /* Marks the transport lost (logs `why` once). */
 void
@@ -79,18 +138,22 @@ void
 vn_transport_shm_destroy(struct vn_transport *transport, struct vn_shm *shm);
 
 /* Blob of a VkDeviceMemory (blob_id = its id, flags VCMD_BLOB_FLAG_*): mapped
- * read/write when MAPPABLE; its fd kept and the blob listed for imports when
- * SHAREABLE. Returns one reference; NULL (logged) on failure. The caller
- * holds blob_mutex. */
+ * read/write when MAPPABLE; listed for exports and imports when SHAREABLE.
+ * Returns one reference; NULL (logged) on failure. The caller holds
+ * blob_mutex. */
 struct vn_blob *
 vn_transport_blob_create_locked(struct vn_transport *transport,
                                 uint64_t blob_id,
                                 size_t size,
                                 uint32_t flags);
-/* The SHAREABLE blob whose fd is the same file as `fd`, with a new
- * reference; NULL when `fd` was not exported through this connection. */
+/* The blob behind `fd` (an fd exported through this transport, or inside a
+ * VM any dma-buf of the virtio-gpu device), with a new reference; NULL when
+ * it cannot be imported. */
 struct vn_blob *
 vn_transport_blob_lookup_fd(struct vn_transport *transport, int fd);
+/* A new fd (close-on-exec) for a SHAREABLE blob; -1 with errno set. */
+int
+vn_transport_blob_export_fd(struct vn_transport *transport, const struct vn_blob *blob);
 static inline void
 vn_blob_ref(struct vn_blob *blob)
 {
@@ -107,17 +170,13 @@ bool
 vn_transport_submit(struct vn_transport *transport, const void *cmd, size_t size);
 
 /* Sends `cmd` (may be empty) on the context path with a fence on timeline
- * ring_idx that sets vtest sync `sync_id` to `value` when it retires, and
- * returns the eventfd of a SYNC_WAIT for that value (the server keeps the
- * wait timeout_ms; above INT32_MAX, for ever), or -1 (and lost). */
+ * ring_idx, and returns an fd that polls readable once the fence retires
+ * (the caller closes it), or -1 (and lost). */
 int
-vn_transport_submit_sync_fd(struct vn_transport *transport,
-                            const void *cmd,
-                            size_t size,
-                            uint32_t ring_idx,
-                            uint32_t sync_id,
-                            uint64_t value,
-                            uint32_t timeout_ms);
+vn_transport_submit_fence_fd(struct vn_transport *transport,
+                             const void *cmd,
+                             size_t size,
+                             uint32_t ring_idx);
 
 /* Sends `cmd` (may be empty) on the context path with a fence on timeline
  * ring_idx and waits, at most timeout_ms, for it to retire. */
@@ -128,7 +187,7 @@ vn_transport_submit_wait(struct vn_transport *transport,
                          uint32_t ring_idx,
                          int timeout_ms);
 
-/* Asks the server something small: false (and lost) if it is gone. */
+/* Asks the other end something small: false (and lost) if it is gone. */
 bool
 vn_transport_probe(struct vn_transport *transport);
 
