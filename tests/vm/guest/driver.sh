@@ -1,0 +1,56 @@
+#!/bin/sh
+# run.sh of the VM test of our driver (tests/vm/test_vm_driver.sh), in a guest
+# whose virtio-gpu carries Venus (QEMU venus=on, virglrenderer, host lavapipe).
+# The payload holds our ICD (lib/, venus_icd.json), the test programs (bin/),
+# the native reference runs made on the host's lavapipe (ref/) and these
+# scripts. Prints TAP-style lines; exits with the number of failures.
+set -u
+P=/payload
+ours=$P/venus_icd.json
+mesa=$(ls /usr/share/vulkan/icd.d/virtio_icd*.json 2>/dev/null | head -n 1)
+failed=0
+check() { # check NAME STATUS
+   if [ "$2" = 0 ]; then echo "ok - $1"; else echo "not ok - $1"; failed=$((failed + 1)); fi
+}
+
+# 1. vulkaninfo names the Venus device, through our driver on virtio-gpu
+start=$(date +%s)
+VK_DRIVER_FILES=$ours VK_ICD_FILENAMES=$ours VENUS_DEBUG=init timeout 300 \
+   vulkaninfo --summary >/tmp/vulkaninfo.out 2>/tmp/vulkaninfo.err
+rc=$?
+grep -E "deviceName|driverName|apiVersion" /tmp/vulkaninfo.out | head -n 3
+grep "transport:" /tmp/vulkaninfo.err | head -n 1
+[ "$rc" = 0 ] && grep -q "deviceName *= Virtio-GPU Venus (llvmpipe" /tmp/vulkaninfo.out &&
+   grep -q "transport: virtio-gpu" /tmp/vulkaninfo.err
+st=$?
+[ "$st" = 0 ] || tail -n 20 /tmp/vulkaninfo.err
+check "ours vulkaninfo names the Venus device over virtio-gpu ($(($(date +%s) - start)) s)" $st
+
+# 2. the nine programs, byte-identical to the native runs
+start=$(date +%s)
+sh $P/programs.sh ours "$ours" $P/bin $P/ref
+failed=$((failed + $?))
+echo "# ours: programs took $(($(date +%s) - start)) s"
+
+# 3. two processes on the device at once
+start=$(date +%s)
+sh $P/programs.sh ours-a "$ours" $P/bin $P/ref compute render hostmem >/tmp/a.out 2>&1 &
+a=$!
+sh $P/programs.sh ours-b "$ours" $P/bin $P/ref transfer sync extmem >/tmp/b.out 2>&1 &
+b=$!
+wait $a
+ra=$?
+wait $b
+rb=$?
+cat /tmp/a.out /tmp/b.out
+check "ours two concurrent processes both correct ($(($(date +%s) - start)) s)" $((ra + rb))
+
+# 4. the baseline: Mesa's Venus driver in the same guest, informational
+#    (tells a failure of ours from a failure of the VM, QEMU or virglrenderer)
+if [ -n "$mesa" ] && [ "${VENUS_VM_BASELINE:-1}" = 1 ]; then
+   start=$(date +%s)
+   sh $P/programs.sh mesa "$mesa" $P/bin $P/ref | sed 's/^\(not \)\{0,1\}ok - /# baseline: &/'
+   echo "# mesa: programs took $(($(date +%s) - start)) s"
+fi
+echo "# $failed failed"
+exit $failed

@@ -1,0 +1,62 @@
+#!/bin/sh
+# VM tests of our driver (docs/vm.md): a Debian 13 guest in QEMU 10 whose
+# virtio-gpu carries Venus to virglrenderer 1.1 on the host's lavapipe.
+#
+# usage: test_vm_driver.sh BUILD_DIR venus|novenus
+#   venus    vulkaninfo names the Venus device; the nine test programs pass
+#            and match native runs on the same lavapipe byte for byte; two
+#            processes at once; Mesa's Venus driver as a baseline
+#   novenus  QEMU venus=off: VK_ERROR_INCOMPATIBLE_DRIVER, one log line, the
+#            loader moves on
+# The payload (our ICD, the programs, the reference outputs, guest/*.sh) is
+# assembled in a temporary directory; tests/vm/vm.py boots the guest on it.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$1" && pwd)
+mode=$2
+vm="python3 $here/vm.py"
+if [ "$(id -u)" != 0 ]; then
+   echo "SKIP: the VM harness needs root (mount and PID namespaces)"
+   exit 77
+fi
+
+payload=$(mktemp -d "${TMPDIR:-/tmp}/venus-vm-payload.XXXXXX") || exit 1
+trap 'rm -rf "$payload"' EXIT INT TERM
+
+$vm image >/dev/null || exit 1
+
+mkdir -p "$payload/lib" "$payload/bin" "$payload/ref"
+cp "$build/src/driver/libvulkan_venus.so" "$payload/lib/" || exit 1
+cat >"$payload/venus_icd.json" <<JSON
+{"file_format_version": "1.0.0",
+ "ICD": {"library_path": "/payload/lib/libvulkan_venus.so", "api_version": "1.3.239"}}
+JSON
+cp "$here"/guest/*.sh "$payload/"
+for f in "$build"/tests/integration/programs/vkt_* "$build"/tests/integration/programs/*.spv; do
+   [ -f "$f" ] && cp "$f" "$payload/bin/"
+done
+[ -x "$payload/bin/vkt_compute" ] || { echo "the test programs are not built"; exit 1; }
+
+case $mode in
+venus)
+   # native reference runs: the host chroot's lavapipe, the renderer's driver
+   echo "# native reference runs on the host's lavapipe (Debian 13 tree)"
+   $vm host --bind "$payload:/payload" -- sh -c \
+      'sh /payload/programs.sh --record native "$(ls /usr/share/vulkan/icd.d/lvp_icd*.json | head -n 1)" /payload/bin /payload/ref' ||
+      { echo "not ok - native reference runs failed"; exit 1; }
+   cp "$payload/driver.sh" "$payload/run.sh"
+   timeout=${VENUS_VM_TIMEOUT:-1200}
+   $vm run --venus on --timeout "$timeout" "$payload"
+   ;;
+novenus)
+   cp "$payload/novenus.sh" "$payload/run.sh"
+   $vm run --venus off --timeout "${VENUS_VM_TIMEOUT:-300}" "$payload"
+   ;;
+*)
+   echo "usage: $0 BUILD_DIR venus|novenus" >&2
+   exit 2
+   ;;
+esac
+status=$?
+[ "$status" = 0 ] && echo "PASS ($mode)" || echo "FAIL ($mode): vm.py status $status"
+exit $status
