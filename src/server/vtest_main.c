@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,6 +23,7 @@
 
 #include "util/vu_log.h"
 #include "transport/vw_vtest.h"
+#include "worker/vwk_worker.h"
 
 #define VTEST_LISTEN_BACKLOG 64
 /* how long accept() pauses after running out of fds or memory */
@@ -310,6 +310,18 @@ vtest_server_reap(struct vtest_server *srv)
    }
 }
 
+struct vtest_worker_args {
+   const struct vtest_options *opts;
+   uint32_t client_id;
+};
+
+static int
+vtest_worker_main(int sock, void *data)
+{
+   const struct vtest_worker_args *args = data;
+   return vtest_worker_run(sock, args->opts, args->client_id);
+}
+
 static void
 vtest_server_spawn_worker(struct vtest_server *srv, int client_fd)
 {
@@ -322,23 +334,17 @@ vtest_server_spawn_worker(struct vtest_server *srv, int client_fd)
       return;
    }
 
-   const pid_t pid = fork();
-   if (pid < 0) {
+   struct vtest_worker_args args = { srv->opts, client_id };
+   const int close_fds[] = { srv->listen_fd, srv->signal_fd };
+   struct vwk_process worker = { .sock = client_fd };
+   if (!vwk_fork(0, "venus-worker", close_fds, 2, &srv->orig_mask, vtest_worker_main,
+                 &args, &worker)) {
       vu_log(VU_LOG_ERROR, "server", "fork for client %u failed: %s", client_id,
              strerror(errno));
-      close(client_fd);
       return;
    }
+   const pid_t pid = worker.pid;
 
-   if (pid == 0) {
-      close(srv->listen_fd);
-      close(srv->signal_fd);
-      sigprocmask(SIG_SETMASK, &srv->orig_mask, NULL);
-      prctl(PR_SET_NAME, "venus-worker");
-      exit(vtest_worker_run(client_fd, srv->opts, client_id));
-   }
-
-   close(client_fd);
    for (uint32_t i = 0; i < srv->opts->max_clients; i++) {
       if (!srv->workers[i]) {
          srv->workers[i] = pid;

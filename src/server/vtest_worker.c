@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include "util/vu_os.h"
 #include "transport/vw_capset.h"
 #include "transport/vw_vtest.h"
+#include "worker/vwk_worker.h"
 
 #include "vtest_sync.h"
 
@@ -35,6 +35,13 @@
 
 struct vtest_resource {
    int fd; /* kept for VCMD_RESOURCE_EXPORT_FD; closed at unref */
+};
+
+/* Result of one request: go on, or end the session. */
+enum vtest_status {
+   VTEST_STATUS_OK,
+   VTEST_STATUS_CLOSED,  /* the client closed the connection between requests */
+   VTEST_STATUS_DROPPED, /* protocol error or failure: the client is dropped */
 };
 
 struct vtest_client {
@@ -58,13 +65,8 @@ struct vtest_client {
 
    uint32_t *buf; /* payload of the current request */
    size_t buf_size;
-};
 
-/* Result of one request: go on, or end the session. */
-enum vtest_status {
-   VTEST_STATUS_OK,
-   VTEST_STATUS_CLOSED,  /* the client closed the connection between requests */
-   VTEST_STATUS_DROPPED, /* protocol error or failure: the client is dropped */
+   enum vtest_status status; /* of the last request */
 };
 
 struct vtest_command {
@@ -692,17 +694,32 @@ vtest_client_fini(struct vtest_client *client)
    free(client->buf);
 }
 
-/* Each resource and sync wait keeps an fd in the worker; allow as many as the
- * hard limit permits. */
-static void
-vtest_worker_raise_fd_limit(void)
+static struct vkr_context *
+vtest_client_get_context(void *data)
 {
-   struct rlimit lim;
-   if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-      lim.rlim_cur = lim.rlim_max;
-      setrlimit(RLIMIT_NOFILE, &lim);
-   }
+   return ((struct vtest_client *)data)->ctx;
 }
+
+static int
+vtest_client_get_timeout_ms(void *data)
+{
+   return vtest_syncs_expire_waits(&((struct vtest_client *)data)->syncs);
+}
+
+static bool
+vtest_client_handle_next(void *data, int *out_status)
+{
+   struct vtest_client *client = data;
+   client->status = vtest_client_handle_request(client);
+   *out_status = client->status == VTEST_STATUS_CLOSED ? 0 : 1;
+   return client->status == VTEST_STATUS_OK;
+}
+
+static const struct vwk_loop_ops vtest_client_loop_ops = {
+   .get_context = vtest_client_get_context,
+   .get_timeout_ms = vtest_client_get_timeout_ms,
+   .handle_request = vtest_client_handle_next,
+};
 
 int
 vtest_worker_run(int sock, const struct vtest_options *opts, uint32_t client_id)
@@ -713,41 +730,19 @@ vtest_worker_run(int sock, const struct vtest_options *opts, uint32_t client_id)
       .opts = opts,
       .debug_name = "?",
       .next_res_id = 1,
+      .status = VTEST_STATUS_OK,
    };
-   enum vtest_status status = VTEST_STATUS_OK;
 
    vu_idmap_init(&client.resources);
    vtest_syncs_init(&client.syncs);
-   vtest_worker_raise_fd_limit();
+   /* each resource and sync wait keeps an fd in the worker */
+   vwk_raise_fd_limit();
 
-   while (status == VTEST_STATUS_OK) {
-      const int timeout_ms = vtest_syncs_expire_waits(&client.syncs);
-      struct pollfd pfds[2] = {
-         { .fd = sock, .events = POLLIN },
-         { .fd = client.ctx ? vkr_context_get_fence_fd(client.ctx) : -1,
-           .events = POLLIN },
-      };
+   const int ret = vwk_loop_run(sock, &vtest_client_loop_ops, &client);
 
-      if (poll(pfds, 2, timeout_ms) < 0) {
-         if (errno == EINTR)
-            continue;
-         vu_log(VU_LOG_ERROR, "server", "client %u: poll failed: errno %d", client.id,
-                errno);
-         status = VTEST_STATUS_DROPPED;
-         break;
-      }
-
-      /* before the next request, so that it sees the syncs these fences set;
-       * vkr_context_retire_fences() clears the eventfd itself */
-      if (client.ctx && (pfds[1].revents & POLLIN))
-         vkr_context_retire_fences(client.ctx);
-      if (pfds[0].revents)
-         status = vtest_client_handle_request(&client);
-   }
-
-   if (status == VTEST_STATUS_CLOSED)
+   if (client.status == VTEST_STATUS_CLOSED)
       vu_log(VU_LOG_INFO, "server", "client %u (%s) disconnected", client.id,
              client.debug_name);
    vtest_client_fini(&client);
-   return status == VTEST_STATUS_CLOSED ? 0 : 1;
+   return ret;
 }

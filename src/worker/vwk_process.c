@@ -1,0 +1,255 @@
+/*
+ * Starting, naming and reaping worker processes; fd-carrying messages
+ * (see vwk_worker.h).
+ */
+#include "vwk_worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/vu_log.h"
+
+void
+vwk_raise_fd_limit(void)
+{
+   struct rlimit lim;
+   if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+      lim.rlim_cur = lim.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &lim);
+   }
+}
+
+void
+vwk_child_setup(const char *name, pid_t parent)
+{
+   if (parent > 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      /* the parent may have died before the prctl: we were re-parented then */
+      if (getppid() != parent)
+         _exit(1);
+   }
+   if (name)
+      prctl(PR_SET_NAME, name);
+   signal(SIGPIPE, SIG_IGN);
+   vwk_raise_fd_limit();
+}
+
+bool
+vwk_fork(int sock_type,
+         const char *name,
+         const int *close_fds,
+         int close_count,
+         const void *child_mask,
+         int (*child_main)(int sock, void *data),
+         void *data,
+         struct vwk_process *out)
+{
+   int fds[2] = { -1, -1 };
+
+   if (sock_type) {
+      if (socketpair(AF_UNIX, sock_type | SOCK_CLOEXEC, 0, fds) < 0)
+         return false;
+   } else {
+      fds[1] = out->sock;
+   }
+
+   const pid_t parent = getpid();
+   const pid_t pid = fork();
+   if (pid < 0) {
+      const int err = errno;
+      if (fds[0] >= 0)
+         close(fds[0]);
+      close(fds[1]);
+      errno = err;
+      return false;
+   }
+
+   if (pid == 0) {
+      if (fds[0] >= 0)
+         close(fds[0]);
+      for (int i = 0; i < close_count; i++) {
+         if (close_fds[i] >= 0)
+            close(close_fds[i]);
+      }
+      sigset_t empty;
+      sigemptyset(&empty);
+      sigprocmask(SIG_SETMASK, child_mask ? (const sigset_t *)child_mask : &empty, NULL);
+      vwk_child_setup(name, parent);
+      exit(child_main(fds[1], data));
+   }
+
+   close(fds[1]);
+   out->pid = pid;
+   out->sock = fds[0];
+   return true;
+}
+
+bool
+vwk_spawn_exec(const char *path, struct vwk_process *out)
+{
+   int fds[2];
+   char *const argv[] = { (char *)path, NULL };
+
+   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+      return false;
+
+   const pid_t parent = getpid();
+   const pid_t pid = fork();
+   if (pid < 0) {
+      const int err = errno;
+      close(fds[0]);
+      close(fds[1]);
+      errno = err;
+      return false;
+   }
+
+   if (pid == 0) {
+      /* async-signal-safe calls only: the parent may be multithreaded */
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent)
+         _exit(127);
+      if (fds[1] == VWK_EXEC_SOCKET_FD) {
+         fcntl(VWK_EXEC_SOCKET_FD, F_SETFD, 0);
+      } else if (dup2(fds[1], VWK_EXEC_SOCKET_FD) < 0) {
+         _exit(127);
+      }
+      close_range(VWK_EXEC_SOCKET_FD + 1, ~0u, 0);
+      execv(path, argv);
+      _exit(127);
+   }
+
+   close(fds[1]);
+   out->pid = pid;
+   out->sock = fds[0];
+   return true;
+}
+
+bool
+vwk_reap(pid_t pid, bool block, int *out_status)
+{
+   int status = 0;
+   pid_t r;
+
+   do {
+      r = waitpid(pid, &status, block ? 0 : WNOHANG);
+   } while (r < 0 && errno == EINTR);
+   if (r == pid) {
+      if (out_status)
+         *out_status = status;
+      return true;
+   }
+   /* ECHILD: someone else reaped it (or it was never ours) */
+   return r < 0 && errno == ECHILD;
+}
+
+bool
+vwk_msg_send(int sock, const void *buf, size_t size, int fd)
+{
+   struct iovec iov = { .iov_base = (void *)buf, .iov_len = size };
+   union {
+      struct cmsghdr align;
+      char buf[CMSG_SPACE(sizeof(int))];
+   } control;
+   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+   if (fd >= 0) {
+      memset(&control, 0, sizeof(control));
+      msg.msg_control = control.buf;
+      msg.msg_controllen = sizeof(control.buf);
+      struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+   }
+
+   for (;;) {
+      const ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+      if (n == (ssize_t)size)
+         return true;
+      if (n < 0 && errno == EINTR)
+         continue;
+      if (n >= 0)
+         errno = EMSGSIZE; /* a seqpacket message is sent whole or not at all */
+      return false;
+   }
+}
+
+ssize_t
+vwk_msg_recv(int sock, void *buf, size_t size, int *out_fd, int timeout_ms)
+{
+   struct iovec iov = { .iov_base = buf, .iov_len = size };
+   union {
+      struct cmsghdr align;
+      char buf[CMSG_SPACE(4 * sizeof(int))];
+   } control;
+   struct msghdr msg = {
+      .msg_iov = &iov,
+      .msg_iovlen = 1,
+      .msg_control = control.buf,
+      .msg_controllen = sizeof(control.buf),
+   };
+   ssize_t n;
+
+   if (out_fd)
+      *out_fd = -1;
+
+   if (timeout_ms != 0) {
+      struct pollfd pfd = { .fd = sock, .events = POLLIN };
+      int r;
+      do {
+         r = poll(&pfd, 1, timeout_ms);
+      } while (r < 0 && errno == EINTR);
+      if (r < 0)
+         return -1;
+      if (r == 0) {
+         errno = ETIMEDOUT;
+         return -1;
+      }
+   }
+
+   do {
+      n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+   } while (n < 0 && errno == EINTR);
+   if (n < 0)
+      return -1;
+
+   int fd = -1;
+   int extra = 0;
+   for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+         continue;
+      const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; i++) {
+         int f;
+         memcpy(&f, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+         if (fd < 0) {
+            fd = f;
+         } else {
+            close(f);
+            extra++;
+         }
+      }
+   }
+
+   if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || extra) {
+      if (fd >= 0)
+         close(fd);
+      errno = extra || (msg.msg_flags & MSG_CTRUNC) ? EBADMSG : EMSGSIZE;
+      return -1;
+   }
+   if (out_fd)
+      *out_fd = fd;
+   else if (fd >= 0)
+      close(fd);
+   return n;
+}
