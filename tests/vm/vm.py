@@ -148,16 +148,20 @@ def build_image(root, img, stamp):
     start = time.monotonic()
     cmd = ns_command(net=False) + ['sh', BUILDER, tmp, PACKAGES, GUEST_INIT,
                                    os.path.join(root, 'debs')]
-    with open(log_path, 'wb') as log:
-        p = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, session=True)
-        with Interruptible(p):
-            for line in p.stdout:
-                log.write(line)
-                log.flush()
-                if line.startswith(b'build_image:'):
-                    sys.stdout.write(line.decode('utf-8', 'replace'))
-                    sys.stdout.flush()
-            status = p.wait()
+    try:
+        with open(log_path, 'wb') as log:
+            p = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, session=True)
+            with Interruptible(p):
+                for line in p.stdout:
+                    log.write(line)
+                    log.flush()
+                    if line.startswith(b'build_image:'):
+                        sys.stdout.write(line.decode('utf-8', 'replace'))
+                        sys.stdout.flush()
+                status = p.wait()
+    except SystemExit:  # interrupted: the namespace is gone, so is the build
+        remove_tree(tmp)
+        raise
     if status != 0:
         kept = os.path.join(root, 'build-failed.log')
         shutil.copyfile(log_path, kept)
@@ -250,16 +254,21 @@ def kill_namespace(p):
             children = [int(c) for c in f.read().split()]
     except OSError:
         pass
-    for c in children:
+    # SIGTERM first: PID 1 exits at once (ns_main), unshare reports its status
+    # plainly; SIGKILL if that did not end it
+    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
+        for c in children:
+            try:
+                os.kill(c, sig)
+            except ProcessLookupError:
+                pass
         try:
-            os.kill(c, signal.SIGKILL)
-        except ProcessLookupError:
+            p.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
             pass
-    try:
-        p.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
+    p.kill()
+    p.wait()
 
 
 def run_namespace(args, session, timeout=None):
@@ -312,7 +321,8 @@ def make_root(img, binds=()):
 
 
 def chroot_env(**extra):
-    env = {'PATH': CHROOT_PATH, 'HOME': '/root', 'TMPDIR': '/tmp', 'LANG': 'C.UTF-8'}
+    env = {'PATH': CHROOT_PATH, 'HOME': '/root', 'TMPDIR': '/tmp', 'LANG': 'C.UTF-8',
+           'VENUS_VM_RUN_ID': os.environ.get('VENUS_VM_RUN_ID', '')}
     if 'TERM' in os.environ:
         env['TERM'] = os.environ['TERM']
     env.update(extra)
@@ -584,6 +594,8 @@ def main():
         if not shutil.which(tool):
             fail('harness failure: %s not found (util-linux, e2fsprogs)' % tool)
 
+    # every process of this command carries it (tests look for leftovers with it)
+    os.environ.setdefault('VENUS_VM_RUN_ID', '%d-%d' % (os.getpid(), time.time()))
     img, lock = ensure_image()
     if a.what == 'image':
         print(img)
