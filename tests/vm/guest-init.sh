@@ -8,6 +8,11 @@
 #   VENUS-VM-START        run.sh starts now (boot time ends here)
 #   VENUS-VM-EXIT <n>     run.sh returned status <n>
 # A guest that powers off without the second line was stopped before run.sh finished.
+#
+# run.sh runs with cwd a fresh directory in /tmp (tmpfs), stdin /dev/null, stdout and
+# stderr on the console, HOME=/root, VENUS_VM=1, and VENUS_VM_OUTPUT=/output when
+# vm.py was given --output. The payload disk is mounted read-only at /payload; the
+# root filesystem is writable, its changes are discarded (QEMU snapshot=on).
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LANG=C.UTF-8 TMPDIR=/tmp VENUS_VM=1
@@ -35,6 +40,16 @@ while [ ! -e /dev/dri/renderD128 ] && [ $i -lt 50 ]; do
 done
 [ -e /dev/dri/renderD128 ] || note "no /dev/dri/renderD128"
 
+# vm.py run --output DIR: a third disk, copied into DIR after the run
+if [ -b /dev/vdc ]; then
+   mkdir -p /output
+   if mount -t ext4 /dev/vdc /output; then
+      export VENUS_VM_OUTPUT=/output
+   else
+      note "cannot mount the output disk /dev/vdc"
+   fi
+fi
+
 status=
 if mount -t ext4 -o ro /dev/vdb /payload; then
    work=$(mktemp -d /tmp/run.XXXXXX)
@@ -47,6 +62,10 @@ if mount -t ext4 -o ro /dev/vdb /payload; then
    fi
    status=$?
    cd /
+   if [ -n "${VENUS_VM_OUTPUT:-}" ]; then
+      sync
+      umount /output || note "cannot unmount /output"
+   fi
    echo "VENUS-VM-EXIT $status"
 else
    note "cannot mount the payload disk /dev/vdb"

@@ -4,7 +4,8 @@
     vm.py image                      build the cache if needed; print its path
     vm.py host [--bind HOST:CHROOT]... [--cwd DIR] -- CMD [ARGS...]
                                      run CMD in the Debian 13 tree (the host chroot)
-    vm.py run [--venus on|off] [--timeout S] [--smp N] [--mem SIZE] PAYLOAD_DIR
+    vm.py run [--venus on|off] [--timeout S] [--smp N] [--mem SIZE] [--output DIR]
+              PAYLOAD_DIR
                                      boot the guest and run PAYLOAD_DIR/run.sh in it
 
 See docs/vm.md. Python 3 standard library only; needs root (mount and PID
@@ -52,6 +53,7 @@ CHROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 KERNEL_CMDLINE = ('console=ttyS0 root=/dev/vda rw rootfstype=ext4 '
                   'init=/sbin/venus-guest-init quiet panic=-1 oops=panic '
                   'mitigations=off fsck.mode=skip')
+OUTPUT_SIZE = '1G'  # sparse; only what the guest writes takes memory
 MARKER_START = 'VENUS-VM-START'
 MARKER_EXIT = re.compile(r'VENUS-VM-EXIT (\d+)\s*$')
 
@@ -393,7 +395,36 @@ def make_payload(payload, root, run):
     return image
 
 
-def qemu_command(a, payload_image, run):
+def make_output(root, run):
+    """An empty ext4 image (sparse, in the run's tmpfs) for the guest's /output."""
+    image = run + '/output.img'
+    r = subprocess.run(['mke2fs', '-q', '-t', 'ext4', '-O', '^has_journal', '-L', 'output',
+                        '-E', 'root_owner=0:0', root + image, OUTPUT_SIZE],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        print(r.stdout.decode('utf-8', 'replace'))
+        fail('harness failure: mke2fs of the output disk failed')
+    return image
+
+
+def copy_output(image, dest):
+    """Copies the output disk's files into dest with debugfs (no mount needed).
+    Returns the number of top-level entries copied."""
+    os.makedirs(dest, exist_ok=True)
+    r = subprocess.run(['debugfs', '-R', 'ls -p /', image], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL)
+    names = []
+    for line in r.stdout.decode('utf-8', 'replace').splitlines():
+        fields = line.split('/')
+        if len(fields) > 5 and fields[5] not in ('', '.', '..', 'lost+found'):
+            names.append(fields[5])
+    for name in names:
+        subprocess.run(['debugfs', '-R', 'rdump "/%s" "%s"' % (name, dest), image],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return len(names)
+
+
+def qemu_command(a, payload_image, output_image, run):
     gpu = 'virtio-gpu-gl-pci'
     if a.venus == 'on':
         gpu += ',venus=on,blob=on,hostmem=%s' % a.hostmem
@@ -402,10 +433,13 @@ def qemu_command(a, payload_image, run):
         '-machine', 'q35', '-accel', 'tcg,thread=multi', '-cpu', 'max',
         '-smp', str(a.smp), '-m', a.mem,
         '-kernel', IMG_IN_ROOT + '/vmlinuz', '-initrd', IMG_IN_ROOT + '/initrd.img',
-        '-append', KERNEL_CMDLINE,
+        '-append', ' '.join([KERNEL_CMDLINE] + a.kernel_args),
         '-drive', 'file=%s/guest.img,format=raw,if=virtio,snapshot=on,cache=unsafe'
         % IMG_IN_ROOT,
         '-drive', 'file=%s,format=raw,if=virtio,readonly=on' % payload_image,
+    ] + ([
+        '-drive', 'file=%s,format=raw,if=virtio' % output_image,
+    ] if output_image else []) + [
         '-device', gpu, '-display', 'gtk,gl=on',
         '-chardev', 'file,id=console,path=%s/serial.log' % run, '-serial', 'chardev:console',
         '-nic', 'none', '-no-reboot',
@@ -455,13 +489,14 @@ def ns_run(a):
     run = RUN_IN_ROOT
     os.makedirs(root + run)
     payload_image = make_payload(a.payload, root, run)
+    output_image = make_output(root, run) if a.output else None
     xvfb, display = start_xvfb(root, run)
     xdg = '/tmp/xdg-runtime'
     os.makedirs(root + xdg, mode=0o700)
     env = chroot_env(DISPLAY=display, GDK_BACKEND='x11', XDG_RUNTIME_DIR=xdg,
                      NO_AT_BRIDGE='1')
     qemu_log = root + run + '/qemu.log'
-    cmd = ['chroot', root] + qemu_command(a, payload_image, run)
+    cmd = ['chroot', root] + qemu_command(a, payload_image, output_image, run)
     say('starting QEMU (TCG, -smp %d -m %s, venus=%s), timeout %d s'
         % (a.smp, a.mem, a.venus, a.timeout))
     with open(qemu_log, 'wb') as log:
@@ -505,6 +540,9 @@ def ns_run(a):
     qemu_status = qemu.returncode
     xvfb.kill()
     xvfb.wait()
+    if output_image:
+        n = copy_output(root + output_image, a.output)
+        say('copied %d entr%s of /output into %s' % (n, 'y' if n == 1 else 'ies', a.output))
 
     boot = '%.1f s' % (t_start - t_qemu) if t_start else 'not reached'
     script = '%.1f s' % (t_end - t_start) if t_start else '-'
@@ -544,6 +582,8 @@ def ns_main(argv):
     r.add_argument('--smp', type=int)
     r.add_argument('--mem')
     r.add_argument('--hostmem')
+    r.add_argument('--kernel-arg', dest='kernel_args', action='append', default=[])
+    r.add_argument('--output')
     a = p.parse_args(argv)
     if a.what == 'host':
         return ns_host(a)
@@ -578,6 +618,11 @@ def main():
     r.add_argument('--smp', type=int, default=2)
     r.add_argument('--mem', default='2G')
     r.add_argument('--hostmem', default='512M', help='size of the host-visible BAR')
+    r.add_argument('--kernel-arg', dest='kernel_args', action='append', default=[],
+                   metavar='ARG', help='append ARG to the guest kernel command line')
+    r.add_argument('--output', metavar='DIR',
+                   help='give the guest a writable /output (%s) and copy its files '
+                   'into DIR after the run' % OUTPUT_SIZE)
     r.add_argument('payload', metavar='PAYLOAD_DIR')
     a = p.parse_args()
 
@@ -590,7 +635,7 @@ def main():
             a.cmd = a.cmd[1:]
         if not a.cmd:
             fail('usage: vm.py host [--bind HOSTDIR:CHROOTDIR]... -- CMD [ARGS...]')
-    for tool in ('unshare', 'mount', 'mke2fs'):
+    for tool in ('unshare', 'mount', 'mke2fs', 'debugfs'):
         if not shutil.which(tool):
             fail('harness failure: %s not found (util-linux, e2fsprogs)' % tool)
 
@@ -607,6 +652,9 @@ def main():
         return run_namespace(args + ['--'] + a.cmd, session=False)
     args = ['run', img, payload, '--venus', a.venus, '--timeout', str(a.timeout),
             '--smp', str(a.smp), '--mem', a.mem, '--hostmem', a.hostmem]
+    args += ['--kernel-arg=' + k for k in a.kernel_args]
+    if a.output:
+        args += ['--output', os.path.abspath(a.output)]
     return run_namespace(args, session=True, timeout=a.timeout + 120)
 
 
