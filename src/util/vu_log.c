@@ -26,7 +26,7 @@ static const struct vu_env_option vu_debug_options[] = {
    { "init", VU_DEBUG_INIT },           { "result", VU_DEBUG_RESULT },
    { "ring", VU_DEBUG_RING },           { "validate", VU_DEBUG_VALIDATE },
    { "vtest", VU_DEBUG_VTEST },         { "decode", VU_DEBUG_DECODE },
-   { "roundtrip", VU_DEBUG_ROUNDTRIP },
+   { "roundtrip", VU_DEBUG_ROUNDTRIP }, { "vmm", VU_DEBUG_VMM },
 };
 
 static const struct vu_env_option vu_perf_options[] = {

@@ -24,6 +24,7 @@ enum vu_debug_flag {
    VU_DEBUG_VTEST = 1u << 4,    /* vtest requests (server and client) */
    VU_DEBUG_DECODE = 1u << 5,   /* each decoded command type (renderer) */
    VU_DEBUG_ROUNDTRIP = 1u << 6,/* driver: log each synchronous round trip */
+   VU_DEBUG_VMM = 1u << 7,      /* VMM library: contexts, blobs, fences it relays */
 };
 
 /* VENUS_PERF bits: each turns one optimisation off */

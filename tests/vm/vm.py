@@ -5,8 +5,11 @@
     vm.py host [--bind HOST:CHROOT]... [--cwd DIR] -- CMD [ARGS...]
                                      run CMD in the Debian 13 tree (the host chroot)
     vm.py run [--venus on|off] [--timeout S] [--smp N] [--mem SIZE] [--output DIR]
+              [--renderer-lib DIR] [--qemu-log FILE] [--kill-qemu-on LINE]
               PAYLOAD_DIR
                                      boot the guest and run PAYLOAD_DIR/run.sh in it
+                                     (--renderer-lib: QEMU loads libvirglrenderer.so.1
+                                     from DIR, e.g. our VMM library's build folder)
 
 See docs/vm.md. Python 3 standard library only; needs root (mount and PID
 namespaces), util-linux (unshare, mount), e2fsprogs (mke2fs) and, to build the
@@ -45,10 +48,12 @@ EXIT_QEMU_CRASH = 122  # QEMU ended abnormally after the guest had started booti
 EXIT_NO_MARKER = 121   # the guest stopped (powered off, panicked) before run.sh finished
 EXIT_TIMEOUT = 124     # --timeout passed; QEMU was killed
 EXIT_HARNESS = 125     # the harness failed: cache build, Xvfb or QEMU start, usage
+EXIT_WORKERS_LEFT = 120  # --renderer-lib: renderer workers outlived QEMU
 
 # Where the cache entry (built by build_image.sh) appears inside each namespace.
 IMG_IN_ROOT = '/venus-vm'
 RUN_IN_ROOT = '/tmp/venus-run'
+RENDERER_LIB_IN_ROOT = '/venus-renderer-lib'
 CHROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 KERNEL_CMDLINE = ('console=ttyS0 root=/dev/vda rw rootfstype=ext4 '
                   'init=/sbin/venus-guest-init quiet panic=-1 oops=panic '
@@ -485,7 +490,8 @@ class Console:
 
 def ns_run(a):
     t0 = time.monotonic()
-    root = make_root(a.image)
+    binds = [(a.renderer_lib, RENDERER_LIB_IN_ROOT)] if a.renderer_lib else []
+    root = make_root(a.image, binds)
     run = RUN_IN_ROOT
     os.makedirs(root + run)
     payload_image = make_payload(a.payload, root, run)
@@ -495,10 +501,17 @@ def ns_run(a):
     os.makedirs(root + xdg, mode=0o700)
     env = chroot_env(DISPLAY=display, GDK_BACKEND='x11', XDG_RUNTIME_DIR=xdg,
                      NO_AT_BRIDGE='1')
+    if a.renderer_lib:
+        # QEMU's virtio-gpu-gl module loads libvirglrenderer.so.1 from here
+        env['LD_LIBRARY_PATH'] = RENDERER_LIB_IN_ROOT
+        for k, v in os.environ.items():
+            if k.startswith(('VENUS_', 'VK_')) and k not in env:
+                env[k] = v
     qemu_log = root + run + '/qemu.log'
     cmd = ['chroot', root] + qemu_command(a, payload_image, output_image, run)
-    say('starting QEMU (TCG, -smp %d -m %s, venus=%s), timeout %d s'
-        % (a.smp, a.mem, a.venus, a.timeout))
+    say('starting QEMU (TCG, -smp %d -m %s, venus=%s%s), timeout %d s'
+        % (a.smp, a.mem, a.venus,
+           ', renderer from ' + a.renderer_lib if a.renderer_lib else '', a.timeout))
     with open(qemu_log, 'wb') as log:
         qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 env=env)
@@ -508,11 +521,14 @@ def ns_run(a):
     guest_status = None
     seen_output = False
     timed_out = False
+    kill_now = False
 
     def scan(lines):
-        nonlocal t_start, guest_status, seen_output
+        nonlocal t_start, guest_status, seen_output, kill_now
         for line in lines:
             seen_output = True
+            if a.kill_qemu_on and line.strip() == a.kill_qemu_on:
+                kill_now = True
             if line.strip() == MARKER_START and t_start is None:
                 t_start = time.monotonic()
             m = MARKER_EXIT.search(line)
@@ -521,6 +537,11 @@ def ns_run(a):
 
     while qemu.poll() is None:
         scan(console.poll())
+        if kill_now:
+            say('the guest printed %r: killing QEMU (SIGKILL)' % a.kill_qemu_on)
+            qemu.kill()
+            qemu.wait()
+            break
         if guest_status is not None:
             # the guest is powering off; give it a moment, then stop QEMU
             try:
@@ -543,11 +564,20 @@ def ns_run(a):
     if output_image:
         n = copy_output(root + output_image, a.output)
         say('copied %d entr%s of /output into %s' % (n, 'y' if n == 1 else 'ies', a.output))
+    if a.qemu_log:
+        shutil.copyfile(qemu_log, a.qemu_log)
+    workers_left = count_renderer_workers() if a.renderer_lib else 0
 
     boot = '%.1f s' % (t_start - t_qemu) if t_start else 'not reached'
     script = '%.1f s' % (t_end - t_start) if t_start else '-'
     say('times: setup %.1f s, boot to run.sh %s, run.sh %s, total %.1f s'
         % (t_qemu - t0, boot, script, t_end - t0))
+    if a.renderer_lib:
+        say('renderer worker processes left after QEMU ended: %d' % workers_left)
+        if workers_left:
+            return EXIT_WORKERS_LEFT
+    if kill_now:
+        return 0
     if guest_status is not None:
         say('run.sh exited with status %d' % guest_status)
         return guest_status
@@ -561,6 +591,28 @@ def ns_run(a):
         return EXIT_QEMU_CRASH if seen_output else EXIT_HARNESS
     say('guest stopped before run.sh finished (no VENUS-VM-EXIT line)')
     return EXIT_NO_MARKER
+
+
+def count_renderer_workers(grace=10):
+    """Our VMM library's worker processes still alive in this PID namespace
+    (they end at end of file on their socket, or by PR_SET_PDEATHSIG), after
+    giving them `grace` seconds."""
+    deadline = time.monotonic() + grace
+    while True:
+        left = 0
+        for pid in os.listdir('/proc'):
+            try:
+                with open('/proc/%s/comm' % pid) as f:
+                    comm = f.read().strip()
+                with open('/proc/%s/stat' % pid) as f:
+                    state = f.read().rsplit(')', 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if comm.startswith('venus-vmm-w') and state != 'Z':
+                left += 1
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
 
 
 def ns_main(argv):
@@ -582,6 +634,9 @@ def ns_main(argv):
     r.add_argument('--smp', type=int)
     r.add_argument('--mem')
     r.add_argument('--hostmem')
+    r.add_argument('--renderer-lib')
+    r.add_argument('--qemu-log')
+    r.add_argument('--kill-qemu-on')
     r.add_argument('--kernel-arg', dest='kernel_args', action='append', default=[])
     r.add_argument('--output')
     a = p.parse_args(argv)
@@ -618,6 +673,15 @@ def main():
     r.add_argument('--smp', type=int, default=2)
     r.add_argument('--mem', default='2G')
     r.add_argument('--hostmem', default='512M', help='size of the host-visible BAR')
+    r.add_argument('--renderer-lib', metavar='DIR',
+                   help='QEMU loads libvirglrenderer.so.1 from DIR (bind-mounted, '
+                        'LD_LIBRARY_PATH); VENUS_* and VK_* variables '
+                        'are passed on to QEMU; fails (status 120) if any of its '
+                        'worker processes outlive QEMU')
+    r.add_argument('--qemu-log', metavar='FILE', help="copy QEMU's output to FILE")
+    r.add_argument('--kill-qemu-on', metavar='LINE',
+                   help='SIGKILL QEMU when the guest prints LINE (status 0 then, '
+                        'unless workers are left)')
     r.add_argument('--kernel-arg', dest='kernel_args', action='append', default=[],
                    metavar='ARG', help='append ARG to the guest kernel command line')
     r.add_argument('--output', metavar='DIR',
@@ -630,6 +694,10 @@ def main():
         payload = os.path.abspath(a.payload)
         if not os.path.isfile(os.path.join(payload, 'run.sh')):
             fail('%s/run.sh does not exist' % payload)
+        if a.renderer_lib:
+            a.renderer_lib = os.path.abspath(a.renderer_lib)
+            if not os.path.exists(os.path.join(a.renderer_lib, 'libvirglrenderer.so.1')):
+                fail('%s/libvirglrenderer.so.1 does not exist' % a.renderer_lib)
     if a.what == 'host':
         if a.cmd and a.cmd[0] == '--':
             a.cmd = a.cmd[1:]
@@ -655,6 +723,12 @@ def main():
     args += ['--kernel-arg=' + k for k in a.kernel_args]
     if a.output:
         args += ['--output', os.path.abspath(a.output)]
+    if a.renderer_lib:
+        args += ['--renderer-lib', a.renderer_lib]
+    if a.qemu_log:
+        args += ['--qemu-log', os.path.abspath(a.qemu_log)]
+    if a.kill_qemu_on:
+        args += ['--kill-qemu-on', a.kill_qemu_on]
     return run_namespace(args, session=True, timeout=a.timeout + 120)
 
 
