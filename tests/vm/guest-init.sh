@@ -54,6 +54,9 @@ status=
 if mount -t ext4 -o ro /dev/vdb /payload; then
    work=$(mktemp -d /tmp/run.XXXXXX)
    cd "$work"
+   # boot was quiet; from now on the console shows kernel warnings with their
+   # backtraces (hung tasks, oopses)
+   dmesg -n 7
    echo "VENUS-VM-START"
    if [ -x /payload/run.sh ]; then
       /payload/run.sh </dev/null

@@ -21,6 +21,8 @@ failed=0
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; failed=1; }
 
+# the first call may build the cache (and print its progress)
+"$vm" image || { echo "FAIL: vm.py image"; exit 1; }
 cache=$("$vm" image) || { echo "FAIL: vm.py image"; exit 1; }
 cache_root=$(dirname "$cache")
 

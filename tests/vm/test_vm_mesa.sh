@@ -29,7 +29,7 @@ if [ -n "$build" ]; then
    done
 fi
 
-"$vm" image >/dev/null || { echo "FAIL: vm.py image"; exit 1; }
+"$vm" image || { echo "FAIL: vm.py image"; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/test_vm_mesa.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT

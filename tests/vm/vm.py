@@ -55,8 +55,13 @@ IMG_IN_ROOT = '/venus-vm'
 RUN_IN_ROOT = '/tmp/venus-run'
 RENDERER_LIB_IN_ROOT = '/venus-renderer-lib'
 CHROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+# No fbdev emulation: with a framebuffer console on the virtio-gpu, every console
+# update is a scanout flush that QEMU holds until its GTK display has drawn it.
+# A task stuck for 120 s panics the guest (status 121) instead of waiting for
+# --timeout.
 KERNEL_CMDLINE = ('console=ttyS0 root=/dev/vda rw rootfstype=ext4 '
                   'init=/sbin/venus-guest-init quiet panic=-1 oops=panic '
+                  'hung_task_panic=1 drm_kms_helper.fbdev_emulation=0 '
                   'mitigations=off fsck.mode=skip')
 OUTPUT_SIZE = '1G'  # sparse; only what the guest writes takes memory
 MARKER_START = 'VENUS-VM-START'
@@ -582,6 +587,8 @@ def ns_run(a):
         say('run.sh exited with status %d' % guest_status)
         return guest_status
     if timed_out:
+        if os.path.getsize(qemu_log):
+            print(tail(qemu_log))
         say('timeout: run.sh did not finish within %d s; QEMU killed' % a.timeout)
         return EXIT_TIMEOUT
     if qemu_status != 0:
@@ -589,6 +596,8 @@ def ns_run(a):
         what = 'crashed' if seen_output else 'failed to start'
         say('harness failure: QEMU %s (status %d; log above)' % (what, qemu_status))
         return EXIT_QEMU_CRASH if seen_output else EXIT_HARNESS
+    if os.path.getsize(qemu_log):
+        print(tail(qemu_log))
     say('guest stopped before run.sh finished (no VENUS-VM-EXIT line)')
     return EXIT_NO_MARKER
 
