@@ -2,12 +2,17 @@
  * venus-vmm-worker: the process that holds one Venus context for the VMM
  * library (vmm_context.c starts it with fork + exec, its socket at fd 3).
  * It runs the shared worker loop (src/worker/) over the requests of
- * vmm_proto.h and publishes retired fences in the shared fence page. A
+ * vmm_proto.h and publishes retired fences in the shared fence page. Fences
+ * retire on a thread of their own (as in virglrenderer's render workers): a
+ * context-path command may block the main thread in a host wait that only a
+ * guest fence signalled later can end, and that fence must not wait for the
+ * main thread. A
  * context that turns fatal stays here, inert, until the guest destroys it;
  * the library then signals its fences at once. End of file on the socket
  * (context destroyed, or QEMU gone) ends the process.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdalign.h>
 #include <stdio.h>
@@ -15,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <threads.h>
 #include <unistd.h>
 
 #include "util/vu_log.h"
@@ -28,6 +34,8 @@
 /* how often an idle worker checks whether a ring thread made the context
  * fatal */
 #define VMM_WORKER_FATAL_CHECK_MS 50
+/* how often the fence thread looks at its stop flag */
+#define VMM_WORKER_FENCE_POLL_MS 100
 
 struct vmm_worker {
    int sock;
@@ -36,6 +44,9 @@ struct vmm_worker {
    struct vkr_context *ctx;
    struct vmm_fence_page *page;
    int page_fd;
+   thrd_t fence_thread;
+   bool has_fence_thread;
+   atomic_bool stop_fences;
    /* one request; inline streams up to VMM_INLINE_SUBMIT_BYTES */
    alignas(8) uint8_t buf[sizeof(struct vmm_req_header) + VMM_INLINE_SUBMIT_BYTES];
 };
@@ -56,6 +67,22 @@ vmm_worker_check_fatal(struct vmm_worker *w)
    if (w->ctx && !atomic_load_explicit(&w->page->fatal, memory_order_relaxed) &&
        vkr_context_is_fatal(w->ctx))
       atomic_store_explicit(&w->page->fatal, 1, memory_order_release);
+}
+
+/* Retires fences as their eventfd fires; vkr_context_retire_fences and
+ * vmm_worker_retire_fence only take the renderer's retire lock and store
+ * atomics, so they may run beside the main thread. */
+static int
+vmm_worker_fence_main(void *data)
+{
+   struct vmm_worker *w = data;
+   struct pollfd pfd = { .fd = vkr_context_get_fence_fd(w->ctx), .events = POLLIN };
+
+   while (!atomic_load(&w->stop_fences)) {
+      if (poll(&pfd, 1, VMM_WORKER_FENCE_POLL_MS) == 1 && (pfd.revents & POLLIN))
+         vkr_context_retire_fences(w->ctx);
+   }
+   return 0;
 }
 
 static bool
@@ -117,6 +144,9 @@ vmm_worker_context_init(struct vmm_worker *w, const struct vmm_req_context_init 
    w->ctx = vkr_context_create(w->ctx_id, w->name, &cbs, &limits);
    if (!w->ctx)
       return vmm_worker_reply(w, VMM_REQ_CONTEXT_INIT, -EINVAL, -1) && false;
+   if (thrd_create(&w->fence_thread, vmm_worker_fence_main, w) != thrd_success)
+      return vmm_worker_reply(w, VMM_REQ_CONTEXT_INIT, -ENOMEM, -1) && false;
+   w->has_fence_thread = true;
    return vmm_worker_reply(w, VMM_REQ_CONTEXT_INIT, 0, w->page_fd);
 }
 
@@ -183,7 +213,7 @@ vmm_worker_blob_create(struct vmm_worker *w, const struct vmm_req_blob_create *r
 static struct vkr_context *
 vmm_worker_get_context(void *data)
 {
-   return ((struct vmm_worker *)data)->ctx;
+   return NULL; /* the fence thread retires them */
 }
 
 static int
@@ -306,6 +336,10 @@ main(int argc, char **argv)
    }
 
    const int status = vwk_loop_run(worker.sock, &vmm_worker_loop_ops, &worker);
+   if (worker.has_fence_thread) {
+      atomic_store(&worker.stop_fences, true);
+      thrd_join(worker.fence_thread, NULL);
+   }
    if (worker.ctx)
       vkr_context_destroy(worker.ctx);
    return status;

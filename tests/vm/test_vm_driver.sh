@@ -2,12 +2,18 @@
 # VM tests of our driver (docs/vm.md): a Debian 13 guest in QEMU 10 whose
 # virtio-gpu carries Venus to virglrenderer 1.1 on the host's lavapipe.
 #
-# usage: test_vm_driver.sh BUILD_DIR venus|novenus
+# usage: test_vm_driver.sh BUILD_DIR venus|novenus|vmm|vmm_hostile
 #   venus    vulkaninfo names the Venus device; the nine test programs pass
 #            and match native runs on the same lavapipe byte for byte; two
 #            processes at once; Mesa's Venus driver as a baseline
 #   novenus  QEMU venus=off: VK_ERROR_INCOMPATIBLE_DRIVER, one log line, the
 #            loader moves on
+#   vmm      as venus, but QEMU loads our VMM library (BUILD_DIR/src/vmm)
+#            instead of virglrenderer, and Mesa's Venus driver must pass too
+#   vmm_hostile  our VMM library: a guest process submitting garbage loses
+#            only its own context (one fatal line in QEMU's log), processes
+#            beside and after it work, QEMU keeps running; QEMU SIGKILLed with
+#            work in flight leaves no worker process behind
 # The payload (our ICD, the programs, the reference outputs, guest/*.sh) is
 # assembled in a temporary directory; tests/vm/vm.py boots the guest on it.
 set -u
@@ -37,26 +43,72 @@ for f in "$build"/tests/integration/programs/vkt_* "$build"/tests/integration/pr
 done
 [ -x "$payload/bin/vkt_compute" ] || { echo "the test programs are not built"; exit 1; }
 
-case $mode in
-venus)
+record_native() {
    # native reference runs: the host chroot's lavapipe, the renderer's driver
    echo "# native reference runs on the host's lavapipe (Debian 13 tree)"
    $vm host --bind "$payload:/payload" -- sh -c \
       'sh /payload/programs.sh --record native "$(ls /usr/share/vulkan/icd.d/lvp_icd*.json | head -n 1)" /payload/bin /payload/ref' ||
       { echo "not ok - native reference runs failed"; exit 1; }
+}
+
+case $mode in
+venus)
+   record_native
    cp "$payload/driver.sh" "$payload/run.sh"
    timeout=${VENUS_VM_TIMEOUT:-1200}
    $vm run --venus on --timeout "$timeout" "$payload"
+   status=$?
+   ;;
+vmm)
+   record_native
+   cp "$payload/driver.sh" "$payload/run.sh"
+   touch "$payload/mesa_required"
+   $vm run --venus on --renderer-lib "$build/src/vmm" --timeout "${VENUS_VM_TIMEOUT:-1500}" \
+      "$payload"
+   status=$?
+   ;;
+vmm_hostile)
+   record_native
+   cp "$payload/vmm_hostile.sh" "$payload/run.sh"
+   cp "$build/tests/vm/vmm_garbage" "$payload/bin/" || exit 1
+   out=$payload.out
+   log=$payload.qemu.log
+   trap 'rm -rf "$payload" "$out" "$log"' EXIT INT TERM
+   $vm run --venus on --renderer-lib "$build/src/vmm" --timeout "${VENUS_VM_TIMEOUT:-1200}" \
+      --qemu-log "$log" --kill-qemu-on VENUS-VM-KILL-QEMU "$payload" >"$out" 2>&1
+   status=$?
+   cat "$out"
+   echo "# QEMU's log:"
+   sed 's/^/#   /' "$log"
+   fail=0
+   grep -q '^VMM-HOSTILE-FAILED 0' "$out" || { echo "not ok - guest checks"; fail=1; }
+   grep -q "killing QEMU (SIGKILL)" "$out" ||
+      { echo "not ok - QEMU did not keep running until the end"; fail=1; }
+   if [ "$status" = 0 ]; then
+      echo "ok - no worker process left after QEMU was killed"
+   else
+      echo "not ok - vm.py status $status (120: workers outlived QEMU)"
+      fail=1
+   fi
+   lines=$(grep -c 'fatal' "$log")
+   ours=$(grep -c '^\[venus renderer\] context [0-9]* (vmm_garbage): fatal: ' "$log")
+   if [ "$lines" = 1 ] && [ "$ours" = 1 ]; then
+      echo "ok - exactly one fatal line in QEMU's log, for the hostile context"
+   else
+      echo "not ok - fatal lines in QEMU's log: $lines, for the hostile context: $ours"
+      fail=1
+   fi
+   status=$fail
    ;;
 novenus)
    cp "$payload/novenus.sh" "$payload/run.sh"
    $vm run --venus off --timeout "${VENUS_VM_TIMEOUT:-300}" "$payload"
+   status=$?
    ;;
 *)
-   echo "usage: $0 BUILD_DIR venus|novenus" >&2
+   echo "usage: $0 BUILD_DIR venus|novenus|vmm|vmm_hostile" >&2
    exit 2
    ;;
 esac
-status=$?
 [ "$status" = 0 ] && echo "PASS ($mode)" || echo "FAIL ($mode): vm.py status $status"
 exit $status
