@@ -1,0 +1,279 @@
+/*
+ * The VMM library (src/vmm, libvirglrenderer.so.1) driven the way QEMU
+ * drives it, without a VM: capsets, refused non-Venus contexts, a Venus
+ * context with a mapped blob and fences delivered by virgl_renderer_poll, a
+ * garbage stream that makes only that context fatal (its fences still
+ * signal), 2D resources with hostile boxes and backings, and no worker left
+ * after cleanup. Needs a host Vulkan driver (suite 'renderer').
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "vmm/virglrenderer.h"
+
+struct fence_log {
+   uint32_t ctx_id, ring_idx;
+   uint64_t fence_id;
+   uint32_t count;
+   uint32_t ctx0_fence;
+   uint32_t ctx0_count;
+};
+static struct fence_log fences;
+
+static void
+on_write_fence(void *cookie, uint32_t fence)
+{
+   fences.ctx0_fence = fence;
+   fences.ctx0_count++;
+}
+
+static void
+on_write_context_fence(void *cookie, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
+{
+   fences.ctx_id = ctx_id;
+   fences.ring_idx = ring_idx;
+   fences.fence_id = fence_id;
+   fences.count++;
+}
+
+static struct virgl_renderer_callbacks cbs = {
+   .version = 3,
+   .write_fence = on_write_fence,
+   .write_context_fence = on_write_context_fence,
+};
+
+/* polls like QEMU's 10 ms timer until a context fence (ctx, ring, id) came */
+static bool
+wait_context_fence(uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
+{
+   for (int i = 0; i < 1000; i++) {
+      virgl_renderer_poll();
+      if (fences.count && fences.ctx_id == ctx_id && fences.ring_idx == ring_idx &&
+          fences.fence_id == fence_id)
+         return true;
+      usleep(10000);
+   }
+   return false;
+}
+
+TEST(capsets_before_init)
+{
+   uint32_t ver = 99, size = 99;
+   virgl_renderer_get_cap_set(4, &ver, &size);
+   CHECK_EQ(ver, 0);
+   CHECK_EQ(size, 160);
+   uint8_t caps[160] = { 0 };
+   virgl_renderer_fill_caps(4, 0, caps);
+   uint32_t wire_format;
+   memcpy(&wire_format, caps, 4);
+   CHECK_EQ(wire_format, 1);
+   for (uint32_t set = 0; set < 8; set++) {
+      if (set == 4)
+         continue;
+      virgl_renderer_get_cap_set(set, &ver, &size);
+      CHECK_EQ(size, 0);
+   }
+}
+
+TEST(init_and_refused_contexts)
+{
+   CHECK_EQ(virgl_renderer_init(NULL, VIRGL_RENDERER_VENUS | VIRGL_RENDERER_RENDER_SERVER,
+                                &cbs),
+            0);
+   CHECK(virgl_renderer_init(NULL, VIRGL_RENDERER_VENUS, &cbs) != 0);
+   CHECK(virgl_renderer_context_create(1, 3, "gl!") != 0);
+   CHECK(virgl_renderer_context_create_with_flags(2, 1, 3, "gl!") != 0);
+   CHECK(virgl_renderer_context_create_with_flags(2, 2, 3, "gl!") != 0);
+   CHECK(virgl_renderer_context_create_with_flags(0, 4, 3, "bad") != 0);
+   uint32_t cmd[4] = { 0 };
+   CHECK(virgl_renderer_submit_cmd(cmd, 2, 4) != 0);
+   CHECK(virgl_renderer_submit_cmd(cmd, 77, 4) != 0);
+   CHECK(virgl_renderer_context_create_fence(2, 0, 0, 1) != 0);
+   virgl_renderer_context_destroy(2);
+   virgl_renderer_ctx_attach_resource(99, 99);
+   virgl_renderer_ctx_detach_resource(99, 99);
+   virgl_renderer_resource_unref(12345);
+}
+
+TEST(venus_context_blobs_and_fences)
+{
+   CHECK_EQ(virgl_renderer_context_create_with_flags(5, 4, 8, "vmm-test"), 0);
+   CHECK(virgl_renderer_context_create_with_flags(5, 4, 8, "vmm-test") != 0);
+
+   struct virgl_renderer_resource_create_blob_args args = {
+      .res_handle = 10,
+      .ctx_id = 5,
+      .blob_mem = VIRGL_RENDERER_BLOB_MEM_HOST3D,
+      .blob_flags = VIRGL_RENDERER_BLOB_FLAG_USE_MAPPABLE,
+      .size = 8192,
+   };
+   CHECK_EQ(virgl_renderer_resource_create_blob(&args), 0);
+   CHECK(virgl_renderer_resource_create_blob(&args) != 0); /* id in use */
+
+   struct virgl_renderer_resource_create_blob_args bad = args;
+   bad.res_handle = 11;
+   bad.blob_mem = VIRGL_RENDERER_BLOB_MEM_GUEST;
+   CHECK(virgl_renderer_resource_create_blob(&bad) != 0);
+   bad.blob_mem = VIRGL_RENDERER_BLOB_MEM_HOST3D;
+   bad.size = 0;
+   CHECK(virgl_renderer_resource_create_blob(&bad) != 0);
+   bad.size = 1ull << 62;
+   CHECK(virgl_renderer_resource_create_blob(&bad) != 0);
+   bad.size = 4096;
+   bad.ctx_id = 6;
+   CHECK(virgl_renderer_resource_create_blob(&bad) != 0);
+   bad.ctx_id = 5;
+   bad.blob_id = 0xdead; /* no such VkDeviceMemory */
+   CHECK(virgl_renderer_resource_create_blob(&bad) != 0);
+   CHECK(virgl_renderer_resource_create_blob(NULL) != 0);
+
+   struct virgl_renderer_resource_info info;
+   CHECK_EQ(virgl_renderer_resource_get_info(10, &info), 0);
+   CHECK_EQ(info.fd, -1);
+   CHECK(virgl_renderer_resource_get_info(11, &info) != 0);
+
+   void *map = NULL;
+   uint64_t size = 0;
+   CHECK_EQ(virgl_renderer_resource_map(10, &map, &size), 0);
+   CHECK(map != NULL);
+   CHECK_EQ(size, 8192);
+   memset(map, 0x5a, size); /* writable, whole size */
+   uint32_t map_info = 0;
+   CHECK_EQ(virgl_renderer_resource_get_map_info(10, &map_info), 0);
+   CHECK_EQ(map_info, VIRGL_RENDERER_MAP_CACHE_CACHED);
+   CHECK_EQ(virgl_renderer_resource_unmap(10), 0);
+   CHECK(virgl_renderer_resource_unmap(10) != 0);
+   CHECK(virgl_renderer_resource_map(11, &map, &size) != 0);
+
+   /* timeline 0: retired once the worker has read everything before it */
+   CHECK_EQ(virgl_renderer_context_create_fence(5, VIRGL_RENDERER_FENCE_FLAG_MERGEABLE, 0, 7),
+            0);
+   CHECK(wait_context_fence(5, 0, 7));
+   CHECK(virgl_renderer_context_create_fence(5, 0, 64, 8) != 0);
+   /* a timeline without a queue: a guest error, signalled at once */
+   CHECK_EQ(virgl_renderer_context_create_fence(5, 0, 3, 9), 0);
+   CHECK(wait_context_fence(5, 3, 9));
+   /* context 0 fences */
+   CHECK_EQ(virgl_renderer_create_fence(33, 0), 0);
+   virgl_renderer_poll();
+   CHECK_EQ(fences.ctx0_fence, 33);
+
+   /* garbage: the context turns fatal, its fences still signal */
+   uint32_t garbage[16];
+   for (int i = 0; i < 16; i++)
+      garbage[i] = 0xdeadbeefu * (uint32_t)(i + 1);
+   CHECK_EQ(virgl_renderer_submit_cmd(garbage, 5, 16), 0);
+   CHECK_EQ(virgl_renderer_context_create_fence(5, 0, 2, 41), 0);
+   CHECK(wait_context_fence(5, 2, 41));
+   CHECK(virgl_renderer_submit_cmd(garbage, 5, -1) != 0);
+
+   /* another context is unaffected */
+   CHECK_EQ(virgl_renderer_context_create_with_flags(6, 4, 5, "other"), 0);
+   args.res_handle = 12;
+   args.ctx_id = 6;
+   CHECK_EQ(virgl_renderer_resource_create_blob(&args), 0);
+   CHECK_EQ(virgl_renderer_context_create_fence(6, 0, 0, 50), 0);
+   CHECK(wait_context_fence(6, 0, 50));
+
+   virgl_renderer_context_destroy(5);
+   virgl_renderer_resource_unref(10);
+   virgl_renderer_context_destroy(6);
+   virgl_renderer_resource_unref(12);
+}
+
+TEST(two_d_resources)
+{
+   struct virgl_renderer_resource_create_args args = {
+      .handle = 20, .target = 2, .format = 1, .bind = 2, .width = 64, .height = 32,
+      .depth = 1, .array_size = 1,
+   };
+   CHECK_EQ(virgl_renderer_resource_create(&args, NULL, 0), 0);
+   CHECK(virgl_renderer_resource_create(&args, NULL, 0) != 0);
+   struct virgl_renderer_resource_create_args bad = args;
+   bad.handle = 21;
+   bad.width = 0;
+   CHECK(virgl_renderer_resource_create(&bad, NULL, 0) != 0);
+   bad.width = 1u << 20;
+   CHECK(virgl_renderer_resource_create(&bad, NULL, 0) != 0);
+   bad.width = 64;
+   bad.handle = 0;
+   CHECK(virgl_renderer_resource_create(&bad, NULL, 0) != 0);
+
+   static uint8_t backing[64 * 32 * 4];
+   for (size_t i = 0; i < sizeof(backing); i++)
+      backing[i] = (uint8_t)(i * 7);
+   struct iovec iov[2] = {
+      { backing, 1000 },
+      { backing + 1000, sizeof(backing) - 1000 },
+   };
+   CHECK_EQ(virgl_renderer_resource_attach_iov(20, iov, 2), 0);
+   CHECK(virgl_renderer_resource_attach_iov(20, iov, 2) != 0);
+   CHECK(virgl_renderer_resource_attach_iov(21, iov, 2) != 0);
+
+   uint32_t box[6] = { 0, 0, 0, 64, 32, 1 };
+   CHECK_EQ(virgl_renderer_transfer_write_iov(20, 0, 0, 0, 0, (struct virgl_box *)box, 0,
+                                              NULL, 0),
+            0);
+   uint32_t w = 0, h = 0;
+   uint8_t *cursor = virgl_renderer_get_cursor_data(20, &w, &h);
+   CHECK(cursor != NULL);
+   CHECK_EQ(w, 64);
+   CHECK_EQ(h, 32);
+   if (cursor)
+      CHECK_MEM(cursor, backing, sizeof(backing));
+   free(cursor);
+
+   uint32_t outside[6] = { 60, 0, 0, 8, 1, 1 };
+   CHECK(virgl_renderer_transfer_write_iov(20, 0, 0, 0, 0, (struct virgl_box *)outside, 0,
+                                           NULL, 0) != 0);
+   uint32_t huge[6] = { 0xffffffffu, 0, 0, 2, 1, 1 };
+   CHECK(virgl_renderer_transfer_write_iov(20, 0, 0, 0, 0, (struct virgl_box *)huge, 0, NULL,
+                                           0) != 0);
+   CHECK(virgl_renderer_transfer_write_iov(20, 0, 0, 0, 0, (struct virgl_box *)box,
+                                           sizeof(backing), NULL, 0) != 0);
+   CHECK(virgl_renderer_transfer_write_iov(20, 0, 1, 0, 0, (struct virgl_box *)box, 0, NULL,
+                                           0) != 0);
+   CHECK(virgl_renderer_transfer_write_iov(99, 0, 0, 0, 0, (struct virgl_box *)box, 0, NULL,
+                                           0) != 0);
+
+   struct virgl_renderer_resource_info_ext ext;
+   memset(&ext, 0xff, sizeof(ext));
+   CHECK_EQ(virgl_renderer_resource_get_info_ext(20, &ext), 0);
+   CHECK_EQ(ext.base.width, 64);
+   CHECK_EQ(ext.base.height, 32);
+   CHECK_EQ(ext.base.fd, -1);
+   CHECK(ext.d3d_tex2d == NULL);
+
+   struct iovec *out_iov = NULL;
+   int out_count = 0;
+   virgl_renderer_resource_detach_iov(20, &out_iov, &out_count);
+   CHECK(out_iov == iov);
+   CHECK_EQ(out_count, 2);
+   CHECK(virgl_renderer_transfer_write_iov(20, 0, 0, 0, 0, (struct virgl_box *)box, 0, NULL,
+                                           0) != 0);
+   CHECK(virgl_renderer_get_cursor_data(99, &w, &h) == NULL);
+   virgl_renderer_resource_unref(20);
+}
+
+TEST(cleanup_leaves_no_worker)
+{
+   CHECK_EQ(virgl_renderer_context_create_with_flags(7, 4, 4, "last"), 0);
+   virgl_renderer_reset();
+   CHECK(virgl_renderer_submit_cmd((uint32_t[1]){ 0 }, 7, 1) != 0);
+   virgl_renderer_cleanup(NULL);
+   errno = 0;
+   CHECK_EQ(waitpid(-1, NULL, WNOHANG), -1);
+   CHECK_EQ(errno, ECHILD);
+}
+
+RUN_TESTS(capsets_before_init,
+          init_and_refused_contexts,
+          venus_context_blobs_and_fences,
+          two_d_resources,
+          cleanup_leaves_no_worker)
