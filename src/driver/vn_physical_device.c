@@ -261,6 +261,11 @@ vn_physical_device_init_extensions(struct vn_physical_device *pdev, struct vn_ri
        * promises. */
       if (info->number == 75 && vn_transport_is_wire0(instance->transport))
          continue;
+      /* ... and an import needs the renderer to keep that fd (not
+       * virglrenderer 1.1 in QEMU, vn_transport.h can_import_memory) */
+      if ((info->number == 75 || info->number == 126 || info->number == 127) &&
+          !instance->transport->can_import_memory)
+         continue;
       /* VK_EXT_image_drm_format_modifier: 0.10.4 encodes the modifier lists
        * of format queries without their count (command-types.md W.5), which
        * the generated code does not do. VK_EXT_external_memory_dma_buf

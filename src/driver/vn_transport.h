@@ -88,6 +88,9 @@ struct vn_transport {
    const struct vn_transport_ops *ops;
    struct vw_capset capset;
    uint32_t max_timelines;
+   /* the renderer can turn a device-memory blob back into a VkDeviceMemory
+    * (VkImportMemoryResourceInfoMESA): what memory fd imports need */
+   bool can_import_memory;
    atomic_bool lost;
    /* protects shared_blobs, blob refcounts reaching zero, and the lazy
     * creation of a memory's blob (vn_device_memory::blob) */

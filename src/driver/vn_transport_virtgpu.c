@@ -301,21 +301,12 @@ vn_virtgpu_node_check(int fd, const char *node, struct vw_capset *capset, char *
       snprintf(why, n, "no virtio-gpu render node (%s is %s)", node, name[0] ? name : "unknown");
       return false;
    }
-   static const struct {
-      uint64_t param;
-      const char *what;
-   } needs[] = {
-      { VIRTGPU_PARAM_3D_FEATURES, "3D features (QEMU: virtio-gpu-gl)" },
-      { VIRTGPU_PARAM_CAPSET_QUERY_FIX, "the capset query fix" },
-      { VIRTGPU_PARAM_RESOURCE_BLOB, "blob resources (QEMU: blob=on)" },
-      { VIRTGPU_PARAM_CONTEXT_INIT, "context init" },
-      { VIRTGPU_PARAM_HOST_VISIBLE, "host-visible memory (QEMU: hostmem=SIZE)" },
-   };
-   for (size_t i = 0; i < VN_ARRAY_SIZE(needs); i++) {
-      if (vn_virtgpu_getparam(fd, needs[i].param) <= 0) {
-         snprintf(why, n, "virtio-gpu %s lacks %s", node, needs[i].what);
-         return false;
-      }
+   /* the Venus capset first: its absence is what a user most likely
+    * has to fix (QEMU: venus=on, which needs blob=on and hostmem) */
+   if (vn_virtgpu_getparam(fd, VIRTGPU_PARAM_3D_FEATURES) <= 0 ||
+       vn_virtgpu_getparam(fd, VIRTGPU_PARAM_CAPSET_QUERY_FIX) <= 0) {
+      snprintf(why, n, "virtio-gpu %s has no 3D (QEMU: virtio-gpu-gl with venus=on)", node);
+      return false;
    }
    const int capsets = vn_virtgpu_getparam(fd, VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs);
    memset(capset, 0, sizeof(*capset));
@@ -329,6 +320,20 @@ vn_virtgpu_node_check(int fd, const char *node, struct vw_capset *capset, char *
        vn_virtgpu_ioctl(fd, DRM_IOCTL_VIRTGPU_GET_CAPS, &caps) != 0) {
       snprintf(why, n, "virtio-gpu %s offers no Venus capset (QEMU: venus=on)", node);
       return false;
+   }
+   static const struct {
+      uint64_t param;
+      const char *what;
+   } later_needs[] = {
+      { VIRTGPU_PARAM_RESOURCE_BLOB, "blob resources (QEMU: blob=on)" },
+      { VIRTGPU_PARAM_CONTEXT_INIT, "context init" },
+      { VIRTGPU_PARAM_HOST_VISIBLE, "host-visible memory (QEMU: hostmem=SIZE)" },
+   };
+   for (size_t i = 0; i < VN_ARRAY_SIZE(later_needs); i++) {
+      if (vn_virtgpu_getparam(fd, later_needs[i].param) <= 0) {
+         snprintf(why, n, "virtio-gpu %s lacks %s", node, later_needs[i].what);
+         return false;
+      }
    }
    return true;
 }
@@ -390,6 +395,10 @@ vn_transport_virtgpu_create(struct vn_transport **out_transport, char *why, size
    }
 
    t->max_timelines = VN_VIRTGPU_TIMELINES;
+   /* virglrenderer up to 1.1 keeps the fd of a device-memory blob, which an
+    * import needs, only for CROSS_DEVICE blobs, and QEMU never offers
+    * CROSS_DEVICE: there, like Mesa's Venus, no memory fds */
+   t->can_import_memory = vn_virtgpu_getparam(v->fd, VIRTGPU_PARAM_CROSS_DEVICE) > 0;
    if (!vn_transport_check_capset(&t->capset, "virtio-gpu") || !vn_virtgpu_context_init(v)) {
       close(v->fd);
       free(v);
@@ -397,7 +406,8 @@ vn_transport_virtgpu_create(struct vn_transport **out_transport, char *why, size
    }
    vn_transport_init_base(t, &vn_virtgpu_ops);
    if (VU_DEBUG(INIT))
-      vn_log_debug("transport: virtio-gpu %s", v->node);
+      vn_log_debug("transport: virtio-gpu %s%s", v->node,
+                  t->can_import_memory ? "" : " (no CROSS_DEVICE: no memory imports)");
    *out_transport = t;
    return VK_SUCCESS;
 }

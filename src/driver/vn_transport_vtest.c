@@ -298,6 +298,8 @@ vn_transport_vtest_create(struct vn_transport **out_transport)
       goto fail_client;
    mtx_init(&v->sync_mutex, mtx_plain);
    vn_transport_init_base(t, &vn_vtest_ops);
+   /* renderers behind vtest keep the fd of a SHAREABLE blob */
+   t->can_import_memory = true;
    if (VU_DEBUG(INIT))
       vn_log_debug("transport: vtest");
 

@@ -43,6 +43,29 @@ for f in "$build"/tests/integration/programs/vkt_* "$build"/tests/integration/pr
 done
 [ -x "$payload/bin/vkt_compute" ] || { echo "the test programs are not built"; exit 1; }
 
+# QEMU 10 under TCG now and then aborts by itself (an iotlb_to_section
+# assertion) or stalls its virtio-gpu queue (the guest's hung-task check,
+# which the guest scripts turn into a panic) while host-visible blobs are
+# mapped and unmapped; Mesa's Venus driver meets the same (docs/vm.md). A
+# run that ends that way, and only that way, is repeated, at most twice.
+run_vm() {
+   attempt=1
+   while :; do
+      log=$payload.attempt
+      { $vm run "$@"; echo $? >"$log.rc"; } 2>&1 | tee "$log"
+      st=$(cat "$log.rc")
+      if { [ "$st" = 121 ] || [ "$st" = 122 ]; } &&
+         grep -q -E "iotlb_to_section: Assertion|hung_task: blocked tasks|blocked for more than" "$log" &&
+         [ "$attempt" -lt 3 ]; then
+         attempt=$((attempt + 1))
+         echo "# QEMU's TCG failed on its own (known QEMU issue, see docs/vm.md); attempt $attempt of 3"
+         continue
+      fi
+      rm -f "$log" "$log.rc"
+      return "$st"
+   done
+}
+
 record_native() {
    # native reference runs: the host chroot's lavapipe, the renderer's driver
    echo "# native reference runs on the host's lavapipe (Debian 13 tree)"
@@ -55,8 +78,8 @@ case $mode in
 venus)
    record_native
    cp "$payload/driver.sh" "$payload/run.sh"
-   timeout=${VENUS_VM_TIMEOUT:-1200}
-   $vm run --venus on --timeout "$timeout" "$payload"
+   timeout=${VENUS_VM_TIMEOUT:-600}
+   run_vm --venus on --smp 1 --timeout "$timeout" "$payload"
    status=$?
    ;;
 vmm)
@@ -102,7 +125,7 @@ vmm_hostile)
    ;;
 novenus)
    cp "$payload/novenus.sh" "$payload/run.sh"
-   $vm run --venus off --timeout "${VENUS_VM_TIMEOUT:-300}" "$payload"
+   run_vm --venus off --smp 1 --timeout "${VENUS_VM_TIMEOUT:-300}" "$payload"
    status=$?
    ;;
 *)

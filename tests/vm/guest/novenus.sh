@@ -4,6 +4,10 @@
 # VK_ERROR_INCOMPATIBLE_DRIVER and one log line naming the reason, and the
 # loader must move on to the next driver (the guest's own lavapipe).
 set -u
+# a virtio-gpu queue that QEMU stalls shows as hung tasks: panic, so that
+# the run ends at once (tests/vm/test_vm_driver.sh repeats it)
+echo 30 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+echo 1 >/proc/sys/kernel/hung_task_panic 2>/dev/null
 P=/payload
 ours=$P/venus_icd.json
 lvp=$(ls /usr/share/vulkan/icd.d/lvp_icd*.json | head -n 1)
