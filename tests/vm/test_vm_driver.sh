@@ -86,8 +86,8 @@ vmm)
    record_native
    cp "$payload/driver.sh" "$payload/run.sh"
    touch "$payload/mesa_required"
-   $vm run --venus on --renderer-lib "$build/src/vmm" --timeout "${VENUS_VM_TIMEOUT:-1500}" \
-      "$payload"
+   run_vm --venus on --smp 1 --renderer-lib "$build/src/vmm" \
+      --timeout "${VENUS_VM_TIMEOUT:-900}" "$payload"
    status=$?
    ;;
 vmm_hostile)
@@ -97,8 +97,9 @@ vmm_hostile)
    out=$payload.out
    log=$payload.qemu.log
    trap 'rm -rf "$payload" "$out" "$log"' EXIT INT TERM
-   $vm run --venus on --renderer-lib "$build/src/vmm" --timeout "${VENUS_VM_TIMEOUT:-1200}" \
-      --qemu-log "$log" --kill-qemu-on VENUS-VM-KILL-QEMU "$payload" >"$out" 2>&1
+   run_vm --venus on --smp 1 --renderer-lib "$build/src/vmm" \
+      --timeout "${VENUS_VM_TIMEOUT:-600}" --qemu-log "$log" \
+      --kill-qemu-on VENUS-VM-KILL-QEMU "$payload" >"$out" 2>&1
    status=$?
    cat "$out"
    echo "# QEMU's log:"

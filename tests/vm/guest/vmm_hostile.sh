@@ -9,6 +9,10 @@
 # VENUS-VM-KILL-QEMU; the host then checks that no worker is left.
 # Prints TAP-style lines and "VMM-HOSTILE-FAILED <n>" before the kill.
 set -u
+# a virtio-gpu queue that QEMU's TCG stalls shows as hung tasks: panic, so
+# that test_vm_driver.sh can tell it and repeat the run (as driver.sh)
+echo 30 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+echo 1 >/proc/sys/kernel/hung_task_panic 2>/dev/null
 P=/payload
 ours=$P/venus_icd.json
 mesa=$(ls /usr/share/vulkan/icd.d/virtio_icd*.json 2>/dev/null | head -n 1)
