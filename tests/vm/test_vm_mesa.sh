@@ -10,6 +10,10 @@
 # Needs root; the first run builds the cache (tests/vm/vm.py image, minutes).
 # Prints PASS/FAIL lines; exits 0 when everything passed.
 set -u
+if [ "$(id -u)" != 0 ]; then
+   echo "SKIP: the VM harness needs root (mount and PID namespaces)"
+   exit 77
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 vm=$here/vm.py
 build=${1:-${MESON_BUILD_ROOT:-}}
