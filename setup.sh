@@ -13,7 +13,8 @@ $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
    build-essential clang libclang-rt-14-dev meson ninja-build pkg-config python3 \
    libvulkan-dev libvulkan1 mesa-vulkan-drivers vulkan-tools vulkan-validationlayers \
-   glslang-tools virgl-server libdrm-dev debootstrap >/dev/null
+   glslang-tools virgl-server libdrm-dev debootstrap \
+   libxcb1-dev libxcb-shm0-dev libx11-xcb-dev libx11-dev xvfb >/dev/null
 
 if [ ! -f build/build.ninja ]; then
    meson setup build --buildtype=debugoptimized

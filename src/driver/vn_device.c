@@ -5,6 +5,7 @@
 #include "vn_device.h"
 
 #include "vn_queue.h"
+#include "vn_wsi.h"
 
 
 static bool
@@ -13,7 +14,7 @@ vn_device_lookup_ext(const struct vn_physical_device *pdev, const char *name, ui
    for (uint32_t i = 0; i < pdev->extension_count; i++) {
       if (!strcmp(pdev->extensions[i].extensionName, name)) {
          const struct vp_extension_info *info = vp_extension_lookup(name);
-         *out = info ? info->number : 0;
+         *out = info ? info->number : vn_wsi_device_ext_number(name);
          return true;
       }
    }
@@ -267,6 +268,8 @@ vn_GetDeviceProcAddr(VkDevice device, const char *pName)
 {
    struct vn_device *dev = vn_device_from_handle(device);
    const struct vn_entrypoint *ep = vn_entrypoint_lookup(pName);
+   if (!ep)
+      ep = vn_wsi_entrypoint_lookup(pName);
    if (!ep || ep->kind != VN_EP_DEVICE)
       return NULL;
    if (!dev || !vn_device_entrypoint_enabled(dev, ep))

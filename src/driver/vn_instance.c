@@ -7,6 +7,7 @@
 
 #include "vn_debug.h"
 #include "vn_device.h"
+#include "vn_wsi.h"
 
 /* instance extensions: implemented in the guest (the renderer's instance is
  * created without extensions, as Mesa does) */
@@ -26,6 +27,16 @@ static const struct {
    { VK_KHR_EXTERNAL_FENCE_CAPABILITIES_EXTENSION_NAME,
      VK_KHR_EXTERNAL_FENCE_CAPABILITIES_SPEC_VERSION, 113 },
    { VK_EXT_DEBUG_UTILS_EXTENSION_NAME, VK_EXT_DEBUG_UTILS_SPEC_VERSION, 129 },
+   /* window systems (vn_wsi*.c) */
+   { VK_KHR_SURFACE_EXTENSION_NAME, VK_KHR_SURFACE_SPEC_VERSION, VN_WSI_EXT_KHR_SURFACE },
+   { "VK_KHR_xcb_surface", 6 /* vulkan_xcb.h */, VN_WSI_EXT_KHR_XCB_SURFACE },
+   { "VK_KHR_xlib_surface", 6, VN_WSI_EXT_KHR_XLIB_SURFACE },
+#ifdef VN_WSI_WAYLAND
+   { "VK_KHR_wayland_surface", 6, VN_WSI_EXT_KHR_WAYLAND_SURFACE },
+#endif
+   { VK_EXT_HEADLESS_SURFACE_EXTENSION_NAME, VK_EXT_HEADLESS_SURFACE_SPEC_VERSION, VN_WSI_EXT_EXT_HEADLESS_SURFACE },
+   { VK_KHR_GET_SURFACE_CAPABILITIES_2_EXTENSION_NAME, VK_KHR_GET_SURFACE_CAPABILITIES_2_SPEC_VERSION, VN_WSI_EXT_KHR_GET_SURFACE_CAPABILITIES_2 },
+   { VK_EXT_SURFACE_MAINTENANCE_1_EXTENSION_NAME, VK_EXT_SURFACE_MAINTENANCE_1_SPEC_VERSION, VN_WSI_EXT_EXT_SURFACE_MAINTENANCE_1 },
 };
 
 static uint32_t
@@ -235,6 +246,8 @@ PFN_vkVoidFunction
 vn_instance_lookup_entrypoint(struct vn_instance *instance, const char *name, bool physical_only)
 {
    const struct vn_entrypoint *ep = vn_entrypoint_lookup(name);
+   if (!ep)
+      ep = vn_wsi_entrypoint_lookup(name);
    if (!ep)
       return NULL;
    if (physical_only)

@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 
+#include "vn_wsi.h"
+
 /* Device extensions the protocol carries that this driver does not
  * implement: they need guest-side support it lacks (deferred operations,
  * ray tracing, map2), or are implemented but not yet proven on a host that
@@ -31,6 +33,7 @@ enum vn_driver_ext_need {
    VN_NEEDS_NOTHING,
    VN_NEEDS_FENCE_SYNC_FD,
    VN_NEEDS_SEMAPHORE_SYNC_FD,
+   VN_NEEDS_GUEST_MAPPING, /* window systems read the frames the guest maps */
 };
 
 static const struct {
@@ -43,7 +46,29 @@ static const struct {
    { VK_EXT_PRIVATE_DATA_EXTENSION_NAME, 296, 1, VN_NEEDS_NOTHING },
    { VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME, 80, 1, VN_NEEDS_SEMAPHORE_SYNC_FD },
    { VK_KHR_EXTERNAL_FENCE_FD_EXTENSION_NAME, 116, 1, VN_NEEDS_FENCE_SYNC_FD },
+   /* window systems (vn_wsi*.c) */
+   { VK_KHR_SWAPCHAIN_EXTENSION_NAME, VN_WSI_EXT_KHR_SWAPCHAIN, VK_KHR_SWAPCHAIN_SPEC_VERSION, VN_NEEDS_GUEST_MAPPING },
+   { VK_KHR_INCREMENTAL_PRESENT_EXTENSION_NAME, VN_WSI_EXT_KHR_INCREMENTAL_PRESENT,
+     VK_KHR_INCREMENTAL_PRESENT_SPEC_VERSION,
+     VN_NEEDS_GUEST_MAPPING },
+   { VK_KHR_SWAPCHAIN_MUTABLE_FORMAT_EXTENSION_NAME, VN_WSI_EXT_KHR_SWAPCHAIN_MUTABLE_FORMAT, 1,
+     VN_NEEDS_GUEST_MAPPING },
+   { VK_KHR_PRESENT_ID_EXTENSION_NAME, VN_WSI_EXT_KHR_PRESENT_ID, 1, VN_NEEDS_GUEST_MAPPING },
+   { VK_KHR_PRESENT_WAIT_EXTENSION_NAME, VN_WSI_EXT_KHR_PRESENT_WAIT, 1, VN_NEEDS_GUEST_MAPPING },
+   { VK_EXT_SWAPCHAIN_MAINTENANCE_1_EXTENSION_NAME, VN_WSI_EXT_EXT_SWAPCHAIN_MAINTENANCE_1, 1,
+     VN_NEEDS_GUEST_MAPPING },
 };
+
+/* Guest mapping needs the renderer to export host-visible memory as a
+ * dma-buf or shared memory. virglrenderer's vtest passes neither for an
+ * opaque-fd-only host (lavapipe) and drops the client instead, so on wire
+ * format 0 mapping is attempted only with a dma-buf capable host. */
+static bool
+vn_physical_device_can_map(const struct vn_physical_device *pdev)
+{
+   return !vn_transport_is_wire0(pdev->instance->transport) ||
+          vn_ext_set_has(&pdev->host_exts, 126);
+}
 
 static bool
 vn_is_hidden_ext(uint32_t number)
@@ -289,7 +314,8 @@ vn_physical_device_init_extensions(struct vn_physical_device *pdev, struct vn_ri
    for (unsigned i = 0; i < VN_ARRAY_SIZE(vn_driver_device_exts); i++) {
       const enum vn_driver_ext_need need = vn_driver_device_exts[i].need;
       if ((need == VN_NEEDS_FENCE_SYNC_FD && !pdev->fence_sync_fd) ||
-          (need == VN_NEEDS_SEMAPHORE_SYNC_FD && !pdev->semaphore_sync_fd))
+          (need == VN_NEEDS_SEMAPHORE_SYNC_FD && !pdev->semaphore_sync_fd) ||
+          (need == VN_NEEDS_GUEST_MAPPING && !vn_physical_device_can_map(pdev)))
          continue;
       vn_ext_set_add(&pdev->exposed_exts, vn_driver_device_exts[i].number);
       VkExtensionProperties *e = &pdev->extensions[pdev->extension_count++];
@@ -430,12 +456,7 @@ vn_physical_device_init(struct vn_physical_device *pdev, struct vn_ring *ring)
    vn_physical_device_fix_features(pdev);
    vn_physical_device_fix_memory(pdev);
 
-   /* Guest mapping needs the renderer to export host-visible memory as a
-    * dma-buf or shared memory. virglrenderer's vtest passes neither for an
-    * opaque-fd-only host (lavapipe) and drops the client instead, so on wire
-    * format 0 mapping is attempted only with a dma-buf capable host. */
-   pdev->can_map = !vn_transport_is_wire0(instance->transport) ||
-                   vn_ext_set_has(&pdev->host_exts, 126);
+   pdev->can_map = vn_physical_device_can_map(pdev);
    if (VU_DEBUG(INIT))
       vn_log_debug("physical device \"%s\": Vulkan %u.%u.%u, %u extensions%s",
                   pdev->properties.properties.deviceName, VK_API_VERSION_MAJOR(pdev->api_version),
@@ -588,6 +609,7 @@ vn_GetPhysicalDeviceFeatures2(VkPhysicalDevice physicalDevice, VkPhysicalDeviceF
    struct vn_physical_device *pdev = vn_physical_device_from_handle(physicalDevice);
    pFeatures->features = pdev->features.features;
    vn_copy_chain(pdev, true, pFeatures->pNext);
+   vn_wsi_fill_features(pdev, pFeatures->pNext);
 }
 
 VKAPI_ATTR void VKAPI_CALL

@@ -37,6 +37,8 @@ static const struct vu_env_option vu_perf_options[] = {
    { "no_ring", VU_PERF_NO_RING },
    { "no_host_pointer", VU_PERF_NO_HOST_POINTER },
    { "no_host_wait", VU_PERF_NO_HOST_WAIT },
+   { "no_wsi_shm", VU_PERF_NO_WSI_SHM },
+   { "no_wsi_zero_copy", VU_PERF_NO_WSI_ZERO_COPY },
 };
 
 static const char *const vu_log_level_names[] = {

@@ -36,6 +36,8 @@ enum vu_perf_flag {
    VU_PERF_NO_RING = 1u << 4,
    VU_PERF_NO_HOST_POINTER = 1u << 5, /* renderer: no VK_EXT_external_memory_host */
    VU_PERF_NO_HOST_WAIT = 1u << 6,    /* driver: long fence waits poll instead of blocking */
+   VU_PERF_NO_WSI_SHM = 1u << 7,      /* driver: frames reach X11 by plain XPutImage copies */
+   VU_PERF_NO_WSI_ZERO_COPY = 1u << 8, /* driver: frames copied into the WSI's own shm */
 };
 
 struct vu_env {
