@@ -11,6 +11,8 @@
 #include "vn_wsi.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -336,6 +338,12 @@ static int
 vn_wsi_thread(void *arg)
 {
    struct vn_swapchain *sc = arg;
+   /* a window system that went away must show up as an error on its
+    * socket, not as SIGPIPE killing the application from this thread */
+   sigset_t pipe_set;
+   sigemptyset(&pipe_set);
+   sigaddset(&pipe_set, SIGPIPE);
+   pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
    mtx_lock(&sc->mutex);
    for (;;) {
       while (!sc->pending_count && !sc->stop)

@@ -178,6 +178,15 @@ vkt_has_instance_layer(const char *name)
 void
 vkt_init(struct vkt_context *ctx, const char *name)
 {
+   vkt_init_with_extensions(ctx, name, NULL, 0);
+}
+
+void
+vkt_init_with_extensions(struct vkt_context *ctx,
+                         const char *name,
+                         const char *const *extensions,
+                         uint32_t extension_count)
+{
    memset(ctx, 0, sizeof(*ctx));
    ctx->name = name;
 
@@ -216,7 +225,10 @@ vkt_init(struct vkt_context *ctx, const char *name)
       .pEnabledValidationFeatures = &sync_feature,
    };
    const char *layer = VKT_VALIDATION_LAYER;
-   const char *extension = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+   const char *all_extensions[VKT_MAX_INSTANCE_EXTENSIONS + 1];
+   uint32_t all_count = 0;
+   for (uint32_t i = 0; i < extension_count && i < VKT_MAX_INSTANCE_EXTENSIONS; i++)
+      all_extensions[all_count++] = extensions[i];
    VkInstanceCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
       .pApplicationInfo = &app,
@@ -226,9 +238,10 @@ vkt_init(struct vkt_context *ctx, const char *name)
       info.pNext = want_sync ? (const void *)&features : (const void *)&messenger_info;
       info.enabledLayerCount = 1;
       info.ppEnabledLayerNames = &layer;
-      info.enabledExtensionCount = 1;
-      info.ppEnabledExtensionNames = &extension;
+      all_extensions[all_count++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
    }
+   info.enabledExtensionCount = all_count;
+   info.ppEnabledExtensionNames = all_count ? all_extensions : NULL;
    VKT_CALL(vkCreateInstance(&info, NULL, &ctx->instance));
 
    if (want_validation) {

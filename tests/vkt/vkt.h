@@ -119,6 +119,13 @@ struct vkt_graphics_desc {
  * physical device. Exits the program on failure. */
 void
 vkt_init(struct vkt_context *ctx, const char *name);
+/* vkt_init with instance extensions (at most VKT_MAX_INSTANCE_EXTENSIONS) */
+#define VKT_MAX_INSTANCE_EXTENSIONS 8
+void
+vkt_init_with_extensions(struct vkt_context *ctx,
+                         const char *name,
+                         const char *const *extensions,
+                         uint32_t extension_count);
 
 /* Creates the device, its queue(s) and command pool(s). info may be NULL. */
 void
