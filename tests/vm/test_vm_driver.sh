@@ -48,21 +48,21 @@ done
 # which the guest scripts turn into a panic) while host-visible blobs are
 # mapped and unmapped; Mesa's Venus driver meets the same (docs/vm.md). A
 # run that ends that way, and only that way, is repeated, at most twice.
-run_vm() {
-   attempt=1
+run_vm() { # its variables start with rv_: sh has no locals
+   rv_attempt=1
    while :; do
-      log=$payload.attempt
-      { $vm run "$@"; echo $? >"$log.rc"; } 2>&1 | tee "$log"
-      st=$(cat "$log.rc")
-      if { [ "$st" = 121 ] || [ "$st" = 122 ]; } &&
-         grep -q -E "iotlb_to_section: Assertion|hung_task: blocked tasks|blocked for more than" "$log" &&
-         [ "$attempt" -lt 3 ]; then
-         attempt=$((attempt + 1))
-         echo "# QEMU's TCG failed on its own (known QEMU issue, see docs/vm.md); attempt $attempt of 3"
+      rv_log=$payload.attempt
+      { $vm run "$@"; echo $? >"$rv_log.rc"; } 2>&1 | tee "$rv_log"
+      rv_st=$(cat "$rv_log.rc")
+      if { [ "$rv_st" = 121 ] || [ "$rv_st" = 122 ]; } &&
+         grep -q -E "iotlb_to_section: Assertion|hung_task: blocked tasks|blocked for more than" "$rv_log" &&
+         [ "$rv_attempt" -lt 3 ]; then
+         rv_attempt=$((rv_attempt + 1))
+         echo "# QEMU's TCG failed on its own (known QEMU issue, see docs/vm.md); attempt $rv_attempt of 3"
          continue
       fi
-      rm -f "$log" "$log.rc"
-      return "$st"
+      rm -f "$rv_log" "$rv_log.rc"
+      return "$rv_st"
    done
 }
 
@@ -78,7 +78,7 @@ case $mode in
 venus)
    record_native
    cp "$payload/driver.sh" "$payload/run.sh"
-   timeout=${VENUS_VM_TIMEOUT:-600}
+   timeout=${VENUS_VM_TIMEOUT:-400}
    run_vm --venus on --smp 1 --timeout "$timeout" "$payload"
    status=$?
    ;;
@@ -87,7 +87,7 @@ vmm)
    cp "$payload/driver.sh" "$payload/run.sh"
    touch "$payload/mesa_required"
    run_vm --venus on --smp 1 --renderer-lib "$build/src/vmm" \
-      --timeout "${VENUS_VM_TIMEOUT:-900}" "$payload"
+      --timeout "${VENUS_VM_TIMEOUT:-500}" "$payload"
    status=$?
    ;;
 vmm_hostile)
@@ -98,7 +98,7 @@ vmm_hostile)
    log=$payload.qemu.log
    trap 'rm -rf "$payload" "$out" "$log"' EXIT INT TERM
    run_vm --venus on --smp 1 --renderer-lib "$build/src/vmm" \
-      --timeout "${VENUS_VM_TIMEOUT:-600}" --qemu-log "$log" \
+      --timeout "${VENUS_VM_TIMEOUT:-450}" --qemu-log "$log" \
       --kill-qemu-on VENUS-VM-KILL-QEMU "$payload" >"$out" 2>&1
    status=$?
    cat "$out"
@@ -126,7 +126,7 @@ vmm_hostile)
    ;;
 novenus)
    cp "$payload/novenus.sh" "$payload/run.sh"
-   run_vm --venus off --smp 1 --timeout "${VENUS_VM_TIMEOUT:-300}" "$payload"
+   run_vm --venus off --smp 1 --timeout "${VENUS_VM_TIMEOUT:-180}" "$payload"
    status=$?
    ;;
 *)

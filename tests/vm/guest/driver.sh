@@ -9,6 +9,9 @@ set -u
 # the run ends at once (tests/vm/test_vm_driver.sh repeats it)
 echo 30 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 echo 1 >/proc/sys/kernel/hung_task_panic 2>/dev/null
+# a program normally takes a second or two; one caught in such a stall is
+# ended early, so that its exit (blocked on the host) trips the panic soon
+export VKT_TIMEOUT=90
 P=/payload
 ours=$P/venus_icd.json
 mesa=$(ls /usr/share/vulkan/icd.d/virtio_icd*.json 2>/dev/null | head -n 1)

@@ -13,6 +13,7 @@ set -u
 # that test_vm_driver.sh can tell it and repeat the run (as driver.sh)
 echo 30 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 echo 1 >/proc/sys/kernel/hung_task_panic 2>/dev/null
+export VKT_TIMEOUT=90 # see driver.sh
 P=/payload
 ours=$P/venus_icd.json
 mesa=$(ls /usr/share/vulkan/icd.d/virtio_icd*.json 2>/dev/null | head -n 1)
