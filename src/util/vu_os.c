@@ -137,36 +137,43 @@ vu_os_write_full(int fd, const void *buf, size_t size)
 }
 
 bool
-vu_os_send_fd(int sock, int fd)
+vu_os_send_msg(int sock, const void *buf, size_t size, int fd)
 {
-   uint8_t dummy = 0;
-   struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
+   struct iovec iov = { .iov_base = (void *)buf, .iov_len = size };
    union {
       struct cmsghdr align;
       char buf[CMSG_SPACE(sizeof(int))];
    } control;
-   memset(&control, 0, sizeof(control));
+   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-   struct msghdr msg = {
-      .msg_iov = &iov,
-      .msg_iovlen = 1,
-      .msg_control = control.buf,
-      .msg_controllen = sizeof(control.buf),
-   };
-   struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-   cmsg->cmsg_level = SOL_SOCKET;
-   cmsg->cmsg_type = SCM_RIGHTS;
-   cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-   memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+   if (fd >= 0) {
+      memset(&control, 0, sizeof(control));
+      msg.msg_control = control.buf;
+      msg.msg_controllen = sizeof(control.buf);
+      struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+   }
 
    for (;;) {
       const ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-      if (n == 1)
+      if (n == (ssize_t)size)
          return true;
       if (n < 0 && errno == EINTR)
          continue;
+      if (n >= 0)
+         errno = EMSGSIZE; /* a short send: the message did not go whole */
       return false;
    }
+}
+
+bool
+vu_os_send_fd(int sock, int fd)
+{
+   const uint8_t dummy = 0;
+   return vu_os_send_msg(sock, &dummy, 1, fd);
 }
 
 /* Closes every fd carried by a message we are rejecting. */

@@ -40,6 +40,10 @@ vu_os_write_full(int fd, const void *buf, size_t size);
  * fds are closed), or the recvmsg error. */
 bool
 vu_os_send_fd(int sock, int fd);
+/* `size` bytes as one message, with `fd` as SCM_RIGHTS unless it is -1;
+ * false (errno set; EMSGSIZE for a short send) unless all went. */
+bool
+vu_os_send_msg(int sock, const void *buf, size_t size, int fd);
 int
 vu_os_recv_fd(int sock); /* -1 on failure */
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "util/vu_log.h"
+#include "util/vu_os.h"
 
 void
 vwk_raise_fd_limit(void)
@@ -154,34 +155,7 @@ vwk_reap(pid_t pid, bool block, int *out_status)
 bool
 vwk_msg_send(int sock, const void *buf, size_t size, int fd)
 {
-   struct iovec iov = { .iov_base = (void *)buf, .iov_len = size };
-   union {
-      struct cmsghdr align;
-      char buf[CMSG_SPACE(sizeof(int))];
-   } control;
-   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-   if (fd >= 0) {
-      memset(&control, 0, sizeof(control));
-      msg.msg_control = control.buf;
-      msg.msg_controllen = sizeof(control.buf);
-      struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-      cmsg->cmsg_level = SOL_SOCKET;
-      cmsg->cmsg_type = SCM_RIGHTS;
-      cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-      memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-   }
-
-   for (;;) {
-      const ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-      if (n == (ssize_t)size)
-         return true;
-      if (n < 0 && errno == EINTR)
-         continue;
-      if (n >= 0)
-         errno = EMSGSIZE; /* a seqpacket message is sent whole or not at all */
-      return false;
-   }
+   return vu_os_send_msg(sock, buf, size, fd);
 }
 
 ssize_t
