@@ -78,6 +78,10 @@ struct vn_wsi_platform {
    /* optional: an fd to poll for window-system events while the present
     * thread waits, and the handler that reads them */
    int (*event_fd)(struct vn_swapchain *sc);
+   /* optional: reads and handles window-system events, waiting up to
+    * about 100 ms for them or for sc->wake_fd (a queued present, stop);
+    * wait_frame: until the window system says it wants the next frame.
+    * The present thread calls it while it has nothing to present. */
    VkResult (*poll_events)(struct vn_swapchain *sc, bool wait_frame);
 };
 
@@ -122,6 +126,7 @@ struct vn_swapchain {
    bool retired; /* replaced by a newer swapchain (oldSwapchain) */
    bool stop;
    bool has_thread;
+   int wake_fd; /* eventfd written on a queued present and on stop, or -1 */
    thrd_t thread;
 };
 VN_HANDLE_CAST(vn_swapchain, VkSwapchainKHR)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -346,8 +347,19 @@ vn_wsi_thread(void *arg)
    pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
    mtx_lock(&sc->mutex);
    for (;;) {
-      while (!sc->pending_count && !sc->stop)
-         cnd_wait(&sc->cond, &sc->mutex);
+      while (!sc->pending_count && !sc->stop) {
+         if (!sc->platform->poll_events) {
+            cnd_wait(&sc->cond, &sc->mutex);
+            continue;
+         }
+         /* the window system's events (buffer releases) make images idle */
+         mtx_unlock(&sc->mutex);
+         const VkResult r = sc->platform->poll_events(sc, false);
+         mtx_lock(&sc->mutex);
+         vn_wsi_set_status_locked(sc, r);
+         if (r < 0)
+            cnd_broadcast(&sc->cond);
+      }
       if (!sc->pending_count)
          break;
       struct vn_wsi_pending p = sc->pending[sc->pending_head];
@@ -396,6 +408,15 @@ vn_wsi_thread(void *arg)
 /* entry points                                                        */
 
 static void
+vn_wsi_wake(struct vn_swapchain *sc)
+{
+   const uint64_t one = 1;
+   if (sc->wake_fd >= 0 && write(sc->wake_fd, &one, sizeof(one)) < 0) {
+      /* the counter is non-zero already: the thread wakes anyway */
+   }
+}
+
+static void
 vn_swapchain_destroy(struct vn_swapchain *sc)
 {
    VkDevice device = vn_device_to_handle(sc->dev);
@@ -404,6 +425,7 @@ vn_swapchain_destroy(struct vn_swapchain *sc)
       sc->stop = true;
       cnd_broadcast(&sc->cond);
       mtx_unlock(&sc->mutex);
+      vn_wsi_wake(sc);
       thrd_join(sc->thread, NULL);
    }
    /* the images' last copies may still run on the host */
@@ -418,6 +440,8 @@ vn_swapchain_destroy(struct vn_swapchain *sc)
    for (uint32_t f = 0; sc->pools && f < sc->family_count; f++)
       vn_DestroyCommandPool(device, sc->pools[f], NULL);
    vn_free(&sc->alloc, sc->pools);
+   if (sc->wake_fd >= 0)
+      close(sc->wake_fd);
    cnd_destroy(&sc->cond);
    mtx_destroy(&sc->mutex);
    vn_free(&sc->alloc, sc);
@@ -465,6 +489,14 @@ vn_CreateSwapchainKHR(VkDevice device,
    sc->mode = pCreateInfo->presentMode;
    mtx_init(&sc->mutex, mtx_plain);
    cnd_init(&sc->cond);
+   sc->wake_fd = -1;
+   if (platform->poll_events) {
+      sc->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      if (sc->wake_fd < 0) {
+         vn_swapchain_destroy(sc);
+         return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+      }
+   }
    sc->family_count = dev->physical_device->queue_family_count;
    sc->pools = vn_zalloc(alloc, sizeof(VkCommandPool) * sc->family_count,
                          VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
@@ -775,6 +807,7 @@ vn_wsi_queue_present(struct vn_queue *queue,
    cnd_broadcast(&sc->cond);
    result = sc->retired ? VK_ERROR_OUT_OF_DATE_KHR : sc->status;
    mtx_unlock(&sc->mutex);
+   vn_wsi_wake(sc);
    return result;
 }
 

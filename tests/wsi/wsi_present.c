@@ -1,9 +1,12 @@
 /*
  * wsi_present: presents frames of known content through one surface type
- * (xcb, xlib or headless) with every present mode the surface offers, and
- * checks them: on X11 each frame is read back from the X server
+ * (xcb, xlib, wayland or headless) with every present mode the surface
+ * offers, and checks them: on X11 each frame is read back from the X server
  * (GetImage of the window) after vkWaitForPresentKHR returned for its present
- * id; present ids must complete in order. Error cases (--case):
+ * id; present ids must complete in order. Wayland cannot be read back without
+ * a screenshooter: there every present must complete, and the connection
+ * must be free of protocol errors afterwards (the surface is an xdg_toplevel,
+ * so the compositor shows it and sends frame callbacks). Error cases (--case):
  *
  *   resize   the window is resized mid-run: a present or acquire must report
  *            VK_SUBOPTIMAL_KHR or VK_ERROR_OUT_OF_DATE_KHR; a new swapchain
@@ -17,16 +20,19 @@
  */
 #define VK_USE_PLATFORM_XCB_KHR
 #define VK_USE_PLATFORM_XLIB_KHR
+#define VK_USE_PLATFORM_WAYLAND_KHR
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wayland-client.h>
 #include <X11/Xlib-xcb.h>
 #include <X11/Xlib.h>
 #include <xcb/xcb.h>
 
 #include "vkt.h"
+#include "xdg-shell-client-protocol.h"
 
 #define W 160
 #define H 120
@@ -39,6 +45,14 @@ struct app {
    xcb_connection_t *conn;
    xcb_window_t window;
    VkSurfaceKHR surface;
+   /* wayland */
+   struct wl_display *wl;
+   struct wl_compositor *compositor;
+   struct xdg_wm_base *wm_base;
+   struct wl_surface *wl_surface;
+   struct xdg_surface *xdg_surface;
+   struct xdg_toplevel *toplevel;
+   bool configured;
    bool has_present_id, has_present_wait;
    PFN_vkWaitForPresentKHR wait_for_present;
 };
@@ -69,8 +83,106 @@ app_window_create(struct app *a)
 }
 
 static void
+wl_global(void *data, struct wl_registry *registry, uint32_t name, const char *iface,
+          uint32_t version)
+{
+   struct app *a = data;
+   (void)version;
+   if (!strcmp(iface, wl_compositor_interface.name))
+      a->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 1);
+   else if (!strcmp(iface, xdg_wm_base_interface.name))
+      a->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
+}
+
+static void
+wl_global_remove(void *data, struct wl_registry *registry, uint32_t name)
+{
+   (void)data;
+   (void)registry;
+   (void)name;
+}
+
+static const struct wl_registry_listener registry_listener = { wl_global, wl_global_remove };
+
+static void
+wm_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
+{
+   (void)data;
+   xdg_wm_base_pong(wm_base, serial);
+}
+
+static const struct xdg_wm_base_listener wm_listener = { wm_ping };
+
+static void
+xdg_configure(void *data, struct xdg_surface *xdg_surface, uint32_t serial)
+{
+   struct app *a = data;
+   xdg_surface_ack_configure(xdg_surface, serial);
+   a->configured = true;
+}
+
+static const struct xdg_surface_listener xdg_surface_listener = { xdg_configure };
+
+static void
+toplevel_configure(void *data, struct xdg_toplevel *t, int32_t w, int32_t h, struct wl_array *s)
+{
+   (void)data;
+   (void)t;
+   (void)w;
+   (void)h;
+   (void)s;
+}
+
+static void
+toplevel_close(void *data, struct xdg_toplevel *t)
+{
+   (void)data;
+   (void)t;
+}
+
+static const struct xdg_toplevel_listener toplevel_listener = { toplevel_configure,
+                                                                toplevel_close };
+
+/* a mapped xdg_toplevel: the compositor shows it and sends frame callbacks */
+static void
+app_wayland_create(struct app *a)
+{
+   a->wl = wl_display_connect(NULL);
+   if (!a->wl)
+      vkt_die("wsi_present: cannot connect to the Wayland compositor");
+   struct wl_registry *registry = wl_display_get_registry(a->wl);
+   wl_registry_add_listener(registry, &registry_listener, a);
+   wl_display_roundtrip(a->wl);
+   wl_registry_destroy(registry);
+   if (!a->compositor || !a->wm_base)
+      vkt_die("wsi_present: the compositor has no wl_compositor or xdg_wm_base");
+   xdg_wm_base_add_listener(a->wm_base, &wm_listener, a);
+   a->wl_surface = wl_compositor_create_surface(a->compositor);
+   a->xdg_surface = xdg_wm_base_get_xdg_surface(a->wm_base, a->wl_surface);
+   xdg_surface_add_listener(a->xdg_surface, &xdg_surface_listener, a);
+   a->toplevel = xdg_surface_get_toplevel(a->xdg_surface);
+   xdg_toplevel_add_listener(a->toplevel, &toplevel_listener, a);
+   xdg_toplevel_set_title(a->toplevel, "wsi_present");
+   wl_surface_commit(a->wl_surface);
+   while (!a->configured && wl_display_dispatch(a->wl) >= 0) {
+   }
+   if (!a->configured)
+      vkt_die("wsi_present: the xdg_surface was never configured");
+}
+
+static void
 app_surface_create(struct app *a)
 {
+   if (!strcmp(a->surface_type, "wayland")) {
+      app_wayland_create(a);
+      const VkWaylandSurfaceCreateInfoKHR info = {
+         .sType = VK_STRUCTURE_TYPE_WAYLAND_SURFACE_CREATE_INFO_KHR,
+         .display = a->wl,
+         .surface = a->wl_surface,
+      };
+      VKT_CALL(vkCreateWaylandSurfaceKHR(a->ctx.instance, &info, NULL, &a->surface));
+      return;
+   }
    if (!strcmp(a->surface_type, "headless")) {
       const VkHeadlessSurfaceCreateInfoEXT info = {
          .sType = VK_STRUCTURE_TYPE_HEADLESS_SURFACE_CREATE_INFO_EXT,
@@ -290,7 +402,7 @@ result_name(VkResult r)
 static bool
 is_x11(const struct app *a)
 {
-   return strcmp(a->surface_type, "headless") != 0;
+   return strcmp(a->surface_type, "headless") != 0 && strcmp(a->surface_type, "wayland") != 0;
 }
 
 /* Every frame of every mode, read back after its present completed. */
@@ -331,6 +443,13 @@ run_modes(struct app *a)
          } else {
             good++;
          }
+      }
+      if (a->wl) {
+         /* the compositor took every request of the driver's (no protocol
+          * error), and our own queue still works */
+         const int rt = wl_display_roundtrip(a->wl);
+         vkt_check(&a->ctx, rt >= 0 && !wl_display_get_error(a->wl),
+                   "mode %d: Wayland connection error %d", modes[m], wl_display_get_error(a->wl));
       }
       /* a wait for an id never presented times out */
       if (a->has_present_wait) {
@@ -448,13 +567,15 @@ main(int argc, char **argv)
       else if (!strcmp(argv[i], "--case") && i + 1 < argc)
          error_case = argv[++i];
       else
-         vkt_die("usage: wsi_present [--surface xcb|xlib|headless] [--case resize|destroy|kill-x]");
+         vkt_die("usage: wsi_present [--surface xcb|xlib|wayland|headless] "
+                 "[--case resize|destroy|kill-x]");
    }
    /* a dead X server must give errors, not kill the program */
    signal(SIGPIPE, SIG_IGN);
 
    const char *platform_ext = !strcmp(a.surface_type, "xlib")       ? "VK_KHR_xlib_surface"
                               : !strcmp(a.surface_type, "headless") ? "VK_EXT_headless_surface"
+                              : !strcmp(a.surface_type, "wayland")  ? "VK_KHR_wayland_surface"
                                                                     : "VK_KHR_xcb_surface";
    const char *inst_exts[] = { "VK_KHR_surface", platform_ext };
    vkt_init_with_extensions(&a.ctx, "wsi_present", inst_exts, 2);
@@ -498,6 +619,12 @@ main(int argc, char **argv)
    VKT_CALL(vkGetPhysicalDeviceSurfaceSupportKHR(a.ctx.physical_device, a.ctx.queue_family,
                                                  a.surface, &supported));
    vkt_check(&a.ctx, supported, "the queue family cannot present to the surface");
+   if (a.wl) {
+      vkt_check(&a.ctx,
+                vkGetPhysicalDeviceWaylandPresentationSupportKHR(a.ctx.physical_device,
+                                                                 a.ctx.queue_family, a.wl),
+                "no Wayland presentation support");
+   }
    if (error_case)
       run_error_case(&a, error_case);
    else
@@ -505,6 +632,14 @@ main(int argc, char **argv)
 
    vkDestroySurfaceKHR(a.ctx.instance, a.surface, NULL);
    const int rc = vkt_finish(&a.ctx);
+   if (a.wl) {
+      xdg_toplevel_destroy(a.toplevel);
+      xdg_surface_destroy(a.xdg_surface);
+      wl_surface_destroy(a.wl_surface);
+      xdg_wm_base_destroy(a.wm_base);
+      wl_compositor_destroy(a.compositor);
+      wl_display_disconnect(a.wl);
+   }
    if (a.dpy)
       XCloseDisplay(a.dpy);
    else if (a.conn)
