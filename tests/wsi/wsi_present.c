@@ -13,7 +13,9 @@
  *            at the new size then presents correct pixels;
  *   destroy  the window is destroyed mid-run: VK_ERROR_SURFACE_LOST_KHR
  *            (or OUT_OF_DATE) within a few frames;
- *   kill-x   the X server ($WSI_XVFB_PID) is killed mid-run: as destroy.
+ *   kill-x   the X server ($WSI_XVFB_PID) is killed mid-run: as destroy;
+ *   kill-wayland  (--surface wayland) the compositor ($WSI_WESTON_PID) is
+ *            killed mid-run: as destroy.
  *
  * In every case the device must stay usable afterwards (a cleared image read
  * back through a buffer). Run it through tests/wsi/run_wsi.py.
@@ -523,6 +525,12 @@ run_error_case(struct app *a, const char *which)
          vkt_die("wsi_present: --case kill-x needs WSI_XVFB_PID (run it with run_wsi.py)");
       kill((pid_t)atoi(pid), SIGKILL);
       usleep(200000);
+   } else if (!strcmp(which, "kill-wayland")) {
+      const char *pid = getenv("WSI_WESTON_PID");
+      if (!pid)
+         vkt_die("wsi_present: --case kill-wayland needs WSI_WESTON_PID (run it with run_wsi.py)");
+      kill((pid_t)atoi(pid), SIGKILL);
+      usleep(200000);
    } else {
       vkt_die("wsi_present: unknown case %s", which);
    }
@@ -568,7 +576,7 @@ main(int argc, char **argv)
          error_case = argv[++i];
       else
          vkt_die("usage: wsi_present [--surface xcb|xlib|wayland|headless] "
-                 "[--case resize|destroy|kill-x]");
+                 "[--case resize|destroy|kill-x|kill-wayland]");
    }
    /* a dead X server must give errors, not kill the program */
    signal(SIGPIPE, SIG_IGN);
