@@ -4,8 +4,8 @@
  * renderer: a context bound to the Venus capset with 64 fence timelines,
  * HOST3D blob resources mapped through the device's host-visible region,
  * EXECBUFFER for context-path streams with kernel sync files as fence fds,
- * and PRIME for external memory. No CROSS_DEVICE is needed: QEMU never
- * offers it.
+ * and PRIME for external memory. CROSS_DEVICE is not needed: QEMU never
+ * offers it, and our VMM library keeps every blob's fd without it.
  */
 #include "vn_transport.h"
 
@@ -32,6 +32,7 @@ struct vn_virtgpu {
    struct vn_transport base;
    int fd;
    char node[32];
+   bool cross_device; /* VIRTGPU_PARAM_CROSS_DEVICE: shareable blobs get it */
 };
 
 static inline struct vn_virtgpu *
@@ -77,7 +78,9 @@ vn_virtgpu_create_blob(struct vn_virtgpu *v,
 {
    struct drm_virtgpu_resource_create_blob args = {
       .blob_mem = VIRTGPU_BLOB_MEM_HOST3D,
-      .blob_flags = flags,
+      .blob_flags = flags | (v->cross_device && (flags & VIRTGPU_BLOB_FLAG_USE_SHAREABLE)
+                                ? VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE
+                                : 0),
       .size = size,
       .blob_id = blob_id,
    };
@@ -338,6 +341,25 @@ vn_virtgpu_node_check(int fd, const char *node, struct vw_capset *capset, char *
    return true;
 }
 
+/* whether the host offers version 1 of the Venus capset (vw_capset.h), our
+ * VMM library's, with blob imports */
+static bool
+vn_virtgpu_ours_imports_blobs(int fd)
+{
+   struct vw_capset_ext ext;
+   memset(&ext, 0, sizeof(ext));
+   struct drm_virtgpu_get_caps caps = {
+      .cap_set_id = VW_CAPSET_ID_VENUS,
+      .cap_set_ver = VW_CAPSET_VENUS_EXT_VERSION,
+      .addr = (uintptr_t)&ext,
+      .size = sizeof(ext),
+   };
+   /* EINVAL from a host that offers version 0 alone */
+   if (vn_virtgpu_ioctl(fd, DRM_IOCTL_VIRTGPU_GET_CAPS, &caps) != 0)
+      return false;
+   return ext.tag == VW_CAPSET_EXT_TAG && (ext.flags & VW_CAPSET_EXT_BLOB_IMPORT);
+}
+
 static bool
 vn_virtgpu_context_init(struct vn_virtgpu *v)
 {
@@ -395,10 +417,13 @@ vn_transport_virtgpu_create(struct vn_transport **out_transport, char *why, size
    }
 
    t->max_timelines = VN_VIRTGPU_TIMELINES;
-   /* virglrenderer up to 1.1 keeps the fd of a device-memory blob, which an
-    * import needs, only for CROSS_DEVICE blobs, and QEMU never offers
-    * CROSS_DEVICE: there, like Mesa's Venus, no memory fds */
-   t->can_import_memory = vn_virtgpu_getparam(v->fd, VIRTGPU_PARAM_CROSS_DEVICE) > 0;
+   /* An import needs the renderer to keep the fd of the blob. virglrenderer
+    * (up to 1.1 at least) keeps it only for CROSS_DEVICE blobs, which the
+    * kernel allows only where the VMM offers CROSS_DEVICE (QEMU does not);
+    * our VMM library keeps every blob's fd and says so in version 1 of the
+    * capset. Without either: no memory fds. */
+   v->cross_device = vn_virtgpu_getparam(v->fd, VIRTGPU_PARAM_CROSS_DEVICE) > 0;
+   t->can_import_memory = v->cross_device || vn_virtgpu_ours_imports_blobs(v->fd);
    if (!vn_transport_check_capset(&t->capset, "virtio-gpu") || !vn_virtgpu_context_init(v)) {
       close(v->fd);
       free(v);
@@ -407,7 +432,9 @@ vn_transport_virtgpu_create(struct vn_transport **out_transport, char *why, size
    vn_transport_init_base(t, &vn_virtgpu_ops);
    if (VU_DEBUG(INIT))
       vn_log_debug("transport: virtio-gpu %s%s", v->node,
-                  t->can_import_memory ? "" : " (no CROSS_DEVICE: no memory imports)");
+                   !t->can_import_memory ? " (no CROSS_DEVICE: no memory imports)"
+                   : v->cross_device     ? " (CROSS_DEVICE)"
+                                         : " (our renderer: memory imports)");
    *out_transport = t;
    return VK_SUCCESS;
 }

@@ -23,6 +23,28 @@ struct vw_capset {
 
 _Static_assert(sizeof(struct vw_capset) == 160, "capset layout");
 
+/*
+ * Version 1 of the Venus capset is ours: only our VMM library (src/vmm)
+ * offers it. It is version 0 followed by a tag and feature flags. A guest
+ * kernel refuses a version above the one the host offers, so a driver that
+ * asks for version 1 and gets the tag back knows that the renderer is ours;
+ * virglrenderer offers version 0 alone, and Mesa asks for version 0.
+ */
+#define VW_CAPSET_VENUS_EXT_VERSION 1
+#define VW_CAPSET_EXT_TAG 0x53554e56u /* "VNUS" */
+/* The renderer keeps the fd of every blob of a context, so that
+ * VkImportMemoryResourceInfoMESA works on a blob created without
+ * CROSS_DEVICE (virglrenderer keeps it only for CROSS_DEVICE blobs). */
+#define VW_CAPSET_EXT_BLOB_IMPORT (1u << 0)
+
+struct vw_capset_ext {
+   struct vw_capset base;
+   uint32_t tag;
+   uint32_t flags;
+};
+
+_Static_assert(sizeof(struct vw_capset_ext) == 168, "capset version 1 layout");
+
 static inline int
 vw_capset_has_extension(const struct vw_capset *c, uint32_t ext_number)
 {

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "transport/vw_capset.h"
 #include "util/vu_log.h"
 
 struct vmm_state vmm;
@@ -179,6 +180,9 @@ vmm_probe_capset(void)
    vmm_reap_workers(true);
 }
 
+/* Version 0 is the worker's capset; version 1 (vw_capset.h) appends our
+ * tag and what this library adds to it: every blob of a context keeps its
+ * fd in the worker, so the guest can import memory fds. */
 void
 virgl_renderer_get_cap_set(uint32_t set, uint32_t *max_ver, uint32_t *max_size)
 {
@@ -188,7 +192,10 @@ virgl_renderer_get_cap_set(uint32_t set, uint32_t *max_ver, uint32_t *max_size)
    /* other capsets (virgl, virgl2, drm): nothing a guest could use */
    if (set == VMM_CAPSET_ID_VENUS) {
       vmm_probe_capset();
-      size = vmm.capset_size;
+      if (vmm.capset_size == sizeof(struct vw_capset)) {
+         ver = VW_CAPSET_VENUS_EXT_VERSION;
+         size = sizeof(struct vw_capset_ext);
+      }
    }
    if (max_ver)
       *max_ver = ver;
@@ -200,10 +207,18 @@ void
 virgl_renderer_fill_caps(uint32_t set, uint32_t version, void *caps)
 {
    /* the caller's buffer holds max_size bytes of get_cap_set */
-   if (!caps || set != VMM_CAPSET_ID_VENUS || version != 0)
+   if (!caps || set != VMM_CAPSET_ID_VENUS || version > VW_CAPSET_VENUS_EXT_VERSION)
       return;
    vmm_probe_capset();
-   memcpy(caps, vmm.capset, vmm.capset_size);
+   if (vmm.capset_size != sizeof(struct vw_capset))
+      return;
+   struct vw_capset_ext ext = { .tag = 0, .flags = 0 };
+   memcpy(&ext.base, vmm.capset, sizeof(ext.base));
+   if (version == VW_CAPSET_VENUS_EXT_VERSION) {
+      ext.tag = VW_CAPSET_EXT_TAG;
+      ext.flags = VW_CAPSET_EXT_BLOB_IMPORT;
+   }
+   memcpy(caps, &ext, sizeof(ext));
 }
 
 void

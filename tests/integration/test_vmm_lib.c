@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "transport/vw_capset.h"
 #include "vmm/virglrenderer.h"
 
 struct fence_log {
@@ -66,13 +67,25 @@ TEST(capsets_before_init)
 {
    uint32_t ver = 99, size = 99;
    virgl_renderer_get_cap_set(4, &ver, &size);
-   CHECK_EQ(ver, 0);
-   CHECK_EQ(size, 160);
-   uint8_t caps[160] = { 0 };
-   virgl_renderer_fill_caps(4, 0, caps);
-   uint32_t wire_format;
-   memcpy(&wire_format, caps, 4);
-   CHECK_EQ(wire_format, 1);
+   CHECK_EQ(ver, VW_CAPSET_VENUS_EXT_VERSION);
+   CHECK_EQ(size, sizeof(struct vw_capset_ext));
+   /* version 0 as virglrenderer's (tag and flags zero: Mesa reads 160
+    * bytes), version 1 with our tag and blob imports (vw_capset.h) */
+   struct vw_capset_ext caps[2];
+   memset(caps, 0xee, sizeof(caps));
+   virgl_renderer_fill_caps(4, 0, &caps[0]);
+   virgl_renderer_fill_caps(4, 1, &caps[1]);
+   CHECK_EQ(caps[0].base.wire_format_version, 1);
+   CHECK_EQ(caps[0].tag, 0);
+   CHECK_EQ(caps[0].flags, 0);
+   CHECK(!memcmp(&caps[0].base, &caps[1].base, sizeof(caps[0].base)));
+   CHECK_EQ(caps[1].tag, VW_CAPSET_EXT_TAG);
+   CHECK_EQ(caps[1].flags, VW_CAPSET_EXT_BLOB_IMPORT);
+   /* an unknown version fills nothing */
+   struct vw_capset_ext untouched;
+   memset(&untouched, 0xee, sizeof(untouched));
+   virgl_renderer_fill_caps(4, 2, &untouched);
+   CHECK_EQ(untouched.tag, 0xeeeeeeeeu);
    for (uint32_t set = 0; set < 8; set++) {
       if (set == 4)
          continue;

@@ -5,11 +5,11 @@
 # usage: test_vm_driver.sh BUILD_DIR venus|novenus|vmm|vmm_hostile
 #   venus    vulkaninfo names the Venus device; the nine test programs pass
 #            and match native runs on the same lavapipe byte for byte; two
-#            processes at once; Mesa's Venus driver as a baseline
+#            processes at once; the same for Mesa's Venus driver
 #   novenus  QEMU venus=off: VK_ERROR_INCOMPATIBLE_DRIVER, one log line, the
 #            loader moves on
 #   vmm      as venus, but QEMU loads our VMM library (BUILD_DIR/src/vmm)
-#            instead of virglrenderer, and Mesa's Venus driver must pass too
+#            instead of virglrenderer; our driver gets memory fds there
 #   vmm_hostile  our VMM library: a guest process submitting garbage loses
 #            only its own context (one fatal line in QEMU's log), processes
 #            beside and after it work, QEMU keeps running; QEMU SIGKILLed with
@@ -78,6 +78,7 @@ case $mode in
 venus)
    record_native
    cp "$payload/driver.sh" "$payload/run.sh"
+   touch "$payload/mesa_required" "$payload/mesa_no_fence_feedback"
    timeout=${VENUS_VM_TIMEOUT:-400}
    run_vm --venus on --smp 1 --timeout "$timeout" "$payload"
    status=$?
@@ -85,7 +86,7 @@ venus)
 vmm)
    record_native
    cp "$payload/driver.sh" "$payload/run.sh"
-   touch "$payload/mesa_required"
+   touch "$payload/mesa_required" "$payload/our_vmm_library"
    run_vm --venus on --smp 1 --renderer-lib "$build/src/vmm" \
       --timeout "${VENUS_VM_TIMEOUT:-500}" "$payload"
    status=$?
