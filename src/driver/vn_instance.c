@@ -29,8 +29,10 @@ static const struct {
    { VK_EXT_DEBUG_UTILS_EXTENSION_NAME, VK_EXT_DEBUG_UTILS_SPEC_VERSION, 129 },
    /* window systems (vn_wsi*.c) */
    { VK_KHR_SURFACE_EXTENSION_NAME, VK_KHR_SURFACE_SPEC_VERSION, VN_WSI_EXT_KHR_SURFACE },
+#ifdef VN_WSI_X11
    { "VK_KHR_xcb_surface", 6 /* vulkan_xcb.h */, VN_WSI_EXT_KHR_XCB_SURFACE },
    { "VK_KHR_xlib_surface", 6, VN_WSI_EXT_KHR_XLIB_SURFACE },
+#endif
 #ifdef VN_WSI_WAYLAND
    { "VK_KHR_wayland_surface", 6, VN_WSI_EXT_KHR_WAYLAND_SURFACE },
 #endif

@@ -28,9 +28,11 @@ const struct vn_wsi_platform *
 vn_wsi_platform_for(VkIcdSurfaceBase *surface)
 {
    switch (surface->platform) {
+#ifdef VN_WSI_X11
    case VK_ICD_WSI_PLATFORM_XCB:
    case VK_ICD_WSI_PLATFORM_XLIB:
       return &vn_wsi_x11_platform;
+#endif
 #ifdef VN_WSI_WAYLAND
    case VK_ICD_WSI_PLATFORM_WAYLAND:
       return &vn_wsi_wayland_platform;
@@ -76,6 +78,7 @@ vn_CreateHeadlessSurfaceEXT(VkInstance instance,
    return vn_wsi_surface_create(instance, pAllocator, sizeof(s), &s, pSurface);
 }
 
+#ifdef VN_WSI_X11
 VkResult
 vn_wsi_x11_create_xcb_surface(VkInstance instance,
                               const void *create_info,
@@ -100,6 +103,7 @@ vn_CreateXlibSurfaceKHR(VkInstance instance,
 {
    return vn_wsi_x11_create_xcb_surface(instance, pCreateInfo, true, pAllocator, pSurface);
 }
+#endif
 
 #ifdef VN_WSI_WAYLAND
 VkResult
@@ -130,6 +134,7 @@ vn_GetPhysicalDeviceWaylandPresentationSupportKHR(VkPhysicalDevice physicalDevic
 }
 #endif
 
+#ifdef VN_WSI_X11
 VkBool32
 vn_wsi_x11_presentation_support(void *connection, uint32_t visual_id, bool xlib);
 
@@ -154,6 +159,7 @@ vn_GetPhysicalDeviceXlibPresentationSupportKHR(VkPhysicalDevice physicalDevice,
    return vn_wsi_physical_device_supported(vn_physical_device_from_handle(physicalDevice)) &&
           vn_wsi_x11_presentation_support(dpy, (uint32_t)visual_id, true);
 }
+#endif
 
 static VKAPI_ATTR void VKAPI_CALL
 vn_DestroySurfaceKHR(VkInstance instance,
@@ -442,17 +448,19 @@ vn_wsi_fill_features(const struct vn_physical_device *pdev, void *chain)
 static const struct vn_entrypoint vn_wsi_entrypoints[] = {
    VN_WSI_EP(DestroySurfaceKHR, VN_EP_INSTANCE, VN_WSI_EXT_KHR_SURFACE, 0),
    VN_WSI_EP(CreateHeadlessSurfaceEXT, VN_EP_INSTANCE, VN_WSI_EXT_EXT_HEADLESS_SURFACE, 0),
+#ifdef VN_WSI_X11
    VN_WSI_EP(CreateXcbSurfaceKHR, VN_EP_INSTANCE, VN_WSI_EXT_KHR_XCB_SURFACE, 0),
    VN_WSI_EP(CreateXlibSurfaceKHR, VN_EP_INSTANCE, VN_WSI_EXT_KHR_XLIB_SURFACE, 0),
+   VN_WSI_EP(GetPhysicalDeviceXcbPresentationSupportKHR, VN_EP_PHYSICAL_DEVICE,
+             VN_WSI_EXT_KHR_XCB_SURFACE, 0),
+   VN_WSI_EP(GetPhysicalDeviceXlibPresentationSupportKHR, VN_EP_PHYSICAL_DEVICE,
+             VN_WSI_EXT_KHR_XLIB_SURFACE, 0),
+#endif
 #ifdef VN_WSI_WAYLAND
    VN_WSI_EP(CreateWaylandSurfaceKHR, VN_EP_INSTANCE, VN_WSI_EXT_KHR_WAYLAND_SURFACE, 0),
    VN_WSI_EP(GetPhysicalDeviceWaylandPresentationSupportKHR, VN_EP_PHYSICAL_DEVICE,
              VN_WSI_EXT_KHR_WAYLAND_SURFACE, 0),
 #endif
-   VN_WSI_EP(GetPhysicalDeviceXcbPresentationSupportKHR, VN_EP_PHYSICAL_DEVICE,
-             VN_WSI_EXT_KHR_XCB_SURFACE, 0),
-   VN_WSI_EP(GetPhysicalDeviceXlibPresentationSupportKHR, VN_EP_PHYSICAL_DEVICE,
-             VN_WSI_EXT_KHR_XLIB_SURFACE, 0),
    VN_WSI_EP(GetPhysicalDeviceSurfaceSupportKHR, VN_EP_PHYSICAL_DEVICE, VN_WSI_EXT_KHR_SURFACE, 0),
    VN_WSI_EP(GetPhysicalDeviceSurfaceCapabilitiesKHR, VN_EP_PHYSICAL_DEVICE,
              VN_WSI_EXT_KHR_SURFACE, 0),

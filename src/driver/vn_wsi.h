@@ -85,7 +85,9 @@ struct vn_wsi_platform {
    VkResult (*poll_events)(struct vn_swapchain *sc, bool wait_frame);
 };
 
+#ifdef VN_WSI_X11
 extern const struct vn_wsi_platform vn_wsi_x11_platform;
+#endif
 extern const struct vn_wsi_platform vn_wsi_headless_platform;
 #ifdef VN_WSI_WAYLAND
 extern const struct vn_wsi_platform vn_wsi_wayland_platform;

@@ -5,11 +5,18 @@
  * back with GetImage and written as a binary PPM to $WSI_SHOT_FILE, then the
  * real xcb_destroy_window runs. This captures exactly the last frame of
  * `vkcube --c N`, natively and through our driver alike.
+ *
+ * Newer vkcube (Debian 13's) dlopens libxcb and looks its functions up with
+ * dlsym, which an LD_PRELOAD symbol does not interpose: dlsym is wrapped too,
+ * and a lookup of xcb_destroy_window gets the function below.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <xcb/xcb.h>
 
 static void
@@ -38,13 +45,43 @@ wsi_shot_write(xcb_connection_t *c, xcb_window_t window, const char *path)
    free(geo);
 }
 
+typedef xcb_void_cookie_t (*wsi_shot_destroy_fn)(xcb_connection_t *, xcb_window_t);
+static wsi_shot_destroy_fn wsi_shot_real_destroy;
+
+static void *
+wsi_shot_real_dlsym(void *handle, const char *name)
+{
+   static void *(*real)(void *, const char *);
+   if (!real) {
+      /* glibc 2.34 moved dlsym into libc; older ones have only 2.2.5 */
+      real = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
+      if (!real)
+         real = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+   }
+   return real(handle, name);
+}
+
+__attribute__((visibility("default"))) xcb_void_cookie_t
+xcb_destroy_window(xcb_connection_t *c, xcb_window_t window);
+
+__attribute__((visibility("default"))) void *
+dlsym(void *handle, const char *name)
+{
+   void *sym = wsi_shot_real_dlsym(handle, name);
+   if (sym && !strcmp(name, "xcb_destroy_window") && sym != (void *)xcb_destroy_window) {
+      wsi_shot_real_destroy = (wsi_shot_destroy_fn)sym;
+      return (void *)xcb_destroy_window;
+   }
+   return sym;
+}
+
 __attribute__((visibility("default"))) xcb_void_cookie_t
 xcb_destroy_window(xcb_connection_t *c, xcb_window_t window)
 {
-   static xcb_void_cookie_t (*real)(xcb_connection_t *, xcb_window_t);
-   if (!real)
-      real = (xcb_void_cookie_t(*)(xcb_connection_t *, xcb_window_t))dlsym(RTLD_NEXT,
-                                                                            "xcb_destroy_window");
+   if (!wsi_shot_real_destroy)
+      wsi_shot_real_destroy = (wsi_shot_destroy_fn)wsi_shot_real_dlsym(RTLD_NEXT,
+                                                                       "xcb_destroy_window");
+   wsi_shot_destroy_fn real = wsi_shot_real_destroy;
    const char *path = getenv("WSI_SHOT_FILE");
    if (path && *path)
       wsi_shot_write(c, window, path);
