@@ -10,8 +10,9 @@
 #            loader moves on
 #   vmm      as venus, but QEMU loads our VMM library (BUILD_DIR/src/vmm)
 #            instead of virglrenderer; our driver gets memory fds there
-#   vmm_hostile  our VMM library: a guest process submitting garbage loses
-#            only its own context (one fatal line in QEMU's log), processes
+#   vmm_hostile  our VMM library: a guest process sending garbage (stream,
+#            ring buffer, ring tail) loses only its own context (one fatal
+#            line in QEMU's log for each), processes
 #            beside and after it work, QEMU keeps running; QEMU SIGKILLed with
 #            work in flight leaves no worker process behind
 # The payload (our ICD, the programs, the reference outputs, guest/*.sh) is
@@ -115,12 +116,13 @@ vmm_hostile)
       echo "not ok - vm.py status $status (120: workers outlived QEMU)"
       fail=1
    fi
+   # one per hostile context: stream, ring, ring-tail (guest/vmm_hostile.sh)
    lines=$(grep -c 'fatal' "$log")
    ours=$(grep -c '^\[venus renderer\] context [0-9]* (vmm_garbage): fatal: ' "$log")
-   if [ "$lines" = 1 ] && [ "$ours" = 1 ]; then
-      echo "ok - exactly one fatal line in QEMU's log, for the hostile context"
+   if [ "$lines" = 3 ] && [ "$ours" = 3 ]; then
+      echo "ok - exactly three fatal lines in QEMU's log, one for each hostile context"
    else
-      echo "not ok - fatal lines in QEMU's log: $lines, for the hostile context: $ours"
+      echo "not ok - fatal lines in QEMU's log: $lines, for the hostile contexts: $ours (want 3)"
       fail=1
    fi
    status=$fail

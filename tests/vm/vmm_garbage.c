@@ -1,9 +1,14 @@
 /*
  * A hostile guest process for the VMM-library VM test (test_vm_driver.sh
  * vmm_hostile): it opens the virtio-gpu render node, creates a Venus context
- * and submits a command stream of garbage, then a fenced submission on
- * timeline 0. The host must make only this context fatal (one line in QEMU's
- * log), still signal the fence, and keep QEMU and every other context going.
+ * and sends garbage one of three ways, then a fenced submission on timeline 0:
+ *   stream      a command stream of garbage (the default);
+ *   ring        a valid vkCreateRingMESA over a blob of its own, then garbage
+ *               written into the ring's buffer and published by its tail;
+ *   ring-tail   the same ring, with a tail word that runs past the head by
+ *               more than the buffer holds.
+ * The host must make only this context fatal (one line in QEMU's log), still
+ * signal the fence, and keep QEMU and every other context going.
  *
  * The few virtio-gpu ioctl definitions are spelled out here (Debian 12's
  * libdrm header predates context init and ring indices).
@@ -18,10 +23,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define GARBAGE_DRM_BASE 'd'
+#define GARBAGE_VIRTGPU_MAP 0x01
 #define GARBAGE_VIRTGPU_EXECBUFFER 0x02
+#define GARBAGE_VIRTGPU_RESOURCE_CREATE_BLOB 0x0a
 #define GARBAGE_VIRTGPU_CONTEXT_INIT 0x0b
 #define GARBAGE_EXECBUF_FENCE_FD_OUT 0x02
 #define GARBAGE_EXECBUF_RING_IDX 0x04
@@ -37,6 +45,24 @@ struct garbage_execbuffer {
    uint32_t num_bo_handles;
    int32_t fence_fd;
    uint32_t ring_idx;
+   uint32_t pad;
+};
+
+struct garbage_create_blob {
+   uint32_t blob_mem;
+   uint32_t blob_flags;
+   uint32_t bo_handle;
+   uint32_t res_handle;
+   uint64_t size;
+   uint32_t pad;
+   uint32_t cmd_size;
+   uint64_t cmd;
+   uint64_t blob_id;
+};
+
+struct garbage_map {
+   uint64_t offset;
+   uint32_t handle;
    uint32_t pad;
 };
 
@@ -72,10 +98,108 @@ garbage_submit(int fd, const void *cmd, uint32_t size, bool fenced)
    return fenced ? eb.fence_fd : 0;
 }
 
+/* the ring's layout in its blob (offsets from the blob's start) */
+#define RING_HEAD 0
+#define RING_TAIL 64
+#define RING_STATUS 128
+#define RING_BUFFER 192
+#define RING_BUFFER_SIZE 4096
+#define RING_EXTRA (RING_BUFFER + RING_BUFFER_SIZE)
+#define RING_SIZE (RING_EXTRA + 4)
+#define RING_BLOB_SIZE 8192
+#define RING_ID 0x1000u
+
+/* a little-endian command builder */
+struct garbage_cmd {
+   uint8_t bytes[256];
+   uint32_t size;
+};
+
+static void
+garbage_put(struct garbage_cmd *c, uint64_t value, uint32_t size)
+{
+   for (uint32_t i = 0; i < size; i++)
+      c->bytes[c->size++] = (uint8_t)(value >> (8 * i));
+}
+
+/* a mappable blob of the renderer's shared memory (blob id 0) with a
+ * vkCreateRingMESA over it; returns its mapping */
+static volatile uint32_t *
+garbage_create_ring(int fd)
+{
+   struct garbage_create_blob blob = {
+      .blob_mem = 2,   /* HOST3D */
+      .blob_flags = 1, /* MAPPABLE */
+      .size = RING_BLOB_SIZE,
+      .blob_id = 0,
+   };
+   if (ioctl(fd, GARBAGE_IOCTL(GARBAGE_VIRTGPU_RESOURCE_CREATE_BLOB, struct garbage_create_blob),
+             &blob) < 0) {
+      fprintf(stderr, "vmm_garbage: blob: %s\n", strerror(errno));
+      return NULL;
+   }
+   struct garbage_map map = { .handle = blob.bo_handle };
+   if (ioctl(fd, GARBAGE_IOCTL(GARBAGE_VIRTGPU_MAP, struct garbage_map), &map) < 0) {
+      fprintf(stderr, "vmm_garbage: map: %s\n", strerror(errno));
+      return NULL;
+   }
+   void *ptr = mmap(NULL, RING_BLOB_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                    (off_t)map.offset);
+   if (ptr == MAP_FAILED) {
+      fprintf(stderr, "vmm_garbage: mmap: %s\n", strerror(errno));
+      return NULL;
+   }
+   memset(ptr, 0, RING_BLOB_SIZE);
+
+   /* vkCreateRingMESA (188): ring id, pCreateInfo marker, then
+    * VkRingCreateInfoMESA with an empty chain */
+   struct garbage_cmd c = { .size = 0 };
+   garbage_put(&c, 188, 4);
+   garbage_put(&c, 0, 4);
+   garbage_put(&c, RING_ID, 8);
+   garbage_put(&c, 1, 8);
+   garbage_put(&c, 1000384000u, 4);
+   garbage_put(&c, 0, 8);
+   garbage_put(&c, 0, 4); /* flags */
+   garbage_put(&c, blob.res_handle, 4);
+   garbage_put(&c, 0, 8); /* offset */
+   garbage_put(&c, RING_SIZE, 8);
+   garbage_put(&c, 5000000, 8); /* idle timeout, ns */
+   garbage_put(&c, RING_HEAD, 8);
+   garbage_put(&c, RING_TAIL, 8);
+   garbage_put(&c, RING_STATUS, 8);
+   garbage_put(&c, RING_BUFFER, 8);
+   garbage_put(&c, RING_BUFFER_SIZE, 8);
+   garbage_put(&c, RING_EXTRA, 8);
+   garbage_put(&c, 4, 8);
+   if (garbage_submit(fd, c.bytes, c.size, false) < 0)
+      return NULL;
+   return ptr;
+}
+
+/* publishes a tail and wakes the ring's thread (vkNotifyRingMESA, 190) */
+static bool
+garbage_ring_publish(int fd, volatile uint32_t *ring, uint32_t tail)
+{
+   __atomic_store_n(&ring[RING_TAIL / 4], tail, __ATOMIC_RELEASE);
+   struct garbage_cmd c = { .size = 0 };
+   garbage_put(&c, 190, 4);
+   garbage_put(&c, 0, 4);
+   garbage_put(&c, RING_ID, 8);
+   garbage_put(&c, 1, 4);
+   garbage_put(&c, 0, 4);
+   return garbage_submit(fd, c.bytes, c.size, false) >= 0;
+}
+
 int
 main(int argc, char **argv)
 {
-   const char *node = argc > 1 ? argv[1] : "/dev/dri/renderD128";
+   const char *mode = argc > 1 ? argv[1] : "stream";
+   const char *node = argc > 2 ? argv[2] : "/dev/dri/renderD128";
+   if (strcmp(mode, "stream") && strcmp(mode, "ring") && strcmp(mode, "ring-tail")) {
+      fprintf(stderr, "usage: vmm_garbage [stream|ring|ring-tail [RENDER_NODE]]\n");
+      return 2;
+   }
    const int fd = open(node, O_RDWR | O_CLOEXEC);
    if (fd < 0) {
       fprintf(stderr, "vmm_garbage: %s: %s\n", node, strerror(errno));
@@ -98,11 +222,43 @@ main(int argc, char **argv)
    uint32_t garbage[64];
    for (unsigned i = 0; i < 64; i++)
       garbage[i] = 0xdeadbeefu ^ (i * 0x9e3779b9u);
-   if (garbage_submit(fd, garbage, sizeof(garbage), false) < 0)
-      return 1;
+   if (!strcmp(mode, "stream")) {
+      if (garbage_submit(fd, garbage, sizeof(garbage), false) < 0)
+         return 1;
+   } else {
+      volatile uint32_t *ring = garbage_create_ring(fd);
+      if (!ring)
+         return 1;
+      uint32_t tail = sizeof(garbage);
+      if (!strcmp(mode, "ring"))
+         memcpy((void *)(ring + RING_BUFFER / 4), garbage, sizeof(garbage));
+      else
+         tail = RING_BUFFER_SIZE * 3 + 8; /* past the head by more than the buffer */
+      if (!garbage_ring_publish(fd, ring, tail))
+         return 1;
+      /* the ring's thread must find it and say so in the status word
+       * (VK_RING_STATUS_FATAL_BIT_MESA) */
+      int waited = 0;
+      while (!(__atomic_load_n(&ring[RING_STATUS / 4], __ATOMIC_ACQUIRE) & 0x2u)) {
+         if (++waited > 2000) {
+            fprintf(stderr, "vmm_garbage: the ring's status never showed FATAL\n");
+            return 1;
+         }
+         usleep(10000);
+      }
+   }
 
-   /* after the context is lost: still accepted, and its fence must signal */
-   const int fence = garbage_submit(fd, garbage, sizeof(garbage), true);
+   /* after the context is lost: still accepted, and its fence must signal
+    * (in the ring modes a valid command, so that only the ring is to blame) */
+   struct garbage_cmd notify = { .size = 0 };
+   garbage_put(&notify, 190, 4);
+   garbage_put(&notify, 0, 4);
+   garbage_put(&notify, RING_ID, 8);
+   garbage_put(&notify, 2, 4);
+   garbage_put(&notify, 0, 4);
+   const bool stream = !strcmp(mode, "stream");
+   const int fence = garbage_submit(fd, stream ? (const void *)garbage : notify.bytes,
+                                    stream ? sizeof(garbage) : notify.size, true);
    if (fence < 0)
       return 1;
    struct pollfd pfd = { .fd = fence, .events = POLLIN };
@@ -112,7 +268,7 @@ main(int argc, char **argv)
       return 1;
    }
    close(fence);
-   printf("vmm_garbage: garbage submitted, context lost, its fence signalled\n");
+   printf("vmm_garbage: %s garbage sent, context lost, its fence signalled\n", mode);
    close(fd);
    return 0;
 }

@@ -2,7 +2,8 @@
 # run.sh of the hostile VM test of our VMM library (tests/vm/test_vm_driver.sh
 # vmm_hostile): QEMU runs our libvirglrenderer.so.1. While a well-behaved
 # process runs on each guest driver (ours, Mesa's Venus), bin/vmm_garbage
-# submits garbage on its own Venus context: only that context may be lost
+# sends garbage on its own Venus context, three times (a garbage stream,
+# garbage in a ring, a ring tail past its buffer): only that context may be lost
 # (its fence still signals), the others finish with correct results, and new
 # processes work afterwards. The host checks QEMU's log for the one fatal
 # line. Last, a process is left running and the host SIGKILLs QEMU on
@@ -27,8 +28,12 @@ a=$!
 sh $P/programs.sh mesa-beside "$mesa" $P/bin $P/ref compute hostmem >/tmp/b.out 2>&1 &
 b=$!
 sleep 3
-timeout 120 $P/bin/vmm_garbage
-check "hostile process: garbage on its own context accepted, context lost, its fence signalled" $?
+timeout 120 $P/bin/vmm_garbage stream
+check "hostile process: garbage stream on its own context accepted, context lost, its fence signalled" $?
+timeout 120 $P/bin/vmm_garbage ring
+check "hostile process: garbage in its ring's buffer, the ring shows FATAL, its fence signalled" $?
+timeout 120 $P/bin/vmm_garbage ring-tail
+check "hostile process: a ring tail past the buffer, the ring shows FATAL, its fence signalled" $?
 wait $a
 ra=$?
 wait $b
