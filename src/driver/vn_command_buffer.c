@@ -1,6 +1,7 @@
 /*
  * Command pools and buffers (vn_command_buffer.h), and the hand-written vkCmd
- * entry points that add feedback (events, queries).
+ * entry points that add feedback (events, queries) or repack their input
+ * (multi-draw arrays).
  */
 #include "vn_command_buffer.h"
 
@@ -375,6 +376,81 @@ vn_CmdResetQueryPool(VkCommandBuffer commandBuffer,
    vp_encode_vkCmdResetQueryPool(enc, 0, commandBuffer, queryPool, firstQuery, queryCount);
    vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
                                vn_query_pool_from_handle(queryPool), firstQuery, queryCount, true);
+}
+
+/* VK_EXT_multi_draw: the application's draw array may have any stride (at
+ * least the element size), but the wire carries drawCount packed elements
+ * (the stride parameter says nothing about them there). The elements are
+ * packed here and sent with the element size as the stride, which is what
+ * a renderer that forwards the stride (virglrenderer) needs to read them. */
+static const void *
+vn_cmd_pack_draws(struct vn_command_buffer *cmd,
+                  const void *draws,
+                  uint32_t count,
+                  uint32_t stride,
+                  size_t elem_size,
+                  void **out_heap)
+{
+   *out_heap = NULL;
+   if (!draws || !count || stride == elem_size)
+      return draws;
+   uint8_t *packed = vn_alloc(&cmd->pool->alloc, (size_t)count * elem_size,
+                              VK_SYSTEM_ALLOCATION_SCOPE_COMMAND);
+   if (!packed)
+      return NULL;
+   for (uint32_t i = 0; i < count; i++)
+      memcpy(packed + (size_t)i * elem_size, (const uint8_t *)draws + (size_t)i * stride, elem_size);
+   *out_heap = packed;
+   return packed;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdDrawMultiEXT(VkCommandBuffer commandBuffer,
+                   uint32_t drawCount,
+                   const VkMultiDrawInfoEXT *pVertexInfo,
+                   uint32_t instanceCount,
+                   uint32_t firstInstance,
+                   uint32_t stride)
+{
+   struct vn_command_buffer *cmd = vn_command_buffer_from_handle(commandBuffer);
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   void *heap;
+   const VkMultiDrawInfoEXT *packed =
+      vn_cmd_pack_draws(cmd, pVertexInfo, drawCount, stride, sizeof(*pVertexInfo), &heap);
+   if (pVertexInfo && drawCount && !packed) {
+      cmd->state = VN_COMMAND_BUFFER_STATE_INVALID;
+      return;
+   }
+   vp_encode_vkCmdDrawMultiEXT(enc, 0, commandBuffer, drawCount, packed, instanceCount,
+                               firstInstance, sizeof(*pVertexInfo));
+   vn_free(&cmd->pool->alloc, heap);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdDrawMultiIndexedEXT(VkCommandBuffer commandBuffer,
+                          uint32_t drawCount,
+                          const VkMultiDrawIndexedInfoEXT *pIndexInfo,
+                          uint32_t instanceCount,
+                          uint32_t firstInstance,
+                          uint32_t stride,
+                          const int32_t *pVertexOffset)
+{
+   struct vn_command_buffer *cmd = vn_command_buffer_from_handle(commandBuffer);
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   void *heap;
+   const VkMultiDrawIndexedInfoEXT *packed =
+      vn_cmd_pack_draws(cmd, pIndexInfo, drawCount, stride, sizeof(*pIndexInfo), &heap);
+   if (pIndexInfo && drawCount && !packed) {
+      cmd->state = VN_COMMAND_BUFFER_STATE_INVALID;
+      return;
+   }
+   vp_encode_vkCmdDrawMultiIndexedEXT(enc, 0, commandBuffer, drawCount, packed, instanceCount,
+                                      firstInstance, sizeof(*pIndexInfo), pVertexOffset);
+   vn_free(&cmd->pool->alloc, heap);
 }
 
 /* internal command buffers for feedback */

@@ -488,6 +488,39 @@ vkr_exec_vkCmdPushConstants(struct vp_dispatch *d, struct vp_command_vkCmdPushCo
                                  args->offset, args->size, args->pValues);
 }
 
+/* VK_EXT_multi_draw: the decoder holds drawCount packed elements, whatever
+ * stride the guest names (Venus sends the application's stride, which
+ * describes its own array, not the wire): the host reads them with the
+ * element size, never past the decoded array. */
+void
+vkr_exec_vkCmdDrawMultiEXT(struct vp_dispatch *d, struct vp_command_vkCmdDrawMultiEXT *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->commandBuffer);
+   if (!dev->table.vkCmdDrawMultiEXT || (args->drawCount && !args->pVertexInfo)) {
+      vkr_dispatch_fatal(d, "vkCmdDrawMultiEXT without the extension or its draws");
+      return;
+   }
+   vp_replace_vkCmdDrawMultiEXT_args_handles(args);
+   dev->table.vkCmdDrawMultiEXT(args->commandBuffer, args->drawCount, args->pVertexInfo,
+                                args->instanceCount, args->firstInstance,
+                                sizeof(*args->pVertexInfo));
+}
+
+void
+vkr_exec_vkCmdDrawMultiIndexedEXT(struct vp_dispatch *d,
+                                  struct vp_command_vkCmdDrawMultiIndexedEXT *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->commandBuffer);
+   if (!dev->table.vkCmdDrawMultiIndexedEXT || (args->drawCount && !args->pIndexInfo)) {
+      vkr_dispatch_fatal(d, "vkCmdDrawMultiIndexedEXT without the extension or its draws");
+      return;
+   }
+   vp_replace_vkCmdDrawMultiIndexedEXT_args_handles(args);
+   dev->table.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo,
+                                       args->instanceCount, args->firstInstance,
+                                       sizeof(*args->pIndexInfo), args->pVertexOffset);
+}
+
 /* ------------------------------------------------------------------ */
 /* fences and semaphores                                               */
 
