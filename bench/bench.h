@@ -74,6 +74,7 @@ void bench_run_commands(struct bench *b);
 void bench_run_mapping(struct bench *b);
 void bench_run_staging(struct bench *b);
 void bench_run_compute(struct bench *b);
+void bench_run_latency(struct bench *b);
 void bench_run_frame(struct bench *b);
 
 #endif

@@ -21,6 +21,7 @@ static const struct bench_workload bench_workloads[] = {
    { "mapping", "host-visible memory write/read through a mapping", bench_run_mapping },
    { "staging", "staging upload via vkCmdCopyBuffer", bench_run_staging },
    { "compute", "GPU-bound FMA kernel", bench_run_compute },
+   { "latency", "submit + wait of GPU work from 10 us to 10 ms", bench_run_latency },
    { "frame", "offscreen frame loop of a small textured scene", bench_run_frame },
 };
 #define BENCH_WORKLOAD_COUNT (sizeof(bench_workloads) / sizeof(bench_workloads[0]))
