@@ -96,8 +96,8 @@ vn_log_result(const char *func, int line, VkResult result);
 
 #define vn_log_err(...) vu_log(VU_LOG_ERROR, "driver", __VA_ARGS__)
 #define vn_log_warn(...) vu_log(VU_LOG_WARN, "driver", __VA_ARGS__)
-/* diagnostics asked for with VENUS_DEBUG print at the default log level */
-#define vn_log_debug(...) vu_log(VU_LOG_WARN, "driver", __VA_ARGS__)
+/* diagnostics asked for with VENUS_DEBUG (which makes debug the default level) */
+#define vn_log_debug(...) vu_log(VU_LOG_DEBUG, "driver", __VA_ARGS__)
 
 /* pNext helpers */
 static inline const void *

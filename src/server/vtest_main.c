@@ -8,6 +8,7 @@
 #include "vtest_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,12 +23,15 @@
 #include <unistd.h>
 
 #include "util/vu_log.h"
+#include "util/vu_version.h"
 #include "transport/vw_vtest.h"
 #include "worker/vwk_worker.h"
 
 #define VTEST_LISTEN_BACKLOG 64
 /* how long accept() pauses after running out of fds or memory */
 #define VTEST_ACCEPT_BACKOFF_MS 100
+/* sd_listen_fds(3): the first inherited fd */
+#define VTEST_LISTEN_FDS_START 3
 
 struct vtest_server {
    const struct vtest_options *opts;
@@ -46,16 +50,21 @@ struct vtest_server {
 
 static const char vtest_usage[] =
    "usage: venus-server [options]\n"
-   "  --venus                 accepted for virgl_test_server compatibility\n"
    "  --socket-path[=| ]PATH  listen on PATH (default: $VTEST_SOCKET_NAME "
-   "or " VTEST_DEFAULT_SOCKET_NAME ")\n"
-   "  --multi-clients         accepted; every client gets its own worker process\n"
-   "  --no-fork               serve clients one at a time in this process (debugging)\n"
-   "  --no-loop-or-fork       serve a single client in this process, then exit\n"
+   "or " VTEST_DEFAULT_SOCKET_NAME ");\n"
+   "                          a socket passed by systemd (LISTEN_FDS) takes precedence\n"
    "  --max-clients=N         concurrent clients (default 256)\n"
    "  --max-memory-mb=N       per-client blob and device memory (default: renderer's)\n"
    "  --max-objects=N         per-client live Vulkan objects (default: renderer's)\n"
-   "  --max-request-mb=N      largest request payload (default 64)\n";
+   "  --max-request-mb=N      largest request payload (default 64)\n"
+   "  --no-fork               serve clients one at a time in this process (debugging)\n"
+   "  --no-loop-or-fork       serve a single client in this process, then exit\n"
+   "  --venus, --multi-clients, --no-virgl, --render-server\n"
+   "                          accepted for virgl_test_server compatibility (every\n"
+   "                          client gets its own worker process)\n"
+   "  -h, --help              print this help and exit\n"
+   "  -V, --version           print the version and exit\n"
+   "Logging: VENUS_LOG_LEVEL=error|warn|info|debug, VENUS_DEBUG=flags (venus-server(1)).\n";
 
 static bool
 vtest_parse_u32(const char *opt, const char *str, uint32_t min, uint32_t *out)
@@ -124,6 +133,10 @@ vtest_parse_args(int argc, char **argv, struct vtest_options *opts)
       }
       if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
          fputs(vtest_usage, stdout);
+         return 2;
+      }
+      if (!strcmp(arg, "--version") || !strcmp(arg, "-V")) {
+         fputs("venus-server " VENUS_VERSION "\n", stdout);
          return 2;
       }
 
@@ -211,6 +224,51 @@ vtest_remove_stale_socket(const char *path, const struct sockaddr_un *addr)
    return true;
 }
 
+/* The sd_listen_fds(3) protocol, without libsystemd: LISTEN_PID names this
+ * process and LISTEN_FDS counts the fds passed from 3 on. One listening Unix
+ * stream socket is accepted; the variables are removed so that no worker
+ * takes them for its own. Returns the fd, -1 when none was passed, or -2
+ * when what was passed is unusable (logged). */
+static int
+vtest_inherited_listen_fd(void)
+{
+   const long long pid = vu_env_int("LISTEN_PID", 0);
+   const long long count = vu_env_int("LISTEN_FDS", 0);
+
+   unsetenv("LISTEN_PID");
+   unsetenv("LISTEN_FDS");
+   unsetenv("LISTEN_FDNAMES");
+   if (pid != (long long)getpid() || count <= 0)
+      return -1;
+   if (count > 1) {
+      vu_log(VU_LOG_ERROR, "server", "%lld sockets passed (LISTEN_FDS), expected one",
+             count);
+      return -2;
+   }
+
+   const int fd = VTEST_LISTEN_FDS_START;
+   int type = 0, is_listening = 0;
+   socklen_t len = sizeof(type);
+   struct sockaddr_un addr;
+   socklen_t addr_len = sizeof(addr);
+   if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM ||
+       (len = sizeof(is_listening),
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &is_listening, &len) < 0) ||
+       !is_listening || getsockname(fd, (struct sockaddr *)&addr, &addr_len) < 0 ||
+       addr.sun_family != AF_UNIX) {
+      vu_log(VU_LOG_ERROR, "server",
+             "fd %d (LISTEN_FDS) is not a listening Unix stream socket", fd);
+      return -2;
+   }
+   /* the workers must not inherit it across exec, and accept must not block */
+   if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+       fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+      vu_log(VU_LOG_ERROR, "server", "fd %d (LISTEN_FDS): %s", fd, strerror(errno));
+      return -2;
+   }
+   return fd;
+}
+
 static bool
 vtest_server_listen(struct vtest_server *srv)
 {
@@ -256,6 +314,10 @@ static void
 vtest_server_unlink_socket(const struct vtest_server *srv)
 {
    struct stat st;
+
+   /* an inherited socket belongs to whoever made it (systemd) */
+   if (srv->opts->inherited_fd >= 0)
+      return;
 
    /* only if the file is still ours: a newer server may have taken the path */
    if (stat(srv->opts->socket_path, &st) == 0 && st.st_dev == srv->socket_dev &&
@@ -478,6 +540,7 @@ int
 main(int argc, char **argv)
 {
    struct vtest_options opts = {
+      .inherited_fd = -1,
       .max_clients = VTEST_DEFAULT_MAX_CLIENTS,
    };
    struct vtest_server srv = {
@@ -494,8 +557,16 @@ main(int argc, char **argv)
    /* a client that hangs up makes writes fail with EPIPE instead of killing us */
    signal(SIGPIPE, SIG_IGN);
 
-   if (!vtest_server_listen(&srv))
+   const int inherited_fd = vtest_inherited_listen_fd();
+   if (inherited_fd == -2)
       return 1;
+   if (inherited_fd >= 0) {
+      opts.inherited_fd = srv.listen_fd = inherited_fd;
+      vu_log(VU_LOG_INFO, "server", "listening on the socket passed by systemd (fd %d)",
+             inherited_fd);
+   } else if (!vtest_server_listen(&srv)) {
+      return 1;
+   }
 
    const int ret =
       opts.no_fork ? vtest_server_run_in_process(&srv) : vtest_server_run_forking(&srv);

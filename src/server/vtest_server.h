@@ -20,6 +20,7 @@
 
 struct vtest_options {
    const char *socket_path;
+   int inherited_fd;           /* listening socket from systemd (sd_listen_fds), or -1 */
    bool no_fork;               /* serve clients one at a time in-process */
    bool no_loop;               /* with no_fork: serve a single client, then exit */
    uint32_t max_clients;       /* concurrent workers; further clients are refused */

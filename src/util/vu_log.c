@@ -73,11 +73,13 @@ vu_env_parse_flags(const char *str, const struct vu_env_option *options, size_t 
    return flags;
 }
 
+/* Unset (or unknown): warn, or debug when VENUS_DEBUG asks for diagnostics,
+ * which are logged at debug level. */
 static enum vu_log_level
-vu_env_parse_level(const char *str)
+vu_env_parse_level(const char *str, uint32_t debug)
 {
    if (!str)
-      return VU_LOG_WARN;
+      return debug ? VU_LOG_DEBUG : VU_LOG_WARN;
    for (size_t i = 0; i < sizeof(vu_log_level_names) / sizeof(vu_log_level_names[0]);
         i++) {
       if (!strcasecmp(str, vu_log_level_names[i]))
@@ -95,7 +97,7 @@ vu_env_init(void)
                          sizeof(vu_debug_options) / sizeof(vu_debug_options[0]));
    env->perf = vu_env_parse_flags(vu_env_string("VENUS_PERF"), vu_perf_options,
                                   sizeof(vu_perf_options) / sizeof(vu_perf_options[0]));
-   env->level = vu_env_parse_level(vu_env_string("VENUS_LOG_LEVEL"));
+   env->level = vu_env_parse_level(vu_env_string("VENUS_LOG_LEVEL"), env->debug);
    env->vtest_socket = vu_env_string("VTEST_SOCKET_NAME");
 }
 

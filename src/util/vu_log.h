@@ -43,7 +43,8 @@ enum vu_perf_flag {
 struct vu_env {
    uint32_t debug;          /* enum vu_debug_flag */
    uint32_t perf;           /* enum vu_perf_flag */
-   enum vu_log_level level; /* VENUS_LOG_LEVEL=error|warn|info|debug, default warn */
+   enum vu_log_level level; /* VENUS_LOG_LEVEL=error|warn|info|debug; default warn,
+                               debug when VENUS_DEBUG names a flag */
    const char *vtest_socket; /* VTEST_SOCKET_NAME or NULL */
 };
 
@@ -54,7 +55,11 @@ vu_env_get(void);
 #define VU_DEBUG(flag) ((vu_env_get()->debug & VU_DEBUG_##flag) != 0)
 #define VU_PERF(flag) ((vu_env_get()->perf & VU_PERF_##flag) != 0)
 
-/* Formats "[venus tag] message" to stderr (one write, newline added). */
+/* Formats "[venus tag] message" to stderr (one write, newline added) when
+ * `level` is at or below VENUS_LOG_LEVEL. The one log format of every part:
+ * the driver, renderer, server, VMM library and workers (docs/logging.md).
+ * Diagnostics that a VENUS_DEBUG flag turns on are logged at info or debug
+ * level, which VENUS_DEBUG makes the default. */
 void
 vu_log(enum vu_log_level level, const char *tag, const char *fmt, ...)
    __attribute__((format(printf, 3, 4)));

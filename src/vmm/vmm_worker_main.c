@@ -25,6 +25,7 @@
 
 #include "util/vu_log.h"
 #include "util/vu_os.h"
+#include "util/vu_version.h"
 #include "renderer/vkr_renderer.h"
 #include "worker/vwk_worker.h"
 
@@ -329,9 +330,14 @@ main(int argc, char **argv)
    /* the library set PR_SET_PDEATHSIG before exec */
    vwk_child_setup("venus-vmm-wk", 0);
 
+   if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+      fputs("venus-vmm-worker " VENUS_VERSION "\n", stdout);
+      return 0;
+   }
    if (argc != 1) {
       fprintf(stderr, "venus-vmm-worker is started by the VMM library "
-                      "(libvirglrenderer.so.1 in <libdir>/venus), not by hand\n");
+                      "(libvirglrenderer.so.1 in <libdir>/venus), not by hand;\n"
+                      "options: -V, --version  print the version and exit\n");
       return 2;
    }
 
