@@ -75,6 +75,7 @@ void bench_run_mapping(struct bench *b);
 void bench_run_staging(struct bench *b);
 void bench_run_compute(struct bench *b);
 void bench_run_latency(struct bench *b);
+void bench_run_hostcompute(struct bench *b);
 void bench_run_frame(struct bench *b);
 
 #endif

@@ -22,6 +22,8 @@ static const struct bench_workload bench_workloads[] = {
    { "staging", "staging upload via vkCmdCopyBuffer", bench_run_staging },
    { "compute", "GPU-bound FMA kernel", bench_run_compute },
    { "latency", "submit + wait of GPU work from 10 us to 10 ms", bench_run_latency },
+   { "hostcompute", "FMA kernel over 16 MiB of host-visible coherent memory",
+     bench_run_hostcompute },
    { "frame", "offscreen frame loop of a small textured scene", bench_run_frame },
 };
 #define BENCH_WORKLOAD_COUNT (sizeof(bench_workloads) / sizeof(bench_workloads[0]))
