@@ -96,6 +96,38 @@ vkr_pipelines_finish(struct vp_dispatch *d,
    }
 }
 
+/* What the host reads at sizes the guest chose, checked against what was
+ * decoded: specialization map entries index pData (dataSize bytes), and an
+ * inline shader module's codeSize bytes of code (codeSize / 4 words decoded,
+ * as vkCreateShaderModule), and stageCount stages. The spec makes these the
+ * application's duty, so host drivers do not check them. */
+static bool
+vkr_stages_ok(struct vp_dispatch *d, const VkPipelineShaderStageCreateInfo *stages, uint32_t count)
+{
+   if (count && !stages) {
+      vkr_dispatch_fatal(d, "pipeline stages missing");
+      return false;
+   }
+   for (uint32_t s = 0; s < count; s++) {
+      const VkSpecializationInfo *spec = stages[s].pSpecializationInfo;
+      for (uint32_t i = 0; spec && i < spec->mapEntryCount; i++) {
+         const VkSpecializationMapEntry *e = &spec->pMapEntries[i];
+         if (e->offset > spec->dataSize || e->size > spec->dataSize - e->offset) {
+            vkr_dispatch_fatal(d, "specialization constant outside pData");
+            return false;
+         }
+      }
+      for (const VkBaseInStructure *n = stages[s].pNext; n; n = n->pNext) {
+         if (n->sType == VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO &&
+             ((const VkShaderModuleCreateInfo *)n)->codeSize % 4) {
+            vkr_dispatch_fatal(d, "inline shader module with codeSize % 4 != 0");
+            return false;
+         }
+      }
+   }
+   return true;
+}
+
 void
 vkr_exec_vkCreateGraphicsPipelines(struct vp_dispatch *d,
                                    struct vp_command_vkCreateGraphicsPipelines *args)
@@ -105,6 +137,10 @@ vkr_exec_vkCreateGraphicsPipelines(struct vp_dispatch *d,
    if (args->createInfoCount && !args->pPipelines) {
       vkr_dispatch_fatal(d, "pipeline create without an output array");
       return;
+   }
+   for (uint32_t i = 0; i < args->createInfoCount; i++) {
+      if (!vkr_stages_ok(d, args->pCreateInfos[i].pStages, args->pCreateInfos[i].stageCount))
+         return;
    }
    if (!vkr_check_new_ids(d, args->pPipelines, args->createInfoCount, VK_OBJECT_TYPE_PIPELINE,
                           &ids))
@@ -125,6 +161,10 @@ vkr_exec_vkCreateComputePipelines(struct vp_dispatch *d,
    if (args->createInfoCount && !args->pPipelines) {
       vkr_dispatch_fatal(d, "pipeline create without an output array");
       return;
+   }
+   for (uint32_t i = 0; i < args->createInfoCount; i++) {
+      if (!vkr_stages_ok(d, &args->pCreateInfos[i].stage, 1))
+         return;
    }
    if (!vkr_check_new_ids(d, args->pPipelines, args->createInfoCount, VK_OBJECT_TYPE_PIPELINE,
                           &ids))

@@ -12,7 +12,8 @@
  *   fence), replies, vkExecuteCommandStreamsMESA, resource properties.
  *
  * Hostile streams (truncated, unknown command, unknown sType, unknown id,
- * wrong object type, id 0, a rejected command, garbage in a ring) must make
+ * wrong object type, id 0, a rejected command, garbage in a ring, a
+ * specialization constant outside its data) must make
  * the context fatal and get only that client dropped, while the first
  * client keeps working.
  */
@@ -996,6 +997,121 @@ TEST(hostile_streams)
    CHECK(hostile_client_dropped(buf, vp_encoder_size(&e), false));
 }
 
+/* A pipeline whose specialization map entry lies outside pData: the host
+ * driver would read past the decoded data, so the context goes fatal (a
+ * valid map entry, for a constant the shader does not have, is accepted). */
+TEST(hostile_pipeline)
+{
+   struct tc tc;
+   VkResult r;
+   CHECK(tc_connect(&tc));
+   CHECK(tc_create_ring(&tc, 1000000, 0));
+   if (!tc.ring_map || compute_family == UINT32_MAX) {
+      tc_close(&tc);
+      return;
+   }
+   static const char *const exts[] = { "VK_EXT_command_serialization",
+                                       "VK_MESA_venus_protocol" };
+   const VkApplicationInfo app = {
+      .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+      .apiVersion = VK_API_VERSION_1_1,
+   };
+   const VkInstanceCreateInfo iinfo = {
+      .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+      .pApplicationInfo = &app,
+      .enabledExtensionCount = 2,
+      .ppEnabledExtensionNames = exts,
+   };
+   VkInstance inst = NEW_HANDLE(VkInstance);
+   CALL(&tc, false, r, vkCreateInstance, &iinfo, NULL, &inst);
+   CHECK_EQ(r, VK_SUCCESS);
+   uint32_t count = 1;
+   VkPhysicalDevice pd = NEW_HANDLE(VkPhysicalDevice);
+   CALL(&tc, false, r, vkEnumeratePhysicalDevices, inst, &count, &pd);
+   CHECK(r == VK_SUCCESS || r == VK_INCOMPLETE);
+
+   const float prio = 1.0f;
+   const VkDeviceQueueCreateInfo qinfo = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+      .queueFamilyIndex = compute_family,
+      .queueCount = 1,
+      .pQueuePriorities = &prio,
+   };
+   const VkDeviceCreateInfo dinfo = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+      .queueCreateInfoCount = 1,
+      .pQueueCreateInfos = &qinfo,
+   };
+   VkDevice device = NEW_HANDLE(VkDevice);
+   CALL(&tc, true, r, vkCreateDevice, pd, &dinfo, NULL, &device);
+   CHECK_EQ(r, VK_SUCCESS);
+   const VkShaderModuleCreateInfo sinfo = {
+      .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+      .codeSize = sizeof(renderer_compute_spv),
+      .pCode = renderer_compute_spv,
+   };
+   VkShaderModule shader = NEW_HANDLE(VkShaderModule);
+   CALL(&tc, true, r, vkCreateShaderModule, device, &sinfo, NULL, &shader);
+   CHECK_EQ(r, VK_SUCCESS);
+   const VkDescriptorSetLayoutBinding binding = {
+      .binding = 0,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      .descriptorCount = 1,
+      .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+   };
+   const VkDescriptorSetLayoutCreateInfo dslinfo = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+      .bindingCount = 1,
+      .pBindings = &binding,
+   };
+   VkDescriptorSetLayout dsl = NEW_HANDLE(VkDescriptorSetLayout);
+   ASYNC(&tc, true, vkCreateDescriptorSetLayout, device, &dslinfo, NULL, &dsl);
+   const VkPushConstantRange range = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 4 };
+   const VkPipelineLayoutCreateInfo plinfo = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+      .setLayoutCount = 1,
+      .pSetLayouts = &dsl,
+      .pushConstantRangeCount = 1,
+      .pPushConstantRanges = &range,
+   };
+   VkPipelineLayout layout = NEW_HANDLE(VkPipelineLayout);
+   ASYNC(&tc, true, vkCreatePipelineLayout, device, &plinfo, NULL, &layout);
+
+   const uint32_t value = 3;
+   VkSpecializationMapEntry entry = { 7, 0, sizeof(value) };
+   const VkSpecializationInfo spec = {
+      .mapEntryCount = 1,
+      .pMapEntries = &entry,
+      .dataSize = sizeof(value),
+      .pData = &value,
+   };
+   const VkComputePipelineCreateInfo cpinfo = {
+      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = {
+         .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+         .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+         .module = shader,
+         .pName = "main",
+         .pSpecializationInfo = &spec,
+      },
+      .layout = layout,
+   };
+   VkPipeline pipeline = NEW_HANDLE(VkPipeline);
+   CALL(&tc, true, r, vkCreateComputePipelines, device, VK_NULL_HANDLE, 1, &cpinfo, NULL,
+        &pipeline);
+   CHECK_EQ(r, VK_SUCCESS);
+   CHECK(!(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL));
+
+   /* the same entry 256 MiB past the 4 bytes of pData */
+   entry.offset = 256u << 20;
+   VkPipeline bad = NEW_HANDLE(VkPipeline);
+   tc_begin(&tc, false);
+   vp_encode_vkCreateComputePipelines(&tc.enc, 0, device, VK_NULL_HANDLE, 1, &cpinfo, NULL, &bad);
+   CHECK(!tc_flush(&tc, true));
+   CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
+   tc_close(&tc);
+}
+
 TEST(hostile_ring)
 {
    struct tc tc;
@@ -1048,6 +1164,7 @@ RUN_TESTS(start_server,
           ring_monitor_and_idle,
           compute,
           hostile_streams,
+          hostile_pipeline,
           hostile_ring,
           main_client_survived,
           stop_server)
