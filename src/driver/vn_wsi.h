@@ -75,6 +75,12 @@ struct vn_wsi_platform {
     * Once the window system has stopped reading the image the platform calls
     * vn_wsi_image_idle (at once, or later from poll_events). */
    VkResult (*present)(struct vn_swapchain *sc, uint32_t index);
+   /* optional: waits until the window system wants the next frame of a
+    * `mode` swapchain (X11: the window's next MSC); the present thread calls
+    * it once the oldest queued frame's copy is done and before MAILBOX
+    * picks the newest finished frame. Returns VK_SUCCESS or
+    * VK_ERROR_SURFACE_LOST_KHR. */
+   VkResult (*pace)(struct vn_swapchain *sc, VkPresentModeKHR mode);
    /* optional: an fd to poll for window-system events while the present
     * thread waits, and the handler that reads them */
    int (*event_fd)(struct vn_swapchain *sc);

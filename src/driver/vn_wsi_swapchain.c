@@ -366,8 +366,12 @@ vn_wsi_thread(void *arg)
       mtx_unlock(&sc->mutex);
 
       bool ok = vn_wsi_wait_copy(sc, p.index);
+      VkResult pace_result = VK_SUCCESS;
+      if (ok && sc->platform->pace)
+         pace_result = sc->platform->pace(sc, p.mode);
 
       mtx_lock(&sc->mutex);
+      vn_wsi_set_status_locked(sc, pace_result);
       /* mailbox: a newer frame whose copy is done replaces this one */
       while (ok && p.mode == VK_PRESENT_MODE_MAILBOX_KHR && sc->pending_count > 1) {
          const uint32_t next_slot = (sc->pending_head + 1) % VN_WSI_MAX_IMAGES;

@@ -17,18 +17,34 @@
  * an error reply means the window is gone, a broken connection that the
  * X server is (both VK_ERROR_SURFACE_LOST_KHR).
  *
- * There is no vblank to wait for without the Present extension: FIFO and
- * FIFO_RELAXED show every frame in order, IMMEDIATE shows each frame as soon
- * as its copy is done, MAILBOX drops queued frames a newer one replaces.
+ * Pacing (the platform's pace hook, before the present thread picks a
+ * frame): where the X server has the Present extension (and the driver is
+ * built with xcb-present, VN_WSI_X11_PRESENT), a FIFO frame is drawn only
+ * once the server's PresentCompleteNotify for a PresentNotifyMSC says the
+ * window's CRTC reached its next MSC (vblank): at most one frame per
+ * refresh. FIFO_RELAXED targets the MSC after the previous frame's, so a
+ * late frame is drawn at once. The wait is bounded (VN_WSI_X11_MSC_TIMEOUT_NS:
+ * a window on no CRTC, a server that never answers), and an error on the
+ * request (window gone) is SURFACE_LOST. Without Present, FIFO and
+ * FIFO_RELAXED show every frame in order unpaced. IMMEDIATE draws each frame
+ * as soon as its copy is done; MAILBOX does too, after dropping queued
+ * frames a newer finished one replaces: pacing it by the MSC would hold the
+ * application back whenever all its images wait for the next MSC, since a
+ * frame is dropped only once the present thread looks at it again.
  */
 #define VK_USE_PLATFORM_XCB_KHR
 #define VK_USE_PLATFORM_XLIB_KHR
 #include "vn_wsi.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <X11/Xlib-xcb.h>
+#ifdef VN_WSI_X11_PRESENT
+#include <xcb/present.h>
+#endif
 #include <xcb/shm.h>
 #include <xcb/xcb.h>
 
@@ -48,7 +64,16 @@ struct vn_wsi_x11_chain {
    xcb_gcontext_t gc;
    uint8_t depth;
    struct vn_wsi_x11_image images[VN_WSI_MAX_IMAGES];
+#ifdef VN_WSI_X11_PRESENT
+   /* Present pacing (NULL: the server has no Present) */
+   xcb_special_event_t *special;
+   xcb_present_event_t eid;
+   uint32_t serial;
+   uint64_t msc; /* MSC of the last paced frame, 0: none yet */
+#endif
 };
+
+#define VN_WSI_X11_MSC_TIMEOUT_NS 1000000000ull
 
 static void
 vn_wsi_x11_surface(VkIcdSurfaceBase *surface, xcb_connection_t **conn, xcb_window_t *window)
@@ -179,6 +204,110 @@ vn_wsi_x11_attach(xcb_connection_t *conn, int fd)
    return seg;
 }
 
+#ifdef VN_WSI_X11_PRESENT
+/* Present 1.0 or later: complete-notify events of the window on a queue of
+ * our own (the application's event queue never sees them) */
+static bool
+vn_wsi_x11_present_init(struct vn_wsi_x11_chain *x)
+{
+   const xcb_query_extension_reply_t *ext = xcb_get_extension_data(x->conn, &xcb_present_id);
+   if (!ext || !ext->present)
+      return false;
+   xcb_present_query_version_reply_t *ver = xcb_present_query_version_reply(
+      x->conn, xcb_present_query_version(x->conn, 1, 0), NULL);
+   if (!ver)
+      return false;
+   free(ver);
+   x->eid = xcb_generate_id(x->conn);
+   /* every Present client of the window sees our notifies: serials that
+    * start at our event id, unique on this connection */
+   x->serial = x->eid;
+   x->special =
+      xcb_register_for_special_xge(x->conn, &xcb_present_id, x->eid, NULL);
+   if (!x->special)
+      return false;
+   xcb_generic_error_t *err = xcb_request_check(
+      x->conn, xcb_present_select_input_checked(x->conn, x->eid, x->window,
+                                                XCB_PRESENT_EVENT_MASK_COMPLETE_NOTIFY));
+   if (err) {
+      free(err);
+      xcb_unregister_for_special_event(x->conn, x->special);
+      x->special = NULL;
+      return false;
+   }
+   return true;
+}
+
+static uint64_t
+vn_wsi_x11_now_ns(void)
+{
+   struct timespec ts;
+   clock_gettime(CLOCK_MONOTONIC, &ts);
+   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* FIFO: waits for the window's next MSC; FIFO_RELAXED: for the MSC after
+ * the previous frame's (at once when that has passed). */
+static VkResult
+vn_wsi_x11_wait_msc(struct vn_wsi_x11_chain *x, bool relaxed)
+{
+   const uint32_t serial = ++x->serial;
+   const bool next = !relaxed || !x->msc;
+   xcb_generic_error_t *err = xcb_request_check(
+      x->conn, xcb_present_notify_msc_checked(x->conn, x->window, serial, next ? 0 : x->msc + 1,
+                                              next ? 1 : 0, 0));
+   if (err) {
+      free(err);
+      return VK_ERROR_SURFACE_LOST_KHR;
+   }
+   /* The connection is shared with the application, whose thread may read
+    * the socket: poll for the queued event with a short timeout rather
+    * than block in xcb_wait_for_special_event. */
+   const uint64_t deadline = vn_wsi_x11_now_ns() + VN_WSI_X11_MSC_TIMEOUT_NS;
+   for (;;) {
+      xcb_generic_event_t *ev;
+      while ((ev = xcb_poll_for_special_event(x->conn, x->special))) {
+         const xcb_present_generic_event_t *pe = (const xcb_present_generic_event_t *)ev;
+         if (pe->evtype == XCB_PRESENT_EVENT_COMPLETE_NOTIFY) {
+            const xcb_present_complete_notify_event_t *ce =
+               (const xcb_present_complete_notify_event_t *)ev;
+            if (ce->kind == XCB_PRESENT_COMPLETE_KIND_NOTIFY_MSC && ce->serial == serial) {
+               x->msc = ce->msc;
+               free(ev);
+               return VK_SUCCESS;
+            }
+         }
+         free(ev);
+      }
+      if (xcb_connection_has_error(x->conn))
+         return VK_ERROR_SURFACE_LOST_KHR;
+      if (vn_wsi_x11_now_ns() >= deadline)
+         return VK_SUCCESS; /* no MSC came (window on no CRTC): draw anyway */
+      struct pollfd pfd = { .fd = xcb_get_file_descriptor(x->conn), .events = POLLIN };
+      poll(&pfd, 1, 2);
+   }
+}
+
+static VkResult
+vn_wsi_x11_pace(struct vn_swapchain *sc, VkPresentModeKHR mode)
+{
+   struct vn_wsi_x11_chain *x = sc->platform_data;
+   if (!x->special ||
+       (mode != VK_PRESENT_MODE_FIFO_KHR && mode != VK_PRESENT_MODE_FIFO_RELAXED_KHR))
+      return VK_SUCCESS;
+   if (xcb_connection_has_error(x->conn))
+      return VK_ERROR_SURFACE_LOST_KHR;
+   return vn_wsi_x11_wait_msc(x, mode == VK_PRESENT_MODE_FIFO_RELAXED_KHR);
+}
+#else
+static bool
+vn_wsi_x11_present_init(struct vn_wsi_x11_chain *x)
+{
+   (void)x;
+   return false;
+}
+#endif
+
 static void
 vn_wsi_x11_chain_fini(struct vn_swapchain *sc)
 {
@@ -191,6 +320,13 @@ vn_wsi_x11_chain_fini(struct vn_swapchain *sc)
       if (xi->own)
          munmap(xi->own, xi->own_size);
    }
+#ifdef VN_WSI_X11_PRESENT
+   if (x->special) {
+      if (alive)
+         xcb_present_select_input(x->conn, x->eid, x->window, 0);
+      xcb_unregister_for_special_event(x->conn, x->special);
+   }
+#endif
    if (alive) {
       xcb_free_gc(x->conn, x->gc);
       xcb_flush(x->conn);
@@ -242,11 +378,13 @@ vn_wsi_x11_chain_init(struct vn_swapchain *sc)
       }
       close(fd);
    }
+   const bool paced = vn_wsi_x11_present_init(x);
    if (VU_DEBUG(INIT))
       vn_log_debug("x11 swapchain %ux%u: %u images, %u zero-copy MIT-SHM, %u copied MIT-SHM, "
-                   "%u PutImage",
+                   "%u PutImage; FIFO %s",
                    sc->extent.width, sc->extent.height, sc->image_count, zero_copy, own,
-                   sc->image_count - zero_copy - own);
+                   sc->image_count - zero_copy - own,
+                   paced ? "paced by Present (MSC)" : "unpaced (no Present)");
    return VK_SUCCESS;
 }
 
@@ -308,4 +446,7 @@ const struct vn_wsi_platform vn_wsi_x11_platform = {
    .chain_init = vn_wsi_x11_chain_init,
    .chain_fini = vn_wsi_x11_chain_fini,
    .present = vn_wsi_x11_present,
+#ifdef VN_WSI_X11_PRESENT
+   .pace = vn_wsi_x11_pace,
+#endif
 };

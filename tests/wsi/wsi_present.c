@@ -15,7 +15,11 @@
  *            (or OUT_OF_DATE) within a few frames;
  *   kill-x   the X server ($WSI_XVFB_PID) is killed mid-run: as destroy;
  *   kill-wayland  (--surface wayland) the compositor ($WSI_WESTON_PID) is
- *            killed mid-run: as destroy.
+ *            killed mid-run: as destroy;
+ *   fifo-pace  (X11 with the Present extension) FIFO frames are paced by
+ *            the window's MSC: 20 presents, each waited for, span at least
+ *            19 MSCs (PresentNotifyMSC before and after); skipped (77)
+ *            where the server has no Present.
  *
  * In every case the device must stay usable afterwards (a cleared image read
  * back through a buffer). Run it through tests/wsi/run_wsi.py.
@@ -34,6 +38,7 @@
 #define VK_USE_PLATFORM_XLIB_KHR
 #include <X11/Xlib-xcb.h>
 #include <X11/Xlib.h>
+#include <xcb/present.h>
 #include <xcb/xcb.h>
 #endif
 #ifdef WSI_HAS_WAYLAND
@@ -528,6 +533,76 @@ check_device_usable(struct app *a)
    printf("device_usable_after_error count 1\n");
 }
 
+#ifdef WSI_HAS_X11
+/* The window's current MSC, from a PresentNotifyMSC that completes at once;
+ * -1 without the Present extension. */
+static int64_t
+window_msc(struct app *a)
+{
+   static xcb_special_event_t *special;
+   static uint32_t serial = 0x5eed0000u;
+   const xcb_query_extension_reply_t *ext = xcb_get_extension_data(a->conn, &xcb_present_id);
+   if (!ext || !ext->present)
+      return -1;
+   if (!special) {
+      const xcb_present_event_t eid = xcb_generate_id(a->conn);
+      special = xcb_register_for_special_xge(a->conn, &xcb_present_id, eid, NULL);
+      xcb_present_select_input(a->conn, eid, a->window, XCB_PRESENT_EVENT_MASK_COMPLETE_NOTIFY);
+   }
+   xcb_present_notify_msc(a->conn, a->window, ++serial, 0, 0, 0);
+   xcb_flush(a->conn);
+   for (;;) {
+      xcb_generic_event_t *ev = xcb_wait_for_special_event(a->conn, special);
+      if (!ev)
+         vkt_die("wsi_present: the X connection broke waiting for an MSC");
+      const xcb_present_complete_notify_event_t *ce = (void *)ev;
+      const bool ours = ce->event_type == XCB_PRESENT_EVENT_COMPLETE_NOTIFY &&
+                        ce->kind == XCB_PRESENT_COMPLETE_KIND_NOTIFY_MSC && ce->serial == serial;
+      const int64_t msc = (int64_t)ce->msc;
+      free(ev);
+      if (ours)
+         return msc;
+   }
+}
+
+/* FIFO waits for an MSC per frame; IMMEDIATE (reported only) does not. */
+static void
+run_fifo_pace(struct app *a)
+{
+   if (window_msc(a) < 0) {
+      printf("SKIP: the X server has no Present extension\n");
+      exit(77);
+   }
+   const VkPresentModeKHR modes[2] = { VK_PRESENT_MODE_FIFO_KHR, VK_PRESENT_MODE_IMMEDIATE_KHR };
+   const uint32_t frames = 20;
+   uint64_t id = 0;
+   for (int m = 0; m < 2; m++) {
+      struct chain c;
+      VKT_CALL(chain_create(a, &c, modes[m], VK_NULL_HANDLE));
+      const uint8_t rgb[3] = { 30, 60, 90 };
+      /* the first frame sets the pace up; count from its completion */
+      VKT_CALL(chain_frame(a, &c, rgb, ++id));
+      vkDeviceWaitIdle(a->ctx.device);
+      if (a->has_present_wait)
+         VKT_CALL(a->wait_for_present(a->ctx.device, c.swapchain, id, 5000000000ull));
+      const int64_t start = window_msc(a);
+      for (uint32_t f = 0; f < frames; f++) {
+         VKT_CALL(chain_frame(a, &c, rgb, ++id));
+         if (a->has_present_wait)
+            VKT_CALL(a->wait_for_present(a->ctx.device, c.swapchain, id, 5000000000ull));
+      }
+      vkDeviceWaitIdle(a->ctx.device);
+      const int64_t mscs = window_msc(a) - start;
+      printf("%s_mscs_for_%u_frames count %lld\n", m ? "immediate" : "fifo", frames,
+             (long long)mscs);
+      if (m == 0)
+         vkt_check(&a->ctx, mscs >= frames - 1, "FIFO: %u frames within %lld MSCs", frames,
+                   (long long)mscs);
+      chain_destroy(a, &c);
+   }
+}
+#endif
+
 static void
 run_error_case(struct app *a, const char *which)
 {
@@ -623,7 +698,7 @@ main(int argc, char **argv)
          error_case = argv[++i];
       else
          vkt_die("usage: wsi_present [--surface xcb|xlib|wayland|headless] "
-                 "[--case resize|destroy|kill-x|kill-wayland]");
+                 "[--case resize|destroy|kill-x|kill-wayland|fifo-pace]");
    }
    /* a dead X server must give errors, not kill the program */
    signal(SIGPIPE, SIG_IGN);
@@ -694,6 +769,11 @@ main(int argc, char **argv)
                                                                  a.ctx.queue_family, a.wl),
                 "no Wayland presentation support");
    }
+#endif
+#ifdef WSI_HAS_X11
+   if (error_case && !strcmp(error_case, "fifo-pace"))
+      run_fifo_pace(&a);
+   else
 #endif
    if (error_case)
       run_error_case(&a, error_case);
