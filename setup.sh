@@ -13,7 +13,7 @@ $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
    build-essential clang libclang-rt-14-dev meson ninja-build pkg-config python3 \
    libvulkan-dev libvulkan1 mesa-vulkan-drivers vulkan-tools vulkan-validationlayers \
-   glslang-tools virgl-server libdrm-dev debootstrap \
+   glslang-tools virgl-server libdrm-dev libseccomp-dev debootstrap \
    libxcb1-dev libxcb-shm0-dev libx11-xcb-dev libx11-dev xvfb \
    libwayland-dev libwayland-bin wayland-protocols weston >/dev/null
 

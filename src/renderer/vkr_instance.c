@@ -75,6 +75,56 @@ vkr_renderer_get_capset(uint32_t capset_id, uint32_t capset_version, void *out, 
 }
 
 /* ------------------------------------------------------------------ */
+/* preloading the host driver (worker sandbox)                         */
+
+static VkInstance vkr_preload_instance;
+
+bool
+vkr_renderer_preload(void)
+{
+   if (vkr_preload_instance)
+      return true;
+
+   const uint32_t loader = vkr_loader_version();
+   const VkApplicationInfo app = {
+      .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+      .pApplicationName = "venus-preload",
+      .apiVersion = vkr_cap_api_version(loader < VK_API_VERSION_1_1 ? VK_API_VERSION_1_0
+                                                                    : loader),
+   };
+   const VkInstanceCreateInfo ci = {
+      .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+      .pApplicationInfo = &app,
+   };
+   VkInstance inst = VK_NULL_HANDLE;
+   if (vkCreateInstance(&ci, NULL, &inst) != VK_SUCCESS)
+      return false;
+
+   /* drivers open their devices and start their threads here */
+   VkPhysicalDevice pds[8];
+   uint32_t count = sizeof(pds) / sizeof(pds[0]);
+   const VkResult r = vkEnumeratePhysicalDevices(inst, &count, pds);
+   if (r == VK_SUCCESS || r == VK_INCOMPLETE) {
+      for (uint32_t i = 0; i < count; i++) {
+         VkPhysicalDeviceProperties props;
+         vkGetPhysicalDeviceProperties(pds[i], &props);
+         if (VU_DEBUG(INIT))
+            vkr_log(VU_LOG_INFO, "preloaded host device %u: %s", i, props.deviceName);
+      }
+   }
+   vkr_preload_instance = inst;
+   return true;
+}
+
+void
+vkr_renderer_unload(void)
+{
+   if (vkr_preload_instance)
+      vkDestroyInstance(vkr_preload_instance, NULL);
+   vkr_preload_instance = VK_NULL_HANDLE;
+}
+
+/* ------------------------------------------------------------------ */
 /* instance                                                            */
 
 static bool

@@ -36,6 +36,16 @@ struct vkr_context_limits {
 size_t
 vkr_renderer_get_capset(uint32_t capset_id, uint32_t capset_version, void *out, size_t size);
 
+/* Loads the host Vulkan driver now: a host instance of the renderer's own is
+ * created, its physical devices enumerated, and kept until
+ * vkr_renderer_unload(), so that the driver's libraries, device nodes and
+ * threads exist before a worker enters its sandbox. false if no instance
+ * could be created. */
+bool
+vkr_renderer_preload(void);
+void
+vkr_renderer_unload(void);
+
 struct vkr_context *
 vkr_context_create(uint32_t ctx_id,
                    const char *debug_name,

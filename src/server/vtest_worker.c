@@ -738,11 +738,21 @@ vtest_worker_run(int sock, const struct vtest_options *opts, uint32_t client_id)
    /* each resource and sync wait keeps an fd in the worker */
    vwk_raise_fd_limit();
 
-   const int ret = vwk_loop_run(sock, &vtest_client_loop_ops, &client);
+   /* a forked worker serves one client: the sandbox goes up before its
+    * first byte (--no-fork serves clients in the server's own process) */
+   int ret = 1;
+   if (opts->no_fork || vwk_worker_lock_down()) {
+      ret = vwk_loop_run(sock, &vtest_client_loop_ops, &client);
+   } else {
+      vu_log(VU_LOG_ERROR, "server", "client %u: no worker sandbox; dropping it",
+             client.id);
+      client.status = VTEST_STATUS_DROPPED;
+   }
 
    if (client.status == VTEST_STATUS_CLOSED)
       vu_log(VU_LOG_INFO, "server", "client %u (%s) disconnected", client.id,
              client.debug_name);
    vtest_client_fini(&client);
+   vkr_renderer_unload();
    return ret;
 }

@@ -334,11 +334,19 @@ main(int argc, char **argv)
       fputs("venus-vmm-worker " VENUS_VERSION "\n", stdout);
       return 0;
    }
+   /* the Venus driver, when installed here, must not load in this worker */
+   setenv(VU_ENV_RENDERER_PROCESS, "1", 1);
    if (argc != 1) {
       fprintf(stderr, "venus-vmm-worker is started by the VMM library "
                       "(libvirglrenderer.so.1 in <libdir>/venus), not by hand;\n"
                       "options: -V, --version  print the version and exit\n");
       return 2;
+   }
+
+   /* the sandbox goes up before the first request (docs/sandbox.md) */
+   if (!vwk_worker_lock_down()) {
+      vu_log(VU_LOG_ERROR, "vmm", "no worker sandbox; the worker ends");
+      return 1;
    }
 
    const int status = vwk_loop_run(worker.sock, &vmm_worker_loop_ops, &worker);
@@ -348,5 +356,6 @@ main(int argc, char **argv)
    }
    if (worker.ctx)
       vkr_context_destroy(worker.ctx);
+   vkr_renderer_unload();
    return status;
 }

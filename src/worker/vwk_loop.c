@@ -10,6 +10,26 @@
 #include "util/vu_log.h"
 #include "renderer/vkr_renderer.h"
 
+#include "vwk_sandbox.h"
+
+bool
+vwk_worker_lock_down(void)
+{
+   const bool is_enabled = vwk_sandbox_is_enabled();
+
+   if (is_enabled && !vwk_sandbox_begin())
+      return false;
+   /* the host driver's libraries, device nodes and threads, before the
+    * filter and before any guest byte */
+   if (!vkr_renderer_preload())
+      vu_log(VU_LOG_WARN, "worker", "no host Vulkan driver could be loaded");
+   if (!is_enabled) {
+      vu_log(VU_LOG_INFO, "worker", "sandbox off (VENUS_SANDBOX=0)");
+      return true;
+   }
+   return vwk_sandbox_finish();
+}
+
 int
 vwk_loop_run(int sock, const struct vwk_loop_ops *ops, void *data)
 {

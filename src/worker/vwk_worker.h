@@ -9,7 +9,8 @@
  * (VMM library: QEMU is multithreaded, so its child only execs), the child's
  * set-up (dies with its parent, process name, signal mask, fd limit),
  * reaping, and fd-carrying SOCK_SEQPACKET messages.
- * Loop side (vwk_loop.c): the poll loop.
+ * Loop side (vwk_loop.c): the sandbox around loading the host driver
+ * (vwk_sandbox.c), and the poll loop.
  */
 #ifndef VWK_WORKER_H
 #define VWK_WORKER_H
@@ -94,6 +95,13 @@ struct vwk_loop_ops {
     * loop with *out_status */
    bool (*handle_timeout)(void *data, int *out_status);
 };
+
+/* Before a worker reads its first guest byte: enters the sandbox
+ * (vwk_sandbox.h; unless VENUS_SANDBOX=0) around loading the host Vulkan
+ * driver (vkr_renderer_preload). Call with one thread. false (logged) when
+ * the sandbox could not be applied: the worker must end. */
+bool
+vwk_worker_lock_down(void);
 
 /* Runs until a callback returns false; returns its exit status. Fences are
  * retired (vkr_context_retire_fences) before the next request is read, so

@@ -3,10 +3,12 @@
  * drives it, without a VM: capsets, refused non-Venus contexts, a Venus
  * context with a mapped blob and fences delivered by virgl_renderer_poll, a
  * garbage stream that makes only that context fatal (its fences still
- * signal), 2D resources with hostile boxes and backings, and no worker left
+ * signal), the context's worker sandboxed, 2D resources with hostile boxes and backings, and no worker left
  * after cleanup. Needs a host Vulkan driver (suite 'renderer').
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -114,9 +116,48 @@ TEST(init_and_refused_contexts)
    virgl_renderer_resource_unref(12345);
 }
 
+/* Counts this process's children (the workers) whose /proc status shows the
+ * sandbox (docs/sandbox.md): a seccomp filter and no new privileges. */
+static int
+count_sandboxed_workers(int *out_total)
+{
+   char path[64], line[256];
+   int sandboxed = 0;
+   *out_total = 0;
+   snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
+   FILE *f = fopen(path, "r");
+   if (!f)
+      return -1;
+   int pid;
+   while (fscanf(f, "%d", &pid) == 1) {
+      snprintf(path, sizeof(path), "/proc/%d/status", pid);
+      FILE *st = fopen(path, "r");
+      if (!st)
+         continue;
+      bool has_filter = false, has_nnp = false;
+      while (fgets(line, sizeof(line), st)) {
+         has_filter |= !strcmp(line, "Seccomp:\t2\n");
+         has_nnp |= !strcmp(line, "NoNewPrivs:\t1\n");
+      }
+      fclose(st);
+      (*out_total)++;
+      sandboxed += has_filter && has_nnp;
+   }
+   fclose(f);
+   return sandboxed;
+}
+
 TEST(venus_context_blobs_and_fences)
 {
    CHECK_EQ(virgl_renderer_context_create_with_flags(5, 4, 8, "vmm-test"), 0);
+   /* the context's worker answered: its sandbox is up (unless turned off) */
+   const char *sandbox = getenv("VENUS_SANDBOX");
+   if (!sandbox || strcmp(sandbox, "0")) {
+      int workers = 0;
+      const int sandboxed = count_sandboxed_workers(&workers);
+      CHECK(workers >= 1);
+      CHECK_EQ(sandboxed, workers);
+   }
    CHECK(virgl_renderer_context_create_with_flags(5, 4, 8, "vmm-test") != 0);
 
    struct virgl_renderer_resource_create_blob_args args = {

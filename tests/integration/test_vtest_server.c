@@ -27,7 +27,10 @@
 #include "transport/vw_vtest_client.h"
 
 #define SERVER_START_TIMEOUT_MS 10000
-#define DROP_TIMEOUT_MS 5000
+/* how long a reply or a drop may take: a new worker loads the host Vulkan
+ * driver before it reads its first request (docs/sandbox.md), which takes
+ * seconds when 16 start at once on a loaded 2-core machine */
+#define DROP_TIMEOUT_MS 30000
 #define CLIENT_THREADS 16
 
 static pid_t server_pid = -1;
@@ -196,7 +199,7 @@ server_child_count(void)
 static bool
 server_wait_idle(int fds)
 {
-   for (int i = 0; i < 500; i++) {
+   for (int i = 0; i < 3000; i++) { /* 30 s: workers unload the host driver */
       if (server_child_count() == 0 && server_fd_count() == fds)
          return true;
       usleep(10000);
@@ -680,8 +683,11 @@ client_thread(void *arg)
    if (index == 0) {
       /* starts a session, then stalls inside a request and finally vanishes */
       const int fd = raw_connect();
-      if (fd < 0 || !raw_start(fd, 4, true))
+      if (fd < 0 || !raw_start(fd, 4, true)) {
+         if (fd >= 0)
+            close(fd);
          return 1;
+      }
       const uint32_t partial[6] = { 1000, VCMD_SUBMIT_CMD2, 1, 0, 9 };
       raw_write(fd, partial, sizeof(partial));
       usleep(200000);
