@@ -15,7 +15,8 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recomme
    libvulkan-dev libvulkan1 mesa-vulkan-drivers vulkan-tools vulkan-validationlayers \
    glslang-tools virgl-server libdrm-dev libseccomp-dev debootstrap \
    libxcb1-dev libxcb-shm0-dev libx11-xcb-dev libx11-dev xvfb \
-   libwayland-dev libwayland-bin wayland-protocols weston >/dev/null
+   libwayland-dev libwayland-bin wayland-protocols weston \
+   debhelper lintian man-db >/dev/null
 
 if [ ! -f build/build.ninja ]; then
    meson setup build --buildtype=debugoptimized

@@ -296,6 +296,12 @@ vk_icdNegotiateLoaderICDInterfaceVersion(uint32_t *pSupportedVersion);
 VN_EXPORT VKAPI_ATTR VkResult VKAPI_CALL
 vk_icdNegotiateLoaderICDInterfaceVersion(uint32_t *pSupportedVersion)
 {
+   /* in venus-server's or the VMM worker's own Vulkan loader, the driver
+    * would connect back to the server that loaded it, and so on */
+   if (vu_env_get()->is_renderer_process) {
+      vn_log_debug("loaded by a renderer process (" VU_ENV_RENDERER_PROCESS "): not offered");
+      return VK_ERROR_INCOMPATIBLE_DRIVER;
+   }
    if (*pSupportedVersion > 5)
       *pSupportedVersion = 5;
    return VK_SUCCESS;

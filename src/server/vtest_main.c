@@ -554,6 +554,9 @@ main(int argc, char **argv)
    if (parse)
       return parse == 2 ? 0 : 1;
 
+   /* the Venus driver, when installed here, must not load in our workers */
+   setenv(VU_ENV_RENDERER_PROCESS, "1", 1);
+
    /* a client that hangs up makes writes fail with EPIPE instead of killing us */
    signal(SIGPIPE, SIG_IGN);
 

@@ -99,6 +99,7 @@ vu_env_init(void)
                                   sizeof(vu_perf_options) / sizeof(vu_perf_options[0]));
    env->level = vu_env_parse_level(vu_env_string("VENUS_LOG_LEVEL"), env->debug);
    env->vtest_socket = vu_env_string("VTEST_SOCKET_NAME");
+   env->is_renderer_process = vu_env_string(VU_ENV_RENDERER_PROCESS) != NULL;
 }
 
 const struct vu_env *

@@ -46,7 +46,16 @@ struct vu_env {
    enum vu_log_level level; /* VENUS_LOG_LEVEL=error|warn|info|debug; default warn,
                                debug when VENUS_DEBUG names a flag */
    const char *vtest_socket; /* VTEST_SOCKET_NAME or NULL */
+   /* VENUS_RENDERER_PROCESS set: this process is (or was forked from) a
+    * renderer (venus-server, venus-vmm-worker), where the driver refuses to
+    * load: the renderer's own Vulkan loader would otherwise pick the
+    * installed Venus driver, which would connect back to the server */
+   bool is_renderer_process;
 };
+
+/* The variable the renderer processes set for their children and the loader
+ * (vu_env.is_renderer_process) */
+#define VU_ENV_RENDERER_PROCESS "VENUS_RENDERER_PROCESS"
 
 /* Parsed once (call_once) on first use. */
 const struct vu_env *

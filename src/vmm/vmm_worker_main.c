@@ -334,6 +334,8 @@ main(int argc, char **argv)
       fputs("venus-vmm-worker " VENUS_VERSION "\n", stdout);
       return 0;
    }
+   /* the Venus driver, when installed here, must not load in this worker */
+   setenv(VU_ENV_RENDERER_PROCESS, "1", 1);
    if (argc != 1) {
       fprintf(stderr, "venus-vmm-worker is started by the VMM library "
                       "(libvirglrenderer.so.1 in <libdir>/venus), not by hand;\n"

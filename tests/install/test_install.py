@@ -147,11 +147,16 @@ def inner(args):
     activate = shutil.which("systemd-socket-activate")
     if activate:
         how = "socket activation (systemd-socket-activate, the installed units' ExecStart)"
-        cmd = [activate, "-l", sock, "-E", "VENUS_LOG_LEVEL=info"] + exec_start
+        cmd = [activate, "-l", sock, "-E", "VENUS_LOG_LEVEL=info",
+               "-E", f"VTEST_SOCKET_NAME={sock}"] + exec_start
     else:
         how = "by hand (no systemd-socket-activate)"
         cmd = exec_start + [f"--socket-path={sock}"]
-    env = dict(os.environ, VENUS_LOG_LEVEL="info")
+    # The server's own loader sees the installed Venus driver (the overlay
+    # puts its json in the default search path) and, through
+    # VTEST_SOCKET_NAME, the server: the driver must refuse to load there
+    # instead of connecting back (VENUS_RENDERER_PROCESS)
+    env = dict(os.environ, VENUS_LOG_LEVEL="info", VTEST_SOCKET_NAME=sock)
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         for _ in range(100):
@@ -187,8 +192,10 @@ def inner(args):
     text = log.read()
     if activate and "listening on the socket passed by systemd" not in text:
         fail(f"the server did not take the passed socket:\n{text}")
-    if "[venus" in text and re.search(r"^\[venus \w+\] .*(fatal|error)", text, re.M):
+    if re.search(r"^\[venus \w+\] .*(fatal|error|refusing)", text, re.M):
         fail(f"server log:\n{text}")
+    if text.count("client") > 2 * 2:
+        fail(f"more clients than the two programs:\n{text}")
 
     # the installed venus-run with its installed paths (no VENUS_* overrides)
     r = run([run_tool, compute], env={k: v for k, v in os.environ.items()
@@ -220,7 +227,7 @@ def main():
                                        f"venus_icd.{os.uname().machine}.json"))
         expect = [
             os.path.join(bindir, "venus-server"), os.path.join(bindir, "venus-run"),
-            os.path.join(libdir, "libvulkan_venus.so"),
+            os.path.join(libdir, "venus/libvulkan_venus.so"),
             os.path.join(libdir, "venus/libvirglrenderer.so.1"),
             os.path.join(libdir, "venus/venus-vmm-worker"),
             os.path.join(libdir, "venus/pkgconfig/virglrenderer.pc"),
@@ -237,7 +244,7 @@ def main():
         if missing:
             fail(f"not installed: {missing}")
         library = json.load(open(icd))["ICD"]["library_path"]
-        if library != os.path.join(libdir, "libvulkan_venus.so"):
+        if library != os.path.join(libdir, "venus/libvulkan_venus.so"):
             fail(f"{icd} names {library}")
         r = run(["pkg-config", "--libs", "--cflags", "virglrenderer"],
                 env=dict(os.environ, PKG_CONFIG_SYSROOT_DIR=root,
