@@ -18,7 +18,7 @@
 #
 # usage: test_deb.sh SOURCE_ROOT [--chroot-only]
 # Skips (77) when not root or a tool is missing (dpkg-buildpackage, dh,
-# lintian, debootstrap, unshare). The packages are built with
+# lintian, debootstrap, unshare) or a build dependency (dpkg-checkbuilddeps). The packages are built with
 # DEB_BUILD_OPTIONS=nocheck (debian/rules then builds no tests: the other
 # suites run them). Environment: VENUS_DEB12_MIRROR (default
 # http://deb.debian.org/debian), http_proxy (else apt's configured proxy),
@@ -174,6 +174,11 @@ build_chroot() {
 if [ "${2:-}" = --chroot-only ]; then
    build_chroot
    exit $?
+fi
+
+if ! missing=$(cd "$src" && dpkg-checkbuilddeps 2>&1); then
+   echo "SKIP: build dependencies missing (setup.sh installs them): $missing"
+   exit 77
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/venus-deb.XXXXXX")
