@@ -22,7 +22,9 @@ for f in src/driver/libvulkan_venus.so tests/wsi/libwsi_shot.so tests/wsi/wsi_pr
 done
 
 payload=$(mktemp -d "${TMPDIR:-/tmp}/venus-vm-wsi.XXXXXX") || exit 1
-trap 'rm -rf "$payload" "$payload.attempt" "$payload.attempt.rc"' EXIT INT TERM
+out=$payload.out # the guest's vkcube capture when it differs (kept then)
+trap 'rm -rf "$payload" "$payload.attempt" "$payload.attempt.rc"; rmdir "$out" 2>/dev/null' \
+   EXIT INT TERM
 
 $vm image >/dev/null || exit 1
 
@@ -46,7 +48,8 @@ $vm host --bind "$payload:/payload" -- sh /payload/run.sh --record-native ||
 # test_vm_driver.sh)
 attempt=1
 while :; do
-   { $vm run --venus on --smp 1 --timeout "${VENUS_VM_TIMEOUT:-600}" "$payload"
+   rm -rf "$out"
+   { $vm run --venus on --smp 1 --timeout "${VENUS_VM_TIMEOUT:-600}" --output "$out" "$payload"
      echo $? >"$payload.attempt.rc"; } 2>&1 | tee "$payload.attempt"
    status=$(cat "$payload.attempt.rc")
    if { [ "$status" = 121 ] || [ "$status" = 122 ]; } &&
@@ -58,5 +61,9 @@ while :; do
    fi
    break
 done
+if [ -f "$out/vkcube_guest.ppm" ]; then
+   cp "$payload/ref/vkcube_native.ppm" "$out/"
+   echo "# the guest's and the native vkcube frames are kept in $out"
+fi
 [ "$status" = 0 ] && echo "PASS (wsi)" || echo "FAIL (wsi): vm.py status $status"
 exit "$status"

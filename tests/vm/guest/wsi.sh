@@ -86,7 +86,12 @@ echo "# vkcube: $(paths /tmp/vkcube.out)"
 [ "$rc" = 0 ] || tail -n 20 /tmp/vkcube.out
 check "vkcube --c $FRAMES through our driver exits 0 ($(($(date +%s) - start)) s)" $rc
 cmp -s /tmp/vkcube.ppm $P/ref/vkcube_native.ppm
-check "vkcube's frame $FRAMES in the guest's Xvfb is identical to the native run's" $?
+st=$?
+if [ "$st" != 0 ]; then
+   echo "# $(cmp -l /tmp/vkcube.ppm $P/ref/vkcube_native.ppm 2>&1 | wc -l) bytes differ"
+   [ -d /output ] && cp /tmp/vkcube.ppm /output/vkcube_guest.ppm
+fi
+check "vkcube's frame $FRAMES in the guest's Xvfb is identical to the native run's" $st
 # with no memory fd to hand over, every image goes through our own segment
 paths /tmp/vkcube.out | grep -q "0 zero-copy MIT-SHM, [1-9][0-9]* copied MIT-SHM, 0 PutImage"
 check "vkcube's frames travel through the driver's own MIT-SHM segments" $?
