@@ -291,6 +291,15 @@ def main():
                       run_accepted_options(source))
         print("ok - man renders venus-server(1) and venus-run(1) without warnings")
 
+        # an inherited fd 3 that is no listening socket is refused, not served
+        server = under(root, os.path.join(bindir, "venus-server"))
+        r = run(["sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --socket-path="$1" 3</dev/null',
+                 server, os.path.join(work, "unused.sock")], timeout=30)
+        if r.returncode != 1 or "not a listening Unix stream socket" not in r.stdout or \
+                os.path.exists(os.path.join(work, "unused.sock")):
+            fail(f"venus-server with /dev/null as fd 3 (LISTEN_FDS): {r.returncode} {r.stdout}")
+        print("ok - venus-server refuses an inherited fd 3 that is not a listening socket")
+
         # 3. the installed stack at its installed paths, in a mount namespace
         if not os.path.isdir(prefix):
             print(f"SKIP: the prefix {prefix} does not exist here to overlay")
