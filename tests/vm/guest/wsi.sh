@@ -49,13 +49,25 @@ stop_xvfb() {
 }
 
 if [ "${1:-}" = --record-native ]; then
+   # Debian 13's vkcube on lavapipe does not always show its last frame by
+   # the time it destroys its window: on a loaded host, 6 of 12 captures
+   # were frame 58 or 59 (with or without Present, in FIFO and IMMEDIATE).
+   # Captures are repeated until two in a row are identical (at most 6).
    lvp=$(ls /usr/share/vulkan/icd.d/lvp_icd*.json | head -n 1)
    start_xvfb || exit 1
-   VK_DRIVER_FILES=$lvp VK_ICD_FILENAMES=$lvp LD_PRELOAD=$P/lib/wsi_shot.so \
-      WSI_SHOT_FILE=$P/ref/vkcube_native.ppm timeout 300 vkcube --c $FRAMES >/tmp/vkcube.out 2>&1
-   rc=$?
+   n=0
+   agreed=0
+   while [ "$n" -lt 6 ] && [ "$agreed" = 0 ]; do
+      n=$((n + 1))
+      VK_DRIVER_FILES=$lvp VK_ICD_FILENAMES=$lvp LD_PRELOAD=$P/lib/wsi_shot.so \
+         WSI_SHOT_FILE=/tmp/native.$n.ppm timeout 300 vkcube --c $FRAMES >/tmp/vkcube.out 2>&1 &&
+         [ -s /tmp/native.$n.ppm ] || { cat /tmp/vkcube.out; stop_xvfb; exit 1; }
+      [ "$n" -gt 1 ] && cmp -s /tmp/native.$n.ppm /tmp/native.$((n - 1)).ppm && agreed=1
+   done
    stop_xvfb
-   [ "$rc" = 0 ] && [ -s $P/ref/vkcube_native.ppm ] || { cat /tmp/vkcube.out; exit 1; }
+   [ "$agreed" = 1 ] || { echo "# no two native captures in a row agreed"; exit 1; }
+   echo "# native captures: $n (the last two identical)"
+   cp /tmp/native.$n.ppm $P/ref/vkcube_native.ppm
    exit 0
 fi
 
