@@ -192,7 +192,7 @@ static inline void
 vp_decoder_init(struct vp_decoder *dec, const void *data, size_t size, struct vu_arena *arena)
 {
    dec->cur = (const uint8_t *)data;
-   dec->end = dec->cur + size;
+   dec->end = data ? dec->cur + size : dec->cur; /* NULL + 0 is undefined in C */
    dec->fatal = false;
    dec->error = NULL;
    dec->arena = arena;

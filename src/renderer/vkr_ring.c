@@ -123,6 +123,7 @@ vkr_ring_next_is_recording(const struct vkr_ring *ring)
 static void
 vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end)
 {
+   atomic_store_explicit(&ring->published_head, head, memory_order_release);
    atomic_store_explicit(ring->head, head, memory_order_release);
    if (ring->extra_size >= 4 &&
        atomic_load_explicit((_Atomic uint32_t *)ring->extra, memory_order_seq_cst)) {
@@ -510,6 +511,7 @@ vkr_exec_vkCreateRingMESA(struct vp_dispatch *d, struct vp_command_vkCreateRingM
    atomic_init(&ring->virtqueue_seqno, 0);
    atomic_init(&ring->has_awaited, false);
    atomic_init(&ring->awaited_seqno, 0);
+   atomic_init(&ring->published_head, ring->cur);
 
    if (atomic_load(ring->head) != 0 || atomic_load(ring->status) != 0) {
       vkr_ring_destroy(ring);
@@ -667,7 +669,8 @@ vkr_exec_vkWaitRingSeqnoMESA(struct vp_dispatch *d, struct vp_command_vkWaitRing
    atomic_store(&ring->awaited_seqno, seqno);
    atomic_store_explicit(&ring->has_awaited, true, memory_order_seq_cst);
    vu_os_futex_wake((const uint32_t *)ring->tail, INT32_MAX);
-   while (!vkr_seqno_passed(atomic_load_explicit(ring->head, memory_order_acquire), seqno) &&
+   while (!vkr_seqno_passed(atomic_load_explicit(&ring->published_head, memory_order_acquire),
+                            seqno) &&
           !vkr_context_fatal(ctx) && !atomic_load(&ring->exited))
       vkr_timedwait_ring_cond(ctx, VKR_SEQNO_WAIT_SLICE_NS);
    atomic_store(&ring->has_awaited, false);

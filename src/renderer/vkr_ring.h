@@ -50,6 +50,9 @@ struct vkr_ring {
    struct vkr_decoder *dec;
    uint8_t *copy;  /* reassembly buffer for commands that wrap */
    uint32_t cur;   /* bytes consumed (ring thread only) */
+   /* the head last published, kept here as well: the shared head word is
+    * the guest's to scribble over, so waits on this side read this one */
+   atomic_uint published_head;
    uint32_t batch_start;
    uint32_t batch_size;
    uint64_t last_wake_ns; /* last FUTEX_WAKE of head waiters */
