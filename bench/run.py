@@ -37,7 +37,9 @@ import tempfile
 import threading
 import time
 
-DEFAULT_NATIVE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'
+# lavapipe's json: lvp_icd.x86_64.json on Debian 12, lvp_icd.json on Debian 13
+DEFAULT_NATIVE_ICD = next(
+    iter(sorted(glob.glob('/usr/share/vulkan/icd.d/lvp_icd*.json'))), '')
 SERVER_START_TIMEOUT_S = 15.0
 SERVER_STOP_TIMEOUT_S = 5.0
 RSS_SAMPLE_PERIOD_S = 0.02

@@ -12,6 +12,7 @@ e.g. NVIDIA).
 """
 
 import argparse
+import glob
 import os
 import re
 import subprocess
@@ -20,7 +21,9 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'wsi'))
 import run_wsi  # noqa: E402
 
-NATIVE_ICD = os.environ.get('NATIVE_ICD', '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json')
+# lavapipe's json: lvp_icd.x86_64.json on Debian 12, lvp_icd.json on Debian 13
+NATIVE_ICD = os.environ.get('NATIVE_ICD') or next(
+    iter(sorted(glob.glob('/usr/share/vulkan/icd.d/lvp_icd*.json'))), '')
 
 
 def fps(cmd, env):

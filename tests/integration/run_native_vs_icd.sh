@@ -9,7 +9,7 @@
 #
 # Environment:
 #   NATIVE_ICD     ICD json of the native run
-#                  (default /usr/share/vulkan/icd.d/lvp_icd.x86_64.json)
+#                  (default: lavapipe's, /usr/share/vulkan/icd.d/lvp_icd*.json)
 #   VKT_TIMEOUT    seconds allowed per run (default 300)
 #   KEEP_OUTPUT=1  keep the work directory even when both runs match
 # Everything else is inherited by both runs, e.g. VKT_VALIDATION=1, or
@@ -25,7 +25,8 @@ fi
 prog=$1
 icd=$2
 shift 2
-native=${NATIVE_ICD:-/usr/share/vulkan/icd.d/lvp_icd.x86_64.json}
+# lavapipe's json: lvp_icd.x86_64.json on Debian 12, lvp_icd.json on Debian 13
+native=${NATIVE_ICD:-$(ls /usr/share/vulkan/icd.d/lvp_icd*.json 2>/dev/null | head -n 1)}
 limit=${VKT_TIMEOUT:-300}
 name=$(basename "$prog")
 

@@ -17,6 +17,7 @@ it again.
 """
 
 import argparse
+import glob
 import os
 import shutil
 import signal
@@ -25,7 +26,9 @@ import sys
 import tempfile
 import time
 
-LVP_ICD = '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'
+# lavapipe's json: lvp_icd.x86_64.json on Debian 12, lvp_icd.json on Debian 13
+LVP_ICD = os.environ.get('NATIVE_ICD') or next(
+    iter(sorted(glob.glob('/usr/share/vulkan/icd.d/lvp_icd*.json'))), '')
 
 
 class Xvfb:

@@ -19,6 +19,7 @@ Exits 1 on an unexplained difference, printing all of them.
 
 import argparse
 import fnmatch
+import glob
 import json
 import os
 import subprocess
@@ -70,11 +71,18 @@ def load_allow(path, server):
     return rules
 
 
+def default_native_icd():
+    # Debian 12: lvp_icd.x86_64.json, Debian 13: lvp_icd.json
+    found = sorted(glob.glob('/usr/share/vulkan/icd.d/lvp_icd*.json'))
+    return os.environ.get('NATIVE_ICD') or (found[0] if found else '')
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--server', choices=('ours', 'virgl'), required=True)
     ap.add_argument('--allow', required=True)
-    ap.add_argument('--native-icd', default='/usr/share/vulkan/icd.d/lvp_icd.x86_64.json')
+    ap.add_argument('--native-icd', default=default_native_icd(),
+                    help='default: $NATIVE_ICD, else lavapipe\'s json in /usr/share/vulkan/icd.d')
     args = ap.parse_args()
 
     venus_env = dict(os.environ)
