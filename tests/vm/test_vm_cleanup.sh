@@ -111,7 +111,10 @@ mkdir "$work/poweroff" "$work/sleep" "$work/tmp"
 cat >"$work/poweroff/run.sh" <<'GUEST'
 echo "run.sh: powering off"
 echo o >/proc/sysrq-trigger
-sleep 600
+# wait in the shell itself: the disk goes away during the power-off, and a
+# program loaded from it now (sleep) can die of a failed page-in first,
+# ending run.sh with its status instead of the power-off
+while :; do :; done
 GUEST
 cat >"$work/sleep/run.sh" <<'GUEST'
 echo "run.sh: sleeping"
