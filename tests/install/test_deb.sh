@@ -4,10 +4,12 @@
 #     stays clean) builds venus-vulkan-driver, venus-server, venus-vmm and
 #     venus-vmm-dev;
 #  2. lintian reports no error and no warning on them;
-#  3. they install with dpkg into a clean Debian 12 chroot (debootstrap
-#     minbase plus lavapipe, vulkan-tools, man-db and systemd, cached in
-#     $VENUS_DEB12_CACHE, default ~/.cache/venus-deb12; each run works on an
-#     overlay of the cache, which stays clean): the socket unit is enabled by
+#  3. they install with dpkg into a clean chroot of the running Debian
+#     release (debootstrap minbase plus lavapipe, vulkan-tools, man-db and
+#     systemd, cached in $VENUS_DEB12_CACHE, default ~/.cache/venus-deb12, on
+#     Debian 12; ~/.cache/venus-debN on Debian N; or the ready tree
+#     $VENUS_DEB_TREE, an overlayfs lowerdir list, as tests/vm/run_suite_debian13.sh
+#     sets; each run works on an overlay of it, which stays clean): the socket unit is enabled by
 #     the packages' maintainer scripts; the server is started as systemd
 #     would start it from the installed units (their ListenStream and
 #     ExecStart, through systemd-socket-activate: systemd is not PID 1 in a
@@ -18,7 +20,8 @@
 #
 # usage: test_deb.sh SOURCE_ROOT [--chroot-only]
 # Skips (77) when not root or a tool is missing (dpkg-buildpackage, dh,
-# lintian, debootstrap, unshare) or a build dependency (dpkg-checkbuilddeps). The packages are built with
+# lintian, debootstrap unless VENUS_DEB_TREE is set, unshare) or a build dependency
+# (dpkg-checkbuilddeps). The packages are built with
 # DEB_BUILD_OPTIONS=nocheck (debian/rules then builds no tests: the other
 # suites run them). Environment: VENUS_DEB12_MIRROR (default
 # http://deb.debian.org/debian), http_proxy (else apt's configured proxy),
@@ -31,8 +34,12 @@ if [ "${1:-}" = --inner ]; then
    work=$3
    debs=$4
    root=$work/root
-   mkdir -p "$root" "$work/upper" "$work/ovl"
-   mount -t overlay overlay -o "lowerdir=$lower,upperdir=$work/upper,workdir=$work/ovl" "$root"
+   # the overlay's upper layer on a tmpfs: the work folder may itself be on an
+   # overlay (a chroot of the VM harness), which cannot be an upper layer
+   mkdir -p "$root" "$work/rw"
+   mount -t tmpfs -o mode=755 venus-deb "$work/rw"
+   mkdir "$work/rw/upper" "$work/rw/ovl"
+   mount -t overlay overlay -o "lowerdir=$lower,upperdir=$work/rw/upper,workdir=$work/rw/ovl" "$root"
    mount -t proc proc "$root/proc"
    mount --rbind /dev "$root/dev"
    mount -t tmpfs tmpfs "$root/tmp"
@@ -51,7 +58,7 @@ if [ "${1:-}" = --inner ]; then
    in_root sh -c 'DEBIAN_FRONTEND=noninteractive dpkg -i /debs/*.deb' >"$work/dpkg.log" 2>&1
    st=$?
    [ $st = 0 ] || cat "$work/dpkg.log"
-   check "dpkg -i $(cd "$debs" && echo *.deb) into the Debian 12 chroot" $st
+   check "dpkg -i $(cd "$debs" && echo *.deb) into the Debian $release chroot" $st
    [ $st = 0 ] || exit 1
    in_root dpkg-query -W -f '  ${Package} ${Version} ${Status}\n' \
       venus-vulkan-driver venus-server venus-vmm venus-vmm-dev
@@ -121,17 +128,29 @@ if [ "$(id -u)" != 0 ]; then
    echo "SKIP: needs root (debootstrap, chroot, mounts)"
    exit 77
 fi
-for tool in dpkg-buildpackage dh lintian debootstrap unshare chroot; do
+# the release of the chroot: the running one (Debian 12 or 13)
+release=$(. /etc/os-release && echo "${VERSION_ID:-12}")
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+tools="dpkg-buildpackage dh lintian unshare chroot"
+[ -n "${VENUS_DEB_TREE:-}" ] || tools="$tools debootstrap"
+for tool in $tools; do
    if ! command -v "$tool" >/dev/null; then
       echo "SKIP: $tool is missing (setup.sh installs it)"
       exit 77
    fi
 done
 
-# The Debian 12 chroot in $tree, built once under a lock
-cache=${VENUS_DEB12_CACHE:-$HOME/.cache/venus-deb12}
+# The Debian chroot in $tree, built once under a lock
+if [ "$release" = 12 ]; then
+   cache=${VENUS_DEB12_CACHE:-$HOME/.cache/venus-deb12}
+else
+   cache=$HOME/.cache/venus-deb$release
+fi
 tree=$cache/tree
 build_chroot() {
+   if [ -n "${VENUS_DEB_TREE:-}" ]; then
+      return 0
+   fi
    mkdir -p "$cache"
    packages="libvulkan1 mesa-vulkan-drivers vulkan-tools man-db systemd bsdextrautils"
    export DEBS="$cache/debs"
@@ -140,7 +159,7 @@ build_chroot() {
       if [ -f "$tree/.venus-packages" ] && [ "$(cat "$tree/.venus-packages")" = "$packages" ]; then
          exit 0
       fi
-      step "building the Debian 12 chroot in $tree (once)"
+      step "building the Debian $release chroot in $tree (once)"
       mirror=${VENUS_DEB12_MIRROR:-http://deb.debian.org/debian}
       if [ -z "${http_proxy:-}" ] && command -v apt-config >/dev/null; then
          eval "$(apt-config shell http_proxy Acquire::http::Proxy)"
@@ -148,7 +167,7 @@ build_chroot() {
       fi
       rm -rf "$tree" "$tree.new"
       mkdir -p "$cache/debs"
-      debootstrap --variant=minbase --cache-dir="$cache/debs" bookworm "$tree.new" "$mirror" \
+      debootstrap --variant=minbase --cache-dir="$cache/debs" "$codename" "$tree.new" "$mirror" \
          >"$cache/debootstrap.log" 2>&1 || { tail -n 30 "$cache/debootstrap.log"; exit 1; }
       # shellcheck disable=SC2086
       unshare -m --propagation private sh -c '
@@ -230,8 +249,9 @@ for deb in "$work"/*.deb; do
 done
 
 build_chroot || exit 1
-step "installing into the chroot (an overlay of $tree)"
-unshare -m --propagation private sh "$0" --inner "$tree" "$work" "$work/debs"
+tree=${VENUS_DEB_TREE:-$tree}
+step "installing into the Debian $release chroot (an overlay of $tree)"
+release=$release unshare -m --propagation private sh "$0" --inner "$tree" "$work" "$work/debs"
 st=$?
 step "done"
 exit $st

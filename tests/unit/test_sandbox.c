@@ -98,9 +98,13 @@ run_child(void (*body)(void), char *err, size_t err_size)
    return status;
 }
 
-/* A child that makes a forbidden call must die of SIGSYS, saying which. */
+/* A child that makes a forbidden call must die of SIGSYS, saying which.
+ * may_be_silent: the call may be made with every signal blocked (glibc 2.41's
+ * fork blocks them around its clone: the abort lock), and the kernel then
+ * delivers the trap's SIGSYS with its default action, without our handler's
+ * message. */
 static void
-check_killed(void (*body)(void), const char *name)
+check_killed_as(void (*body)(void), const char *name, bool may_be_silent)
 {
    char err[1024];
    const int status = run_child(body, err, sizeof(err));
@@ -110,10 +114,21 @@ check_killed(void (*body)(void), const char *name)
    } else {
       fprintf(stderr, "%s: child exited with %d\n", name, WEXITSTATUS(status));
    }
+   if (may_be_silent && err[0] == '\0') {
+      printf("%s: killed by SIGSYS without the sandbox's message (signals blocked "
+             "by the C library)\n", name);
+      return;
+   }
    CHECK(strstr(err, "killed by the sandbox: forbidden system call") != NULL);
    CHECK(strstr(err, name) != NULL);
    if (!strstr(err, name))
       fprintf(stderr, "%s: stderr was: %s\n", name, err);
+}
+
+static void
+check_killed(void (*body)(void), const char *name)
+{
+   check_killed_as(body, name, false);
 }
 
 static void
@@ -245,7 +260,7 @@ TEST(forbidden_calls_kill)
    check_killed(body_execve, "execve");
    check_killed(body_execve_on_thread, "execve");
    if (!SANDBOX_SANITIZER)
-      check_killed(body_fork, "clone (a new process)");
+      check_killed_as(body_fork, "clone (a new process)", true);
    check_killed(body_raw_fork, "(fork)");
    check_killed(body_inet_socket, "socket (not AF_UNIX)");
    check_killed(body_packet_socket, "socket (not AF_UNIX)");

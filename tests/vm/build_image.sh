@@ -8,10 +8,17 @@
 #   OUT/mnt/         empty: each vm.py run mounts its private tmpfs there
 #
 # usage: build_image.sh OUT PACKAGES_TXT GUEST_INIT DEB_CACHE
-# Run it through tests/vm/vm.py (`vm.py image`), which calls it inside a private
-# mount and PID namespace (every mount below disappears with it), under the cache
-# lock, and renames OUT into place only when it succeeded. Needs root, debootstrap
-# and network access to a Debian mirror.
+#        build_image.sh --layer OUT TREE PACKAGES_TXT DEB_CACHE
+# The second form builds the build layer (packages-build.txt) into OUT: the
+# packages are installed into an overlay whose lower layer is TREE (left as it
+# is), and OUT/upper/ keeps what they changed (files, overlayfs whiteouts);
+# OUT/packages.lst lists the versions of the resulting tree. vm.py stacks it
+# over TREE (`vm.py host --build`).
+#
+# Run it through tests/vm/vm.py (`vm.py image [--build]`), which calls it inside a
+# private mount and PID namespace (every mount below disappears with it), under the
+# cache lock, and renames OUT into place only when it succeeded. Needs root,
+# debootstrap and network access to a Debian mirror.
 #
 # Environment:
 #   VENUS_VM_MIRROR  Debian mirror (default http://deb.debian.org/debian)
@@ -19,16 +26,6 @@
 #                    (Acquire::http::Proxy), if any
 set -eu
 
-if [ $# -ne 4 ]; then
-   echo "usage: $0 OUT PACKAGES_TXT GUEST_INIT DEB_CACHE" >&2
-   exit 2
-fi
-out=$1
-packages=$2
-guest_init=$3
-debs=$4
-tree=$out/tree
-mirror=${VENUS_VM_MIRROR:-http://deb.debian.org/debian}
 start=$(date +%s)
 
 step() {
@@ -42,24 +39,91 @@ if [ -z "${http_proxy:-}" ] && command -v apt-config >/dev/null; then
    fi
 fi
 
-pkgs=$(sed -e 's/#.*//' "$packages" | tr -s ' \t\n' '   ')
+# apt_begin TREE DEB_CACHE: mounts what apt and maintainer scripts need in TREE,
+# the package cache included, and keeps daemons from starting
+apt_begin() {
+   mount --rbind /dev "$1/dev"
+   mount -t proc proc "$1/proc"
+   mount --rbind /sys "$1/sys"
+   mount -t tmpfs tmpfs "$1/tmp"
+   mount --bind "$2" "$1/var/cache/apt/archives"
+   # no daemon starts from maintainer scripts
+   printf '#!/bin/sh\nexit 101\n' >"$1/usr/sbin/policy-rc.d"
+   chmod 755 "$1/usr/sbin/policy-rc.d"
+   if [ -n "${http_proxy:-}" ]; then
+      echo "Acquire::http::Proxy \"$http_proxy\";" >"$1/etc/apt/apt.conf.d/99venus-vm-proxy"
+   fi
+}
+
+# apt_install TREE PACKAGES_TXT OUT: installs the packages of the list into TREE
+# (with the package lists fetched for it), writes OUT/packages.lst
+apt_install() {
+   ai_tree=$1
+   ai_out=$3
+   # shellcheck disable=SC2046
+   set -- $(sed -e 's/#.*//' "$2")
+   chroot "$ai_tree" apt-get update -q
+   DEBIAN_FRONTEND=noninteractive chroot "$ai_tree" apt-get install -y -q \
+      --no-install-recommends -o Dpkg::Options::=--force-confold "$@"
+   chroot "$ai_tree" dpkg-query -W -f '${Package} ${Version}\n' >"$ai_out/packages.lst"
+   if [ -n "$(chroot "$ai_tree" dpkg --audit)" ]; then
+      chroot "$ai_tree" dpkg --audit
+      echo "build_image: packages left unconfigured" >&2
+      exit 1
+   fi
+}
+
+# apt_end TREE: undoes apt_begin, drops the package lists
+apt_end() {
+   rm -f "$1/usr/sbin/policy-rc.d" "$1/etc/apt/apt.conf.d/99venus-vm-proxy"
+   rm -rf "$1/var/lib/apt/lists/"*
+   umount "$1/var/cache/apt/archives"
+   umount "$1/tmp"
+   umount -R "$1/sys"
+   umount "$1/proc"
+   umount -R "$1/dev"
+}
+
+if [ "${1:-}" = --layer ]; then
+   if [ $# -ne 5 ]; then
+      echo "usage: $0 --layer OUT TREE PACKAGES_TXT DEB_CACHE" >&2
+      exit 2
+   fi
+   out=$2
+   packages=$4
+   debs=$5
+   root=$out/root
+   mkdir -p "$out/upper" "$out/work" "$root" "$debs"
+   mount -t overlay venus-vm-build -o "lowerdir=$3,upperdir=$out/upper,workdir=$out/work" \
+      "$root"
+   step "apt-get install ($(basename "$packages")) over $3"
+   apt_begin "$root" "$debs"
+   apt_install "$root" "$packages" "$out"
+   apt_end "$root"
+   umount "$root"
+   rm -rf "$out/work"
+   rmdir "$root"
+   step "done: layer $(du -sh "$out/upper" | cut -f1)"
+   exit 0
+fi
+
+if [ $# -ne 4 ]; then
+   echo "usage: $0 OUT PACKAGES_TXT GUEST_INIT DEB_CACHE" >&2
+   exit 2
+fi
+out=$1
+packages=$2
+guest_init=$3
+debs=$4
+tree=$out/tree
+mirror=${VENUS_VM_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$debs"
 
 step "debootstrap trixie from $mirror${http_proxy:+ (proxy $http_proxy)}"
 debootstrap --variant=minbase --cache-dir="$debs" trixie "$tree" "$mirror"
 
 step "apt-get install (packages.txt)"
-mount --rbind /dev "$tree/dev"
-mount -t proc proc "$tree/proc"
-mount --rbind /sys "$tree/sys"
-mount -t tmpfs tmpfs "$tree/tmp"
-mount --bind "$debs" "$tree/var/cache/apt/archives"
-# no daemon starts from maintainer scripts
-printf '#!/bin/sh\nexit 101\n' >"$tree/usr/sbin/policy-rc.d"
-chmod 755 "$tree/usr/sbin/policy-rc.d"
-if [ -n "${http_proxy:-}" ]; then
-   echo "Acquire::http::Proxy \"$http_proxy\";" >"$tree/etc/apt/apt.conf.d/99venus-vm-proxy"
-fi
+apt_begin "$tree" "$debs"
 # A small initrd: only what mounts /dev/vda (virtio_blk, ext4); set up before the
 # kernel's installation generates it.
 mkdir -p "$tree/etc/initramfs-tools/conf.d" "$tree/etc/initramfs-tools/hooks"
@@ -71,28 +135,12 @@ cat >"$tree/etc/initramfs-tools/hooks/venus-vm" <<'HOOK'
 manual_add_modules virtio_pci virtio_blk ext4
 HOOK
 chmod 755 "$tree/etc/initramfs-tools/hooks/venus-vm"
-
-chroot "$tree" apt-get update -q
-# shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive chroot "$tree" apt-get install -y -q \
-   --no-install-recommends -o Dpkg::Options::=--force-confold $pkgs
-chroot "$tree" dpkg-query -W -f '${Package} ${Version}\n' >"$out/packages.lst"
-if [ -n "$(chroot "$tree" dpkg --audit)" ]; then
-   chroot "$tree" dpkg --audit
-   echo "build_image: packages left unconfigured" >&2
-   exit 1
-fi
+apt_install "$tree" "$packages" "$out"
 
 step "guest init, kernel, initrd"
 install -m 755 "$guest_init" "$tree/sbin/venus-guest-init"
 mkdir -p "$tree/payload"
-rm -f "$tree/usr/sbin/policy-rc.d" "$tree/etc/apt/apt.conf.d/99venus-vm-proxy"
-rm -rf "$tree/var/lib/apt/lists/"*
-umount "$tree/var/cache/apt/archives"
-umount "$tree/tmp"
-umount -R "$tree/sys"
-umount "$tree/proc"
-umount -R "$tree/dev"
+apt_end "$tree"
 set -- "$tree"/boot/vmlinuz-*
 if [ $# -ne 1 ]; then
    echo "build_image: expected one kernel in $tree/boot, found: $*" >&2

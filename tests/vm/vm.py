@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """The VM test harness: a Debian 13 guest in QEMU (TCG) with a Venus virtio-gpu.
 
-    vm.py image                      build the cache if needed; print its path
-    vm.py host [--bind HOST:CHROOT]... [--cwd DIR] -- CMD [ARGS...]
-                                     run CMD in the Debian 13 tree (the host chroot)
+    vm.py image [--build]            build the cache if needed; print its path
+    vm.py host [--build] [--bind HOST:CHROOT]... [--cwd DIR] -- CMD [ARGS...]
+                                     run CMD in the Debian 13 tree (the host chroot);
+                                     --build: with the build layer (packages-build.txt:
+                                     compilers, headers; tests/vm/run_suite_debian13.sh)
     vm.py run [--venus on|off] [--timeout S] [--smp N] [--mem SIZE] [--output DIR]
               [--renderer-lib DIR] [--qemu-log FILE] [--kill-qemu-on LINE]
               PAYLOAD_DIR
@@ -42,6 +44,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILDER = os.path.join(HERE, 'build_image.sh')
 PACKAGES = os.path.join(HERE, 'packages.txt')
+PACKAGES_BUILD = os.path.join(HERE, 'packages-build.txt')
 GUEST_INIT = os.path.join(HERE, 'guest-init.sh')
 
 EXIT_QEMU_CRASH = 122  # QEMU ended abnormally after the guest had started booting
@@ -107,10 +110,24 @@ def image_stamp():
     return h.hexdigest()
 
 
-def image_ready(img, stamp):
+def layer_stamp(stamp):
+    """Key of the build layer: the image's key and packages-build.txt."""
+    h = hashlib.sha256(stamp.encode())
+    with open(PACKAGES_BUILD, 'rb') as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+def image_ready(img, stamp, build=False):
+    """Whether img (and, with build, its build layer img/build) matches stamp."""
     try:
         with open(os.path.join(img, 'stamp')) as f:
-            return f.read().strip() == stamp
+            if f.read().strip() != stamp:
+                return False
+        if build:
+            with open(os.path.join(img, 'build', 'stamp')) as f:
+                return f.read().strip() == layer_stamp(stamp)
+        return True
     except OSError:
         return False
 
@@ -121,9 +138,10 @@ def remove_tree(path):
     subprocess.run(['rm', '-rf', '--one-file-system', path], check=False)
 
 
-def ensure_image():
+def ensure_image(build=False):
     """Returns (image dir, lock file). The caller holds a shared lock on the cache
-    while it uses the image; a rebuild takes it exclusively."""
+    while it uses the image; a rebuild takes it exclusively. build: the build
+    layer (img/build) too."""
     if os.geteuid() != 0:
         fail('needs root (mount and PID namespaces, debootstrap)')
     root = cache_dir()
@@ -132,7 +150,7 @@ def ensure_image():
     stamp = image_stamp()
     lock = open(os.path.join(root, 'lock'), 'a+')
     fcntl.flock(lock, fcntl.LOCK_SH)
-    if image_ready(img, stamp):
+    if image_ready(img, stamp, build):
         return img, lock
     fcntl.flock(lock, fcntl.LOCK_UN)
     try:
@@ -142,6 +160,8 @@ def ensure_image():
         fcntl.flock(lock, fcntl.LOCK_EX)
     if not image_ready(img, stamp):
         build_image(root, img, stamp)
+    if build and not image_ready(img, stamp, build):
+        build_layer(root, img, stamp)
     fcntl.flock(lock, fcntl.LOCK_SH)
     return img, lock
 
@@ -190,6 +210,52 @@ def build_image(root, img, stamp):
     else:
         os.rename(tmp, img)
     say('cache built in %.0f s' % (time.monotonic() - start))
+
+
+def build_layer(root, img, stamp):
+    """Builds img/build (build_image.sh --layer): packages-build.txt installed
+    over img/tree, kept as an overlay upper directory."""
+    layer = os.path.join(img, 'build')
+    for name in os.listdir(img):
+        if name.startswith(('build.tmp.', 'build.old.')):
+            remove_tree(os.path.join(img, name))
+    tmp = os.path.join(img, 'build.tmp.%d' % os.getpid())
+    os.mkdir(tmp)
+    log_path = os.path.join(tmp, 'build.log')
+    say('building the build layer in %s (a few minutes; log in %s)' % (layer, log_path))
+    start = time.monotonic()
+    cmd = ns_command(net=False) + ['sh', BUILDER, '--layer', tmp, os.path.join(img, 'tree'),
+                                   PACKAGES_BUILD, os.path.join(root, 'debs')]
+    try:
+        with open(log_path, 'wb') as log:
+            p = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, session=True)
+            with Interruptible(p):
+                for line in p.stdout:
+                    log.write(line)
+                    log.flush()
+                    if line.startswith(b'build_image:'):
+                        sys.stdout.write(line.decode('utf-8', 'replace'))
+                        sys.stdout.flush()
+                status = p.wait()
+    except SystemExit:
+        remove_tree(tmp)
+        raise
+    if status != 0:
+        kept = os.path.join(root, 'build-failed.log')
+        shutil.copyfile(log_path, kept)
+        remove_tree(tmp)
+        print(tail(kept, 40))
+        fail('building the build layer failed (status %d); log in %s' % (status, kept))
+    with open(os.path.join(tmp, 'stamp'), 'w') as f:
+        f.write(layer_stamp(stamp) + '\n')
+    if os.path.exists(layer):
+        old = os.path.join(img, 'build.old.%d' % os.getpid())
+        os.rename(layer, old)
+        os.rename(tmp, layer)
+        remove_tree(old)
+    else:
+        os.rename(tmp, layer)
+    say('build layer built in %.0f s' % (time.monotonic() - start))
 
 
 # ---------------------------------------------------------- the namespaces
@@ -307,16 +373,20 @@ def sh(*cmd):
     subprocess.run(cmd, check=True)
 
 
-def make_root(img, binds=()):
-    """Mounts a writable overlay of img/tree on a private tmpfs and returns its
-    path: the chroot of `host` and of QEMU. Called as PID 1 of the namespaces."""
+def make_root(img, binds=(), build=False):
+    """Mounts a writable overlay of img/tree (under img/build/upper with build) on
+    a private tmpfs and returns its path: the chroot of `host` and of QEMU.
+    Called as PID 1 of the namespaces."""
     mnt = os.path.join(img, 'mnt')
     sh('mount', '-t', 'tmpfs', '-o', 'mode=755', 'venus-vm', mnt)
     for d in ('upper', 'work', 'root'):
         os.mkdir(os.path.join(mnt, d))
     root = os.path.join(mnt, 'root')
+    lower = os.path.join(img, 'tree')
+    if build:
+        lower = os.path.join(img, 'build', 'upper') + ':' + lower
     sh('mount', '-t', 'overlay', 'venus-vm-root', '-o',
-       'lowerdir=%s,upperdir=%s,workdir=%s' % (os.path.join(img, 'tree'),
+       'lowerdir=%s,upperdir=%s,workdir=%s' % (lower,
                                               os.path.join(mnt, 'upper'),
                                               os.path.join(mnt, 'work')), root)
     sh('mount', '--rbind', '/dev', root + '/dev')
@@ -342,7 +412,7 @@ def chroot_env(**extra):
 
 
 def ns_host(a):
-    root = make_root(a.image, a.bind)
+    root = make_root(a.image, a.bind, a.build)
     cmd = ['chroot', root, 'sh', '-c', 'cd "$1" && shift && exec "$@"', 'sh',
            a.cwd] + a.cmd
     p = subprocess.Popen(cmd, env=chroot_env())
@@ -634,6 +704,7 @@ def ns_main(argv):
     h.add_argument('image')
     h.add_argument('cwd')
     h.add_argument('--bind', action='append', default=[], type=parse_bind)
+    h.add_argument('--build', action='store_true')
     h.add_argument('cmd', nargs='+')
     r = sub.add_parser('run')
     r.add_argument('image')
@@ -668,8 +739,12 @@ def main():
         sys.exit(ns_main(sys.argv[2:]))
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     sub = p.add_subparsers(dest='what', required=True)
-    sub.add_parser('image', help='build the cache if needed and print its path')
+    i = sub.add_parser('image', help='build the cache if needed and print its path')
+    i.add_argument('--build', action='store_true',
+                   help='the build layer too (packages-build.txt)')
     h = sub.add_parser('host', help='run a command in the Debian 13 tree (chroot)')
+    h.add_argument('--build', action='store_true',
+                   help='with the build layer (packages-build.txt: compilers, headers)')
     h.add_argument('--bind', action='append', default=[], type=parse_bind,
                    metavar='HOSTDIR:CHROOTDIR', help='bind-mount (read-write)')
     h.add_argument('--cwd', default='/', help='working directory in the chroot')
@@ -718,12 +793,12 @@ def main():
 
     # every process of this command carries it (tests look for leftovers with it)
     os.environ.setdefault('VENUS_VM_RUN_ID', '%d-%d' % (os.getpid(), time.time()))
-    img, lock = ensure_image()
+    img, lock = ensure_image(build=a.what != 'run' and a.build)
     if a.what == 'image':
         print(img)
         return 0
     if a.what == 'host':
-        args = ['host', img, a.cwd]
+        args = ['host', img, a.cwd] + (['--build'] if a.build else [])
         for host_dir, chroot_dir in a.bind:
             args.append('--bind=%s:%s' % (host_dir, chroot_dir))
         return run_namespace(args + ['--'] + a.cmd, session=False)

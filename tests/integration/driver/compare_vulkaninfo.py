@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs vulkaninfo natively and through the Venus driver and compares them.
 
-usage: compare_vulkaninfo.py --server ours|virgl --allow ALLOWLIST [--native-icd JSON]
+usage: compare_vulkaninfo.py --server ours|virgl --allow ALLOWLIST... [--native-icd JSON]
 
 The Venus run uses the environment as given (tools/venus-run sets
 VK_DRIVER_FILES and VTEST_SOCKET_NAME); the native run replaces the ICD with
@@ -11,9 +11,13 @@ VK_DRIVER_FILES and VTEST_SOCKET_NAME); the native run replaces the ICD with
   * `vulkaninfo --json` (the device profile: extensions, features, properties
     including limits, formats, queue families) is compared key by key;
     the device name must be "Virtio-GPU Venus (<native name>)".
-Every difference must match a line of the allow-list, `SERVER KEY # reason`,
-SERVER being ours, virgl or any and KEY an fnmatch pattern such as
-`extension:VK_KHR_swapchain` or `property:VkPhysicalDeviceDriverProperties.*`.
+Every difference must match a line of an allow-list (--allow may be given more
+than once), `SERVER KEY # reason`, SERVER being ours, virgl or any and KEY an
+fnmatch pattern such as `extension:VK_KHR_swapchain` or
+`property:VkPhysicalDeviceDriverProperties.*`. SERVER@PLATFORM (e.g. ours@mesa25)
+limits a line to one native driver: mesaN for Mesa N's lavapipe (its driverInfo
+"Mesa N.x.y"; on Debian, mesa22 is Debian 12 with virglrenderer 0.10.4, mesa25
+Debian 13 with virglrenderer 1.1).
 Exits 1 on an unexplained difference, printing all of them.
 """
 
@@ -22,6 +26,7 @@ import fnmatch
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -57,18 +62,28 @@ def flatten(prefix, value, out):
         out[prefix] = value
 
 
-def load_allow(path, server):
+def load_allow(paths, server, platform):
     rules = []
-    with open(path) as f:
-        for line in f:
-            body, _, reason = line.partition('#')
-            fields = body.split()
-            if len(fields) != 2:
-                continue
-            who, key = fields
-            if who in ('any', server):
-                rules.append((key, reason.strip()))
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                body, _, reason = line.partition('#')
+                fields = body.split()
+                if len(fields) != 2:
+                    continue
+                who, key = fields
+                who, _, only = who.partition('@')
+                if who in ('any', server) and only in ('', platform):
+                    rules.append((key, reason.strip()))
     return rules
+
+
+def platform_of(profile):
+    """mesaN for Mesa N's drivers (driverInfo "Mesa N.x.y ..."), else ''."""
+    info = profile.get('properties', {}).get('VkPhysicalDeviceDriverProperties', {}) \
+        .get('driverInfo', '')
+    m = re.match(r'Mesa (\d+)\.', info)
+    return 'mesa' + m.group(1) if m else ''
 
 
 def default_native_icd():
@@ -80,7 +95,7 @@ def default_native_icd():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--server', choices=('ours', 'virgl'), required=True)
-    ap.add_argument('--allow', required=True)
+    ap.add_argument('--allow', required=True, action='append')
     ap.add_argument('--native-icd', default=default_native_icd(),
                     help='default: $NATIVE_ICD, else lavapipe\'s json in /usr/share/vulkan/icd.d')
     args = ap.parse_args()
@@ -109,6 +124,7 @@ def main():
         native = profile(native_env, tmp, 'native')
         venus = profile(venus_env, tmp, 'venus')
 
+    platform = platform_of(native)
     n_name = native['properties']['VkPhysicalDeviceProperties']['deviceName']
     v_name = venus['properties']['VkPhysicalDeviceProperties']['deviceName']
     if v_name != 'Virtio-GPU Venus (%s)' % n_name:
@@ -142,7 +158,7 @@ def main():
             elif a[k] != b[k]:
                 diffs.append((key, 'native %r, Venus %r' % (a[k], b[k])))
 
-    rules = load_allow(args.allow, args.server)
+    rules = load_allow(args.allow, args.server, platform)
     explained = 0
     used = set()
     lines = []
@@ -155,8 +171,8 @@ def main():
         else:
             problems.append('unexplained difference: %s (%s)' % (key, what))
 
-    print('vulkaninfo (%s server): %d differences, %d explained by the allow-list'
-          % (args.server, len(diffs), explained))
+    print('vulkaninfo (%s server, native %s): %d differences, %d explained by the allow-list'
+          % (args.server, platform or 'driver', len(diffs), explained))
     for line in lines:
         print(line)
     for key, reason in rules:

@@ -1,0 +1,109 @@
+#!/bin/sh
+# The whole test suite in a Debian 13 (trixie) chroot: the VM harness's tree with
+# its build layer (tests/vm/packages-build.txt; `vm.py host --build`), on Debian
+# 13's lavapipe, Mesa's Venus driver, virglrenderer's virgl_test_server and
+# vk.xml. A copy of the checkout (tracked files and new, not ignored ones, as
+# they are in the work tree; --head: the last commit) is bound into the chroot
+# at /src, built there in /src/build-d13 (meson setup, ninja) and tested with
+# `meson test --no-suite vm` (the vm suite already runs on this tree). Needs
+# root, like vm.py; the first run builds the cache (docs/vm.md) and the layer.
+#
+# usage: run_suite_debian13.sh [--work DIR] [--head] [--clean] [-- MESON_TEST_ARGS...]
+#
+#   --work DIR  where the copy and its build live (default: debian13-suite/ in the
+#               VM cache, $VENUS_VM_CACHE or ~/.cache/venus-vm); kept between runs,
+#               so that a second run rebuilds only what changed
+#   --head      copy the last commit (git archive HEAD), not the work tree
+#   --clean     remove the previous build first
+#   MESON_TEST_ARGS  replace the default `--print-errorlogs --no-suite vm`
+#
+# The test log is DIR/src/build-d13/meson-logs/testlog.json (CI counts it).
+# Exit status: meson's (setup, ninja or test), or 125 for a harness failure.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+cache=${VENUS_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/venus-vm}
+work=$cache/debian13-suite
+head=0
+clean=0
+while [ $# -gt 0 ]; do
+   case "$1" in
+   --work) work=$2; shift 2 ;;
+   --work=*) work=${1#--work=}; shift ;;
+   --head) head=1; shift ;;
+   --clean) clean=1; shift ;;
+   --) shift; break ;;
+   *) echo "usage: $0 [--work DIR] [--head] [--clean] [-- MESON_TEST_ARGS...]" >&2; exit 2 ;;
+   esac
+done
+if [ $# -eq 0 ]; then
+   set -- --print-errorlogs --no-suite vm
+fi
+if [ "$(id -u)" != 0 ]; then
+   echo "run_suite_debian13: needs root (the VM harness's namespaces)" >&2
+   exit 125
+fi
+start=$(date +%s)
+step() {
+   echo "run_suite_debian13: [$(($(date +%s) - start)) s] $*"
+}
+
+step "the Debian 13 tree and its build layer (vm.py image --build)"
+python3 "$here/vm.py" image --build >/dev/null || exit 125
+
+mkdir -p "$work" || exit 125
+work=$(cd "$work" && pwd)
+exec 9>"$work/lock"
+if ! flock -n 9; then
+   echo "run_suite_debian13: waiting for $work/lock (another run)"
+   flock 9
+fi
+copy=$work/src
+if [ $clean = 1 ]; then
+   rm -rf --one-file-system "$copy"
+fi
+mkdir -p "$copy/build-d13"
+# a fresh copy beside the kept build folder; unchanged files keep their
+# modification times, so ninja rebuilds only what changed
+find "$copy" -mindepth 1 -maxdepth 1 ! -name build-d13 -exec rm -rf --one-file-system {} +
+if [ $head = 1 ]; then
+   step "copy of HEAD ($(git -C "$src" rev-parse --short HEAD)) into $copy"
+   git -C "$src" archive --format=tar HEAD | tar -xf - -C "$copy" || exit 125
+elif git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+   step "copy of the work tree into $copy"
+   git -C "$src" ls-files -z --cached --others --exclude-standard |
+      (cd "$src" && xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh) |
+      (cd "$src" && tar --null -T - -cf -) | tar -xf - -C "$copy" || exit 125
+else
+   step "copy of $src into $copy"
+   (cd "$src" && tar --exclude='./build*' -cf - .) | tar -xf - -C "$copy" || exit 125
+fi
+
+# In the chroot: a clean environment (vm.py), root; the Debian package test
+# installs into an overlay of this same tree (base and build layer, as
+# bind-mounted read-only by vm.py) instead of debootstrapping a chroot.
+step "meson setup, ninja, meson test $* (in the Debian 13 chroot)"
+python3 "$here/vm.py" host --build --bind "$copy:/src" --cwd /src -- \
+   env VENUS_DEB_TREE=/venus-vm/build/upper:/venus-vm/tree \
+   sh -c '
+      set -u
+      t0=$(date +%s)
+      if [ ! -f build-d13/build.ninja ]; then
+         meson setup build-d13 --buildtype=debugoptimized >build-d13-setup.log 2>&1 ||
+            { cat build-d13-setup.log; exit 1; }
+      fi
+      dpkg-query -W -f "  \${Package} \${Version}\n" mesa-vulkan-drivers libvulkan-dev \
+         virgl-server gcc meson
+      nice ninja -C build-d13 >build-d13-ninja.log 2>&1 ||
+         { tail -n 80 build-d13-ninja.log; exit 1; }
+      t1=$(date +%s)
+      echo "run_suite_debian13: build took $((t1 - t0)) s"
+      rm -f build-d13/meson-logs/testlog.json
+      nice meson test -C build-d13 "$@"
+      st=$?
+      echo "run_suite_debian13: meson test took $(($(date +%s) - t1)) s"
+      exit $st
+   ' sh "$@"
+st=$?
+step "done (status $st); test log $copy/build-d13/meson-logs/testlog.json"
+exit $st
