@@ -148,7 +148,11 @@ vkt_debug_callback(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
    struct vkt_context *ctx = user_data;
    const char *kind = "info";
 
-   if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) {
+   if ((severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) &&
+       ctx->invalid_on_purpose) {
+      ctx->validation_expected++;
+      kind = "error (expected: invalid on purpose)";
+   } else if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) {
       ctx->validation_errors++;
       kind = "ERROR";
    } else if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) {
@@ -404,6 +408,8 @@ vkt_finish(struct vkt_context *ctx)
    if (ctx->has_validation)
       fprintf(stderr, ", %u validation error(s), %u warning(s)", ctx->validation_errors,
               ctx->validation_warnings);
+   if (ctx->validation_expected)
+      fprintf(stderr, ", %u expected", ctx->validation_expected);
    fprintf(stderr, ")\n");
    return ok ? 0 : 1;
 }

@@ -40,6 +40,11 @@ struct vkt_context {
    bool has_validation;
    uint32_t validation_errors;   /* counted by the debug-utils callback */
    uint32_t validation_warnings; /* printed, never fatal */
+   /* set around a call that breaks a valid-usage rule on purpose (a driver
+    * robustness check): its validation errors are printed and counted in
+    * validation_expected instead */
+   bool invalid_on_purpose;
+   uint32_t validation_expected;
    uint32_t check_failures;      /* vkt_check() calls that failed */
 
    VkPhysicalDevice physical_device;

@@ -53,8 +53,10 @@ alloc(struct vkt_context *ctx, VkDeviceSize size, uint32_t type, int fd, VkDevic
       .sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
       .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
    };
+   /* imports are exported again (fd2 below): they carry the export info too */
    const VkImportMemoryFdInfoKHR import = {
       .sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+      .pNext = &export,
       .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
       .fd = fd,
    };
@@ -139,12 +141,19 @@ main(void)
    /* OPAQUE_FD has no fd properties */
    VkMemoryFdPropertiesKHR fd_props = { .sType = VK_STRUCTURE_TYPE_MEMORY_FD_PROPERTIES_KHR };
    int fd = export_fd(&ctx, mem);
+   /* invalid usage on purpose (VUID-vkGetMemoryFdPropertiesKHR-handleType-00674,
+    * reported by newer validation layers): the driver must refuse it */
+   ctx.invalid_on_purpose = true;
    r = get_fd_props(ctx.device, VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT, fd, &fd_props);
+   ctx.invalid_on_purpose = false;
    vkt_check(&ctx, r == VK_ERROR_INVALID_EXTERNAL_HANDLE, "fd properties of OPAQUE_FD gave %s",
              vkt_result_string(r));
 
    /* another size: the renderer refuses, the fd stays ours */
+   /* invalid usage on purpose (VUID-VkMemoryAllocateInfo-allocationSize-01742) */
+   ctx.invalid_on_purpose = true;
    r = alloc(&ctx, reqs.size * 2, type, fd, &bad);
+   ctx.invalid_on_purpose = false;
    vkt_check(&ctx, r == VK_ERROR_INVALID_EXTERNAL_HANDLE, "import with another size gave %s",
              vkt_result_string(r));
    vkt_check(&ctx, fcntl(fd, F_GETFD) >= 0, "a refused import closed the fd");
