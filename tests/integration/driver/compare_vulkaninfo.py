@@ -80,8 +80,10 @@ def load_allow(paths, server, platform):
 
 def platform_of(profile):
     """mesaN for Mesa N's drivers (driverInfo "Mesa N.x.y ..."), else ''."""
-    info = profile.get('properties', {}).get('VkPhysicalDeviceDriverProperties', {}) \
-        .get('driverInfo', '')
+    props = profile.get('properties', {})
+    info = ''
+    for struct in ('VkPhysicalDeviceDriverProperties', 'VkPhysicalDeviceVulkan12Properties'):
+        info = info or props.get(struct, {}).get('driverInfo', '')
     m = re.match(r'Mesa (\d+)\.', info)
     return 'mesa' + m.group(1) if m else ''
 
