@@ -63,21 +63,54 @@ if [ $clean = 1 ]; then
    rm -rf --one-file-system "$copy"
 fi
 mkdir -p "$copy/build-d13"
-# a fresh copy beside the kept build folder; unchanged files keep their
-# modification times, so ninja rebuilds only what changed
-find "$copy" -mindepth 1 -maxdepth 1 ! -name build-d13 -exec rm -rf --one-file-system {} +
+# The files are unpacked into a staging folder, then moved into the copy only
+# where their content changed (with the time of the move), and files gone from
+# the checkout are removed: ninja then rebuilds exactly what changed, whichever
+# of the work tree or HEAD the previous run copied.
+stage=$work/stage
+rm -rf --one-file-system "$stage"
+mkdir -p "$stage"
 if [ $head = 1 ]; then
    step "copy of HEAD ($(git -C "$src" rev-parse --short HEAD)) into $copy"
-   git -C "$src" archive --format=tar HEAD | tar -xf - -C "$copy" || exit 125
+   git -C "$src" archive --format=tar HEAD | tar -xf - -C "$stage" || exit 125
 elif git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
    step "copy of the work tree into $copy"
    git -C "$src" ls-files -z --cached --others --exclude-standard |
       (cd "$src" && xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh) |
-      (cd "$src" && tar --null -T - -cf -) | tar -xf - -C "$copy" || exit 125
+      (cd "$src" && tar --null -T - -cf -) | tar -xf - -C "$stage" || exit 125
 else
    step "copy of $src into $copy"
-   (cd "$src" && tar --exclude='./build*' -cf - .) | tar -xf - -C "$copy" || exit 125
+   (cd "$src" && tar --exclude='./build*' -cf - .) | tar -xf - -C "$stage" || exit 125
 fi
+python3 - "$stage" "$copy" <<'PY' || exit 125
+import filecmp, os, shutil, sys, time
+stage, copy = sys.argv[1:]
+keep = {'build-d13'}
+changed = 0
+for d, dirs, files in os.walk(stage):
+    rel = os.path.relpath(d, stage)
+    os.makedirs(os.path.join(copy, rel), exist_ok=True)
+    for f in files:
+        s, c = os.path.join(d, f), os.path.join(copy, rel, f)
+        if os.path.islink(s) or not os.path.isfile(c) or os.path.islink(c) or \
+                not filecmp.cmp(s, c, shallow=False):
+            if os.path.lexists(c):
+                os.remove(c)
+            shutil.move(s, c)
+            if not os.path.islink(c):
+                os.utime(c)
+            changed += 1
+for d, dirs, files in os.walk(copy, topdown=True):
+    rel = os.path.relpath(d, copy)
+    if rel == '.':
+        dirs[:] = [x for x in dirs if x not in keep]
+    for name in files + dirs:
+        if not os.path.lexists(os.path.join(stage, rel, name)):
+            p = os.path.join(d, name)
+            shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)
+print('run_suite_debian13: %d file(s) new or changed since the last copy' % changed)
+PY
+rm -rf --one-file-system "$stage"
 
 # In the chroot: a clean environment (vm.py), root; the Debian package test
 # installs into an overlay of this same tree (base and build layer, as
