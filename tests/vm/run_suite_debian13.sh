@@ -87,8 +87,10 @@ import filecmp, os, shutil, sys, time
 stage, copy = sys.argv[1:]
 keep = {'build-d13'}
 changed = 0
+present = set()
 for d, dirs, files in os.walk(stage):
     rel = os.path.relpath(d, stage)
+    present.update(os.path.normpath(os.path.join(rel, x)) for x in dirs + files)
     os.makedirs(os.path.join(copy, rel), exist_ok=True)
     for f in files:
         s, c = os.path.join(d, f), os.path.join(copy, rel, f)
@@ -105,7 +107,7 @@ for d, dirs, files in os.walk(copy, topdown=True):
     if rel == '.':
         dirs[:] = [x for x in dirs if x not in keep]
     for name in files + dirs:
-        if not os.path.lexists(os.path.join(stage, rel, name)):
+        if os.path.normpath(os.path.join(rel, name)) not in present:
             p = os.path.join(d, name)
             shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)
 print('run_suite_debian13: %d file(s) new or changed since the last copy' % changed)
