@@ -65,6 +65,9 @@
 #define STRESS_MAX_WORKERS_IN_FLIGHT 12
 /* growth of the server's RSS / PSS allowed after a part */
 #define STRESS_MEMORY_SLACK_KB 512
+/* growth of a worker's RSS over 500 rounds of one session (a leak of one
+ * 256 KiB blob per round would be 125 MiB) */
+#define STRESS_WORKER_SLACK_KB 4096
 #define STRESS_RING_SIZE (16u << 10)
 #define STRESS_REPLY_TIMEOUT_MS 30000
 
@@ -1077,6 +1080,130 @@ TEST(connect_cycles)
 }
 
 /* ------------------------------------------------------------------ */
+/* part 3: one long session                                            */
+
+/* one round of what a driver does all the time: a mapped blob, a fence that
+ * sets a sync, a wait for it, an instance; every 10th round a ring */
+static bool
+long_session_round(struct vw_vtest_client *c, uint32_t round)
+{
+   const uint64_t blob_size = 256u << 10;
+   uint32_t res_id, sync_id;
+   int fd = -1;
+   if (!vw_vtest_resource_create_blob(c, VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE,
+                                      blob_size, 0, &res_id, &fd))
+      return false;
+   uint8_t *map = mmap(NULL, blob_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+   close(fd);
+   if (map == MAP_FAILED)
+      return false;
+   memset(map, (int)round, blob_size);
+
+   uint8_t cmd[1024];
+   struct vp_encoder e;
+   vp_encoder_init_fixed(&e, cmd, sizeof(cmd));
+   struct vp_guest_object obj = { .id = 0x1000 + round };
+   VkInstance instance = (VkInstance)(uintptr_t)&obj;
+   const VkInstanceCreateInfo create = {
+      .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+   };
+   vp_encode_vkCreateInstance(&e, 0, &create, NULL, &instance);
+   vp_encode_vkDestroyInstance(&e, 0, instance, NULL);
+   if (round % 10 == 0) {
+      const VkRingCreateInfoMESA info = {
+         .sType = VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA,
+         .resourceId = res_id,
+         .size = vw_ring_total_size(STRESS_RING_SIZE),
+         .idleTimeout = 1000000,
+         .headOffset = VW_RING_HEAD_OFFSET,
+         .tailOffset = VW_RING_TAIL_OFFSET,
+         .statusOffset = VW_RING_STATUS_OFFSET,
+         .bufferOffset = VW_RING_BUFFER_OFFSET,
+         .bufferSize = STRESS_RING_SIZE,
+         .extraOffset = VW_RING_BUFFER_OFFSET + STRESS_RING_SIZE,
+         .extraSize = VW_RING_EXTRA_SIZE,
+      };
+      memset(map, 0, blob_size);
+      vp_encode_vkCreateRingMESA(&e, 0, 7, &info);
+      vp_encode_vkDestroyRingMESA(&e, 0, 7);
+   }
+   munmap(map, blob_size);
+   bool ok = !vp_encoder_is_fatal(&e) &&
+             vw_vtest_submit_cmd(c, cmd, vp_encoder_size(&e)) &&
+             vw_vtest_resource_unref(c, res_id) && vw_vtest_sync_create(c, 0, &sync_id);
+   if (!ok)
+      return false;
+
+   const struct vw_vtest_sync_point set = { sync_id, 1 };
+   const struct vw_vtest_submit_batch batch = { .has_ring_idx = true,
+                                                .syncs = &set,
+                                                .sync_count = 1 };
+   const int wait_fd =
+      vw_vtest_submit_cmd2(c, &batch, 1) ? vw_vtest_sync_wait(c, 0, 10000, &set, 1) : -1;
+   ok = wait_fd >= 0 && vw_vtest_wait_fd(wait_fd, STRESS_REPLY_TIMEOUT_MS) == 1;
+   if (wait_fd >= 0)
+      close(wait_fd);
+   return ok && vw_vtest_sync_unref(c, sync_id);
+}
+
+/* fds of process `pid` (-1 where /proc does not show them: a worker is not
+ * dumpable, so only a privileged test can look) and its RSS */
+static void
+process_usage(pid_t pid, int *out_fds, long *out_rss_kb)
+{
+   char path[128];
+   snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+   *out_fds = count_entries(path, NULL);
+   snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+   *out_rss_kb = proc_field_kb(path, "VmRSS:");
+}
+
+/* a worker's own resources do not grow over many rounds of one session */
+TEST(long_session)
+{
+   server_settle(stress_base.fds);
+   struct vw_vtest_client *c = vw_vtest_connect(S.sock);
+   struct vw_capset capset;
+   bool ok = c && vw_vtest_start_session(c, "long-session", &capset) &&
+             vw_vtest_context_init(c, VW_CAPSET_ID_VENUS);
+   CHECK(ok);
+   const struct server_state st = server_state();
+   CHECK_EQ(st.children, 1);
+
+   char path[128];
+   snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)S.server_pid,
+            (int)S.server_pid);
+   size_t size;
+   char *list = read_file(path, &size);
+   const pid_t worker = list ? (pid_t)atoi(list) : -1;
+   free(list);
+   CHECK(worker > 0);
+
+   /* warm up (lavapipe's first instance, the allocator's arenas), then 500 */
+   const uint32_t warm = 50, rounds = 500;
+   uint32_t round = 0;
+   for (; ok && round < warm; round++)
+      ok = long_session_round(c, round);
+   int fds0, fds1;
+   long rss0, rss1;
+   process_usage(worker, &fds0, &rss0);
+   const uint64_t start = vu_os_time_ns();
+   for (; ok && round < warm + rounds; round++)
+      ok = long_session_round(c, round);
+   process_usage(worker, &fds1, &rss1);
+   CHECK(ok);
+   fprintf(stderr,
+           "  [%5.1f s] long session: %u rounds in %.1f s; worker fds %d -> %d, "
+           "RSS %ld -> %ld KiB\n",
+           stamp(), rounds, (double)(vu_os_time_ns() - start) / 1e9, fds0, fds1, rss0,
+           rss1);
+   CHECK_EQ(fds1, fds0);
+   CHECK(rss0 > 0 && rss1 <= rss0 + STRESS_WORKER_SLACK_KB);
+   vw_vtest_disconnect(c);
+   check_no_leaks("after the long session");
+}
+
+/* ------------------------------------------------------------------ */
 /* the end                                                             */
 
 TEST(fresh_clients)
@@ -1120,6 +1247,7 @@ RUN_TESTS(start_server,
           baseline,
           concurrent_clients,
           connect_cycles,
+          long_session,
           fresh_clients,
           stop_server)
 #undef main
