@@ -14,14 +14,19 @@
  *    mapped blob, a pending wait and a fence, 5% a session whose ring runs
  *    real commands, 5% a test program through the driver (compared with
  *    native);
- * 3. a fresh client of every program at the end.
+ * 3. one long session: 500 rounds of blob, instance, fence and wait (a ring
+ *    every 10th), after which its worker's fds and RSS must be where they
+ *    were after 50 rounds of warm-up;
+ * 4. a fresh client of every program at the end.
  *
  * After each part, once the workers are gone, the server must hold the fds it
  * held before (same count, no memfd), no child process (no zombie), and its
- * RSS and PSS may not have grown by more than STRESS_MEMORY_SLACK_KB; its log
- * must show one line for the end of every hostile connection (a drop with a
- * reason wherever the server closed the connection), no worker killed by a
- * signal (the sandbox included) and no sanitizer report.
+ * RSS, anonymous and private dirty memory may not have grown by more than
+ * STRESS_MEMORY_SLACK_KB (PSS is printed: it moves with what other processes
+ * share with the server); its log must show one line for the end of every
+ * hostile connection (a drop with a reason wherever the server closed the
+ * connection), no worker killed by a signal (the sandbox included) and no
+ * sanitizer report.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -63,7 +68,8 @@
 #define STRESS_SETTLE_TIMEOUT_MS 120000
 /* cycles wait while the server has this many workers (each loads lavapipe) */
 #define STRESS_MAX_WORKERS_IN_FLIGHT 12
-/* growth of the server's RSS / PSS allowed after a part */
+/* growth of the server's RSS, anonymous and private dirty memory allowed
+ * after a part */
 #define STRESS_MEMORY_SLACK_KB 512
 /* growth of a worker's RSS over 500 rounds of one session (a leak of one
  * 256 KiB blob per round would be 125 MiB) */
@@ -390,7 +396,9 @@ struct server_state {
    int children;
    int zombies;
    long rss_kb;
-   long pss_kb;
+   long anon_kb;          /* RssAnon: the heap, where a leak would show */
+   long private_dirty_kb; /* written pages no other process shares */
+   long pss_kb;           /* informative: moves with what other processes map */
    long children_rss_kb;
    int dev_shm; /* entries in /dev/shm, machine-wide (informative) */
    int own_fds; /* this test's own fds */
@@ -444,8 +452,10 @@ server_state(void)
    st.dev_shm = count_entries("/dev/shm", NULL);
    snprintf(path, sizeof(path), "/proc/%d/status", (int)S.server_pid);
    st.rss_kb = proc_field_kb(path, "VmRSS:");
+   st.anon_kb = proc_field_kb(path, "RssAnon:");
    snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)S.server_pid);
    st.pss_kb = proc_field_kb(path, "\nPss:");
+   st.private_dirty_kb = proc_field_kb(path, "\nPrivate_Dirty:");
 
    /* the server is single-threaded: its main thread's children are all */
    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)S.server_pid,
@@ -473,9 +483,10 @@ print_state(const char *label, const struct server_state *st)
 {
    fprintf(stderr,
            "  [%5.1f s] %s: server fds %d (memfds %d), children %d (zombies %d), "
-           "RSS %ld KiB, PSS %ld KiB; /dev/shm entries %d; test fds %d\n",
+           "RSS %ld KiB (anonymous %ld, private dirty %ld), PSS %ld KiB; "
+           "/dev/shm entries %d; test fds %d\n",
            stamp(), label, st->fds, st->memfds, st->children, st->zombies, st->rss_kb,
-           st->pss_kb, st->dev_shm, st->own_fds);
+           st->anon_kb, st->private_dirty_kb, st->pss_kb, st->dev_shm, st->own_fds);
 }
 
 /* waits for the workers to go and the fds to come back to `base_fds` (< 0:
@@ -497,10 +508,10 @@ server_settle(int base_fds)
 }
 
 static void
-dump_fds(void)
+dump_fds(pid_t pid)
 {
    char path[128];
-   snprintf(path, sizeof(path), "/proc/%d/fd", (int)S.server_pid);
+   snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
    uint32_t count;
    char **names = list_names(path, &count);
    for (uint32_t i = 0; i < count; i++) {
@@ -528,10 +539,11 @@ check_no_leaks(const char *label)
    CHECK_EQ(st.fds, stress_base.fds);
    CHECK_EQ(st.memfds, stress_base.memfds);
    CHECK(st.rss_kb <= stress_base.rss_kb + STRESS_MEMORY_SLACK_KB);
-   CHECK(st.pss_kb <= stress_base.pss_kb + STRESS_MEMORY_SLACK_KB);
+   CHECK(st.anon_kb <= stress_base.anon_kb + STRESS_MEMORY_SLACK_KB);
+   CHECK(st.private_dirty_kb <= stress_base.private_dirty_kb + STRESS_MEMORY_SLACK_KB);
    CHECK_EQ(st.own_fds, stress_base.own_fds);
    if (st.fds != stress_base.fds)
-      dump_fds();
+      dump_fds(S.server_pid);
 }
 
 /* ------------------------------------------------------------------ */
@@ -698,7 +710,12 @@ TEST(native_reference)
    for (uint32_t i = 0; i < S.program_count; i++) {
       char dir[512];
       snprintf(dir, sizeof(dir), "%s/ref-%s", S.tmp, S.programs[i].name);
-      const int status = run_program(&S.programs[i], S.run_env_native, dir);
+      /* the reference is a passing native run: under heavy load lavapipe
+       * 22.3 has been seen to fail vkt_sync natively (a timeline read with
+       * timeout 0 just after the fence of its batch signalled) */
+      int status = -1;
+      for (int attempt = 0; attempt < 3 && status != 0; attempt++)
+         status = run_program(&S.programs[i], S.run_env_native, dir);
       CHECK(status == 0);
       if (status != 0)
          fprintf(stderr, "  native %s failed (status %d)\n", S.programs[i].name, status);
@@ -714,7 +731,8 @@ TEST(baseline)
    stress_base = server_settle(-1);
    print_state("baseline", &stress_base);
    CHECK_EQ(stress_base.children, 0);
-   CHECK(stress_base.fds > 0 && stress_base.rss_kb > 0 && stress_base.pss_kb > 0);
+   CHECK(stress_base.fds > 0 && stress_base.rss_kb > 0 && stress_base.anon_kb > 0 &&
+         stress_base.private_dirty_kb > 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1164,8 +1182,10 @@ TEST(long_session)
    server_settle(stress_base.fds);
    struct vw_vtest_client *c = vw_vtest_connect(S.sock);
    struct vw_capset capset;
+   uint32_t long_session_sync;
    bool ok = c && vw_vtest_start_session(c, "long-session", &capset) &&
-             vw_vtest_context_init(c, VW_CAPSET_ID_VENUS);
+             vw_vtest_context_init(c, VW_CAPSET_ID_VENUS) &&
+             vw_vtest_sync_create(c, 0, &long_session_sync);
    CHECK(ok);
    const struct server_state st = server_state();
    CHECK_EQ(st.children, 1);
@@ -1186,10 +1206,15 @@ TEST(long_session)
       ok = long_session_round(c, round);
    int fds0, fds1;
    long rss0, rss1;
+   /* a request with a reply: the worker has finished the rounds (a wait's
+    * eventfd is closed just after it is signalled) */
+   uint64_t value;
+   ok = ok && vw_vtest_sync_read(c, long_session_sync, &value);
    process_usage(worker, &fds0, &rss0);
    const uint64_t start = vu_os_time_ns();
    for (; ok && round < warm + rounds; round++)
       ok = long_session_round(c, round);
+   ok = ok && vw_vtest_sync_read(c, long_session_sync, &value);
    process_usage(worker, &fds1, &rss1);
    CHECK(ok);
    fprintf(stderr,
@@ -1198,6 +1223,8 @@ TEST(long_session)
            stamp(), rounds, (double)(vu_os_time_ns() - start) / 1e9, fds0, fds1, rss0,
            rss1);
    CHECK_EQ(fds1, fds0);
+   if (fds1 != fds0)
+      dump_fds(worker);
    CHECK(rss0 > 0 && rss1 <= rss0 + STRESS_WORKER_SLACK_KB);
    vw_vtest_disconnect(c);
    check_no_leaks("after the long session");
