@@ -4,7 +4,8 @@
 # 13's lavapipe, Mesa's Venus driver, virglrenderer's virgl_test_server and
 # vk.xml. A copy of the checkout (tracked files and new, not ignored ones, as
 # they are in the work tree; --head: the last commit) is bound into the chroot
-# at /src, built there in /src/build-d13 (meson setup, ninja) and tested with
+# at /venus-debian13/src (a path no installed file could contain by chance:
+# the install test looks for it), built there in build-d13 and tested with
 # `meson test --no-suite vm` (the vm suite already runs on this tree). Needs
 # root, like vm.py; the first run builds the cache (docs/vm.md) and the layer.
 #
@@ -118,11 +119,15 @@ rm -rf --one-file-system "$stage"
 # installs into an overlay of this same tree (base and build layer, as
 # bind-mounted read-only by vm.py) instead of debootstrapping a chroot.
 step "meson setup, ninja, meson test $* (in the Debian 13 chroot)"
-python3 "$here/vm.py" host --build --bind "$copy:/src" --cwd /src -- \
+python3 "$here/vm.py" host --build --bind "$copy:/venus-debian13/src" --cwd /venus-debian13/src -- \
    env VENUS_DEB_TREE=/venus-vm/build/upper:/venus-vm/tree \
    sh -c '
       set -u
       t0=$(date +%s)
+      # a build configured at another path is started over
+      if [ -f build-d13/build.ninja ] && ! grep -q "$PWD/" build-d13/build.ninja; then
+         rm -rf build-d13 && mkdir build-d13
+      fi
       if [ ! -f build-d13/build.ninja ]; then
          meson setup build-d13 --buildtype=debugoptimized >build-d13-setup.log 2>&1 ||
             { cat build-d13-setup.log; exit 1; }
