@@ -45,4 +45,23 @@ void stress_hostile_run(const char *sock_path,
 
 const char *stress_mode_name(enum stress_mode mode);
 
+/* ---- helpers (stress_util.c) ---- */
+
+/* a whole file, NUL-terminated (free it), or NULL */
+char *stress_read_file(const char *path, size_t *out_size);
+bool stress_files_equal(const char *a, const char *b);
+/* the sorted names (at most 64) in a flat folder, NULL-terminated; free with
+ * stress_free_names */
+char **stress_list_names(const char *path, uint32_t *out_count);
+void stress_free_names(char **names);
+/* removes the files in a flat folder */
+void stress_empty_folder(const char *path);
+void stress_remove_tree(const char *path);
+bool stress_has_prefix(const char *s, const char *prefix);
+/* the number after `field` in a /proc file (kB), or -1 */
+long stress_proc_field_kb(const char *path, const char *field);
+/* entries of a folder (-1 if unreadable); with out_memfds, links to memfds
+ * (in a /proc/PID/fd folder) are counted there */
+int stress_count_entries(const char *path, int *out_memfds);
+
 #endif

@@ -111,119 +111,7 @@ stamp(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* files                                                               */
-
-static char *
-read_file(const char *path, size_t *out_size)
-{
-   FILE *f = fopen(path, "rb");
-   if (!f)
-      return NULL;
-   size_t cap = 4096, size = 0;
-   char *buf = malloc(cap + 1);
-   for (size_t n; buf && (n = fread(buf + size, 1, cap - size, f)) > 0;) {
-      size += n;
-      if (size == cap) {
-         char *grown = realloc(buf, cap * 2 + 1);
-         if (!grown) {
-            free(buf);
-            buf = NULL;
-            break;
-         }
-         buf = grown;
-         cap *= 2;
-      }
-   }
-   fclose(f);
-   if (buf)
-      buf[size] = '\0';
-   *out_size = size;
-   return buf;
-}
-
-static bool
-files_equal(const char *a, const char *b)
-{
-   size_t na, nb;
-   char *da = read_file(a, &na), *db = read_file(b, &nb);
-   const bool equal = da && db && na == nb && !memcmp(da, db, na);
-   free(da);
-   free(db);
-   return equal;
-}
-
-static int
-compare_names(const void *a, const void *b)
-{
-   return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* the sorted names in a flat folder (NULL-terminated; free with free_names) */
-static char **
-list_names(const char *path, uint32_t *out_count)
-{
-   DIR *dir = opendir(path);
-   char **names = calloc(65, sizeof(*names));
-   uint32_t count = 0;
-   for (struct dirent *e; dir && names && count < 64 && (e = readdir(dir));) {
-      if (e->d_name[0] != '.')
-         names[count++] = strdup(e->d_name);
-   }
-   if (dir)
-      closedir(dir);
-   if (names)
-      qsort(names, count, sizeof(*names), compare_names);
-   *out_count = count;
-   return names;
-}
-
-static void
-free_names(char **names)
-{
-   for (char **n = names; n && *n; n++)
-      free(*n);
-   free(names);
-}
-
-static void
-empty_folder(const char *path)
-{
-   uint32_t count;
-   char **names = list_names(path, &count);
-   for (uint32_t i = 0; i < count; i++) {
-      char file[1024];
-      snprintf(file, sizeof(file), "%s/%s", path, names[i]);
-      unlink(file);
-   }
-   free_names(names);
-}
-
-static void
-remove_tree(const char *path)
-{
-   uint32_t count;
-   char **names = list_names(path, &count);
-   for (uint32_t i = 0; i < count; i++) {
-      char child[512];
-      snprintf(child, sizeof(child), "%s/%s", path, names[i]);
-      struct stat st;
-      if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
-         remove_tree(child);
-      else
-         unlink(child);
-   }
-   free_names(names);
-   rmdir(path);
-}
-
-/* ------------------------------------------------------------------ */
 /* program runs                                                        */
-
-static bool
-has_prefix(const char *s, const char *prefix)
-{
-   return !strncmp(s, prefix, strlen(prefix));
-}
 
 /* the inherited environment with the ICD, socket and sanitizer options
  * replaced; VKT_OUTPUT_DIR is added per run */
@@ -243,7 +131,7 @@ make_run_env(const char *icd)
    for (uint32_t i = 0; env && i < count; i++) {
       bool is_replaced = false;
       for (size_t k = 0; k < sizeof(replaced) / sizeof(replaced[0]); k++)
-         is_replaced |= has_prefix(environ[i], replaced[k]);
+         is_replaced |= stress_has_prefix(environ[i], replaced[k]);
       if (!is_replaced)
          env[n++] = environ[i];
    }
@@ -276,7 +164,7 @@ run_program(const struct stress_program *prog, char **env, const char *dir)
    snprintf(output_dir, sizeof(output_dir), "VKT_OUTPUT_DIR=%s", files);
    mkdir(dir, 0755);
    mkdir(files, 0755);
-   empty_folder(files);
+   stress_empty_folder(files);
 
    uint32_t count = 0;
    while (env[count])
@@ -333,7 +221,7 @@ run_matches_native(const struct stress_program *prog, int status, const char *di
               code);
       snprintf(a, sizeof(a), "%s/err", dir);
       size_t size;
-      char *text = read_file(a, &size);
+      char *text = stress_read_file(a, &size);
       if (text)
          fprintf(stderr, "  its stderr (last 2000 bytes):\n%s\n",
                  size > 2000 ? text + size - 2000 : text);
@@ -344,7 +232,7 @@ run_matches_native(const struct stress_program *prog, int status, const char *di
    bool ok = true;
    snprintf(a, sizeof(a), "%s/ref-%s/out", S.tmp, prog->name);
    snprintf(b, sizeof(b), "%s/out", dir);
-   if (!files_equal(a, b)) {
+   if (!stress_files_equal(a, b)) {
       fprintf(stderr, "  %s in %s: stdout differs from the native run\n", prog->name,
               dir);
       ok = false;
@@ -352,7 +240,7 @@ run_matches_native(const struct stress_program *prog, int status, const char *di
    snprintf(a, sizeof(a), "%s/ref-%s/files", S.tmp, prog->name);
    snprintf(b, sizeof(b), "%s/files", dir);
    uint32_t na, nb;
-   char **names_a = list_names(a, &na), **names_b = list_names(b, &nb);
+   char **names_a = stress_list_names(a, &na), **names_b = stress_list_names(b, &nb);
    if (na != nb) {
       fprintf(stderr, "  %s in %s: %u output files, native %u\n", prog->name, dir, nb,
               na);
@@ -362,14 +250,14 @@ run_matches_native(const struct stress_program *prog, int status, const char *di
       char fa[800], fb[800];
       snprintf(fa, sizeof(fa), "%s/%s", a, names_a[i]);
       snprintf(fb, sizeof(fb), "%s/%s", b, names_b[i]);
-      if (strcmp(names_a[i], names_b[i]) || !files_equal(fa, fb)) {
+      if (strcmp(names_a[i], names_b[i]) || !stress_files_equal(fa, fb)) {
          fprintf(stderr, "  %s in %s: output file %s differs from the native run\n",
                  prog->name, dir, names_a[i]);
          ok = false;
       }
    }
-   free_names(names_a);
-   free_names(names_b);
+   stress_free_names(names_a);
+   stress_free_names(names_b);
    return ok;
 }
 
@@ -404,74 +292,37 @@ struct server_state {
    int own_fds; /* this test's own fds */
 };
 
-static long
-proc_field_kb(const char *path, const char *field)
-{
-   size_t size;
-   char *text = read_file(path, &size);
-   long value = -1;
-   const char *at = text ? strstr(text, field) : NULL;
-   if (at)
-      value = strtol(at + strlen(field), NULL, 10);
-   free(text);
-   return value;
-}
-
-static int
-count_entries(const char *path, int *out_memfds)
-{
-   DIR *dir = opendir(path);
-   int count = 0;
-   for (struct dirent *e; dir && (e = readdir(dir));) {
-      if (e->d_name[0] == '.')
-         continue;
-      count++;
-      if (out_memfds) {
-         char link[600], target[256];
-         snprintf(link, sizeof(link), "%s/%s", path, e->d_name);
-         const ssize_t n = readlink(link, target, sizeof(target) - 1);
-         if (n > 0) {
-            target[n] = '\0';
-            *out_memfds += has_prefix(target, "/memfd:");
-         }
-      }
-   }
-   if (dir)
-      closedir(dir);
-   return dir ? count : -1;
-}
-
 static struct server_state
 server_state(void)
 {
    struct server_state st = { 0 };
    char path[128];
    snprintf(path, sizeof(path), "/proc/%d/fd", (int)S.server_pid);
-   st.fds = count_entries(path, &st.memfds);
-   st.own_fds = count_entries("/proc/self/fd", NULL) - 1; /* the opendir's own */
-   st.dev_shm = count_entries("/dev/shm", NULL);
+   st.fds = stress_count_entries(path, &st.memfds);
+   st.own_fds = stress_count_entries("/proc/self/fd", NULL) - 1; /* the opendir's own */
+   st.dev_shm = stress_count_entries("/dev/shm", NULL);
    snprintf(path, sizeof(path), "/proc/%d/status", (int)S.server_pid);
-   st.rss_kb = proc_field_kb(path, "VmRSS:");
-   st.anon_kb = proc_field_kb(path, "RssAnon:");
+   st.rss_kb = stress_proc_field_kb(path, "VmRSS:");
+   st.anon_kb = stress_proc_field_kb(path, "RssAnon:");
    snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)S.server_pid);
-   st.pss_kb = proc_field_kb(path, "\nPss:");
-   st.private_dirty_kb = proc_field_kb(path, "\nPrivate_Dirty:");
+   st.pss_kb = stress_proc_field_kb(path, "\nPss:");
+   st.private_dirty_kb = stress_proc_field_kb(path, "\nPrivate_Dirty:");
 
    /* the server is single-threaded: its main thread's children are all */
    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)S.server_pid,
             (int)S.server_pid);
    size_t size;
-   char *list = read_file(path, &size);
+   char *list = stress_read_file(path, &size);
    for (char *tok = list ? strtok(list, " \n") : NULL; tok; tok = strtok(NULL, " \n")) {
       st.children++;
       snprintf(path, sizeof(path), "/proc/%s/stat", tok);
-      char *stat = read_file(path, &size);
+      char *stat = stress_read_file(path, &size);
       const char *end = stat ? strrchr(stat, ')') : NULL;
       if (end && end[1] == ' ' && end[2] == 'Z')
          st.zombies++;
       free(stat);
       snprintf(path, sizeof(path), "/proc/%s/status", tok);
-      const long rss = proc_field_kb(path, "VmRSS:");
+      const long rss = stress_proc_field_kb(path, "VmRSS:");
       st.children_rss_kb += rss > 0 ? rss : 0;
    }
    free(list);
@@ -513,7 +364,7 @@ dump_fds(pid_t pid)
    char path[128];
    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
    uint32_t count;
-   char **names = list_names(path, &count);
+   char **names = stress_list_names(path, &count);
    for (uint32_t i = 0; i < count; i++) {
       char link[300], target[256] = "?";
       snprintf(link, sizeof(link), "%s/%s", path, names[i]);
@@ -522,7 +373,7 @@ dump_fds(pid_t pid)
          target[n] = '\0';
       fprintf(stderr, "    fd %s -> %s\n", names[i], target);
    }
-   free_names(names);
+   stress_free_names(names);
 }
 
 static struct server_state stress_base;
@@ -577,7 +428,7 @@ static void
 log_scan(long offset, struct log_summary *sum)
 {
    size_t size;
-   char *text = read_file(S.log, &size);
+   char *text = stress_read_file(S.log, &size);
    if (!text || (size_t)offset > size) {
       sum->crashes++;
       free(text);
@@ -623,14 +474,14 @@ log_scan(long offset, struct log_summary *sum)
             sum->cycle_ends[index]++;
             sum->cycle_dropped[index] |= is_drop;
          }
-      } else if (has_prefix(name, "?)")) {
-         sum->raw_refused += has_prefix(rest, ": first request is ");
+      } else if (stress_has_prefix(name, "?)")) {
+         sum->raw_refused += stress_has_prefix(rest, ": first request is ");
          sum->anon_closed += is_close;
          sum->anon_lost_header +=
-            has_prefix(rest, ": connection lost inside a request header");
+            stress_has_prefix(rest, ": connection lost inside a request header");
          sum->anon_lost_name +=
-            has_prefix(rest, ": connection lost inside CREATE_RENDERER");
-      } else if (has_prefix(name, "venus)")) {
+            stress_has_prefix(rest, ": connection lost inside CREATE_RENDERER");
+      } else if (stress_has_prefix(name, "venus)")) {
          sum->venus_closed += is_close;
          sum->venus_dropped += is_drop;
          if (is_drop)
@@ -1171,9 +1022,9 @@ process_usage(pid_t pid, int *out_fds, long *out_rss_kb)
 {
    char path[128];
    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-   *out_fds = count_entries(path, NULL);
+   *out_fds = stress_count_entries(path, NULL);
    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-   *out_rss_kb = proc_field_kb(path, "VmRSS:");
+   *out_rss_kb = stress_proc_field_kb(path, "VmRSS:");
 }
 
 /* a worker's own resources do not grow over many rounds of one session */
@@ -1194,7 +1045,7 @@ TEST(long_session)
    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)S.server_pid,
             (int)S.server_pid);
    size_t size;
-   char *list = read_file(path, &size);
+   char *list = stress_read_file(path, &size);
    const pid_t worker = list ? (pid_t)atoi(list) : -1;
    free(list);
    CHECK(worker > 0);
@@ -1252,7 +1103,7 @@ TEST(stop_server)
    if (harness_failures)
       fprintf(stderr, "  kept %s (server.log, program outputs)\n", S.tmp);
    else
-      remove_tree(S.tmp);
+      stress_remove_tree(S.tmp);
 }
 
 /* arguments: NAME=PATH of each test program */
