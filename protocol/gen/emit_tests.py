@@ -702,7 +702,7 @@ class Emitter(ProtocolEmitter):
         return out
 
     def emit_roundtrip(self):
-        out = [BANNER % self.m.header_version, '#include "roundtrip.h"', '']
+        out = [BANNER % (self.m.api_minor, self.m.header_version), '#include "roundtrip.h"', '']
         for ty in self.structs:
             n = ty.name
             if ty.category == 'union':
@@ -745,7 +745,7 @@ class Emitter(ProtocolEmitter):
 
     def emit_stub_handlers(self):
         """A handler table whose every slot does nothing (fuzzing, benchmarks)."""
-        out = [BANNER % self.m.header_version, '#include "vp_protocol.h"', '']
+        out = [BANNER % (self.m.api_minor, self.m.header_version), '#include "vp_protocol.h"', '']
         for cmd in self.commands:
             out.append('static void\nstub_%s(struct vp_dispatch *d, struct vp_command_%s *args)\n{' % (cmd.name, cmd.name))
             out.append('   (void)d;')

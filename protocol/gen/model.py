@@ -1,8 +1,9 @@
 """vk.xml + our Venus-private description -> one Python model.
 
 Emitters only walk this model; nothing else parses XML. The model decides
-which commands and structs the protocol carries (Vulkan 1.0-1.3 core, the
-extensions of protocol/extensions.txt that vk.xml knows, the private ones),
+which commands and structs the protocol carries (Vulkan core up to the
+newest version vk.xml has, 1.3 or 1.4; the extensions of
+protocol/extensions.txt that vk.xml knows; the private ones),
 and classifies every member and parameter by how it travels on the wire
 (shared docs venus/wire-format.md).
 """
@@ -11,7 +12,15 @@ import os
 import re
 import xml.etree.ElementTree as ET
 
-CORE_VERSIONS = ('VK_VERSION_1_0', 'VK_VERSION_1_1', 'VK_VERSION_1_2', 'VK_VERSION_1_3')
+CORE_VERSIONS = ('VK_VERSION_1_0', 'VK_VERSION_1_1', 'VK_VERSION_1_2', 'VK_VERSION_1_3',
+                 'VK_VERSION_1_4')
+
+# Core versions whose commands keep the name of the extension they were
+# promoted from as their C name (vp_encode_vkCmdPushDescriptorSetKHR,
+# vkr_exec_vkMapMemory2KHR ...): the hand-written code names them the same
+# whichever registry the protocol is generated from (1.3.239 knows only the
+# extension names). Their core names are aliases.
+EXT_NAMED_VERSIONS = ('VK_VERSION_1_4',)
 
 # scalar C types -> (wire size, C value size)
 SCALARS = {
@@ -58,6 +67,10 @@ class Member:
         self.bitfield = ':' in tail
         ln = elem.get('altlen') or elem.get('len')
         self.len = ln.split(',') if ln else []
+        # A fixed-size array travels whole whatever its count member says
+        # (wire-format.md §4.3; vk.xml 1.4 gives memoryTypes[] a len)
+        if self.dims and not self.ptr:
+            self.len = []
         self.raw_len = elem.get('len')
         opt = elem.get('optional')
         self.optional = [o == 'true' for o in opt.split(',')] if opt else []
@@ -106,6 +119,7 @@ class Command:
         self.value = None          # VkCommandTypeEXT value
         self.ext = 0
         self.version = None
+        self.core_name = name      # its name in vk.xml's core <feature>
         self.private = False
 
     @property
@@ -143,8 +157,10 @@ class Model:
         self.carried_exts = {}      # number -> Extension carried by the protocol
         self.missing_commands = []  # numbered but unknown to this vk.xml
         self.header_version = 0
+        self.api_minor = 3          # VK_HEADER_VERSION_COMPLETE's minor
 
         self._parse(ET.parse(vk_xml).getroot(), private=False)
+        self._name_promoted()
         self._parse(ET.parse(os.path.join(proto_dir, 'venus_private.xml')).getroot(),
                     private=True)
         self._load_numbering(os.path.join(proto_dir, 'command_types.txt'))
@@ -235,8 +251,34 @@ class Model:
         hv = root.find(".//type[@category='define']/name[.='VK_HEADER_VERSION']")
         for t in root.iter('type'):
             n = t.find('name')
-            if n is not None and n.text == 'VK_HEADER_VERSION':
+            if n is None or not _api_ok(t):
+                continue
+            if n.text == 'VK_HEADER_VERSION':
                 self.header_version = int(''.join(t.itertext()).split()[-1])
+            elif n.text == 'VK_HEADER_VERSION_COMPLETE':
+                m = re.search(r'\(\s*\w+\s*,\s*(\d+)\s*,\s*(\d+)\s*,', ''.join(t.itertext()))
+                if m:
+                    self.api_minor = int(m.group(2))
+
+    def _name_promoted(self):
+        """EXT_NAMED_VERSIONS: the C name of a promoted command is its alias
+        from the lowest-numbered extension that has it."""
+        for cmd in list(self.commands.values()):
+            if cmd.version not in EXT_NAMED_VERSIONS:
+                continue
+            best = None
+            for ext in self.extensions.values():
+                if not ext.supported:
+                    continue
+                for a in cmd.aliases:
+                    if a in ext.commands and (best is None or ext.number < best[0]):
+                        best = (ext.number, a)
+            if best is None:
+                continue
+            del self.commands[cmd.name]
+            cmd.aliases = [cmd.name] + [a for a in cmd.aliases if a != best[1]]
+            cmd.name = best[1]
+            self.commands[cmd.name] = cmd
 
     def _enum_value(self, e, extnumber):
         name = e.get('name')
@@ -367,9 +409,14 @@ class Model:
                 ty = self.types.get(tn)
                 if ty and not ty.version and not ty.ext:
                     ty.ext = ext.number
+                # promoted to EXT_NAMED_VERSIONS: also the extension's (the
+                # driver exposes it with the extension on older hosts)
+                ty = self.resolve(tn)
+                if ty and ty.version in EXT_NAMED_VERSIONS and not ty.ext:
+                    ty.ext = ext.number
             for cn in ext.commands:
                 cmd = self.commands.get(cn)
-                if cmd and not cmd.version and not cmd.ext:
+                if cmd and not cmd.ext and (not cmd.version or cmd.version in EXT_NAMED_VERSIONS):
                     cmd.ext = ext.number
         # the carried commands: numbered, and core or from a carried extension
         self.carried_commands = []

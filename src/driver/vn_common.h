@@ -31,8 +31,9 @@
 
 #define VN_DRIVER_NAME "venus"
 #define VN_DRIVER_VERSION VK_MAKE_VERSION(0, 1, 0)
-/* the newest API version this driver implements */
-#define VN_MAX_API_VERSION VK_API_VERSION_1_3
+/* the newest API version this driver implements: that of the vk.xml the
+ * protocol is generated from (1.3 or 1.4) */
+#define VN_MAX_API_VERSION VK_MAKE_API_VERSION(0, 1, VK_API_VERSION_MINOR(VP_VK_XML_VERSION), 0)
 
 #define VN_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define VN_MIN(a, b) ((a) < (b) ? (a) : (b))

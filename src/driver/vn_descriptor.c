@@ -5,7 +5,8 @@
  * allocate synchronously, as Mesa does). Writes are sanitised (pointers the
  * spec says are ignored are cleared) before encoding. Update templates live
  * in the guest and are expanded into vkUpdateDescriptorSets /
- * vkCmdPushDescriptorSetKHR; the template commands are never sent.
+ * vkCmdPushDescriptorSetKHR / vkCmdPushDescriptorSet2KHR; the template
+ * commands are never sent.
  */
 #include "vn_command_buffer.h"
 #include "vn_device.h"
@@ -342,12 +343,6 @@ vn_UpdateDescriptorSets(VkDevice device,
    free(st.images);
 }
 
-static VkDevice
-cmd_device_handle(VkCommandBuffer commandBuffer)
-{
-   return vn_device_to_handle(vn_command_buffer_from_handle(commandBuffer)->device);
-}
-
 VKAPI_ATTR void VKAPI_CALL
 vn_CmdPushDescriptorSetKHR(VkCommandBuffer commandBuffer,
                            VkPipelineBindPoint pipelineBindPoint,
@@ -360,31 +355,30 @@ vn_CmdPushDescriptorSetKHR(VkCommandBuffer commandBuffer,
    struct vn_write_storage st;
    if (!enc || !vn_sanitize_writes(writeCount, pWrites, &st))
       return;
-   /* TODO(protocol): the generated codecs lack vkCmdPushDescriptorSetKHR
-    * (command_types.txt names it by its 1.4 name, unknown to vk.xml 1.3.239);
-    * until the model falls back to the alias, borrow the VkWriteDescriptorSet
-    * encoding of vkUpdateDescriptorSets, whose bytes are the same. */
-   struct vp_encoder tmp;
-   vp_encoder_init_dynamic(&tmp, 256);
-   vp_encode_vkUpdateDescriptorSets(&tmp, 0, cmd_device_handle(commandBuffer), writeCount,
-                                    st.writes, 0, NULL);
-   /* header 8, device 8, count 4, array size 8 ... copy count 4, array size 8 */
-   const size_t head = 28, tail = 12;
-   if (!vp_encoder_is_fatal(&tmp) && vp_encoder_size(&tmp) >= head + tail) {
-      vp_encode_u32(enc, (uint32_t)VK_COMMAND_TYPE_vkCmdPushDescriptorSet_EXT);
-      vp_encode_u32(enc, 0);
-      vp_encode_handle(enc, (uint64_t)(uintptr_t)commandBuffer);
-      vp_encode_u32(enc, (uint32_t)pipelineBindPoint);
-      vp_encode_handle(enc, (uint64_t)layout);
-      vp_encode_u32(enc, set);
-      vp_encode_u32(enc, writeCount);
-      vp_encode_u64(enc, writeCount);
-      vp_encode_bytes(enc, tmp.base + head, vp_encoder_size(&tmp) - head - tail);
-   }
-   vp_encoder_fini(&tmp);
+   vp_encode_vkCmdPushDescriptorSetKHR(enc, 0, commandBuffer, pipelineBindPoint, layout, set,
+                                       writeCount, st.writes);
    free(st.writes);
    free(st.images);
 }
+
+#ifdef VK_KHR_maintenance6
+/* VK_KHR_maintenance6 with push descriptors (Vulkan 1.4) */
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdPushDescriptorSet2KHR(VkCommandBuffer commandBuffer,
+                            const VkPushDescriptorSetInfoKHR *pPushDescriptorSetInfo)
+{
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   struct vn_write_storage st;
+   if (!enc || !vn_sanitize_writes(pPushDescriptorSetInfo->descriptorWriteCount,
+                                   pPushDescriptorSetInfo->pDescriptorWrites, &st))
+      return;
+   VkPushDescriptorSetInfoKHR info = *pPushDescriptorSetInfo;
+   info.pDescriptorWrites = st.writes;
+   vp_encode_vkCmdPushDescriptorSet2KHR(enc, 0, commandBuffer, &info);
+   free(st.writes);
+   free(st.images);
+}
+#endif
 
 /* ------------------------------------------------------------------ */
 /* templates                                                           */
@@ -546,3 +540,38 @@ vn_CmdPushDescriptorSetWithTemplateKHR(VkCommandBuffer commandBuffer,
                               w.writes);
    vn_template_writes_free(&w);
 }
+
+#ifdef VK_KHR_maintenance6
+/* expanded to vkCmdPushDescriptorSet2KHR (its chain, e.g. a
+ * VkPipelineLayoutCreateInfo in place of the layout, kept), for the stages
+ * of the template's bind point */
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdPushDescriptorSetWithTemplate2KHR(
+   VkCommandBuffer commandBuffer,
+   const VkPushDescriptorSetWithTemplateInfoKHR *pPushDescriptorSetWithTemplateInfo)
+{
+   const VkPushDescriptorSetWithTemplateInfoKHR *in = pPushDescriptorSetWithTemplateInfo;
+   const struct vn_update_template *tmpl = vn_update_template_from_handle(in->descriptorUpdateTemplate);
+   struct vn_template_writes w;
+   if (!vn_template_expand(tmpl, VK_NULL_HANDLE, in->pData, &w))
+      return;
+   VkShaderStageFlags stages = VK_SHADER_STAGE_ALL_GRAPHICS;
+   if (tmpl->bind_point == VK_PIPELINE_BIND_POINT_COMPUTE)
+      stages = VK_SHADER_STAGE_COMPUTE_BIT;
+   else if (tmpl->bind_point == VK_PIPELINE_BIND_POINT_RAY_TRACING_KHR)
+      stages = VK_SHADER_STAGE_RAYGEN_BIT_KHR | VK_SHADER_STAGE_ANY_HIT_BIT_KHR |
+               VK_SHADER_STAGE_CLOSEST_HIT_BIT_KHR | VK_SHADER_STAGE_MISS_BIT_KHR |
+               VK_SHADER_STAGE_INTERSECTION_BIT_KHR | VK_SHADER_STAGE_CALLABLE_BIT_KHR;
+   const VkPushDescriptorSetInfoKHR info = {
+      .sType = VK_STRUCTURE_TYPE_PUSH_DESCRIPTOR_SET_INFO_KHR,
+      .pNext = in->pNext,
+      .stageFlags = stages,
+      .layout = in->layout,
+      .set = in->set,
+      .descriptorWriteCount = tmpl->entry_count,
+      .pDescriptorWrites = w.writes,
+   };
+   vn_CmdPushDescriptorSet2KHR(commandBuffer, &info);
+   vn_template_writes_free(&w);
+}
+#endif

@@ -44,7 +44,7 @@ static const struct {
 static uint32_t
 vn_instance_version(void)
 {
-   return VK_MAKE_API_VERSION(0, 1, 3, VK_HEADER_VERSION);
+   return VN_MAX_API_VERSION | VK_HEADER_VERSION;
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL

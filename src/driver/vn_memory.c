@@ -344,6 +344,44 @@ vn_UnmapMemory(VkDevice device, VkDeviceMemory memory)
    (void)memory;
 }
 
+#ifdef VK_KHR_map_memory2
+/* VK_KHR_map_memory2 (Vulkan 1.4): the same guest-side mapping; placed
+ * mappings (VK_EXT_map_memory_placed) are not in the protocol table, so no
+ * chain is honoured */
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_MapMemory2KHR(VkDevice device, const VkMemoryMapInfoKHR *pMemoryMapInfo, void **ppData)
+{
+   return vn_MapMemory(device, pMemoryMapInfo->memory, pMemoryMapInfo->offset,
+                       pMemoryMapInfo->size, pMemoryMapInfo->flags, ppData);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_UnmapMemory2KHR(VkDevice device, const VkMemoryUnmapInfoKHR *pMemoryUnmapInfo)
+{
+   vn_UnmapMemory(device, pMemoryUnmapInfo->memory);
+   return VK_SUCCESS;
+}
+#endif
+
+#ifdef VK_EXT_host_image_copy
+/* Host image copy is not offered (hostImageCopy is VK_FALSE,
+ * VK_EXT_host_image_copy hidden: vn_physical_device.c); these exist only
+ * because Vulkan 1.4 names them, and valid applications never call them. */
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CopyMemoryToImageEXT(VkDevice device, const VkCopyMemoryToImageInfoEXT *pCopyMemoryToImageInfo)
+{
+   vn_log_err("vkCopyMemoryToImage without the hostImageCopy feature");
+   return VK_ERROR_INITIALIZATION_FAILED;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CopyImageToMemoryEXT(VkDevice device, const VkCopyImageToMemoryInfoEXT *pCopyImageToMemoryInfo)
+{
+   vn_log_err("vkCopyImageToMemory without the hostImageCopy feature");
+   return VK_ERROR_INITIALIZATION_FAILED;
+}
+#endif
+
 VKAPI_ATTR VkResult VKAPI_CALL
 vn_FlushMappedMemoryRanges(VkDevice device, uint32_t count, const VkMappedMemoryRange *ranges)
 {

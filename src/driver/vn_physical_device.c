@@ -20,7 +20,9 @@ static const uint32_t vn_hidden_device_exts[] = {
    127, /* VK_EXT_queue_family_foreign (goes with dma-buf) */
    151, /* VK_KHR_acceleration_structure */
    269, /* VK_KHR_deferred_host_operations */
-   272, /* VK_KHR_map_memory2 */
+   271, /* VK_EXT_host_image_copy: Venus carries it with its own commands
+         * (vkCopyMemoryToImageMESA, vkCopyImageToMemoryMESA), which this
+         * protocol does not have yet; the core 1.4 feature is off too */
    348, /* VK_KHR_ray_tracing_pipeline */
    349, /* VK_KHR_ray_query */
    387, /* VK_KHR_ray_tracing_maintenance1 */
@@ -44,6 +46,10 @@ static const struct {
 } vn_driver_device_exts[] = {
    { VK_EXT_TOOLING_INFO_EXTENSION_NAME, 246, 1, VN_NEEDS_NOTHING },
    { VK_EXT_PRIVATE_DATA_EXTENSION_NAME, 296, 1, VN_NEEDS_NOTHING },
+#ifdef VK_KHR_map_memory2
+   /* vkMapMemory2KHR is vkMapMemory (vn_memory.c) */
+   { VK_KHR_MAP_MEMORY_2_EXTENSION_NAME, 272, 1, VN_NEEDS_NOTHING },
+#endif
    { VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME, 80, 1, VN_NEEDS_SEMAPHORE_SYNC_FD },
    { VK_KHR_EXTERNAL_FENCE_FD_EXTENSION_NAME, 116, 1, VN_NEEDS_FENCE_SYNC_FD },
    /* window systems (vn_wsi*.c) */
@@ -124,12 +130,13 @@ vn_build_chain(struct vn_physical_device *pdev, bool features, void **out_head)
       return NULL;
    for (unsigned i = 0; i < count; i++) {
       const struct vn_chain_struct *s = &table[i];
-      if (s->version) {
+      /* core structs of the device's version; extension structs (those
+       * promoted to 1.4 are both) where the extension is exposed */
+      if (s->version)
          use[i] = VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(s->version),
                                       VK_API_VERSION_MINOR(s->version), 0) <= version;
-      } else {
+      if (!use[i] && s->ext)
          use[i] = vn_ext_set_has(&pdev->exposed_exts, s->ext) && !vn_is_driver_ext(s->ext);
-      }
       if (use[i])
          total += VN_ALIGN((size_t)s->size, (size_t)8);
    }
@@ -157,12 +164,14 @@ vn_build_chain(struct vn_physical_device *pdev, bool features, void **out_head)
    return block;
 }
 
+static size_t vn_array_struct_size(VkStructureType stype);
+
 static void
 vn_copy_chain(const struct vn_physical_device *pdev, bool features, void *app_chain)
 {
    for (VkBaseOutStructure *s = app_chain; s; s = s->pNext) {
       const struct vn_chain_struct *info = vn_chain_struct_find(features, s->sType);
-      if (!info)
+      if (!info || (!features && vn_array_struct_size(s->sType)))
          continue;
       const VkBaseOutStructure *src = vn_physical_device_cached_struct(pdev, features, s->sType);
       if (!src)
@@ -364,6 +373,21 @@ vn_physical_device_fix_properties(struct vn_physical_device *pdev)
 static void
 vn_physical_device_fix_features(struct vn_physical_device *pdev)
 {
+#ifdef VK_EXT_host_image_copy
+   /* host image copy is not carried (vn_hidden_device_exts) */
+#ifdef VK_VERSION_1_4
+   VkPhysicalDeviceVulkan14Features *v14 = (VkPhysicalDeviceVulkan14Features *)
+      vn_physical_device_cached_struct(pdev, true,
+                                       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_4_FEATURES);
+   if (v14)
+      v14->hostImageCopy = VK_FALSE;
+#endif
+   VkPhysicalDeviceHostImageCopyFeaturesEXT *hic = (VkPhysicalDeviceHostImageCopyFeaturesEXT *)
+      vn_physical_device_cached_struct(pdev, true,
+                                       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_HOST_IMAGE_COPY_FEATURES_EXT);
+   if (hic)
+      hic->hostImageCopy = VK_FALSE;
+#endif
    /* private data is implemented in the guest */
    VkPhysicalDeviceVulkan13Features *v13 = (VkPhysicalDeviceVulkan13Features *)
       vn_physical_device_cached_struct(pdev, true,
@@ -603,6 +627,60 @@ vn_GetPhysicalDeviceFeatures(VkPhysicalDevice physicalDevice, VkPhysicalDeviceFe
    *pFeatures = vn_physical_device_from_handle(physicalDevice)->features.features;
 }
 
+/* Property structs that return arrays into the application's storage
+ * (count + pointer) are not answered from the cache (vn_copy_chain leaves
+ * them alone): each is asked of the renderer alone, with the application's
+ * count and array. */
+static size_t
+vn_array_struct_size(VkStructureType stype)
+{
+   switch ((int32_t)stype) {
+#ifdef VK_VERSION_1_4
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_4_PROPERTIES:
+      return sizeof(VkPhysicalDeviceVulkan14Properties);
+#endif
+#ifdef VK_EXT_host_image_copy
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_HOST_IMAGE_COPY_PROPERTIES_EXT:
+      return sizeof(VkPhysicalDeviceHostImageCopyPropertiesEXT);
+#endif
+#ifdef VK_KHR_maintenance7
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LAYERED_API_PROPERTIES_LIST_KHR:
+      return sizeof(VkPhysicalDeviceLayeredApiPropertiesListKHR);
+#endif
+   default:
+      return 0;
+   }
+}
+
+static void
+vn_physical_device_query_arrays(struct vn_physical_device *pdev, void *app_chain)
+{
+   for (VkBaseOutStructure *s = app_chain; s; s = s->pNext) {
+      const size_t size = vn_array_struct_size(s->sType);
+      /* only structs of the cached chain (exposed version or extension) */
+      if (!size || !vn_physical_device_cached_struct(pdev, false, s->sType))
+         continue;
+      union {
+         VkBaseOutStructure base;
+         uint8_t bytes[512];
+      } one;
+      if (size > sizeof(one))
+         continue;
+      memcpy(&one, s, size);
+      one.base.pNext = NULL;
+      VkPhysicalDeviceProperties2 props = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+         .pNext = &one,
+      };
+      vn_call_vkGetPhysicalDeviceProperties2(pdev->instance->ring,
+                                             vn_physical_device_to_handle(pdev), &props);
+      if (vn_ring_is_lost(pdev->instance->ring))
+         return;
+      memcpy((uint8_t *)s + sizeof(VkBaseOutStructure), one.bytes + sizeof(VkBaseOutStructure),
+             size - sizeof(VkBaseOutStructure));
+   }
+}
+
 VKAPI_ATTR void VKAPI_CALL
 vn_GetPhysicalDeviceFeatures2(VkPhysicalDevice physicalDevice, VkPhysicalDeviceFeatures2 *pFeatures)
 {
@@ -626,6 +704,7 @@ vn_GetPhysicalDeviceProperties2(VkPhysicalDevice physicalDevice,
    struct vn_physical_device *pdev = vn_physical_device_from_handle(physicalDevice);
    pProperties->properties = pdev->properties.properties;
    vn_copy_chain(pdev, false, pProperties->pNext);
+   vn_physical_device_query_arrays(pdev, pProperties->pNext);
 }
 
 VKAPI_ATTR void VKAPI_CALL
