@@ -107,8 +107,9 @@ def render_man(page):
     r = run(["man", "--warnings", "-l", page], env=env, stderr=subprocess.PIPE)
     if r.returncode != 0 or r.stderr.strip():
         fail(f"man {page}: status {r.returncode}: {r.stderr.strip()}")
-    # plain text: no overstrike from a pager-less man
-    return re.sub(r".\x08", "", r.stdout)
+    # plain text: no overstrike from a pager-less man, and no SGR escapes (groff
+    # 1.23, Debian 13, emits those where 1.22 overstruck)
+    return re.sub(r"\x1b\[[0-9;]*m", "", re.sub(r".\x08", "", r.stdout))
 
 
 def unit_value(path, key):
