@@ -440,8 +440,11 @@ log_scan(long offset, struct log_summary *sum)
       free(text);
       return;
    }
-   /* in a LeakSanitizer report (sanitizer builds): frames that name code */
-   bool is_in_leak = false;
+   /* Leaks whose every frame above the allocator lies in an unloaded library
+    * are the host driver's (lavapipe leaks at device destruction, and workers
+    * unload it before they exit; docs/TESTING.md, "Sanitizers"): counted
+    * apart. Reports of several workers may interleave, so frames are judged
+    * one by one: a leak frame that names code fails. */
    uint32_t known_frames = 0;
    for (char *line = text + offset, *next; *line; line = next) {
       next = strchr(line, '\n');
@@ -450,27 +453,21 @@ log_scan(long offset, struct log_summary *sum)
       else
          next = line + strlen(line);
 
-      /* Leaks whose every frame above the allocator lies in an unloaded
-       * library are the host driver's (lavapipe leaks at device destruction,
-       * and workers unload it before they exit; docs/TESTING.md,
-       * "Sanitizers"): counted apart. Any other report fails. */
       unsigned frame;
       if (strstr(line, "ERROR: LeakSanitizer")) {
-         is_in_leak = true;
-         known_frames = 0;
+         sum->driver_leaks++;
          continue;
       }
-      if (is_in_leak && sscanf(line, " #%u", &frame) == 1) {
-         known_frames += frame > 0 && !strstr(line, "(<unknown module>)");
-         continue;
-      }
-      if (is_in_leak && stress_has_prefix(line, "SUMMARY: AddressSanitizer:")) {
-         is_in_leak = false;
-         if (!known_frames) {
-            sum->driver_leaks++;
-            continue;
+      if (sscanf(line, " #%u 0x", &frame) == 1) {
+         if (frame > 0 && !strstr(line, "(<unknown module>)")) {
+            known_frames++;
+            fprintf(stderr, "  server log: %s\n", line);
          }
+         continue;
       }
+      if (stress_has_prefix(line, "SUMMARY: AddressSanitizer:") &&
+          strstr(line, " leaked in "))
+         continue;
       if (strstr(line, "killed by") || strstr(line, "AddressSanitizer") ||
           strstr(line, "LeakSanitizer") || strstr(line, "runtime error:")) {
          sum->crashes++;
@@ -517,6 +514,10 @@ log_scan(long offset, struct log_summary *sum)
          if (is_drop)
             fprintf(stderr, "  server log: %s\n", line);
       }
+   }
+   if (known_frames) {
+      fprintf(stderr, "  server log: %u leak frame(s) in our code\n", known_frames);
+      sum->crashes++;
    }
    free(text);
 }
