@@ -165,6 +165,8 @@ vn_EndCommandBuffer(VkCommandBuffer commandBuffer)
       cmd->state = VN_COMMAND_BUFFER_STATE_INVALID;
       return vn_error(VK_ERROR_DEVICE_LOST);
    }
+   /* the renderer records the host command buffer while we go on */
+   vn_ring_kick(dev->ring);
    vp_encoder_reset(&cmd->enc);
    cmd->state = VN_COMMAND_BUFFER_STATE_EXECUTABLE;
    return VK_SUCCESS;
@@ -179,6 +181,9 @@ vn_command_buffer_flush_partial(struct vn_command_buffer *cmd)
       goto fail;
    if (!vn_ring_submit(cmd->device->ring, cmd->enc.base, vp_encoder_size(&cmd->enc), NULL))
       goto fail;
+   /* the renderer starts recording the host command buffer while the
+    * application records the rest (a sleeping ring thread is woken) */
+   vn_ring_kick(cmd->device->ring);
    vp_encoder_reset(&cmd->enc);
    return true;
 

@@ -11,9 +11,23 @@
 #define VN_RING_IDLE_TIMEOUT_NS (5ull * 1000 * 1000)
 #define VN_RING_MONITOR_PERIOD_US (3u * 1000 * 1000)
 #define VN_PROBE_PERIOD_NS (1000ull * 1000 * 1000)
-#define VN_SPIN_ITERATIONS 128
+/* a reply wait busy-waits this long (a yield every VN_SPIN_YIELD_EVERY
+ * checks) before it sleeps on the head: a short host call comes back
+ * without a scheduler wake-up on our side */
+#define VN_SPIN_NS (50ull * 1000)
+#define VN_SPIN_YIELD_EVERY 64u
 /* how long a submit watches an IDLE ring before notifying it by socket */
 #define VN_NOTIFY_SPIN_NS (20ull * 1000)
+
+static inline void
+vn_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+   __builtin_ia32_pause();
+#elif defined(__aarch64__)
+   __asm__ volatile("yield");
+#endif
+}
 
 static inline uint32_t
 vn_load(const uint32_t *p, memory_order order)
@@ -221,13 +235,33 @@ vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno)
    if (vn_ring_seqno_done(ring, seqno))
       return !vn_ring_is_lost(ring);
    vn_ring_kick(ring);
-   for (int i = 0; i < VN_SPIN_ITERATIONS; i++) {
-      if (i < VN_SPIN_ITERATIONS / 2)
-         __builtin_ia32_pause();
-      else
-         sched_yield();
-      if (vn_ring_seqno_done(ring, seqno))
-         return true;
+   if (vu_os_spin_allowed()) {
+      uint64_t spin_start = 0;
+      for (uint32_t i = 1;; i++) {
+         if (vn_ring_seqno_done(ring, seqno))
+            return true;
+         if (!(i % VN_SPIN_YIELD_EVERY)) {
+            const uint64_t now = vu_os_time_ns();
+            if (!spin_start)
+               spin_start = now;
+            else if (now - spin_start >= VN_SPIN_NS)
+               break;
+            if (vn_ring_is_lost(ring))
+               return false;
+            sched_yield();
+         }
+         vn_cpu_relax();
+      }
+   } else {
+      /* few CPUs: a short spin, then yields to whoever runs the renderer */
+      for (uint32_t i = 0; i < 2 * VN_SPIN_YIELD_EVERY; i++) {
+         if (i < VN_SPIN_YIELD_EVERY)
+            vn_cpu_relax();
+         else
+            sched_yield();
+         if (vn_ring_seqno_done(ring, seqno))
+            return true;
+      }
    }
 
    struct vn_ring_watch watch;
@@ -291,6 +325,18 @@ vn_relax(struct vn_relax *relax, struct vn_transport *transport, const char *wha
       vn_transport_set_lost(transport, "renderer hang");
       return false;
    }
+   /* a busy spin first (a yield every 8th call): short waits, such as a
+    * fence of an empty submission, end without a scheduler round trip */
+   if (now - relax->start_ns < VN_SPIN_NS && vu_os_spin_allowed()) {
+      if (!(++relax->spins % 8)) {
+         sched_yield();
+      } else {
+         for (int i = 0; i < 32; i++)
+            vn_cpu_relax();
+      }
+      relax->iter = relax->iter ? relax->iter : 1;
+      return true;
+   }
    relax->iter = vu_os_relax(relax->iter, 20);
    return true;
 }
@@ -324,7 +370,15 @@ static bool
 vn_ring_write_locked(struct vn_ring *ring, const void *data, uint32_t size, uint32_t *out_seqno)
 {
    const uint32_t cur = ring->cur;
-   if (cur + size - vn_load(ring->head, memory_order_acquire) > ring->buffer_size) {
+   /* the head as last read: the renderer stores the head after every
+    * command, so reading it for every write would move its cache line
+    * between the two sides each time; only a ring that seems full reads it */
+   if (cur + size - ring->head_seen > ring->buffer_size)
+      ring->head_seen = vn_load(ring->head, memory_order_acquire);
+   if (cur + size - ring->head_seen > ring->buffer_size) {
+      /* a ring thread asleep between batches would leave it full until
+       * its sleep ends */
+      vn_ring_kick(ring);
       struct vn_ring_watch watch;
       vn_ring_watch_init(ring, &watch);
       uint32_t iter = 0;
@@ -333,6 +387,7 @@ vn_ring_write_locked(struct vn_ring *ring, const void *data, uint32_t size, uint
             return false;
          iter = vu_os_relax(iter, 20);
       }
+      ring->head_seen = vn_load(ring->head, memory_order_acquire);
    }
    const uint32_t mask = ring->buffer_size - 1;
    const uint32_t offset = cur & mask;

@@ -54,6 +54,7 @@ struct vn_ring {
    mtx_t mutex;
    /* protected by mutex */
    uint32_t cur; /* our copy of the tail */
+   uint32_t head_seen; /* the head when we last read it (never ahead of it) */
    struct vn_shm reply;
    size_t reply_used;
    uint32_t reply_outstanding;
@@ -139,6 +140,7 @@ vn_ring_cmd_end(struct vn_ring *ring, struct vn_ring_cmd *cmd);
  * transport is lost. */
 struct vn_relax {
    uint32_t iter;
+   uint32_t spins;
    uint64_t start_ns;
    uint64_t next_probe_ns;
    uint64_t timeout_ns; /* 0: the default (VENUS_TIMEOUT_MS) */

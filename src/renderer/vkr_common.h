@@ -299,7 +299,9 @@ struct vkr_context {
    mtx_t object_mutex;
    struct vu_idmap objects;
    uint32_t object_count;
-   atomic_uint_fast64_t generation; /* bumped on every object removal */
+   /* bumped on every removal of a dispatchable [0] / other [1] object: the
+    * decoders' lookup caches of that kind are then stale */
+   atomic_uint_fast64_t generation[2];
    struct vkr_instance *instance;   /* under object_mutex */
 
    mtx_t resource_mutex;

@@ -73,8 +73,9 @@ vkr_decoder_lookup(void *data, uint64_t id, VkObjectType type)
 {
    struct vkr_decoder *dec = data;
    struct vkr_context *ctx = dec->ctx;
-   struct vkr_lookup_cache *cache = &dec->cache[vkr_type_is_dispatchable(type) ? 0 : 1];
-   const uint64_t gen = atomic_load_explicit(&ctx->generation, memory_order_acquire);
+   const int kind = vkr_type_is_dispatchable(type) ? 0 : 1;
+   struct vkr_lookup_cache *cache = &dec->cache[kind];
+   const uint64_t gen = atomic_load_explicit(&ctx->generation[kind], memory_order_acquire);
 
    if (cache->id == id && cache->type == type && cache->generation == gen)
       return cache->obj;
@@ -149,8 +150,20 @@ vkr_dispatch_add_object(struct vp_dispatch *d, struct vkr_object *obj)
    const char *why = NULL;
    vkr_list_init(&obj->link);
    vkr_list_init(&obj->children);
+   const int kind = vkr_type_is_dispatchable(obj->base.type) ? 0 : 1;
+   struct vkr_lookup_cache *cache = &vkr_decoder_from_dispatch(d)->cache[kind];
    mtx_lock(&ctx->object_mutex);
    const bool ok = vkr_context_add_object_locked(ctx, obj, &why);
+   if (ok) {
+      /* the next command often uses the new object (a destroy right after
+       * a create, a command buffer's first vkCmd*): a lookup without the
+       * lock. A removal bumps the generation under this lock, so the entry
+       * is valid exactly until the next removal of its kind. */
+      cache->id = obj->base.id;
+      cache->type = obj->base.type;
+      cache->obj = obj;
+      cache->generation = atomic_load_explicit(&ctx->generation[kind], memory_order_relaxed);
+   }
    mtx_unlock(&ctx->object_mutex);
    if (!ok)
       vkr_dispatch_fatal(d, why);
@@ -190,7 +203,8 @@ vkr_context_unregister_object(struct vkr_context *ctx, struct vkr_object *obj)
       ctx->object_count--;
    }
    vkr_list_del(&obj->link);
-   atomic_fetch_add_explicit(&ctx->generation, 1, memory_order_release);
+   atomic_fetch_add_explicit(&ctx->generation[vkr_type_is_dispatchable(obj->base.type) ? 0 : 1],
+                             1, memory_order_release);
    mtx_unlock(&ctx->object_mutex);
 }
 
@@ -647,7 +661,8 @@ vkr_context_create(uint32_t ctx_id,
    if (!ctx->limits.max_ring_size || ctx->limits.max_ring_size > VKR_DEFAULT_MAX_RING_SIZE)
       ctx->limits.max_ring_size = VKR_DEFAULT_MAX_RING_SIZE;
    atomic_init(&ctx->fatal, false);
-   atomic_init(&ctx->generation, 1);
+   atomic_init(&ctx->generation[0], 1);
+   atomic_init(&ctx->generation[1], 1);
    atomic_init(&ctx->memory_bytes, 0);
 
    mtx_init(&ctx->object_mutex, mtx_plain);

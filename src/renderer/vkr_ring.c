@@ -18,14 +18,20 @@
 #include "util/vu_os.h"
 #include "transport/vw_ring.h"
 
-/* the polling phase: yields first, then short futex sleeps on the tail */
+/* the polling phase after the last batch: a busy spin on the tail for
+ * VKR_RING_SPIN_NS (a yield every VKR_RING_SPIN_YIELD_EVERY checks, so that a
+ * loaded machine gets the CPU back), then VKR_RING_BUSY_ITERS yields, then
+ * short futex sleeps on the tail */
+#define VKR_RING_SPIN_NS 50000u
+#define VKR_RING_SPIN_YIELD_EVERY 64u
 #define VKR_RING_BUSY_ITERS 16
 #define VKR_RING_BASE_SLEEP_US 10
 #define VKR_RING_MAX_SLEEP_US 1000
 /* an idle ring re-checks its state this often even without a wake */
 #define VKR_RING_IDLE_RECHECK_NS 1000000000ll
-/* head waiters are woken at least this often within a batch (and at its end) */
-#define VKR_RING_WAKE_INTERVAL_NS 20000u
+/* head waiters are woken at least every this many vkCmd* commands of a run
+ * (and after anything else, and at the end of a batch) */
+#define VKR_RING_WAKE_INTERVAL_CMDS 1024u
 /* the context thread's seqno waits re-check this often */
 #define VKR_SEQNO_WAIT_SLICE_NS 100000000ll
 
@@ -121,21 +127,27 @@ vkr_ring_next_is_recording(const struct vkr_ring *ring)
 }
 
 static void
-vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end)
+vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end, int32_t done_type)
 {
    atomic_store_explicit(&ring->published_head, head, memory_order_release);
    atomic_store_explicit(ring->head, head, memory_order_release);
    if (ring->extra_size >= 4 &&
        atomic_load_explicit((_Atomic uint32_t *)ring->extra, memory_order_seq_cst)) {
-      /* A FUTEX_WAKE per command would cost more than most commands. Inside
-       * a run of vkCmd* commands (which never block) wake at most every
-       * VKR_RING_WAKE_INTERVAL_NS; always wake at the end of a batch and
-       * before anything that might take long. */
-      const uint64_t now = vu_os_time_ns();
-      if (batch_end || now - ring->last_wake_ns >= VKR_RING_WAKE_INTERVAL_NS ||
+      /* A FUTEX_WAKE per command would cost more than most commands, and
+       * a driver waits for the end of a submission, which a vkCmd* ends
+       * only in the middle of recording. Inside a run of vkCmd* commands
+       * (which never block) wake every VKR_RING_WAKE_INTERVAL_CMDS
+       * commands; always wake after anything else (a reply, a submission),
+       * before anything that might take long, and at the end of a batch.
+       * (A wake every 20 us of a run, with a clock read per command, cost
+       * the renderer about a tenth of its recording time while the driver
+       * slept in a fence wait behind a long command buffer.) */
+      const bool recorded = done_type >= 0 && done_type < VP_COMMAND_TYPE_COUNT &&
+                            vkr_recording_commands[done_type];
+      if (batch_end || !recorded || ++ring->cmds_since_wake >= VKR_RING_WAKE_INTERVAL_CMDS ||
           !vkr_ring_next_is_recording(ring)) {
          vu_os_futex_wake((const uint32_t *)ring->head, INT32_MAX);
-         ring->last_wake_ns = now;
+         ring->cmds_since_wake = 0;
       }
    }
    if (atomic_load_explicit(&ring->has_awaited, memory_order_seq_cst)) {
@@ -150,7 +162,7 @@ vkr_ring_progress(void *data, size_t consumed)
 {
    struct vkr_ring *ring = data;
    vkr_ring_publish_head(ring, ring->batch_start + (uint32_t)consumed,
-                         consumed == ring->batch_size);
+                         consumed == ring->batch_size, ring->dec->dispatch.cmd_type);
 }
 
 static bool
@@ -219,6 +231,36 @@ vkr_ring_sleep(struct vkr_ring *ring)
    return ok;
 }
 
+static inline void
+vkr_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+   __builtin_ia32_pause();
+#elif defined(__aarch64__)
+   __asm__ volatile("yield");
+#endif
+}
+
+/* Busy-waits for the tail to move, for at most VKR_RING_SPIN_NS since the
+ * last batch: a driver that sends the next command within that time (a
+ * round trip, the next submission) is served without a scheduler wake-up on
+ * either side. True if the tail moved. */
+static bool
+vkr_ring_spin(struct vkr_ring *ring, uint64_t last_work)
+{
+   for (uint32_t i = 1;; i++) {
+      if (atomic_load_explicit(ring->tail, memory_order_relaxed) != ring->cur)
+         return true;
+      if (!(i % VKR_RING_SPIN_YIELD_EVERY)) {
+         if (!vkr_ring_should_run(ring) ||
+             vu_os_time_ns() - last_work >= VKR_RING_SPIN_NS)
+            return false;
+         thrd_yield();
+      }
+      vkr_cpu_relax();
+   }
+}
+
 static uint32_t
 vkr_ring_relax(struct vkr_ring *ring, uint32_t iter)
 {
@@ -259,6 +301,7 @@ vkr_ring_thread(void *arg)
    if (ring->has_priority)
       setpriority(PRIO_PROCESS, (id_t)gettid(), ring->priority);
 
+   ring->spin = vu_os_spin_allowed();
    uint64_t last_work = vu_os_time_ns();
    uint32_t iter = 0;
    bool failed = false;
@@ -284,6 +327,8 @@ vkr_ring_thread(void *arg)
          failed = true;
          break;
       }
+      if (!iter && ring->spin && vkr_ring_spin(ring, last_work))
+         continue;
       if (vu_os_time_ns() - last_work >= ring->idle_timeout_ns) {
          if (!vkr_ring_sleep(ring)) {
             failed = true;

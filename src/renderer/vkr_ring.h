@@ -44,6 +44,7 @@ struct vkr_ring {
    size_t extra_size;
    uint64_t idle_timeout_ns;
    uint32_t monitor_period_us; /* 0: not monitored */
+   bool spin; /* busy-spin after each batch (vu_os_spin_allowed) */
    bool has_priority;
    int priority;
 
@@ -55,7 +56,7 @@ struct vkr_ring {
    atomic_uint published_head;
    uint32_t batch_start;
    uint32_t batch_size;
-   uint64_t last_wake_ns; /* last FUTEX_WAKE of head waiters */
+   uint32_t cmds_since_wake; /* vkCmd* since the last FUTEX_WAKE of head waiters */
 
    thrd_t thread;
    bool started;

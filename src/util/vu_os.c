@@ -7,9 +7,13 @@
  */
 #include "vu_os.h"
 
+#include "vu_log.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -260,4 +264,23 @@ vu_os_relax(uint32_t iter, uint32_t base_sleep_us)
    clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
 
    return iter < UINT32_MAX ? iter + 1 : iter;
+}
+
+/* busy spins need this many CPUs to run on */
+#define VU_OS_SPIN_MIN_CPUS 4
+
+bool
+vu_os_spin_allowed(void)
+{
+   /* 0: not known yet, 1: no, 2: yes (racing first calls agree) */
+   static atomic_int allowed;
+   int v = atomic_load_explicit(&allowed, memory_order_relaxed);
+   if (!v) {
+      cpu_set_t set;
+      const bool enough =
+         sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) >= VU_OS_SPIN_MIN_CPUS;
+      v = enough && !VU_PERF(NO_SPIN) ? 2 : 1;
+      atomic_store_explicit(&allowed, v, memory_order_relaxed);
+   }
+   return v == 2;
 }

@@ -54,4 +54,10 @@ vu_os_recv_fd(int sock); /* -1 on failure */
 uint32_t
 vu_os_relax(uint32_t iter, uint32_t base_sleep_us);
 
+/* Whether a waiter may busy-spin for a short while before it sleeps: only
+ * with at least 4 CPUs to run on (with fewer, a spinning thread takes the
+ * time of the thread it waits for) and without VENUS_PERF=no_spin. */
+bool
+vu_os_spin_allowed(void);
+
 #endif
