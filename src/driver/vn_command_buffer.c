@@ -27,9 +27,100 @@ vn_CreateCommandPool(VkDevice device,
    return VK_SUCCESS;
 }
 
+/* The device's count of recording command buffers (vn_device.h): a layout
+ * destroyed while it is nonzero is destroyed on the host when it drops to
+ * zero, after the streams of the command buffers that recorded meanwhile
+ * were sent (vkEndCommandBuffer) or dropped (reset, free). */
+static void
+vn_command_buffer_count_recording(struct vn_command_buffer *cmd)
+{
+   struct vn_device *dev = cmd->device;
+   if (cmd->counted)
+      return;
+   mtx_lock(&dev->record_mutex);
+   dev->recording++;
+   mtx_unlock(&dev->record_mutex);
+   cmd->counted = true;
+}
+
+static void
+vn_command_buffer_uncount_recording(struct vn_command_buffer *cmd)
+{
+   struct vn_device *dev = cmd->device;
+   if (!cmd->counted)
+      return;
+   cmd->counted = false;
+   mtx_lock(&dev->record_mutex);
+   dev->recording--;
+   mtx_unlock(&dev->record_mutex);
+   vn_device_flush_deferred_destroys(dev, false);
+}
+
+void
+vn_device_flush_deferred_destroys(struct vn_device *dev, bool all)
+{
+   mtx_lock(&dev->record_mutex);
+   if (!dev->deferred_count || (dev->recording && !all)) {
+      mtx_unlock(&dev->record_mutex);
+      return;
+   }
+   uint64_t *ids = dev->deferred_layouts;
+   const uint32_t count = dev->deferred_count;
+   dev->deferred_layouts = NULL;
+   dev->deferred_count = 0;
+   dev->deferred_capacity = 0;
+   mtx_unlock(&dev->record_mutex);
+
+   /* the encoder reads the wire id of a handle from its object */
+   struct vn_object stand_in = { .type = VK_OBJECT_TYPE_PIPELINE_LAYOUT };
+   for (uint32_t i = 0; i < count; i++) {
+      stand_in.base.id = ids[i];
+      vn_async_vkDestroyPipelineLayout(dev->ring, vn_device_to_handle(dev),
+                                       (VkPipelineLayout)(uintptr_t)&stand_in, NULL);
+   }
+   vn_free(&dev->alloc, ids);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_DestroyPipelineLayout(VkDevice device,
+                         VkPipelineLayout pipelineLayout,
+                         const VkAllocationCallbacks *pAllocator)
+{
+   if (pipelineLayout == VK_NULL_HANDLE)
+      return;
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_object *obj = (struct vn_object *)(uintptr_t)pipelineLayout;
+   bool deferred = false;
+   mtx_lock(&dev->record_mutex);
+   if (dev->recording) {
+      if (dev->deferred_count == dev->deferred_capacity) {
+         const uint32_t cap = dev->deferred_capacity ? dev->deferred_capacity * 2 : 8;
+         uint64_t *ids =
+            vn_alloc(&dev->alloc, sizeof(*ids) * cap, VK_SYSTEM_ALLOCATION_SCOPE_DEVICE);
+         if (ids) {
+            if (dev->deferred_count)
+               memcpy(ids, dev->deferred_layouts, sizeof(*ids) * dev->deferred_count);
+            vn_free(&dev->alloc, dev->deferred_layouts);
+            dev->deferred_layouts = ids;
+            dev->deferred_capacity = cap;
+         }
+      }
+      /* out of memory: destroyed now, as without recording command buffers */
+      if (dev->deferred_count < dev->deferred_capacity) {
+         dev->deferred_layouts[dev->deferred_count++] = obj->base.id;
+         deferred = true;
+      }
+   }
+   mtx_unlock(&dev->record_mutex);
+   if (!deferred)
+      vn_async_vkDestroyPipelineLayout(dev->ring, device, pipelineLayout, NULL);
+   vn_object_destroy(dev, obj, pAllocator);
+}
+
 static void
 vn_command_buffer_reset_local(struct vn_command_buffer *cmd)
 {
+   vn_command_buffer_uncount_recording(cmd);
    vp_encoder_reset(&cmd->enc);
    cmd->query_count = 0;
    cmd->state = VN_COMMAND_BUFFER_STATE_INITIAL;
@@ -44,6 +135,7 @@ vn_command_buffer_free_local(struct vn_command_pool *pool, struct vn_command_buf
       pool->buffers = cmd->next;
    if (cmd->next)
       cmd->next->prev = cmd->prev;
+   vn_command_buffer_uncount_recording(cmd);
    vp_encoder_fini(&cmd->enc);
    vn_free(&pool->alloc, cmd->queries);
    vn_free(&pool->alloc, cmd);
@@ -145,6 +237,7 @@ vn_BeginCommandBuffer(VkCommandBuffer commandBuffer, const VkCommandBufferBeginI
       info.pInheritanceInfo = &inheritance;
    }
    cmd->state = VN_COMMAND_BUFFER_STATE_RECORDING;
+   vn_command_buffer_count_recording(cmd);
    vp_encode_vkBeginCommandBuffer(&cmd->enc, 0, commandBuffer, &info);
    return VK_SUCCESS;
 }
@@ -154,21 +247,27 @@ vn_EndCommandBuffer(VkCommandBuffer commandBuffer)
 {
    struct vn_command_buffer *cmd = vn_command_buffer_from_handle(commandBuffer);
    struct vn_device *dev = cmd->device;
-   if (cmd->state != VN_COMMAND_BUFFER_STATE_RECORDING)
+   if (cmd->state != VN_COMMAND_BUFFER_STATE_RECORDING) {
+      vn_command_buffer_uncount_recording(cmd);
       return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   }
    vp_encode_vkEndCommandBuffer(&cmd->enc, 0, commandBuffer);
    if (vp_encoder_is_fatal(&cmd->enc)) {
       cmd->state = VN_COMMAND_BUFFER_STATE_INVALID;
+      vn_command_buffer_uncount_recording(cmd);
       return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
    }
    if (!vn_ring_submit(dev->ring, cmd->enc.base, vp_encoder_size(&cmd->enc), NULL)) {
       cmd->state = VN_COMMAND_BUFFER_STATE_INVALID;
+      vn_command_buffer_uncount_recording(cmd);
       return vn_error(VK_ERROR_DEVICE_LOST);
    }
    /* the renderer records the host command buffer while we go on */
    vn_ring_kick(dev->ring);
    vp_encoder_reset(&cmd->enc);
    cmd->state = VN_COMMAND_BUFFER_STATE_EXECUTABLE;
+   /* the stream is on the ring: deferred layout destroys may follow it */
+   vn_command_buffer_uncount_recording(cmd);
    return VK_SUCCESS;
 }
 

@@ -47,6 +47,7 @@ struct vn_command_buffer {
    struct vn_command_buffer *prev;
    VkCommandBufferLevel level;
    enum vn_command_buffer_state state;
+   bool counted; /* in the device's count of recording command buffers */
    struct vp_encoder enc;
 
    struct vn_query_range *queries;

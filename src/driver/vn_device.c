@@ -129,6 +129,7 @@ vn_CreateDevice(VkPhysicalDevice physicalDevice,
    dev->alloc = *alloc;
    dev->api_version = VN_MIN(VN_MAX(instance->api_version, VK_API_VERSION_1_0), pdev->api_version);
    mtx_init(&dev->cache_mutex, mtx_plain);
+   mtx_init(&dev->record_mutex, mtx_plain);
 
    /* extensions: those the host implements are forwarded, the driver's
     * own are not */
@@ -223,6 +224,7 @@ fail_queues:
    vn_ring_destroy(dev->ring);
 fail_alloc:
    mtx_destroy(&dev->cache_mutex);
+   mtx_destroy(&dev->record_mutex);
    vn_free(alloc, dev);
    if (result == VK_ERROR_DEVICE_LOST)
       result = VK_ERROR_INITIALIZATION_FAILED;
@@ -236,6 +238,7 @@ vn_DestroyDevice(VkDevice device, const VkAllocationCallbacks *pAllocator)
    if (!dev)
       return;
    vn_feedback_fini(dev);
+   vn_device_flush_deferred_destroys(dev, true);
    vn_async_vkDestroyDevice(dev->ring, device, NULL);
    /* vn_ring_destroy drains the ring: the device is gone on the host before
     * its queues' timelines are handed out again */
@@ -247,6 +250,7 @@ vn_DestroyDevice(VkDevice device, const VkAllocationCallbacks *pAllocator)
       vn_ring_idx_free(dev->queues[i].ring_idx);
    vn_free(&dev->alloc, dev->queues);
    mtx_destroy(&dev->cache_mutex);
+   mtx_destroy(&dev->record_mutex);
    vn_free(pAllocator ? pAllocator : &dev->alloc, dev);
 }
 

@@ -67,6 +67,19 @@ struct vn_device {
    VkDeviceSize max_buffer_size;
 
    struct vn_feedback_pool feedback; /* usable when feedback.enabled */
+
+   /* A command buffer's stream reaches the renderer at vkEndCommandBuffer
+    * (or in 16 KiB parts), after whatever the application sent to the ring
+    * meanwhile. Pipeline layouts destroyed while command buffers record
+    * (applications do it after their last vkCmd* use, the CTS among them)
+    * are destroyed on the host once no command buffer of the device records,
+    * so that the recorded commands still find them there. */
+   mtx_t record_mutex;
+   /* protected by record_mutex */
+   uint32_t recording;         /* command buffers in the recording state */
+   uint64_t *deferred_layouts; /* wire ids of the layouts to destroy */
+   uint32_t deferred_count;
+   uint32_t deferred_capacity;
 };
 VN_HANDLE_CAST(vn_device, VkDevice)
 
@@ -87,6 +100,11 @@ vn_device_is_lost(const struct vn_device *dev)
 {
    return vn_ring_is_lost(dev->ring);
 }
+
+/* Sends the destroys deferred by vn_DestroyPipelineLayout (all of them, or
+ * none while a command buffer records unless `all`). */
+void
+vn_device_flush_deferred_destroys(struct vn_device *dev, bool all);
 
 /* vkQueueWaitIdle without sending it (also used by vkDeviceWaitIdle) */
 VkResult

@@ -168,9 +168,13 @@ vn_sanitize_graphics(uint32_t count,
          info->renderPass == VK_NULL_HANDLE
             ? vn_find_struct(info->pNext, VK_STRUCTURE_TYPE_PIPELINE_RENDERING_CREATE_INFO)
             : NULL;
+      /* depth/stencil state is ignored for want of attachments only where
+       * the create also has the fragment output interface: a fragment
+       * shader library must have it whatever its formats (VUID 06590) */
+      const bool has_fo = subsets & VK_GRAPHICS_PIPELINE_LIBRARY_FRAGMENT_OUTPUT_INTERFACE_BIT_EXT;
       if (rendering) {
          if (rendering->depthAttachmentFormat == VK_FORMAT_UNDEFINED &&
-             rendering->stencilAttachmentFormat == VK_FORMAT_UNDEFINED)
+             rendering->stencilAttachmentFormat == VK_FORMAT_UNDEFINED && has_fo)
             info->pDepthStencilState = NULL;
          if (!rendering->colorAttachmentCount)
             info->pColorBlendState = NULL;

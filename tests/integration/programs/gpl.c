@@ -6,7 +6,13 @@
  * only its own state; the fragment-shader library gets its shader through a
  * VkShaderModuleCreateInfo chained to the stage (no VkShaderModule). Both
  * images must be identical and hold the expected colors; their digest is
- * printed.
+ * printed. The four libraries are made again for dynamic rendering (a
+ * VkPipelineRenderingCreateInfo with a color attachment and no depth or
+ * stencil one in the fragment ones): the fragment-shader library must keep its depth/
+ * stencil state, which it cannot know to be unused (lavapipe reads it; the
+ * CTS's multisampled-render-to-single-sampled library cases crashed the
+ * host when the driver dropped it), and the image drawn with
+ * vkCmdBeginRendering must equal the monolithic one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +122,58 @@ gpl_render(struct vkt_context *ctx,
    vkt_buffer_invalidate(ctx, readback);
 }
 
+/* The same draw as gpl_render, in a dynamic render pass. */
+static void
+gpl_render_dynamic(struct vkt_context *ctx,
+                   VkPipeline pipeline,
+                   VkPipelineLayout layout,
+                   const struct vkt_image *color,
+                   const struct vkt_buffer *readback)
+{
+   VkCommandBuffer cmd = vkt_cmd_begin(ctx);
+   vkt_cmd_image_barrier(cmd, color, VK_IMAGE_LAYOUT_UNDEFINED,
+                         VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+                         VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, 0,
+                         VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+                         VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT);
+   const VkRenderingAttachmentInfo attachment = {
+      .sType = VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO,
+      .imageView = color->view,
+      .imageLayout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+      .loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR,
+      .storeOp = VK_ATTACHMENT_STORE_OP_STORE,
+      .clearValue = { .color = { .float32 = { 0.05f, 0.05f, 0.05f, 1.0f } } },
+   };
+   const VkRenderingInfo rendering = {
+      .sType = VK_STRUCTURE_TYPE_RENDERING_INFO,
+      .renderArea = { { 0, 0 }, { GPL_SIZE, GPL_SIZE } },
+      .layerCount = 1,
+      .colorAttachmentCount = 1,
+      .pColorAttachments = &attachment,
+   };
+   const float tint[4] = { 1.0f, 0.75f, 0.5f, 1.0f };
+   vkCmdBeginRendering(cmd, &rendering);
+   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
+   vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof(tint), tint);
+   vkCmdDraw(cmd, 12, 1, 0, 0);
+   vkCmdEndRendering(cmd);
+   vkt_cmd_image_barrier(cmd, color, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+                         VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                         VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+                         VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_ACCESS_TRANSFER_READ_BIT);
+   const VkBufferImageCopy region = {
+      .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+      .imageExtent = { GPL_SIZE, GPL_SIZE, 1 },
+   };
+   vkCmdCopyImageToBuffer(cmd, color->image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                          readback->buffer, 1, &region);
+   vkt_cmd_memory_barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                          VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+   vkt_cmd_submit_wait(ctx, cmd);
+   vkt_buffer_invalidate(ctx, readback);
+}
+
 /* pixels not left at the clear color */
 static uint32_t
 gpl_covered(const uint8_t *pixels)
@@ -139,8 +197,13 @@ main(void)
       if (!vkt_has_device_extension(&ctx, exts[i]))
          vkt_die("the device lacks %s", exts[i]);
    }
+   VkPhysicalDeviceDynamicRenderingFeatures dr_features = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DYNAMIC_RENDERING_FEATURES,
+      .dynamicRendering = VK_TRUE,
+   };
    VkPhysicalDeviceGraphicsPipelineLibraryFeaturesEXT gpl_features = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GRAPHICS_PIPELINE_LIBRARY_FEATURES_EXT,
+      .pNext = &dr_features,
       .graphicsPipelineLibrary = VK_TRUE,
    };
    const struct vkt_device_info info = {
@@ -264,7 +327,48 @@ main(void)
    VkPipeline linked;
    VKT_CALL(vkCreateGraphicsPipelines(dev, VK_NULL_HANDLE, 1, &linked_info, NULL, &linked));
 
+   /* the libraries for dynamic rendering: no render pass, the attachment
+    * formats (depth and stencil undefined) chained to the fragment shader
+    * and output ones */
+   const VkPipelineRenderingCreateInfo dr_formats = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_RENDERING_CREATE_INFO,
+      .colorAttachmentCount = 1,
+      .pColorAttachmentFormats = &(VkFormat){ GPL_FORMAT },
+   };
+   VkGraphicsPipelineCreateInfo dr_states[4] = { vi_state, pre_state, fs_state, fo_state };
+   VkPipeline dr_libs[4];
+   for (unsigned i = 0; i < 4; i++) {
+      dr_states[i].renderPass = VK_NULL_HANDLE;
+      const VkGraphicsPipelineLibraryCreateInfoEXT lib = {
+         .sType = VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_LIBRARY_CREATE_INFO_EXT,
+         /* the formats where they matter (the validation layer of Debian 12
+          * takes a pre-rasterization library with them for an output one) */
+         .pNext = i >= 2 ? &dr_formats : NULL,
+         .flags = 1u << i, /* vertex input, pre-rasterization, fragment shader, output */
+      };
+      VkGraphicsPipelineCreateInfo dr_info = dr_states[i];
+      dr_info.sType = VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO;
+      dr_info.pNext = &lib;
+      dr_info.flags = VK_PIPELINE_CREATE_LIBRARY_BIT_KHR |
+                      VK_PIPELINE_CREATE_RETAIN_LINK_TIME_OPTIMIZATION_INFO_BIT_EXT;
+      dr_info.basePipelineIndex = -1;
+      VKT_CALL(vkCreateGraphicsPipelines(dev, VK_NULL_HANDLE, 1, &dr_info, NULL, &dr_libs[i]));
+   }
+   const VkPipelineLibraryCreateInfoKHR dr_link = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_LIBRARY_CREATE_INFO_KHR,
+      .libraryCount = 4,
+      .pLibraries = dr_libs,
+   };
+   VkGraphicsPipelineCreateInfo dr_linked_info = linked_info;
+   dr_linked_info.pNext = &dr_link;
+   VkPipeline dr_linked;
+   VKT_CALL(vkCreateGraphicsPipelines(dev, VK_NULL_HANDLE, 1, &dr_linked_info, NULL, &dr_linked));
+
    gpl_render(&ctx, mono, layout, render_pass, framebuffer, &color, &mono_rb);
+   gpl_render_dynamic(&ctx, dr_linked, layout, &color, &linked_rb);
+   vkt_check(&ctx, memcmp(mono_rb.map, linked_rb.map, GPL_SIZE * GPL_SIZE * 4) == 0,
+             "the image of the pipeline linked for dynamic rendering differs from the "
+             "monolithic one");
    gpl_render(&ctx, linked, layout, render_pass, framebuffer, &color, &linked_rb);
    const uint32_t covered = gpl_covered(mono_rb.map);
    vkt_check(&ctx, covered > GPL_SIZE * GPL_SIZE / 4 && covered < GPL_SIZE * GPL_SIZE,
@@ -276,6 +380,9 @@ main(void)
 
    free(frag_code);
    vkDestroyPipeline(dev, linked, NULL);
+   vkDestroyPipeline(dev, dr_linked, NULL);
+   for (unsigned i = 0; i < 4; i++)
+      vkDestroyPipeline(dev, dr_libs[i], NULL);
    for (unsigned i = 0; i < 4; i++)
       vkDestroyPipeline(dev, libs[i], NULL);
    vkDestroyPipeline(dev, mono, NULL);
