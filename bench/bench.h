@@ -17,6 +17,7 @@ struct bench {
    struct vkt_context ctx;
    bool is_short;              /* --short: run briefly (CI smoke test) */
    bool has_calibrated_ts;     /* VK_EXT_calibrated_timestamps enabled */
+   bool has_coopmat;           /* VK_KHR_cooperative_matrix and fp16 storage enabled */
 };
 
 struct bench_workload {
@@ -77,5 +78,12 @@ void bench_run_compute(struct bench *b);
 void bench_run_latency(struct bench *b);
 void bench_run_hostcompute(struct bench *b);
 void bench_run_frame(struct bench *b);
+void bench_run_coopmat(struct bench *b);
+
+/* Before the device is created: where VK_KHR_cooperative_matrix, shaderFloat16
+ * and storageBuffer16BitAccess are offered, sets has_coopmat and returns the
+ * feature chain to enable (static storage); otherwise NULL. */
+const void *
+bench_coopmat_features(struct bench *b);
 
 #endif

@@ -25,6 +25,8 @@ static const struct bench_workload bench_workloads[] = {
    { "hostcompute", "FMA kernel over 16 MiB of host-visible coherent memory",
      bench_run_hostcompute },
    { "frame", "offscreen frame loop of a small textured scene", bench_run_frame },
+   { "coopmat", "cooperative-matrix fp16 matrix multiply (VK_KHR_cooperative_matrix)",
+     bench_run_coopmat },
 };
 #define BENCH_WORKLOAD_COUNT (sizeof(bench_workloads) / sizeof(bench_workloads[0]))
 
@@ -228,10 +230,18 @@ main(int argc, char **argv)
    b.is_short = is_short;
    vkt_init(&b.ctx, "vkbench");
    b.has_calibrated_ts = bench_can_calibrate(&b);
-   const char *extension = VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME;
+   const char *extensions[2];
+   uint32_t extension_count = 0;
+   if (b.has_calibrated_ts)
+      extensions[extension_count++] = VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME;
+   /* VK_KHR_cooperative_matrix and fp16 storage, where offered (coopmat) */
+   const void *coopmat_features = bench_coopmat_features(&b);
+   if (coopmat_features)
+      extensions[extension_count++] = "VK_KHR_cooperative_matrix";
    const struct vkt_device_info info = {
-      .extensions = &extension,
-      .extension_count = b.has_calibrated_ts ? 1 : 0,
+      .next = coopmat_features,
+      .extensions = extensions,
+      .extension_count = extension_count,
    };
    vkt_device_init(&b.ctx, &info);
 

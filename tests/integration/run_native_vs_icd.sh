@@ -57,6 +57,16 @@ run() {
 run native "$native" "$@"
 run icd "$icd" "$@"
 
+# exit status 77: the program's feature is absent. Both runs skipping is a
+# skip; only one of them skipping (the stack lost or invented the feature)
+# fails below.
+if [ "$(cat "$work/native.rc")" = 77 ] && [ "$(cat "$work/icd.rc")" = 77 ]; then
+   echo "$name: SKIP (exit status 77 natively and through $icd):" \
+        "$(tail -n 1 "$work/native.err")"
+   rm -rf "$work"
+   exit 77
+fi
+
 failed=0
 for label in native icd; do
    rc=$(cat "$work/$label.rc")
