@@ -11,22 +11,17 @@
 #include "vn_wsi.h"
 
 /* Device extensions the protocol carries that this driver does not
- * implement: they need guest-side support it lacks (deferred operations,
- * ray tracing, map2), or are implemented but not yet proven on a host that
- * has them (dma-buf: TODO expose once vn_dmabuf passes on such a host; the
+ * implement: they need guest-side support it lacks, or are implemented but
+ * not yet proven on a host that has them (dma-buf: TODO expose once vn_dmabuf passes on such a host; the
  * H100 test host has no VK_EXT_external_memory_dma_buf). */
 static const uint32_t vn_hidden_device_exts[] = {
    126, /* VK_EXT_external_memory_dma_buf (unproven, see above) */
    127, /* VK_EXT_queue_family_foreign (goes with dma-buf) */
-   151, /* VK_KHR_acceleration_structure */
-   269, /* VK_KHR_deferred_host_operations */
    271, /* VK_EXT_host_image_copy: Venus carries it with its own commands
          * (vkCopyMemoryToImageMESA, vkCopyImageToMemoryMESA), which this
          * protocol does not have yet; the core 1.4 feature is off too */
-   348, /* VK_KHR_ray_tracing_pipeline */
-   349, /* VK_KHR_ray_query */
-   387, /* VK_KHR_ray_tracing_maintenance1 */
-   499, /* VK_EXT_pipeline_library_group_handles */
+   499, /* VK_EXT_pipeline_library_group_handles: group handles of ray
+         * tracing pipeline libraries, not tried on any host yet */
 };
 
 /* implemented in the guest whatever the host offers, some of them where
@@ -36,6 +31,7 @@ enum vn_driver_ext_need {
    VN_NEEDS_FENCE_SYNC_FD,
    VN_NEEDS_SEMAPHORE_SYNC_FD,
    VN_NEEDS_GUEST_MAPPING, /* window systems read the frames the guest maps */
+   VN_NEEDS_ACCELERATION_STRUCTURE, /* offered with VK_KHR_acceleration_structure */
 };
 
 static const struct {
@@ -46,6 +42,10 @@ static const struct {
 } vn_driver_device_exts[] = {
    { VK_EXT_TOOLING_INFO_EXTENSION_NAME, 246, 1, VN_NEEDS_NOTHING },
    { VK_EXT_PRIVATE_DATA_EXTENSION_NAME, 296, 1, VN_NEEDS_NOTHING },
+   /* every deferrable command completes at once (vn_pipeline.c); offered
+    * with VK_KHR_acceleration_structure, which requires it (the renderer
+    * lists neither the host's nor its own) */
+   { VK_KHR_DEFERRED_HOST_OPERATIONS_EXTENSION_NAME, 269, 4, VN_NEEDS_ACCELERATION_STRUCTURE },
 #ifdef VK_KHR_map_memory2
    /* vkMapMemory2KHR is vkMapMemory (vn_memory.c) */
    { VK_KHR_MAP_MEMORY_2_EXTENSION_NAME, 272, 1, VN_NEEDS_NOTHING },
@@ -324,7 +324,8 @@ vn_physical_device_init_extensions(struct vn_physical_device *pdev, struct vn_ri
       const enum vn_driver_ext_need need = vn_driver_device_exts[i].need;
       if ((need == VN_NEEDS_FENCE_SYNC_FD && !pdev->fence_sync_fd) ||
           (need == VN_NEEDS_SEMAPHORE_SYNC_FD && !pdev->semaphore_sync_fd) ||
-          (need == VN_NEEDS_GUEST_MAPPING && !vn_physical_device_can_map(pdev)))
+          (need == VN_NEEDS_GUEST_MAPPING && !vn_physical_device_can_map(pdev)) ||
+          (need == VN_NEEDS_ACCELERATION_STRUCTURE && !vn_ext_set_has(&pdev->exposed_exts, 151)))
          continue;
       vn_ext_set_add(&pdev->exposed_exts, vn_driver_device_exts[i].number);
       VkExtensionProperties *e = &pdev->extensions[pdev->extension_count++];
@@ -388,6 +389,14 @@ vn_physical_device_fix_features(struct vn_physical_device *pdev)
    if (hic)
       hic->hostImageCopy = VK_FALSE;
 #endif
+   /* host commands on acceleration structures read and write memory
+    * through host pointers, which cannot cross to the renderer (and
+    * VK_KHR_deferred_host_operations is the driver's own) */
+   VkPhysicalDeviceAccelerationStructureFeaturesKHR *as =
+      (VkPhysicalDeviceAccelerationStructureFeaturesKHR *)vn_physical_device_cached_struct(
+         pdev, true, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ACCELERATION_STRUCTURE_FEATURES_KHR);
+   if (as)
+      as->accelerationStructureHostCommands = VK_FALSE;
    /* private data is implemented in the guest */
    VkPhysicalDeviceVulkan13Features *v13 = (VkPhysicalDeviceVulkan13Features *)
       vn_physical_device_cached_struct(pdev, true,

@@ -329,3 +329,175 @@ vn_CreateFramebuffer(VkDevice device,
    vn_async_vkCreateFramebuffer(dev->ring, device, &info, NULL, pFramebuffer);
    return VK_SUCCESS;
 }
+
+/* Ray tracing pipelines: as compute pipelines, with the deferred operation
+ * taken by the driver (below): the renderer always creates them at once. */
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CreateRayTracingPipelinesKHR(VkDevice device,
+                                VkDeferredOperationKHR deferredOperation,
+                                VkPipelineCache pipelineCache,
+                                uint32_t createInfoCount,
+                                const VkRayTracingPipelineCreateInfoKHR *pCreateInfos,
+                                const VkAllocationCallbacks *pAllocator,
+                                VkPipeline *pPipelines)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   if (vn_device_is_lost(dev))
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   VkResult result = vn_pipelines_alloc(dev, createInfoCount, pAllocator, pPipelines);
+   if (result != VK_SUCCESS)
+      return vn_error(result);
+   VkRayTracingPipelineCreateInfoKHR *infos =
+      malloc(sizeof(*infos) * (createInfoCount ? createInfoCount : 1));
+   if (!infos) {
+      for (uint32_t i = 0; i < createInfoCount; i++)
+         vn_object_free(dev, (void *)(uintptr_t)pPipelines[i], pAllocator);
+      memset(pPipelines, 0, sizeof(*pPipelines) * createInfoCount);
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   }
+   for (uint32_t i = 0; i < createInfoCount; i++) {
+      infos[i] = pCreateInfos[i];
+      if (!(infos[i].flags & VK_PIPELINE_CREATE_DERIVATIVE_BIT)) {
+         infos[i].basePipelineHandle = VK_NULL_HANDLE;
+         infos[i].basePipelineIndex = -1;
+      }
+      /* only read for a library or a pipeline linking libraries */
+      const bool libs = infos[i].pLibraryInfo && infos[i].pLibraryInfo->libraryCount;
+      if (!libs && !(infos[i].flags & VK_PIPELINE_CREATE_LIBRARY_BIT_KHR))
+         infos[i].pLibraryInterface = NULL;
+   }
+   /* a deferred operation asks for the result: the call is synchronous */
+   if (deferredOperation != VK_NULL_HANDLE ||
+       vn_pipelines_need_result(createInfoCount, &pCreateInfos[0].flags, sizeof(*pCreateInfos))) {
+      VkPipeline *saved = malloc(sizeof(*saved) * (createInfoCount ? createInfoCount : 1));
+      if (saved)
+         memcpy(saved, pPipelines, sizeof(*saved) * createInfoCount);
+      result = vn_call_vkCreateRayTracingPipelinesKHR(dev->ring, device, VK_NULL_HANDLE,
+                                                      pipelineCache, createInfoCount, infos,
+                                                      NULL, pPipelines);
+      if (saved)
+         vn_pipelines_fixup(dev, createInfoCount, pAllocator, saved, pPipelines);
+      free(saved);
+      if (deferredOperation != VK_NULL_HANDLE && result == VK_SUCCESS)
+         result = VK_OPERATION_NOT_DEFERRED_KHR;
+   } else {
+      vn_async_vkCreateRayTracingPipelinesKHR(dev->ring, device, VK_NULL_HANDLE, pipelineCache,
+                                              createInfoCount, infos, NULL, pPipelines);
+   }
+   free(infos);
+   return vn_result(result);
+}
+
+/* VK_KHR_deferred_host_operations, in the guest: nothing this driver offers
+ * is ever deferred (deferrable commands complete before they return and say
+ * VK_OPERATION_NOT_DEFERRED_KHR), so an operation has nothing to join and
+ * its result is success. */
+struct vn_deferred_operation {
+   struct vn_object obj;
+};
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CreateDeferredOperationKHR(VkDevice device,
+                              const VkAllocationCallbacks *pAllocator,
+                              VkDeferredOperationKHR *pDeferredOperation)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   struct vn_deferred_operation *op =
+      vn_object_alloc(dev, sizeof(*op), VK_OBJECT_TYPE_DEFERRED_OPERATION_KHR, pAllocator);
+   if (!op)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   *pDeferredOperation = (VkDeferredOperationKHR)(uintptr_t)op;
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_DestroyDeferredOperationKHR(VkDevice device,
+                               VkDeferredOperationKHR operation,
+                               const VkAllocationCallbacks *pAllocator)
+{
+   if (operation != VK_NULL_HANDLE)
+      vn_object_free(vn_device_from_handle(device), (void *)(uintptr_t)operation, pAllocator);
+}
+
+VKAPI_ATTR uint32_t VKAPI_CALL
+vn_GetDeferredOperationMaxConcurrencyKHR(VkDevice device, VkDeferredOperationKHR operation)
+{
+   (void)device;
+   (void)operation;
+   return 1;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_GetDeferredOperationResultKHR(VkDevice device, VkDeferredOperationKHR operation)
+{
+   (void)device;
+   (void)operation;
+   return VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_DeferredOperationJoinKHR(VkDevice device, VkDeferredOperationKHR operation)
+{
+   (void)device;
+   (void)operation;
+   return VK_SUCCESS;
+}
+
+/* Host commands on acceleration structures read their inputs and write
+ * their outputs through host pointers into the guest's memory, which the
+ * renderer cannot see: accelerationStructureHostCommands is reported off
+ * (vn_physical_device.c), and these exist only because the extension names
+ * them; valid applications never call them. */
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_BuildAccelerationStructuresKHR(VkDevice device,
+                                  VkDeferredOperationKHR deferredOperation,
+                                  uint32_t infoCount,
+                                  const VkAccelerationStructureBuildGeometryInfoKHR *pInfos,
+                                  const VkAccelerationStructureBuildRangeInfoKHR *const *ppBuildRangeInfos)
+{
+   vn_log_err("vkBuildAccelerationStructuresKHR without accelerationStructureHostCommands");
+   return VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CopyAccelerationStructureKHR(VkDevice device,
+                                VkDeferredOperationKHR deferredOperation,
+                                const VkCopyAccelerationStructureInfoKHR *pInfo)
+{
+   vn_log_err("vkCopyAccelerationStructureKHR without accelerationStructureHostCommands");
+   return VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CopyAccelerationStructureToMemoryKHR(VkDevice device,
+                                        VkDeferredOperationKHR deferredOperation,
+                                        const VkCopyAccelerationStructureToMemoryInfoKHR *pInfo)
+{
+   vn_log_err("vkCopyAccelerationStructureToMemoryKHR without "
+              "accelerationStructureHostCommands");
+   return VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_CopyMemoryToAccelerationStructureKHR(VkDevice device,
+                                        VkDeferredOperationKHR deferredOperation,
+                                        const VkCopyMemoryToAccelerationStructureInfoKHR *pInfo)
+{
+   vn_log_err("vkCopyMemoryToAccelerationStructureKHR without "
+              "accelerationStructureHostCommands");
+   return VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL
+vn_WriteAccelerationStructuresPropertiesKHR(VkDevice device,
+                                            uint32_t accelerationStructureCount,
+                                            const VkAccelerationStructureKHR *pAccelerationStructures,
+                                            VkQueryType queryType,
+                                            size_t dataSize,
+                                            void *pData,
+                                            size_t stride)
+{
+   vn_log_err("vkWriteAccelerationStructuresPropertiesKHR without "
+              "accelerationStructureHostCommands");
+   return VK_ERROR_OUT_OF_HOST_MEMORY;
+}

@@ -105,6 +105,13 @@ struct vkr_object {
    struct vkr_list children;      /* command and descriptor pools */
 };
 
+/* Every pipeline: ray tracing pipelines know their shader groups (their
+ * own and their libraries'), which group-handle queries index. */
+struct vkr_pipeline {
+   struct vkr_object obj;
+   uint32_t group_count;
+};
+
 struct vkr_physical_device {
    struct vkr_object obj;
    VkPhysicalDevice host;
@@ -119,6 +126,10 @@ struct vkr_physical_device {
    bool has_external_memory_fd;
    bool has_external_fence_fd;
    bool has_external_semaphore_fd;
+   /* the host's VK_KHR_deferred_host_operations (the guest's is the
+    * driver's own): enabled with VK_KHR_acceleration_structure, which
+    * requires it */
+   bool has_deferred_host_operations;
 
    /* memory sharing, probed once (vkr_physical_device_init_memory) */
    bool memory_ready;
@@ -190,6 +201,11 @@ struct vkr_device {
    bool has_dma_buf;
    bool fence_sync_fd;
    bool semaphore_sync_fd;
+   /* VkPhysicalDeviceRayTracingPipelinePropertiesKHR's handle sizes when
+    * the guest enabled VK_KHR_ray_tracing_pipeline (0 otherwise): what
+    * group-handle queries write per group */
+   uint32_t rt_handle_size;
+   uint32_t rt_replay_handle_size;
    /* host fences and semaphores replaced under a guest id while a signal
     * was pending (vkResetFenceResourceMESA, vkWaitSemaphoreResourceMESA
     * without host sync fds), destroyed once that signal has landed. Under

@@ -294,13 +294,14 @@ vkr_exec_vkCreateDevice(struct vp_dispatch *d, struct vp_command_vkCreateDevice 
 
    /* the guest's extensions (driver-side ones dropped), then ours */
    const char **names = vu_arena_alloc_array(&vkr_decoder_from_dispatch(d)->arena,
-                                             (size_t)info->enabledExtensionCount + 4,
+                                             (size_t)info->enabledExtensionCount + 5,
                                              sizeof(*names), 8);
    if (!names) {
       vkr_dispatch_fatal(d, "temporary storage limit exceeded");
       return;
    }
    uint32_t name_count = 0;
+   bool want_deferred = false, want_rt_pipeline = false;
    for (uint32_t i = 0; i < info->enabledExtensionCount; i++) {
       const char *name = info->ppEnabledExtensionNames ? info->ppEnabledExtensionNames[i] : NULL;
       if (!name) {
@@ -315,7 +316,14 @@ vkr_exec_vkCreateDevice(struct vp_dispatch *d, struct vp_command_vkCreateDevice 
          return;
       }
       vkr_names_add(names, &name_count, name);
+      want_deferred |= !strcmp(name, "VK_KHR_acceleration_structure");
+      want_rt_pipeline |= !strcmp(name, "VK_KHR_ray_tracing_pipeline");
    }
+   /* acceleration structures require deferred host operations, which the
+    * guest's driver implements itself: the host's is enabled beside, never
+    * used (the driver sends no deferred operation) */
+   if (want_deferred && pd->has_deferred_host_operations)
+      vkr_names_add(names, &name_count, "VK_KHR_deferred_host_operations");
    const bool use_host_pointer = pd->host_pointer_type_bits != 0;
    const bool use_opaque_fd = pd->opaque_fd_type_bits != 0;
    if (use_host_pointer)
@@ -362,6 +370,18 @@ vkr_exec_vkCreateDevice(struct vp_dispatch *d, struct vp_command_vkCreateDevice 
          dev->has_dma_buf = dev->has_opaque_fd && dev->table.vkGetMemoryFdPropertiesKHR;
    }
    dev->use_opaque_fd = dev->use_opaque_fd && dev->has_opaque_fd;
+   if (want_rt_pipeline && vk->vkGetPhysicalDeviceProperties2) {
+      VkPhysicalDeviceRayTracingPipelinePropertiesKHR rt = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_PIPELINE_PROPERTIES_KHR,
+      };
+      VkPhysicalDeviceProperties2 props = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+         .pNext = &rt,
+      };
+      vk->vkGetPhysicalDeviceProperties2(pd->host, &props);
+      dev->rt_handle_size = rt.shaderGroupHandleSize;
+      dev->rt_replay_handle_size = rt.shaderGroupHandleCaptureReplaySize;
+   }
 
    dev->queues = calloc(queue_total ? queue_total : 1, sizeof(*dev->queues));
    if (!dev->queues)

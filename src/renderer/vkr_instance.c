@@ -403,6 +403,8 @@ vkr_physical_device_init_extensions(struct vkr_context *ctx,
    pd->has_external_fence_fd = vkr_ext_list_has(host, count, "VK_KHR_external_fence_fd");
    pd->has_external_semaphore_fd =
       vkr_ext_list_has(host, count, "VK_KHR_external_semaphore_fd");
+   pd->has_deferred_host_operations =
+      vkr_ext_list_has(host, count, "VK_KHR_deferred_host_operations");
 
    uint32_t n = 0;
    for (uint32_t i = 0; i < count; i++) {

@@ -75,12 +75,14 @@ vkr_new_child(struct vkr_device *dev,
    return obj;
 }
 
+/* group_counts: per pipeline (ray tracing), or NULL */
 static void
 vkr_pipelines_finish(struct vp_dispatch *d,
                      struct vkr_device *dev,
                      uint32_t count,
                      VkPipeline *pipelines,
-                     const uint64_t *ids)
+                     const uint64_t *ids,
+                     const uint32_t *group_counts)
 {
    for (uint32_t i = 0; i < count; i++) {
       const uint64_t handle = (uint64_t)(uintptr_t)pipelines[i];
@@ -91,8 +93,24 @@ vkr_pipelines_finish(struct vp_dispatch *d,
          dev->table.vkDestroyPipeline(dev->host, (VkPipeline)(uintptr_t)handle, NULL);
          continue;
       }
-      if (vkr_dispatch_add_device_object(d, &dev->obj, VK_OBJECT_TYPE_PIPELINE, ids[i], handle))
-         pipelines[i] = (VkPipeline)(uintptr_t)ids[i];
+      struct vkr_pipeline *p = calloc(1, sizeof(*p));
+      if (!p) {
+         vkr_dispatch_fatal(d, "out of host memory");
+         dev->table.vkDestroyPipeline(dev->host, (VkPipeline)(uintptr_t)handle, NULL);
+         continue;
+      }
+      p->obj.base.id = ids[i];
+      p->obj.base.type = VK_OBJECT_TYPE_PIPELINE;
+      p->obj.base.handle = handle;
+      p->obj.device = dev;
+      p->obj.instance = dev->obj.instance;
+      p->group_count = group_counts ? group_counts[i] : 0;
+      if (!vkr_dispatch_add_object(d, &p->obj)) {
+         free(p);
+         dev->table.vkDestroyPipeline(dev->host, (VkPipeline)(uintptr_t)handle, NULL);
+         continue;
+      }
+      pipelines[i] = (VkPipeline)(uintptr_t)ids[i];
    }
 }
 
@@ -149,7 +167,7 @@ vkr_exec_vkCreateGraphicsPipelines(struct vp_dispatch *d,
    args->ret = dev->table.vkCreateGraphicsPipelines(args->device, args->pipelineCache,
                                                     args->createInfoCount, args->pCreateInfos,
                                                     NULL, args->pPipelines);
-   vkr_pipelines_finish(d, dev, args->createInfoCount, args->pPipelines, ids);
+   vkr_pipelines_finish(d, dev, args->createInfoCount, args->pPipelines, ids, NULL);
 }
 
 void
@@ -173,7 +191,244 @@ vkr_exec_vkCreateComputePipelines(struct vp_dispatch *d,
    args->ret = dev->table.vkCreateComputePipelines(args->device, args->pipelineCache,
                                                    args->createInfoCount, args->pCreateInfos,
                                                    NULL, args->pPipelines);
-   vkr_pipelines_finish(d, dev, args->createInfoCount, args->pPipelines, ids);
+   vkr_pipelines_finish(d, dev, args->createInfoCount, args->pPipelines, ids, NULL);
+}
+
+/* Ray tracing pipelines. Host drivers index pStages with the groups'
+ * shader indices and trust the libraries' group counts, so both are
+ * checked; the deferred operation is the driver's (never sent). */
+void
+vkr_exec_vkCreateRayTracingPipelinesKHR(struct vp_dispatch *d,
+                                        struct vp_command_vkCreateRayTracingPipelinesKHR *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   uint64_t *ids;
+   if (!dev->table.vkCreateRayTracingPipelinesKHR) {
+      vkr_dispatch_fatal(d, "vkCreateRayTracingPipelinesKHR without the extension");
+      return;
+   }
+   if (args->deferredOperation) {
+      vkr_dispatch_fatal(d, "vkCreateRayTracingPipelinesKHR with a deferred operation");
+      return;
+   }
+   if (args->createInfoCount && !args->pPipelines) {
+      vkr_dispatch_fatal(d, "pipeline create without an output array");
+      return;
+   }
+   uint32_t *groups = vu_arena_alloc_array(&vkr_decoder_from_dispatch(d)->arena,
+                                           args->createInfoCount ? args->createInfoCount : 1,
+                                           sizeof(*groups), 4);
+   if (!groups) {
+      vkr_dispatch_fatal(d, "temporary storage limit exceeded");
+      return;
+   }
+   for (uint32_t i = 0; i < args->createInfoCount; i++) {
+      const VkRayTracingPipelineCreateInfoKHR *info = &args->pCreateInfos[i];
+      if (!vkr_stages_ok(d, info->pStages, info->stageCount))
+         return;
+      if (info->groupCount && !info->pGroups) {
+         vkr_dispatch_fatal(d, "ray tracing pipeline groups missing");
+         return;
+      }
+      uint64_t total = info->groupCount;
+      for (uint32_t g = 0; g < info->groupCount; g++) {
+         const VkRayTracingShaderGroupCreateInfoKHR *grp = &info->pGroups[g];
+         const uint32_t shaders[4] = { grp->generalShader, grp->closestHitShader,
+                                       grp->anyHitShader, grp->intersectionShader };
+         for (uint32_t k = 0; k < 4; k++) {
+            if (shaders[k] != VK_SHADER_UNUSED_KHR && shaders[k] >= info->stageCount) {
+               vkr_dispatch_fatal(d, "ray tracing shader group names a stage it lacks");
+               return;
+            }
+         }
+      }
+      const VkPipelineLibraryCreateInfoKHR *libs = info->pLibraryInfo;
+      for (uint32_t l = 0; libs && l < libs->libraryCount; l++) {
+         const struct vkr_pipeline *lib =
+            (const struct vkr_pipeline *)(uintptr_t)libs->pLibraries[l];
+         if (!lib) {
+            vkr_dispatch_fatal(d, "ray tracing pipeline library missing");
+            return;
+         }
+         total += lib->group_count;
+      }
+      groups[i] = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+   }
+   if (!vkr_check_new_ids(d, args->pPipelines, args->createInfoCount, VK_OBJECT_TYPE_PIPELINE,
+                          &ids))
+      return;
+   vp_replace_vkCreateRayTracingPipelinesKHR_args_handles(args);
+   args->ret = dev->table.vkCreateRayTracingPipelinesKHR(
+      args->device, VK_NULL_HANDLE, args->pipelineCache, args->createInfoCount,
+      args->pCreateInfos, NULL, args->pPipelines);
+   vkr_pipelines_finish(d, dev, args->createInfoCount, args->pPipelines, ids, groups);
+}
+
+/* what a group-handle query writes: groupCount handles of handle_size
+ * bytes, of groups the pipeline has */
+static bool
+vkr_group_range_ok(struct vp_dispatch *d,
+                   const struct vkr_pipeline *pipeline,
+                   uint32_t first,
+                   uint32_t count,
+                   uint64_t handle_size,
+                   size_t data_size,
+                   const void *data)
+{
+   if (!pipeline || first > pipeline->group_count || count > pipeline->group_count - first) {
+      vkr_dispatch_fatal(d, "shader group handles past the pipeline's groups");
+      return false;
+   }
+   if (!handle_size || (uint64_t)count * handle_size > data_size || (data_size && !data)) {
+      vkr_dispatch_fatal(d, "shader group handles: dataSize too small");
+      return false;
+   }
+   return true;
+}
+
+void
+vkr_exec_vkGetRayTracingShaderGroupHandlesKHR(
+   struct vp_dispatch *d,
+   struct vp_command_vkGetRayTracingShaderGroupHandlesKHR *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   if (!dev->table.vkGetRayTracingShaderGroupHandlesKHR ||
+       !vkr_group_range_ok(d, (const struct vkr_pipeline *)(uintptr_t)args->pipeline,
+                           args->firstGroup, args->groupCount, dev->rt_handle_size,
+                           args->dataSize, args->pData)) {
+      if (!vp_decoder_is_fatal(d->dec))
+         vkr_dispatch_fatal(d, "vkGetRayTracingShaderGroupHandlesKHR without the extension");
+      return;
+   }
+   vp_replace_vkGetRayTracingShaderGroupHandlesKHR_args_handles(args);
+   args->ret = dev->table.vkGetRayTracingShaderGroupHandlesKHR(
+      args->device, args->pipeline, args->firstGroup, args->groupCount, args->dataSize,
+      args->pData);
+}
+
+void
+vkr_exec_vkGetRayTracingCaptureReplayShaderGroupHandlesKHR(
+   struct vp_dispatch *d,
+   struct vp_command_vkGetRayTracingCaptureReplayShaderGroupHandlesKHR *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   if (!dev->table.vkGetRayTracingCaptureReplayShaderGroupHandlesKHR ||
+       !vkr_group_range_ok(d, (const struct vkr_pipeline *)(uintptr_t)args->pipeline,
+                           args->firstGroup, args->groupCount, dev->rt_replay_handle_size,
+                           args->dataSize, args->pData)) {
+      if (!vp_decoder_is_fatal(d->dec))
+         vkr_dispatch_fatal(d, "vkGetRayTracingCaptureReplayShaderGroupHandlesKHR without the "
+                               "extension");
+      return;
+   }
+   vp_replace_vkGetRayTracingCaptureReplayShaderGroupHandlesKHR_args_handles(args);
+   args->ret = dev->table.vkGetRayTracingCaptureReplayShaderGroupHandlesKHR(
+      args->device, args->pipeline, args->firstGroup, args->groupCount, args->dataSize,
+      args->pData);
+}
+
+void
+vkr_exec_vkGetRayTracingShaderGroupStackSizeKHR(
+   struct vp_dispatch *d,
+   struct vp_command_vkGetRayTracingShaderGroupStackSizeKHR *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   const struct vkr_pipeline *pipeline = (const struct vkr_pipeline *)(uintptr_t)args->pipeline;
+   if (!dev->table.vkGetRayTracingShaderGroupStackSizeKHR || !pipeline ||
+       args->group >= pipeline->group_count) {
+      vkr_dispatch_fatal(d, "vkGetRayTracingShaderGroupStackSizeKHR: no such group");
+      return;
+   }
+   vp_replace_vkGetRayTracingShaderGroupStackSizeKHR_args_handles(args);
+   args->ret = dev->table.vkGetRayTracingShaderGroupStackSizeKHR(args->device, args->pipeline,
+                                                                 args->group,
+                                                                 args->groupShader);
+}
+
+/* Acceleration structure builds: each info's geometries come either as
+ * pGeometries or as ppGeometries (exactly one when geometryCount > 0, no
+ * NULL element); host drivers read geometryCount of them from whichever is
+ * set. Sizes, addresses and ranges are the host driver's business (device
+ * addresses pass through, as for buffers). */
+static bool
+vkr_as_build_infos_ok(struct vp_dispatch *d,
+                      const VkAccelerationStructureBuildGeometryInfoKHR *infos,
+                      uint32_t count)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const VkAccelerationStructureBuildGeometryInfoKHR *info = &infos[i];
+      if (!info->geometryCount)
+         continue;
+      if (!info->pGeometries == !info->ppGeometries) {
+         vkr_dispatch_fatal(d, "acceleration structure build: pGeometries and ppGeometries "
+                               "both set or both NULL");
+         return false;
+      }
+      for (uint32_t g = 0; info->ppGeometries && g < info->geometryCount; g++) {
+         if (!info->ppGeometries[g]) {
+            vkr_dispatch_fatal(d, "acceleration structure build: NULL geometry");
+            return false;
+         }
+      }
+   }
+   return true;
+}
+
+void
+vkr_exec_vkCmdBuildAccelerationStructuresKHR(
+   struct vp_dispatch *d,
+   struct vp_command_vkCmdBuildAccelerationStructuresKHR *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->commandBuffer);
+   if (!dev->table.vkCmdBuildAccelerationStructuresKHR) {
+      vkr_dispatch_fatal(d, "vkCmdBuildAccelerationStructuresKHR without the extension");
+      return;
+   }
+   if (!vkr_as_build_infos_ok(d, args->pInfos, args->infoCount))
+      return;
+   vp_replace_vkCmdBuildAccelerationStructuresKHR_args_handles(args);
+   dev->table.vkCmdBuildAccelerationStructuresKHR(args->commandBuffer, args->infoCount,
+                                                  args->pInfos, args->ppBuildRangeInfos);
+}
+
+void
+vkr_exec_vkCmdBuildAccelerationStructuresIndirectKHR(
+   struct vp_dispatch *d,
+   struct vp_command_vkCmdBuildAccelerationStructuresIndirectKHR *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->commandBuffer);
+   if (!dev->table.vkCmdBuildAccelerationStructuresIndirectKHR) {
+      vkr_dispatch_fatal(d, "vkCmdBuildAccelerationStructuresIndirectKHR without the extension");
+      return;
+   }
+   if (!vkr_as_build_infos_ok(d, args->pInfos, args->infoCount))
+      return;
+   vp_replace_vkCmdBuildAccelerationStructuresIndirectKHR_args_handles(args);
+   dev->table.vkCmdBuildAccelerationStructuresIndirectKHR(
+      args->commandBuffer, args->infoCount, args->pInfos, args->pIndirectDeviceAddresses,
+      args->pIndirectStrides, args->ppMaxPrimitiveCounts);
+}
+
+void
+vkr_exec_vkGetAccelerationStructureBuildSizesKHR(
+   struct vp_dispatch *d,
+   struct vp_command_vkGetAccelerationStructureBuildSizesKHR *args)
+{
+   struct vkr_device *dev = vkr_device_of(args->device);
+   if (!dev->table.vkGetAccelerationStructureBuildSizesKHR) {
+      vkr_dispatch_fatal(d, "vkGetAccelerationStructureBuildSizesKHR without the extension");
+      return;
+   }
+   if (!vkr_as_build_infos_ok(d, args->pBuildInfo, 1))
+      return;
+   if (args->pBuildInfo->geometryCount && !args->pMaxPrimitiveCounts) {
+      vkr_dispatch_fatal(d, "vkGetAccelerationStructureBuildSizesKHR without pMaxPrimitiveCounts");
+      return;
+   }
+   vp_replace_vkGetAccelerationStructureBuildSizesKHR_args_handles(args);
+   dev->table.vkGetAccelerationStructureBuildSizesKHR(args->device, args->buildType,
+                                                      args->pBuildInfo, args->pMaxPrimitiveCounts,
+                                                      args->pSizeInfo);
 }
 
 /* ------------------------------------------------------------------ */
