@@ -1112,6 +1112,225 @@ TEST(hostile_pipeline)
    tc_close(&tc);
 }
 
+/* Ray tracing (renderer.md "Ray tracing"), where the host has it (lavapipe
+ * 25; skipped on lavapipe 22): a ray tracing group naming a stage the
+ * pipeline lacks, group handles of a pipeline without groups, and a
+ * build-size query without pMaxPrimitiveCounts each make the context fatal;
+ * the same query with its counts is answered. */
+static bool
+rt_device(struct tc *tc, VkDevice *out)
+{
+   VkResult r;
+   if (!tc_connect(tc))
+      return false;
+   CHECK(tc_create_ring(tc, 1000000, 0));
+   if (!tc->ring_map || compute_family == UINT32_MAX)
+      return false;
+   static const char *const iexts[] = { "VK_EXT_command_serialization",
+                                        "VK_MESA_venus_protocol" };
+   const VkApplicationInfo app = {
+      .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+      .apiVersion = VK_API_VERSION_1_2,
+   };
+   const VkInstanceCreateInfo iinfo = {
+      .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+      .pApplicationInfo = &app,
+      .enabledExtensionCount = 2,
+      .ppEnabledExtensionNames = iexts,
+   };
+   VkInstance inst = NEW_HANDLE(VkInstance);
+   CALL(tc, false, r, vkCreateInstance, &iinfo, NULL, &inst);
+   CHECK_EQ(r, VK_SUCCESS);
+   uint32_t count = 1;
+   VkPhysicalDevice pd = NEW_HANDLE(VkPhysicalDevice);
+   CALL(tc, false, r, vkEnumeratePhysicalDevices, inst, &count, &pd);
+   CHECK(r == VK_SUCCESS || r == VK_INCOMPLETE);
+   static VkExtensionProperties props[512];
+   count = 512;
+   CALL(tc, false, r, vkEnumerateDeviceExtensionProperties, pd, NULL, &count, props);
+   bool has_as = false, has_rtp = false;
+   for (uint32_t i = 0; i < count; i++) {
+      has_as |= !strcmp(props[i].extensionName, "VK_KHR_acceleration_structure");
+      has_rtp |= !strcmp(props[i].extensionName, "VK_KHR_ray_tracing_pipeline");
+   }
+   if (!has_as || !has_rtp) {
+      fprintf(stderr, "  the host has no ray tracing: skipped\n");
+      return false;
+   }
+   static const char *const dexts[] = { "VK_KHR_acceleration_structure",
+                                        "VK_KHR_deferred_host_operations",
+                                        "VK_KHR_ray_tracing_pipeline" };
+   VkPhysicalDeviceRayTracingPipelineFeaturesKHR rtp = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_PIPELINE_FEATURES_KHR,
+      .rayTracingPipeline = VK_TRUE,
+   };
+   VkPhysicalDeviceAccelerationStructureFeaturesKHR as = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ACCELERATION_STRUCTURE_FEATURES_KHR,
+      .pNext = &rtp,
+      .accelerationStructure = VK_TRUE,
+   };
+   VkPhysicalDeviceVulkan12Features v12 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+      .pNext = &as,
+      .bufferDeviceAddress = VK_TRUE,
+   };
+   const float prio = 1.0f;
+   const VkDeviceQueueCreateInfo qinfo = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+      .queueFamilyIndex = compute_family,
+      .queueCount = 1,
+      .pQueuePriorities = &prio,
+   };
+   const VkDeviceCreateInfo dinfo = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+      .pNext = &v12,
+      .queueCreateInfoCount = 1,
+      .pQueueCreateInfos = &qinfo,
+      .enabledExtensionCount = 3,
+      .ppEnabledExtensionNames = dexts,
+   };
+   VkDevice device = NEW_HANDLE(VkDevice);
+   CALL(tc, true, r, vkCreateDevice, pd, &dinfo, NULL, &device);
+   CHECK_EQ(r, VK_SUCCESS);
+   *out = device;
+   return r == VK_SUCCESS;
+}
+
+/* one triangle geometry of three vertices at a made-up device address (the
+ * size query reads no geometry data) */
+static const VkAccelerationStructureGeometryKHR rt_triangle = {
+   .sType = VK_STRUCTURE_TYPE_ACCELERATION_STRUCTURE_GEOMETRY_KHR,
+   .geometryType = VK_GEOMETRY_TYPE_TRIANGLES_KHR,
+   .geometry.triangles = {
+      .sType = VK_STRUCTURE_TYPE_ACCELERATION_STRUCTURE_GEOMETRY_TRIANGLES_DATA_KHR,
+      .vertexFormat = VK_FORMAT_R32G32B32_SFLOAT,
+      .vertexStride = 12,
+      .maxVertex = 2,
+      .indexType = VK_INDEX_TYPE_NONE_KHR,
+   },
+};
+
+TEST(hostile_ray_tracing)
+{
+   struct tc tc;
+   VkDevice device;
+   if (!rt_device(&tc, &device)) {
+      tc_close(&tc);
+      return;
+   }
+   /* the size query, answered */
+   const VkAccelerationStructureBuildGeometryInfoKHR build = {
+      .sType = VK_STRUCTURE_TYPE_ACCELERATION_STRUCTURE_BUILD_GEOMETRY_INFO_KHR,
+      .type = VK_ACCELERATION_STRUCTURE_TYPE_BOTTOM_LEVEL_KHR,
+      .mode = VK_BUILD_ACCELERATION_STRUCTURE_MODE_BUILD_KHR,
+      .geometryCount = 1,
+      .pGeometries = &rt_triangle,
+   };
+   const uint32_t prims = 1;
+   VkAccelerationStructureBuildSizesInfoKHR sizes = {
+      .sType = VK_STRUCTURE_TYPE_ACCELERATION_STRUCTURE_BUILD_SIZES_INFO_KHR,
+   };
+   CALL_VOID(&tc, true, vkGetAccelerationStructureBuildSizesKHR, device,
+             VK_ACCELERATION_STRUCTURE_BUILD_TYPE_DEVICE_KHR, &build, &prims, &sizes);
+   CHECK(sizes.accelerationStructureSize > 0);
+   CHECK(!(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL));
+   /* ... and without its counts: the host would read pMaxPrimitiveCounts[0] */
+   tc_begin(&tc, false);
+   vp_encode_vkGetAccelerationStructureBuildSizesKHR(
+      &tc.enc, 0, device, VK_ACCELERATION_STRUCTURE_BUILD_TYPE_DEVICE_KHR, &build, NULL, &sizes);
+   CHECK(!tc_flush(&tc, true));
+   CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
+   tc_close(&tc);
+
+   /* a general group naming stage 0 of a pipeline without stages */
+   if (!rt_device(&tc, &device)) {
+      tc_close(&tc);
+      return;
+   }
+   const VkRayTracingShaderGroupCreateInfoKHR group = {
+      .sType = VK_STRUCTURE_TYPE_RAY_TRACING_SHADER_GROUP_CREATE_INFO_KHR,
+      .type = VK_RAY_TRACING_SHADER_GROUP_TYPE_GENERAL_KHR,
+      .generalShader = 0,
+      .closestHitShader = VK_SHADER_UNUSED_KHR,
+      .anyHitShader = VK_SHADER_UNUSED_KHR,
+      .intersectionShader = VK_SHADER_UNUSED_KHR,
+   };
+   const VkRayTracingPipelineCreateInfoKHR rtinfo = {
+      .sType = VK_STRUCTURE_TYPE_RAY_TRACING_PIPELINE_CREATE_INFO_KHR,
+      .groupCount = 1,
+      .pGroups = &group,
+      .maxPipelineRayRecursionDepth = 1,
+   };
+   VkPipeline pipeline = NEW_HANDLE(VkPipeline);
+   tc_begin(&tc, false);
+   vp_encode_vkCreateRayTracingPipelinesKHR(&tc.enc, 0, device, VK_NULL_HANDLE, VK_NULL_HANDLE,
+                                            1, &rtinfo, NULL, &pipeline);
+   CHECK(!tc_flush(&tc, true));
+   CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
+   tc_close(&tc);
+
+   /* group handles of a compute pipeline (no groups) */
+   if (!rt_device(&tc, &device)) {
+      tc_close(&tc);
+      return;
+   }
+   VkResult r;
+   const VkShaderModuleCreateInfo sinfo = {
+      .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+      .codeSize = sizeof(renderer_compute_spv),
+      .pCode = renderer_compute_spv,
+   };
+   VkShaderModule shader = NEW_HANDLE(VkShaderModule);
+   CALL(&tc, true, r, vkCreateShaderModule, device, &sinfo, NULL, &shader);
+   CHECK_EQ(r, VK_SUCCESS);
+   const VkDescriptorSetLayoutBinding binding = {
+      .binding = 0,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      .descriptorCount = 1,
+      .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+   };
+   const VkDescriptorSetLayoutCreateInfo dslinfo = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+      .bindingCount = 1,
+      .pBindings = &binding,
+   };
+   VkDescriptorSetLayout dsl = NEW_HANDLE(VkDescriptorSetLayout);
+   ASYNC(&tc, true, vkCreateDescriptorSetLayout, device, &dslinfo, NULL, &dsl);
+   const VkPushConstantRange range = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 4 };
+   const VkPipelineLayoutCreateInfo plinfo = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+      .setLayoutCount = 1,
+      .pSetLayouts = &dsl,
+      .pushConstantRangeCount = 1,
+      .pPushConstantRanges = &range,
+   };
+   VkPipelineLayout layout = NEW_HANDLE(VkPipelineLayout);
+   ASYNC(&tc, true, vkCreatePipelineLayout, device, &plinfo, NULL, &layout);
+   const VkComputePipelineCreateInfo cpinfo = {
+      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = {
+         .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+         .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+         .module = shader,
+         .pName = "main",
+      },
+      .layout = layout,
+   };
+   VkPipeline compute = NEW_HANDLE(VkPipeline);
+   CALL(&tc, true, r, vkCreateComputePipelines, device, VK_NULL_HANDLE, 1, &cpinfo, NULL,
+        &compute);
+   CHECK_EQ(r, VK_SUCCESS);
+   CHECK(!(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL));
+   uint8_t handles[256];
+   tc_begin(&tc, true);
+   vp_encode_vkGetRayTracingShaderGroupHandlesKHR(&tc.enc, VK_COMMAND_GENERATE_REPLY_BIT_EXT,
+                                                  device, compute, 0, 1, sizeof(handles),
+                                                  handles);
+   CHECK(!tc_flush(&tc, true));
+   CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
+   tc_close(&tc);
+}
+
 TEST(hostile_ring)
 {
    struct tc tc;
@@ -1165,6 +1384,7 @@ RUN_TESTS(start_server,
           compute,
           hostile_streams,
           hostile_pipeline,
+          hostile_ray_tracing,
           hostile_ring,
           main_client_survived,
           stop_server)
