@@ -598,6 +598,17 @@ TEST(native_reference)
       int status = -1;
       for (int attempt = 0; attempt < 3 && status != 0; attempt++)
          status = run_program(&S.programs[i], S.run_env_native, dir);
+      /* exit status 77: the host lacks what the program needs (ray tracing
+       * on lavapipe 22.3); it takes no part */
+      if (status > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+         fprintf(stderr, "  %s skips natively (exit status 77): left out\n",
+                 S.programs[i].name);
+         memmove(&S.programs[i], &S.programs[i + 1],
+                 sizeof(S.programs[0]) * (S.program_count - i - 1));
+         S.program_count--;
+         i--;
+         continue;
+      }
       CHECK(status == 0);
       if (status != 0)
          fprintf(stderr, "  native %s failed (status %d)\n", S.programs[i].name, status);
