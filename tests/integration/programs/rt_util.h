@@ -24,6 +24,8 @@ struct rt_fns {
    PFN_vkGetAccelerationStructureDeviceAddressKHR as_address;
    PFN_vkCmdWriteAccelerationStructuresPropertiesKHR cmd_write_props;
    PFN_vkCmdCopyAccelerationStructureKHR cmd_copy;
+   PFN_vkCmdCopyAccelerationStructureToMemoryKHR cmd_serialize;
+   PFN_vkCmdCopyMemoryToAccelerationStructureKHR cmd_deserialize;
    PFN_vkGetDeviceAccelerationStructureCompatibilityKHR compatibility;
 };
 
@@ -46,6 +48,8 @@ rt_fns_load(VkDevice dev, struct rt_fns *f)
    f->as_address = (PFN_vkGetAccelerationStructureDeviceAddressKHR)rt_proc(dev, "vkGetAccelerationStructureDeviceAddressKHR");
    f->cmd_write_props = (PFN_vkCmdWriteAccelerationStructuresPropertiesKHR)rt_proc(dev, "vkCmdWriteAccelerationStructuresPropertiesKHR");
    f->cmd_copy = (PFN_vkCmdCopyAccelerationStructureKHR)rt_proc(dev, "vkCmdCopyAccelerationStructureKHR");
+   f->cmd_serialize = (PFN_vkCmdCopyAccelerationStructureToMemoryKHR)rt_proc(dev, "vkCmdCopyAccelerationStructureToMemoryKHR");
+   f->cmd_deserialize = (PFN_vkCmdCopyMemoryToAccelerationStructureKHR)rt_proc(dev, "vkCmdCopyMemoryToAccelerationStructureKHR");
    f->compatibility = (PFN_vkGetDeviceAccelerationStructureCompatibilityKHR)rt_proc(dev, "vkGetDeviceAccelerationStructureCompatibilityKHR");
 }
 
@@ -186,8 +190,9 @@ rt_barrier(VkCommandBuffer cmd, VkPipelineStageFlags stage)
                              VK_ACCESS_ACCELERATION_STRUCTURE_WRITE_BIT_KHR);
 }
 
-/* Builds the BLAS (compacted through a query and a COMPACT copy) and the
- * TLAS on the device; checks the sizes and the compatibility query.
+/* Builds the BLAS (compacted through a query and a COMPACT copy, then
+ * serialized to memory and deserialized) and the TLAS on the device; checks
+ * the sizes and the compatibility query on the serialized header.
  * trace_stage: the shader stage that will trace rays. */
 static void
 rt_scene_build(struct vkt_context *ctx, const struct rt_fns *f, struct rt_scene *s,
@@ -305,7 +310,45 @@ rt_scene_build(struct vkt_context *ctx, const struct rt_fns *f, struct rt_scene 
       compacted = blas_sizes.accelerationStructureSize;
    s->compacted_size = compacted;
 
-   /* the compacted copy is the BLAS the instances use */
+   /* compacted, then serialized to memory and deserialized: the last copy
+    * is the BLAS the instances use */
+   struct rt_as compact;
+   rt_as_create(ctx, f, VK_ACCELERATION_STRUCTURE_TYPE_BOTTOM_LEVEL_KHR, compacted, &compact);
+   const VkQueryPoolCreateInfo sinfo = {
+      .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+      .queryType = VK_QUERY_TYPE_ACCELERATION_STRUCTURE_SERIALIZATION_SIZE_KHR,
+      .queryCount = 1,
+   };
+   VKT_CALL(vkCreateQueryPool(dev, &sinfo, NULL, &qpool));
+   cmd = vkt_cmd_begin(ctx);
+   vkCmdResetQueryPool(cmd, qpool, 0, 1);
+   const VkCopyAccelerationStructureInfoKHR copy = {
+      .sType = VK_STRUCTURE_TYPE_COPY_ACCELERATION_STRUCTURE_INFO_KHR,
+      .src = full.as,
+      .dst = compact.as,
+      .mode = VK_COPY_ACCELERATION_STRUCTURE_MODE_COMPACT_KHR,
+   };
+   f->cmd_copy(cmd, &copy);
+   rt_barrier(cmd, trace_stage);
+   f->cmd_write_props(cmd, 1, &compact.as,
+                      VK_QUERY_TYPE_ACCELERATION_STRUCTURE_SERIALIZATION_SIZE_KHR, qpool, 0);
+   vkt_cmd_submit_wait(ctx, cmd);
+   uint64_t serialized = 0;
+   VKT_CALL(vkGetQueryPoolResults(dev, qpool, 0, 1, sizeof(serialized), &serialized,
+                                  sizeof(serialized),
+                                  VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+   vkDestroyQueryPool(dev, qpool, NULL);
+   rt_as_destroy(ctx, f, &full);
+   vkt_check(ctx, serialized > 2 * VK_UUID_SIZE, "serialization size %llu",
+             (unsigned long long)serialized);
+   if (serialized <= 2 * VK_UUID_SIZE)
+      serialized = 4096;
+
+   struct rt_buffer blob;
+   rt_buffer_create(ctx, serialized + 256, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &blob);
+   const VkDeviceAddress blob_addr = rt_align(blob.address, 256);
+   const uint8_t *header = (const uint8_t *)blob.map + (blob_addr - blob.address);
+
    rt_as_create(ctx, f, VK_ACCELERATION_STRUCTURE_TYPE_BOTTOM_LEVEL_KHR, compacted, &s->blas);
    VkAccelerationStructureInstanceKHR *instances = s->instances.map;
    for (uint32_t i = 0; i < RT_INSTANCES; i++) {
@@ -330,37 +373,44 @@ rt_scene_build(struct vkt_context *ctx, const struct rt_fns *f, struct rt_scene 
    const VkAccelerationStructureBuildRangeInfoKHR *tlas_ranges[1] = { &tlas_range };
 
    cmd = vkt_cmd_begin(ctx);
-   const VkCopyAccelerationStructureInfoKHR copy = {
-      .sType = VK_STRUCTURE_TYPE_COPY_ACCELERATION_STRUCTURE_INFO_KHR,
-      .src = full.as,
-      .dst = s->blas.as,
-      .mode = VK_COPY_ACCELERATION_STRUCTURE_MODE_COMPACT_KHR,
+   const VkCopyAccelerationStructureToMemoryInfoKHR to_memory = {
+      .sType = VK_STRUCTURE_TYPE_COPY_ACCELERATION_STRUCTURE_TO_MEMORY_INFO_KHR,
+      .src = compact.as,
+      .dst.deviceAddress = blob_addr,
+      .mode = VK_COPY_ACCELERATION_STRUCTURE_MODE_SERIALIZE_KHR,
    };
-   f->cmd_copy(cmd, &copy);
+   f->cmd_serialize(cmd, &to_memory);
+   vkt_cmd_memory_barrier(cmd, VK_PIPELINE_STAGE_ACCELERATION_STRUCTURE_BUILD_BIT_KHR,
+                          VK_ACCESS_TRANSFER_WRITE_BIT,
+                          VK_PIPELINE_STAGE_ACCELERATION_STRUCTURE_BUILD_BIT_KHR,
+                          VK_ACCESS_TRANSFER_READ_BIT);
+   const VkCopyMemoryToAccelerationStructureInfoKHR from_memory = {
+      .sType = VK_STRUCTURE_TYPE_COPY_MEMORY_TO_ACCELERATION_STRUCTURE_INFO_KHR,
+      .src.deviceAddress = blob_addr,
+      .dst = s->blas.as,
+      .mode = VK_COPY_ACCELERATION_STRUCTURE_MODE_DESERIALIZE_KHR,
+   };
+   f->cmd_deserialize(cmd, &from_memory);
    rt_barrier(cmd, trace_stage);
    f->cmd_build(cmd, 1, &tlas_info, tlas_ranges);
    rt_barrier(cmd, trace_stage);
+   vkt_cmd_memory_barrier(cmd, VK_PIPELINE_STAGE_ACCELERATION_STRUCTURE_BUILD_BIT_KHR,
+                          VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                          VK_ACCESS_HOST_READ_BIT);
    vkt_cmd_submit_wait(ctx, cmd);
-   rt_as_destroy(ctx, f, &full);
+   rt_as_destroy(ctx, f, &compact);
 
-   /* a serialized AS's header names the driver's UUID: this device's own is
-    * compatible */
-   VkPhysicalDeviceIDProperties ids = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES };
-   VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-                                         .pNext = &ids };
-   vkGetPhysicalDeviceProperties2(ctx->physical_device, &props);
-   uint8_t version[2 * VK_UUID_SIZE];
-   memcpy(version, ids.driverUUID, VK_UUID_SIZE);
-   memcpy(version + VK_UUID_SIZE, ids.driverUUID, VK_UUID_SIZE);
+   /* this device can load what it serialized (the header's two UUIDs;
+    * lavapipe 25's first one is not its driverUUID, so that is not checked) */
    const VkAccelerationStructureVersionInfoKHR vinfo = {
       .sType = VK_STRUCTURE_TYPE_ACCELERATION_STRUCTURE_VERSION_INFO_KHR,
-      .pVersionData = version,
+      .pVersionData = header,
    };
    VkAccelerationStructureCompatibilityKHR compat = VK_ACCELERATION_STRUCTURE_COMPATIBILITY_MAX_ENUM_KHR;
    f->compatibility(dev, &vinfo, &compat);
-   vkt_check(ctx, compat == VK_ACCELERATION_STRUCTURE_COMPATIBILITY_COMPATIBLE_KHR ||
-                     compat == VK_ACCELERATION_STRUCTURE_COMPATIBILITY_INCOMPATIBLE_KHR,
-             "compatibility query answered %d", (int)compat);
+   vkt_check(ctx, compat == VK_ACCELERATION_STRUCTURE_COMPATIBILITY_COMPATIBLE_KHR,
+             "compatibility of this device's own serialized BLAS: %d", (int)compat);
+   rt_buffer_destroy(ctx, &blob);
 }
 
 static void
