@@ -62,8 +62,14 @@ vn_encode_query_copies(struct vp_encoder *enc,
                        uint32_t count)
 {
    /* resets clear the feedback first; ended queries are copied after,
-    * waiting for results the submission itself produces */
-   for (int pass = 0; pass < 2; pass++) {
+    * waiting for results the submission itself produces. The guest takes a
+    * nonzero availability word for "the results are there", but a host
+    * copy need not write a query's results before its availability
+    * (lavapipe's PRIMITIVES_GENERATED results read 0 now and then, seen in
+    * the CTS): the results are copied alone first, and the copy with
+    * availability, which writes the same values again, comes after a
+    * barrier. */
+   for (int pass = 0; pass < 3; pass++) {
       for (uint32_t i = 0; i < count; i++) {
          const struct vn_query_pool *pool = ranges[i].pool;
          const VkDeviceSize stride = (pool->result_count + 1) * sizeof(uint64_t);
@@ -78,10 +84,10 @@ vn_encode_query_copies(struct vp_encoder *enc,
             enc, 0, cmd, vn_query_pool_to_handle((struct vn_query_pool *)pool),
             ranges[i].first, ranges[i].count, pool->fb_buffer, ranges[i].first * stride,
             stride,
-            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WITH_AVAILABILITY_BIT |
-               VK_QUERY_RESULT_WAIT_BIT);
+            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT |
+               (pass == 2 ? VK_QUERY_RESULT_WITH_AVAILABILITY_BIT : 0));
       }
-      if (pass == 0) {
+      if (pass < 2) {
          const VkMemoryBarrier barrier = {
             .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
             .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
