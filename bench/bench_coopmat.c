@@ -276,6 +276,10 @@ bench_run_coopmat(struct bench *b)
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
    };
    VKT_CALL(vkBeginCommandBuffer(cmd, &begin));
+   /* the uploads (earlier submissions) before the shader reads and writes */
+   vkt_cmd_memory_barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                          VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                          VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
    vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &set, 0, NULL);
    for (uint32_t i = 0; i < dispatches; i++) {
@@ -302,6 +306,8 @@ bench_run_coopmat(struct bench *b)
    vkt_buffer_create(&b->ctx, elems * sizeof(float), VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                      VKT_MEM_READBACK, &readback);
    VkCommandBuffer copy = vkt_cmd_begin(&b->ctx);
+   vkt_cmd_memory_barrier(copy, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                          VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
    const VkBufferCopy region = { 0, 0, elems * sizeof(float) };
    vkCmdCopyBuffer(copy, d.buffer, readback.buffer, 1, &region);
    vkt_cmd_memory_barrier(copy, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
