@@ -123,6 +123,9 @@ vn_command_buffer_reset_local(struct vn_command_buffer *cmd)
    vn_command_buffer_uncount_recording(cmd);
    vp_encoder_reset(&cmd->enc);
    cmd->query_count = 0;
+   cmd->render_pass = VK_NULL_HANDLE;
+   cmd->subpass = 0;
+   cmd->view_mask = 0;
    cmd->state = VN_COMMAND_BUFFER_STATE_INITIAL;
 }
 
@@ -235,6 +238,7 @@ vn_BeginCommandBuffer(VkCommandBuffer commandBuffer, const VkCommandBufferBeginI
          inheritance.framebuffer = VK_NULL_HANDLE;
       }
       info.pInheritanceInfo = &inheritance;
+      cmd->view_mask = vn_render_pass_inherited_view_mask(&info);
    }
    cmd->state = VN_COMMAND_BUFFER_STATE_RECORDING;
    vn_command_buffer_count_recording(cmd);
@@ -414,6 +418,20 @@ vn_CmdResetEvent2(VkCommandBuffer commandBuffer, VkEvent event, VkPipelineStageF
    vn_cmd_event_feedback(commandBuffer, event, VK_EVENT_RESET);
 }
 
+/* A query ended inside a multiview render pass instance takes one index per
+ * view. Hosts need not make the extra ones available to
+ * vkCmdCopyQueryPoolResults as they do to vkGetQueryPoolResults (lavapipe
+ * 22.3 copies them unavailable, and a feedback wait for them never ends), so
+ * such a pool's results are asked of the host from then on. */
+static void
+vn_cmd_end_query(struct vn_command_buffer *cmd, struct vn_query_pool *pool, uint32_t query)
+{
+   const uint32_t span = vn_cmd_query_span(cmd);
+   if (span > 1)
+      pool->host_results = true;
+   vn_command_buffer_add_query(cmd, pool, query, span, false);
+}
+
 /* queries: remember which ones to copy to feedback after submission */
 VKAPI_ATTR void VKAPI_CALL
 vn_CmdEndQuery(VkCommandBuffer commandBuffer, VkQueryPool queryPool, uint32_t query)
@@ -422,8 +440,8 @@ vn_CmdEndQuery(VkCommandBuffer commandBuffer, VkQueryPool queryPool, uint32_t qu
    if (!enc)
       return;
    vp_encode_vkCmdEndQuery(enc, 0, commandBuffer, queryPool, query);
-   vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
-                               vn_query_pool_from_handle(queryPool), query, 1, false);
+   vn_cmd_end_query(vn_command_buffer_from_handle(commandBuffer),
+                    vn_query_pool_from_handle(queryPool), query);
 }
 
 VKAPI_ATTR void VKAPI_CALL
@@ -436,8 +454,8 @@ vn_CmdEndQueryIndexedEXT(VkCommandBuffer commandBuffer,
    if (!enc)
       return;
    vp_encode_vkCmdEndQueryIndexedEXT(enc, 0, commandBuffer, queryPool, query, index);
-   vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
-                               vn_query_pool_from_handle(queryPool), query, 1, false);
+   vn_cmd_end_query(vn_command_buffer_from_handle(commandBuffer),
+                    vn_query_pool_from_handle(queryPool), query);
 }
 
 VKAPI_ATTR void VKAPI_CALL
@@ -450,8 +468,8 @@ vn_CmdWriteTimestamp(VkCommandBuffer commandBuffer,
    if (!enc)
       return;
    vp_encode_vkCmdWriteTimestamp(enc, 0, commandBuffer, pipelineStage, queryPool, query);
-   vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
-                               vn_query_pool_from_handle(queryPool), query, 1, false);
+   vn_cmd_end_query(vn_command_buffer_from_handle(commandBuffer),
+                    vn_query_pool_from_handle(queryPool), query);
 }
 
 VKAPI_ATTR void VKAPI_CALL
@@ -464,8 +482,8 @@ vn_CmdWriteTimestamp2(VkCommandBuffer commandBuffer,
    if (!enc)
       return;
    vp_encode_vkCmdWriteTimestamp2(enc, 0, commandBuffer, stage, queryPool, query);
-   vn_command_buffer_add_query(vn_command_buffer_from_handle(commandBuffer),
-                               vn_query_pool_from_handle(queryPool), query, 1, false);
+   vn_cmd_end_query(vn_command_buffer_from_handle(commandBuffer),
+                    vn_query_pool_from_handle(queryPool), query);
 }
 
 VKAPI_ATTR void VKAPI_CALL

@@ -53,8 +53,27 @@ struct vn_command_buffer {
    struct vn_query_range *queries;
    uint32_t query_count;
    uint32_t query_capacity;
+
+   /* the render pass instance being recorded (vn_render_pass.c): a query
+    * ended in a multiview subpass takes one index per view */
+   VkRenderPass render_pass;
+   uint32_t subpass;
+   uint32_t view_mask;
 };
 VN_HANDLE_CAST(vn_command_buffer, VkCommandBuffer)
+
+/* The number of consecutive queries a query command recorded now takes:
+ * the views of the current subpass or rendering, at least 1. */
+static inline uint32_t
+vn_cmd_query_span(const struct vn_command_buffer *cmd)
+{
+   return cmd->view_mask ? (uint32_t)__builtin_popcount(cmd->view_mask) : 1;
+}
+
+/* The view mask a secondary command buffer inherits (render pass subpass or
+ * VkCommandBufferInheritanceRenderingInfo), 0 without multiview. */
+uint32_t
+vn_render_pass_inherited_view_mask(const VkCommandBufferBeginInfo *info);
 
 /* A recording command buffer whose local stream reaches this size sends it
  * to the ring and starts a new one, so that the renderer decodes and records

@@ -51,6 +51,7 @@ struct vn_query_pool {
    VkBuffer fb_buffer;
    VkDeviceMemory fb_memory;
    uint64_t *fb_map;
+   bool host_results; /* used in multiview: results from the host (vn_cmd_end_query) */
 };
 VN_HANDLE_CAST(vn_query_pool, VkQueryPool)
 

@@ -729,7 +729,7 @@ vn_GetQueryPoolResults(VkDevice device,
    struct vn_query_pool *pool = vn_query_pool_from_handle(queryPool);
    if (vn_device_is_lost(dev))
       return vn_error(VK_ERROR_DEVICE_LOST);
-   if (!pool->fb_map)
+   if (!pool->fb_map || pool->host_results)
       return vn_result(vn_call_vkGetQueryPoolResults(dev->ring, device, queryPool, firstQuery,
                                                      queryCount, dataSize, pData, stride, flags));
 

@@ -4,6 +4,8 @@
  */
 #include "protocol/vp_cs.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "vp_protocol.h"
@@ -79,6 +81,17 @@ vp_decoder_set_fatal(struct vp_decoder *dec, const char *why)
    dec->fatal = true;
    /* stop all further reads */
    dec->cur = dec->end;
+}
+
+void
+vp_decoder_set_fatal_handle(struct vp_decoder *dec, uint64_t id, VkObjectType type)
+{
+   if (dec->fatal)
+      return;
+   snprintf(dec->error_text, sizeof(dec->error_text),
+            "unknown object id %" PRIu64 " or wrong object type (expected VkObjectType %d)",
+            id, (int)type);
+   vp_decoder_set_fatal(dec, dec->error_text);
 }
 
 void *

@@ -178,7 +178,8 @@ struct vp_decoder {
    const uint8_t *cur;
    const uint8_t *end;
    bool fatal;
-   const char *error; /* first failure, a static string */
+   const char *error; /* first failure: a static string, or error_text */
+   char error_text[96]; /* room for a failure that names its values */
    struct vu_arena *arena;
    /* Resolves an object id; NULL means unknown id or wrong type (fatal).
     * Renderer: returns a struct vp_host_object. Driver reply decoding:
@@ -202,6 +203,10 @@ vp_decoder_init(struct vp_decoder *dec, const void *data, size_t size, struct vu
 
 void
 vp_decoder_set_fatal(struct vp_decoder *dec, const char *why);
+
+/* vp_decoder_set_fatal for an id that names no object of the expected type. */
+void
+vp_decoder_set_fatal_handle(struct vp_decoder *dec, uint64_t id, VkObjectType type);
 
 static inline bool
 vp_decoder_is_fatal(const struct vp_decoder *dec)
@@ -322,7 +327,7 @@ vp_decode_handle(struct vp_decoder *dec, VkObjectType type)
       return id;
    void *obj = dec->lookup(dec->lookup_data, id, type);
    if (VP_UNLIKELY(!obj)) {
-      vp_decoder_set_fatal(dec, "unknown object id or wrong object type");
+      vp_decoder_set_fatal_handle(dec, id, type);
       return 0;
    }
    return (uint64_t)(uintptr_t)obj;
