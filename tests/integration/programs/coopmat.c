@@ -29,7 +29,7 @@ main(void)
 
 #else
 
-#define COOPMAT_MAX_PROPS 64u
+#define COOPMAT_MAX_PROPS 256u
 
 static const char *
 component_name(VkComponentTypeKHR t)
