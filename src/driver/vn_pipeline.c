@@ -5,6 +5,7 @@
  * vn_pipeline.c does the same).
  */
 #include "vn_device.h"
+#include "vn_command_buffer.h"
 
 struct vn_pipeline {
    struct vn_object obj;
@@ -500,4 +501,89 @@ vn_WriteAccelerationStructuresPropertiesKHR(VkDevice device,
    vn_log_err("vkWriteAccelerationStructuresPropertiesKHR without "
               "accelerationStructureHostCommands");
    return VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+/* Acceleration-structure builds: the encoder follows every handle, and the
+ * spec lets ignored ones hold anything: srcAccelerationStructure outside
+ * UPDATE mode, and in a size query both structures (their addresses are
+ * plain numbers and travel as they are). NULL when out of memory. */
+static VkAccelerationStructureBuildGeometryInfoKHR *
+vn_sanitize_as_builds(const VkAccelerationStructureBuildGeometryInfoKHR *in,
+                      uint32_t count,
+                      bool size_query)
+{
+   VkAccelerationStructureBuildGeometryInfoKHR *out = malloc(sizeof(*out) * (count ? count : 1));
+   if (!out)
+      return NULL;
+   for (uint32_t i = 0; i < count; i++) {
+      out[i] = in[i];
+      if (size_query || out[i].mode != VK_BUILD_ACCELERATION_STRUCTURE_MODE_UPDATE_KHR)
+         out[i].srcAccelerationStructure = VK_NULL_HANDLE;
+      if (size_query)
+         out[i].dstAccelerationStructure = VK_NULL_HANDLE;
+   }
+   return out;
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdBuildAccelerationStructuresKHR(VkCommandBuffer commandBuffer,
+                                     uint32_t infoCount,
+                                     const VkAccelerationStructureBuildGeometryInfoKHR *pInfos,
+                                     const VkAccelerationStructureBuildRangeInfoKHR *const *ppBuildRangeInfos)
+{
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   VkAccelerationStructureBuildGeometryInfoKHR *infos =
+      vn_sanitize_as_builds(pInfos, infoCount, false);
+   if (!infos) {
+      vn_command_buffer_from_handle(commandBuffer)->state = VN_COMMAND_BUFFER_STATE_INVALID;
+      return;
+   }
+   vp_encode_vkCmdBuildAccelerationStructuresKHR(enc, 0, commandBuffer, infoCount, infos,
+                                                 ppBuildRangeInfos);
+   free(infos);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_CmdBuildAccelerationStructuresIndirectKHR(VkCommandBuffer commandBuffer,
+                                             uint32_t infoCount,
+                                             const VkAccelerationStructureBuildGeometryInfoKHR *pInfos,
+                                             const VkDeviceAddress *pIndirectDeviceAddresses,
+                                             const uint32_t *pIndirectStrides,
+                                             const uint32_t *const *ppMaxPrimitiveCounts)
+{
+   struct vp_encoder *enc = vn_cmd_encoder(commandBuffer);
+   if (!enc)
+      return;
+   VkAccelerationStructureBuildGeometryInfoKHR *infos =
+      vn_sanitize_as_builds(pInfos, infoCount, false);
+   if (!infos) {
+      vn_command_buffer_from_handle(commandBuffer)->state = VN_COMMAND_BUFFER_STATE_INVALID;
+      return;
+   }
+   vp_encode_vkCmdBuildAccelerationStructuresIndirectKHR(enc, 0, commandBuffer, infoCount, infos,
+                                                         pIndirectDeviceAddresses,
+                                                         pIndirectStrides, ppMaxPrimitiveCounts);
+   free(infos);
+}
+
+VKAPI_ATTR void VKAPI_CALL
+vn_GetAccelerationStructureBuildSizesKHR(VkDevice device,
+                                         VkAccelerationStructureBuildTypeKHR buildType,
+                                         const VkAccelerationStructureBuildGeometryInfoKHR *pBuildInfo,
+                                         const uint32_t *pMaxPrimitiveCounts,
+                                         VkAccelerationStructureBuildSizesInfoKHR *pSizeInfo)
+{
+   struct vn_device *dev = vn_device_from_handle(device);
+   VkAccelerationStructureBuildGeometryInfoKHR *info = vn_sanitize_as_builds(pBuildInfo, 1, true);
+   if (!info) {
+      pSizeInfo->accelerationStructureSize = 0;
+      pSizeInfo->updateScratchSize = 0;
+      pSizeInfo->buildScratchSize = 0;
+      return;
+   }
+   vn_call_vkGetAccelerationStructureBuildSizesKHR(dev->ring, device, buildType, info,
+                                                   pMaxPrimitiveCounts, pSizeInfo);
+   free(info);
 }
