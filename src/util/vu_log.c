@@ -39,7 +39,7 @@ static const struct vu_env_option vu_perf_options[] = {
    { "no_host_wait", VU_PERF_NO_HOST_WAIT },
    { "no_wsi_shm", VU_PERF_NO_WSI_SHM },
    { "no_wsi_zero_copy", VU_PERF_NO_WSI_ZERO_COPY },
-   { "no_spin", VU_PERF_NO_SPIN },
+   { "spin", VU_PERF_SPIN },
 };
 
 static const char *const vu_log_level_names[] = {

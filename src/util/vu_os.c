@@ -279,7 +279,7 @@ vu_os_spin_allowed(void)
       cpu_set_t set;
       const bool enough =
          sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) >= VU_OS_SPIN_MIN_CPUS;
-      v = enough && !VU_PERF(NO_SPIN) ? 2 : 1;
+      v = enough && VU_PERF(SPIN) ? 2 : 1;
       atomic_store_explicit(&allowed, v, memory_order_relaxed);
    }
    return v == 2;
