@@ -86,8 +86,9 @@ vn_sanitize_gpl(VkGraphicsPipelineCreateInfo *info,
       info->pColorBlendState = NULL;
    if (!fs && !fo)
       info->pMultisampleState = NULL;
-   if (!pre && !fs)
-      info->layout = VK_NULL_HANDLE;
+   /* the layout stays even in a vertex-input or fragment-output library:
+    * NVIDIA's driver reads it there (clearing it crashed the worker in
+    * vkCreateGraphicsPipelines, CTS pipeline_library sampler cases) */
    if (!pre && !fs && !fo) {
       info->renderPass = VK_NULL_HANDLE;
       info->subpass = 0;
