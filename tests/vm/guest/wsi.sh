@@ -52,21 +52,30 @@ if [ "${1:-}" = --record-native ]; then
    # Debian 13's vkcube on lavapipe does not always show its last frame by
    # the time it destroys its window: on a loaded host, 6 of 12 captures
    # were frame 58 or 59 (with or without Present, in FIFO and IMMEDIATE).
-   # Captures are repeated until two in a row are identical (at most 6).
+   # Six runs; every distinct capture is kept as a reference (the guest's
+   # capture must be byte-identical to one of them: a frame vkcube natively
+   # shows when it ends).
    lvp=$(ls /usr/share/vulkan/icd.d/lvp_icd*.json | head -n 1)
    start_xvfb || exit 1
+   rm -f $P/ref/vkcube_native.*.ppm
    n=0
-   agreed=0
-   while [ "$n" -lt 6 ] && [ "$agreed" = 0 ]; do
+   kept=0
+   while [ "$n" -lt 6 ]; do
       n=$((n + 1))
       VK_DRIVER_FILES=$lvp VK_ICD_FILENAMES=$lvp LD_PRELOAD=$P/lib/wsi_shot.so \
          WSI_SHOT_FILE=/tmp/native.$n.ppm timeout 300 vkcube --c $FRAMES >/tmp/vkcube.out 2>&1 &&
          [ -s /tmp/native.$n.ppm ] || { cat /tmp/vkcube.out; stop_xvfb; exit 1; }
-      [ "$n" -gt 1 ] && cmp -s /tmp/native.$n.ppm /tmp/native.$((n - 1)).ppm && agreed=1
+      new=1
+      for r in $P/ref/vkcube_native.*.ppm; do
+         [ -e "$r" ] && cmp -s "$r" /tmp/native.$n.ppm && new=0
+      done
+      if [ "$new" = 1 ]; then
+         kept=$((kept + 1))
+         cp /tmp/native.$n.ppm $P/ref/vkcube_native.$kept.ppm
+      fi
    done
    stop_xvfb
-   [ "$agreed" = 1 ] || { echo "# no two native captures in a row agreed"; exit 1; }
-   echo "# native captures: $n (the last two identical)"
+   echo "# native captures: $n, $kept distinct"
    cp /tmp/native.$n.ppm $P/ref/vkcube_native.ppm
    exit 0
 fi
@@ -90,15 +99,28 @@ paths() {
 # 1. vkcube (Debian's vulkan-tools, xcb) through our driver: exits 0, and its
 #    last frame, read back from the guest's X server when vkcube destroys its
 #    window, is byte-identical to the native run on the host's lavapipe
+#    (vkcube itself may destroy its window before its last frame is shown,
+#    natively too, see --record-native: the capture must equal one of the
+#    native captures; a run whose capture equals none is repeated, at most
+#    3 runs; every run must exit 0)
 start=$(date +%s)
-VENUS_DEBUG=init LD_PRELOAD=$P/lib/wsi_shot.so WSI_SHOT_FILE=/tmp/vkcube.ppm \
-   timeout 300 vkcube --c $FRAMES >/tmp/vkcube.out 2>&1
-rc=$?
-echo "# vkcube: $(paths /tmp/vkcube.out)"
+attempt=0
+st=1
+rc=0
+while [ "$attempt" -lt 3 ] && [ "$st" != 0 ] && [ "$rc" = 0 ]; do
+   attempt=$((attempt + 1))
+   rm -f /tmp/vkcube.ppm
+   VENUS_DEBUG=init LD_PRELOAD=$P/lib/wsi_shot.so WSI_SHOT_FILE=/tmp/vkcube.ppm \
+      timeout 300 vkcube --c $FRAMES >/tmp/vkcube.out 2>&1
+   rc=$?
+   st=1
+   for r in $P/ref/vkcube_native.*.ppm; do
+      cmp -s /tmp/vkcube.ppm "$r" && st=0
+   done
+done
+echo "# vkcube: $(paths /tmp/vkcube.out); runs: $attempt"
 [ "$rc" = 0 ] || tail -n 20 /tmp/vkcube.out
 check "vkcube --c $FRAMES through our driver exits 0 ($(($(date +%s) - start)) s)" $rc
-cmp -s /tmp/vkcube.ppm $P/ref/vkcube_native.ppm
-st=$?
 if [ "$st" != 0 ]; then
    echo "# $(cmp -l /tmp/vkcube.ppm $P/ref/vkcube_native.ppm 2>&1 | wc -l) bytes differ"
    [ -d /output ] && cp /tmp/vkcube.ppm /output/vkcube_guest.ppm
