@@ -13,9 +13,10 @@
  * its blob is SHAREABLE; vkGetMemoryFdKHR returns a new fd for the blob from
  * the transport (over vtest a dup of the fd the server sent, in a VM a PRIME
  * dma-buf). An import becomes VkImportMemoryResourceInfoMESA naming the
- * blob the fd belongs to: over vtest, which carries no fd from the guest to
- * the renderer, only fds this instance exported; in a VM any dma-buf of the
- * virtio-gpu device. Every memory over one payload holds a reference to the
+ * blob the fd belongs to: one this instance exported or imported, else over
+ * vtest a resource our server makes of the fd (VCMD_VENUS_RESOURCE_IMPORT_FD;
+ * virglrenderer's vtest takes no fds), in a VM any dma-buf of the virtio-gpu
+ * device. Every memory over one payload holds a reference to the
  * one blob; the resource lives until the last of them is freed. For DMA_BUF
  * the renderer backs the blob with the host's dma-buf, so the application
  * gets a real dma-buf (one inode per buffer).
@@ -92,9 +93,9 @@ vn_device_memory_init_blob_locked(struct vn_device *dev, struct vn_device_memory
    return true;
 }
 
-/* vkAllocateMemory with VkImportMemoryFdInfoKHR: the fd must be one this
- * driver exported on this connection; on the wire it becomes the blob
- * resource it came from. */
+/* vkAllocateMemory with VkImportMemoryFdInfoKHR: on the wire the fd
+ * becomes the blob resource it came from (exported on this connection) or
+ * one the renderer made of it. */
 static VkResult
 vn_device_memory_import_fd(struct vn_device *dev,
                            struct vn_device_memory *mem,
@@ -109,12 +110,20 @@ vn_device_memory_import_fd(struct vn_device *dev,
                  (unsigned)import->handleType);
       return VK_ERROR_INVALID_EXTERNAL_HANDLE;
    }
-   struct vn_blob *blob = vn_transport_blob_lookup_fd(t, import->fd);
+   struct vn_blob *blob = vn_transport_blob_import_fd(
+      t, import->fd, import->handleType == VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT);
    if (!blob) {
-      vn_log_err("vkAllocateMemory: fd %d cannot be imported (over vtest only an fd from "
-                 "vkGetMemoryFdKHR of the same VkInstance, while memory over it exists; in a "
-                 "VM a dma-buf of the virtio-gpu device)",
-                 import->fd);
+      if (vn_transport_is_lost(t))
+         return VK_ERROR_DEVICE_LOST;
+      if (t->can_import_foreign_memory)
+         vn_log_err("vkAllocateMemory: fd %d cannot be imported (the renderer refused it: "
+                    "not memory of this host's device, or too small)",
+                    import->fd);
+      else
+         vn_log_err("vkAllocateMemory: fd %d cannot be imported (this vtest server takes no "
+                    "fds: only an fd from vkGetMemoryFdKHR of the same VkInstance, while "
+                    "memory over it exists)",
+                    import->fd);
       return VK_ERROR_INVALID_EXTERNAL_HANDLE;
    }
    if (import->handleType == VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT && !blob->dma_buf) {

@@ -873,6 +873,11 @@ vn_external_memory_properties_mask(const struct vn_physical_device *pdev,
    props->compatibleHandleTypes &= types;
    if (!props->compatibleHandleTypes)
       props->externalMemoryFeatures = 0;
+   /* an fd from another instance or process cannot be imported through a
+    * vtest server that takes no fds (virglrenderer's): only exports are
+    * promised there (an fd of the same instance still imports) */
+   if (!pdev->instance->transport->can_import_foreign_memory)
+      props->externalMemoryFeatures &= ~VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT;
 }
 
 VKAPI_ATTR void VKAPI_CALL

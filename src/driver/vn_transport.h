@@ -67,6 +67,11 @@ struct vn_transport_ops {
    /* the blob behind an fd (a listed one with a new reference, or a new
     * listed one); NULL when the fd cannot be imported. Holds blob_mutex. */
    struct vn_blob *(*blob_import_locked)(struct vn_transport *t, int fd);
+   /* optional: a new listed blob over an fd blob_import_locked did not know
+    * (memory of another instance or process), which the renderer receives:
+    * dma_buf as the import's handle type; NULL when refused. Holds
+    * blob_mutex. */
+   struct vn_blob *(*blob_import_foreign_locked)(struct vn_transport *t, int fd, bool dma_buf);
    /* a new fd for a blob on the list; -1 with errno set on failure */
    int (*blob_export)(struct vn_transport *t, const struct vn_blob *blob);
    /* unmaps and drops the resource (the blob is off the list) */
@@ -91,6 +96,10 @@ struct vn_transport {
    /* the renderer can turn a device-memory blob back into a VkDeviceMemory
     * (VkImportMemoryResourceInfoMESA): what memory fd imports need */
    bool can_import_memory;
+   /* ... also from an fd that another instance or process exported (a VM's
+    * dma-bufs; over vtest VCMD_VENUS_RESOURCE_IMPORT_FD of our server):
+    * without it OPAQUE_FD and DMA_BUF are not reported IMPORTABLE */
+   bool can_import_foreign_memory;
    atomic_bool lost;
    /* protects shared_blobs, blob refcounts reaching zero, and the lazy
     * creation of a memory's blob (vn_device_memory::blob) */
@@ -154,6 +163,11 @@ vn_transport_blob_create_locked(struct vn_transport *transport,
  * it cannot be imported. */
 struct vn_blob *
 vn_transport_blob_lookup_fd(struct vn_transport *transport, int fd);
+/* The blob behind `fd` for a memory import: as vn_transport_blob_lookup_fd,
+ * else (can_import_foreign_memory) a new blob the renderer made of the fd;
+ * dma_buf: the import's handle type. NULL when it cannot be imported. */
+struct vn_blob *
+vn_transport_blob_import_fd(struct vn_transport *transport, int fd, bool dma_buf);
 /* A new fd (close-on-exec) for a SHAREABLE blob; -1 with errno set. */
 int
 vn_transport_blob_export_fd(struct vn_transport *transport, const struct vn_blob *blob);

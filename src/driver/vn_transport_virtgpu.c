@@ -424,6 +424,8 @@ vn_transport_virtgpu_create(struct vn_transport **out_transport, char *why, size
     * capset. Without either: no memory fds. */
    v->cross_device = vn_virtgpu_getparam(v->fd, VIRTGPU_PARAM_CROSS_DEVICE) > 0;
    t->can_import_memory = v->cross_device || vn_virtgpu_ours_imports_blobs(v->fd);
+   /* PRIME: any dma-buf of the device, from whichever instance or process */
+   t->can_import_foreign_memory = t->can_import_memory;
    if (!vn_transport_check_capset(&t->capset, "virtio-gpu") || !vn_virtgpu_context_init(v)) {
       close(v->fd);
       free(v);

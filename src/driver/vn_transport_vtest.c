@@ -138,8 +138,7 @@ vn_fd_same_file(int a, int b)
    return ret < 0 ? -1 : ret == 0;
 }
 
-/* vtest carries no fd from the guest to the renderer: only fds this
- * connection exported can be imported, recognised by their file */
+/* an fd this connection exported (or imported), recognised by its file */
 static struct vn_blob *
 vn_vtest_blob_import_locked(struct vn_transport *t, int fd)
 {
@@ -167,6 +166,48 @@ vn_vtest_blob_import_locked(struct vn_transport *t, int fd)
    if (found)
       vn_blob_ref(found);
    return found;
+}
+
+/* Any other fd goes to the server (VCMD_VENUS_RESOURCE_IMPORT_FD), which
+ * makes a resource of it; the blob keeps a dup for exports and lookups, and
+ * maps it where it can (host-visible memory is the exporter's memfd). */
+static struct vn_blob *
+vn_vtest_blob_import_foreign_locked(struct vn_transport *t, int fd, bool dma_buf)
+{
+   struct vn_vtest *v = vn_vtest(t);
+   struct stat st;
+   const off_t size = lseek(fd, 0, SEEK_END);
+   if (size <= 0 || fstat(fd, &st) != 0)
+      return NULL;
+   lseek(fd, 0, SEEK_SET);
+   struct vn_blob *blob = calloc(1, sizeof(*blob));
+   if (!blob)
+      return NULL;
+   blob->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+   if (blob->fd < 0) {
+      free(blob);
+      return NULL;
+   }
+   if (!vw_vtest_resource_import_fd(v->client,
+                                    dma_buf ? VCMD_VENUS_IMPORT_KIND_DMA_BUF
+                                            : VCMD_VENUS_IMPORT_KIND_OPAQUE_FD,
+                                    (uint64_t)size, fd, &blob->res_id)) {
+      vn_transport_set_lost(t, "memory fd import failed (server gone)");
+      blob->res_id = 0;
+   }
+   if (!blob->res_id) {
+      close(blob->fd);
+      free(blob);
+      return NULL;
+   }
+   atomic_init(&blob->refs, 1);
+   blob->size = (size_t)size;
+   blob->st_dev = st.st_dev;
+   blob->st_ino = st.st_ino;
+   blob->dma_buf = dma_buf;
+   void *ptr = mmap(NULL, blob->size, PROT_READ | PROT_WRITE, MAP_SHARED, blob->fd, 0);
+   blob->ptr = ptr == MAP_FAILED ? NULL : ptr;
+   return blob;
 }
 
 static int
@@ -260,6 +301,7 @@ static const struct vn_transport_ops vn_vtest_ops = {
    .shm_destroy = vn_vtest_shm_destroy,
    .blob_create = vn_vtest_blob_create,
    .blob_import_locked = vn_vtest_blob_import_locked,
+   .blob_import_foreign_locked = vn_vtest_blob_import_foreign_locked,
    .blob_export = vn_vtest_blob_export,
    .blob_destroy = vn_vtest_blob_destroy,
    .submit = vn_vtest_submit,
@@ -296,10 +338,18 @@ vn_transport_vtest_create(struct vn_transport **out_transport)
       goto fail_client;
    if (!vw_vtest_sync_create(v->client, 0, &v->probe_sync))
       goto fail_client;
+   bool import_fd_valid;
+   uint32_t import_fd;
+   if (!vw_vtest_get_param(v->client, VCMD_PARAM_VENUS_RESOURCE_IMPORT_FD, &import_fd_valid,
+                           &import_fd))
+      goto fail_client;
    mtx_init(&v->sync_mutex, mtx_plain);
    vn_transport_init_base(t, &vn_vtest_ops);
    /* renderers behind vtest keep the fd of a SHAREABLE blob */
    t->can_import_memory = true;
+   /* and ours takes fds from the client (virglrenderer's vtest does not:
+    * there only fds this connection exported can be imported) */
+   t->can_import_foreign_memory = import_fd_valid && import_fd;
    if (VU_DEBUG(INIT))
       vn_log_debug("transport: vtest");
 

@@ -266,6 +266,8 @@ struct vkr_resource {
    uint64_t size;
    bool opaque_fd;       /* shm->fd is an exported OPAQUE_FD */
    bool dma_buf;         /* shm->fd is a host dma-buf */
+   bool foreign;         /* over a client's fd (vkr_context_import_resource):
+                          * its memory type is unknown */
    uint32_t type_index;  /* device memory: the memory type */
 };
 
@@ -554,6 +556,7 @@ vkr_context_publish_memory_resource(struct vkr_context *ctx,
                                     uint64_t size,
                                     bool opaque_fd,
                                     bool dma_buf,
+                                    bool foreign,
                                     uint32_t type_index,
                                     int *out_fd);
 bool
@@ -562,6 +565,13 @@ vkr_memory_create_resource(struct vkr_context *ctx,
                            uint32_t blob_flags,
                            uint64_t blob_id,
                            uint64_t size,
+                           int *out_fd);
+bool
+vkr_memory_import_resource(struct vkr_context *ctx,
+                           uint32_t res_id,
+                           uint32_t kind,
+                           uint64_t size,
+                           int fd,
                            int *out_fd);
 
 /* vkr_ring.c */

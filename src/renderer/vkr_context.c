@@ -367,6 +367,7 @@ vkr_context_publish_resource(struct vkr_context *ctx,
                              uint64_t size,
                              bool opaque_fd,
                              bool dma_buf,
+                             bool foreign,
                              uint32_t type_index,
                              int *out_fd)
 {
@@ -381,6 +382,7 @@ vkr_context_publish_resource(struct vkr_context *ctx,
    res->size = size;
    res->opaque_fd = opaque_fd;
    res->dma_buf = dma_buf;
+   res->foreign = foreign;
    res->type_index = type_index;
    atomic_init(&res->refs, 1);
    atomic_init(&res->ring_users, 0);
@@ -432,7 +434,7 @@ vkr_context_create_resource(struct vkr_context *ctx,
       if (!shm)
          return false;
       return vkr_context_publish_resource(ctx, res_id, VKR_RESOURCE_SHM, shm, size, false, false,
-                                          0, out_fd);
+                                          false, 0, out_fd);
    }
    return vkr_memory_create_resource(ctx, res_id, blob_flags, blob_id, size, out_fd);
 }
@@ -444,11 +446,28 @@ vkr_context_publish_memory_resource(struct vkr_context *ctx,
                                     uint64_t size,
                                     bool opaque_fd,
                                     bool dma_buf,
+                                    bool foreign,
                                     uint32_t type_index,
                                     int *out_fd)
 {
    return vkr_context_publish_resource(ctx, res_id, VKR_RESOURCE_DEVICE_MEMORY, shm, size,
-                                       opaque_fd, dma_buf, type_index, out_fd);
+                                       opaque_fd, dma_buf, foreign, type_index, out_fd);
+}
+
+bool
+vkr_context_import_resource(struct vkr_context *ctx,
+                            uint32_t res_id,
+                            uint32_t kind,
+                            uint64_t size,
+                            int fd,
+                            int *out_fd)
+{
+   *out_fd = -1;
+   if (vkr_context_fatal(ctx)) {
+      close(fd);
+      return false;
+   }
+   return vkr_memory_import_resource(ctx, res_id, kind, size, fd, out_fd);
 }
 
 bool

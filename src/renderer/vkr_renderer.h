@@ -78,6 +78,21 @@ vkr_context_create_resource(struct vkr_context *ctx,
                             uint64_t size,
                             int *out_fd);
 
+/* Creates resource res_id over `fd`, memory that another context or process
+ * exported (kind VCMD_VENUS_IMPORT_KIND_*: 1 = an OPAQUE_FD or shared memory,
+ * 2 = a dma-buf), of `size` bytes, for VkImportMemoryResourceInfoMESA. Takes
+ * `fd` (closed on failure). The fd is hostile input: only anonymous shared
+ * memory (a memfd) or an anonymous inode (a dma-buf) of at least `size`
+ * bytes is taken; the host driver's import checks the rest. On success
+ * *out_fd is a new fd of it, the caller's. false (logged) when refused. */
+bool
+vkr_context_import_resource(struct vkr_context *ctx,
+                            uint32_t res_id,
+                            uint32_t kind,
+                            uint64_t size,
+                            int fd,
+                            int *out_fd);
+
 /* Forgets resource res_id (false if unknown, or if it backs a live ring, which
  * also makes the context fatal). */
 bool

@@ -205,6 +205,9 @@ vtest_handle_get_param(struct vtest_client *client,
    if (payload[0] == VCMD_PARAM_MAX_TIMELINE_COUNT) {
       reply[0] = 1;
       reply[1] = VTEST_MAX_TIMELINE_COUNT;
+   } else if (payload[0] == VCMD_PARAM_VENUS_RESOURCE_IMPORT_FD) {
+      reply[0] = 1;
+      reply[1] = 1;
    }
    return vtest_client_reply(client, VCMD_GET_PARAM, reply, 2);
 }
@@ -339,6 +342,52 @@ vtest_handle_resource_export_fd(struct vtest_client *client,
       return vtest_client_error(client, "RESOURCE_EXPORT_FD: unknown resource %u",
                                 payload[0]);
    return vtest_client_reply_fd(client, VCMD_RESOURCE_EXPORT_FD, NULL, 0, res->fd);
+}
+
+/* VCMD_VENUS_RESOURCE_IMPORT_FD (ours, vw_vtest.h): [kind][size_lo][size_hi],
+ * then one fd -> [1][64][res_id], res_id 0 when the renderer refused the fd
+ * (the client goes on: the application passed a bad fd). The fd counts as
+ * one of the client's resources. */
+static bool
+vtest_handle_resource_import_fd(struct vtest_client *client,
+                                const uint32_t *payload,
+                                uint32_t length)
+{
+   const uint32_t kind = payload[0];
+   const uint64_t size = (uint64_t)payload[1] | (uint64_t)payload[2] << 32;
+
+   const int fd = vu_os_recv_fd(client->sock);
+   if (fd < 0)
+      return vtest_client_error(client, "VENUS_RESOURCE_IMPORT_FD without an fd");
+   const uint32_t res_id = client->next_res_id;
+   if (client->resource_count >= VTEST_MAX_RESOURCES || !res_id) {
+      close(fd);
+      return vtest_client_error(client, "too many resources (limit %u)",
+                                VTEST_MAX_RESOURCES);
+   }
+   struct vtest_resource *res = calloc(1, sizeof(*res));
+   if (!res) {
+      close(fd);
+      return vtest_client_error(client, "out of memory");
+   }
+   res->fd = -1;
+   /* takes fd, also on failure */
+   if (!vkr_context_import_resource(client->ctx, res_id, kind, size, fd, &res->fd)) {
+      free(res);
+      if (vkr_context_is_fatal(client->ctx))
+         return vtest_client_error(client, "VENUS_RESOURCE_IMPORT_FD: context is fatal");
+      const uint32_t refused = 0;
+      return vtest_client_reply(client, VCMD_VENUS_RESOURCE_IMPORT_FD, &refused, 1);
+   }
+   client->next_res_id++;
+   if (!vu_idmap_insert(&client->resources, res_id, res)) {
+      vkr_context_destroy_resource(client->ctx, res_id);
+      close(res->fd);
+      free(res);
+      return vtest_client_error(client, "out of memory");
+   }
+   client->resource_count++;
+   return vtest_client_reply(client, VCMD_VENUS_RESOURCE_IMPORT_FD, &res_id, 1);
 }
 
 /* VCMD_SUBMIT_CMD: a raw command stream, no reply */
@@ -527,6 +576,9 @@ static const struct vtest_command vtest_commands[] = {
                           true },
    [VCMD_RESOURCE_EXPORT_FD] = { "RESOURCE_EXPORT_FD", vtest_handle_resource_export_fd, 1,
                                  true },
+   [VCMD_VENUS_RESOURCE_IMPORT_FD] = { "VENUS_RESOURCE_IMPORT_FD",
+                                       vtest_handle_resource_import_fd,
+                                       VCMD_VENUS_RESOURCE_IMPORT_FD_SIZE, true },
 };
 
 /* Reads a request header. *out_is_eof: the client closed the connection

@@ -40,12 +40,26 @@ enum vw_vtest_cmd {
    VCMD_SYNC_WAIT = 23,
    VCMD_SUBMIT_CMD2 = 24,
    VCMD_RESOURCE_EXPORT_FD = 38,
+   /* this project's extension (virglrenderer's ids end at 38): see below */
+   VCMD_VENUS_RESOURCE_IMPORT_FD = 64,
 };
 
 #define VCMD_BUSY_WAIT_FLAG_WAIT 1
 
 #define VCMD_PARAM_MAX_TIMELINE_COUNT 1
 #define VCMD_PARAM_HAS_TIMELINE_SYNCOBJ 2
+/* ours: valid = 1, value = 1 when VCMD_VENUS_RESOURCE_IMPORT_FD is served
+ * (virglrenderer answers unknown params with valid = 0) */
+#define VCMD_PARAM_VENUS_RESOURCE_IMPORT_FD 64
+
+/* VCMD_VENUS_RESOURCE_IMPORT_FD: [kind][size_lo][size_hi], then the client
+ * sends one fd (a 1-byte message with SCM_RIGHTS) -> [1][64][res_id]: a new
+ * resource of the context over that fd, as device memory the context can
+ * import with VkImportMemoryResourceInfoMESA; res_id 0 when the fd was
+ * refused (the session goes on). Protocol errors drop the client. */
+#define VCMD_VENUS_RESOURCE_IMPORT_FD_SIZE 3
+#define VCMD_VENUS_IMPORT_KIND_OPAQUE_FD 1 /* a host OPAQUE_FD or shared memory */
+#define VCMD_VENUS_IMPORT_KIND_DMA_BUF 2
 
 #define VCMD_BLOB_TYPE_GUEST 1
 #define VCMD_BLOB_TYPE_HOST3D 2

@@ -355,6 +355,39 @@ vw_vtest_resource_export_fd(struct vw_vtest_client *client, uint32_t res_id)
 }
 
 bool
+vw_vtest_get_param(struct vw_vtest_client *client,
+                   uint32_t param,
+                   bool *out_valid,
+                   uint32_t *out_value)
+{
+   uint32_t reply[2];
+   if (!vw_vtest_exchange(client, VCMD_GET_PARAM, &param, 1, true, reply, 2))
+      return vw_vtest_fail("GET_PARAM");
+   *out_valid = reply[0] != 0;
+   *out_value = reply[0] ? reply[1] : 0;
+   return true;
+}
+
+bool
+vw_vtest_resource_import_fd(struct vw_vtest_client *client,
+                            uint32_t kind,
+                            uint64_t size,
+                            int fd,
+                            uint32_t *out_res_id)
+{
+   const uint32_t req[VCMD_VENUS_RESOURCE_IMPORT_FD_SIZE] = { kind, (uint32_t)size,
+                                                              (uint32_t)(size >> 32) };
+   mtx_lock(&client->mutex);
+   const bool ok =
+      vw_vtest_write_request_locked(client, VCMD_VENUS_RESOURCE_IMPORT_FD, req,
+                                    VCMD_VENUS_RESOURCE_IMPORT_FD_SIZE) &&
+      vu_os_send_fd(client->sock, fd) &&
+      vw_vtest_read_reply_locked(client, VCMD_VENUS_RESOURCE_IMPORT_FD, out_res_id, 1);
+   mtx_unlock(&client->mutex);
+   return ok || vw_vtest_fail("VENUS_RESOURCE_IMPORT_FD");
+}
+
+bool
 vw_vtest_submit_cmd(struct vw_vtest_client *client, const void *cmd, size_t size)
 {
    if (size % sizeof(uint32_t) || size / sizeof(uint32_t) > UINT32_MAX) {

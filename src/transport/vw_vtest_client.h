@@ -69,6 +69,24 @@ bool vw_vtest_resource_unref(struct vw_vtest_client *client, uint32_t res_id);
 /* VCMD_RESOURCE_EXPORT_FD (protocol 4): a new fd, or -1. */
 int vw_vtest_resource_export_fd(struct vw_vtest_client *client, uint32_t res_id);
 
+/* VCMD_GET_PARAM: *out_valid false (value 0) for a param the server does
+ * not know. */
+bool vw_vtest_get_param(struct vw_vtest_client *client,
+                        uint32_t param,
+                        bool *out_valid,
+                        uint32_t *out_value);
+
+/* VCMD_VENUS_RESOURCE_IMPORT_FD (ours, vw_vtest.h; ask
+ * VCMD_PARAM_VENUS_RESOURCE_IMPORT_FD first): sends a copy of `fd` (which
+ * stays the caller's) with the import kind and byte size; *out_res_id is the
+ * new resource, or 0 when the server refused the fd. false when the exchange
+ * failed (the connection is then unusable). */
+bool vw_vtest_resource_import_fd(struct vw_vtest_client *client,
+                                 uint32_t kind,
+                                 uint64_t size,
+                                 int fd,
+                                 uint32_t *out_res_id);
+
 /* VCMD_SUBMIT_CMD: size in bytes, a multiple of 4. */
 bool vw_vtest_submit_cmd(struct vw_vtest_client *client, const void *cmd, size_t size);
 

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -506,6 +507,107 @@ TEST(mesa_submit_layout)
    close(fd);
 }
 
+/* one VCMD_VENUS_RESOURCE_IMPORT_FD of `fd`: the new res_id, 0 if refused,
+ * UINT32_MAX if the exchange failed */
+static uint32_t
+import_fd(struct vw_vtest_client *c, uint32_t kind, uint64_t size, int fd)
+{
+   uint32_t res_id = UINT32_MAX;
+   if (!vw_vtest_resource_import_fd(c, kind, size, fd, &res_id))
+      return UINT32_MAX;
+   return res_id;
+}
+
+static int
+memfd_of(const char *name, off_t size)
+{
+   const int fd = memfd_create(name, MFD_CLOEXEC);
+   if (fd >= 0 && ftruncate(fd, size) != 0) {
+      close(fd);
+      return -1;
+   }
+   return fd;
+}
+
+/* our extension: a client's fd becomes a resource; the renderer takes only
+ * shared memory or dma-bufs of at least the declared size, refuses anything
+ * else without ending the session, and the resource is that very file */
+TEST(resource_import_fd)
+{
+   struct vw_vtest_client *c = vw_vtest_connect(sock_path);
+   struct vw_capset capset;
+   bool valid = false;
+   uint32_t value = 0;
+
+   CHECK(vw_vtest_start_session(c, "import", &capset));
+   CHECK(vw_vtest_get_param(c, VCMD_PARAM_VENUS_RESOURCE_IMPORT_FD, &valid, &value));
+   CHECK(valid && value == 1);
+   /* an unknown param stays invalid */
+   CHECK(vw_vtest_get_param(c, 0x7fff, &valid, &value));
+   CHECK(!valid && value == 0);
+   CHECK(vw_vtest_context_init(c, VW_CAPSET_ID_VENUS));
+
+   /* shared memory: accepted, and exporting the resource gives the same file */
+   const int mem = memfd_of("import", 8192);
+   CHECK(mem >= 0);
+   uint8_t *map = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, mem, 0);
+   CHECK(map != MAP_FAILED);
+   const uint32_t res_id = import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 8192, mem);
+   CHECK(res_id != 0 && res_id != UINT32_MAX);
+   const int exported = vw_vtest_resource_export_fd(c, res_id);
+   CHECK(exported >= 0);
+   struct stat st_mem, st_exp;
+   CHECK(fstat(mem, &st_mem) == 0 && fstat(exported, &st_exp) == 0);
+   CHECK(st_mem.st_ino == st_exp.st_ino && st_mem.st_dev == st_exp.st_dev);
+   uint8_t *map2 = mmap(NULL, 8192, PROT_READ, MAP_SHARED, exported, 0);
+   CHECK(map2 != MAP_FAILED);
+   if (map != MAP_FAILED && map2 != MAP_FAILED) {
+      map[8191] = 0x3c;
+      CHECK_EQ(map2[8191], 0x3c);
+      munmap(map2, 8192);
+   }
+   if (map != MAP_FAILED)
+      munmap(map, 8192);
+   close(exported);
+
+   /* refusals: res_id 0, the fd stays the client's, the session goes on */
+   char path[160];
+   snprintf(path, sizeof(path), "%s/regular", tmp_dir);
+   const int file = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+   CHECK(file >= 0 && ftruncate(file, 8192) == 0);
+   CHECK_EQ(import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 8192, file), 0);
+   /* unlinked but on a disk file system: still a regular file */
+   unlink(path);
+   CHECK_EQ(import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 4096, file), 0);
+   close(file);
+   CHECK_EQ(import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 8193, mem), 0);    /* too large */
+   CHECK_EQ(import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 0, mem), 0);       /* empty */
+   CHECK_EQ(import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 1ull << 50, mem), 0);
+   CHECK_EQ(import_fd(c, VCMD_VENUS_IMPORT_KIND_DMA_BUF, 8192, mem), 0); /* not a dma-buf */
+   CHECK_EQ(import_fd(c, 7, 8192, mem), 0);                              /* unknown kind */
+   int pipe_fds[2];
+   CHECK(pipe2(pipe_fds, O_CLOEXEC) == 0);
+   CHECK_EQ(import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 4096, pipe_fds[0]), 0);
+   close(pipe_fds[0]);
+   close(pipe_fds[1]);
+   const int dir = open(tmp_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+   CHECK_EQ(import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 4096, dir), 0);
+   close(dir);
+   const int dev = open("/dev/zero", O_RDWR | O_CLOEXEC);
+   CHECK_EQ(import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 4096, dev), 0);
+   close(dev);
+
+   /* still served, and the accepted resource is a normal one */
+   uint32_t sync_id;
+   uint64_t sync_value = 0;
+   CHECK(vw_vtest_sync_create(c, 9, &sync_id) && vw_vtest_sync_read(c, sync_id, &sync_value));
+   CHECK_EQ(sync_value, 9);
+   CHECK(vw_vtest_resource_unref(c, res_id));
+   CHECK(vw_vtest_sync_read(c, sync_id, &sync_value));
+   close(mem);
+   vw_vtest_disconnect(c);
+}
+
 struct hostile_case {
    const char *name;
    int setup;        /* 0: nothing, 1: renderer created, 2: and context */
@@ -541,6 +643,13 @@ static const struct hostile_case hostile_cases[] = {
    { "RESOURCE_UNREF of unknown resource", 2, 3, { HDR(1, VCMD_RESOURCE_UNREF), 42 } },
    { "RESOURCE_EXPORT_FD of unknown res", 2, 3, { HDR(1, VCMD_RESOURCE_EXPORT_FD), 42 } },
    { "busy wait on unknown resource", 1, 4, { HDR(2, VCMD_RESOURCE_BUSY_WAIT), 42, 0 } },
+   { "VENUS_RESOURCE_IMPORT_FD before CONTEXT_INIT", 1, 5,
+     { HDR(3, VCMD_VENUS_RESOURCE_IMPORT_FD), 1, 4096, 0 } },
+   { "VENUS_RESOURCE_IMPORT_FD of 2 dwords", 2, 4,
+     { HDR(2, VCMD_VENUS_RESOURCE_IMPORT_FD), 1, 4096 } },
+   /* the byte after the payload carries no fd */
+   { "VENUS_RESOURCE_IMPORT_FD without an fd", 2, 6,
+     { HDR(3, VCMD_VENUS_RESOURCE_IMPORT_FD), 1, 4096, 0, 0 } },
    { "blob of unknown device memory", 2, 8,
      { HDR(6, VCMD_RESOURCE_CREATE_BLOB), 2, 1, 4096, 0, 12345, 0 } },
    { "SUBMIT_CMD2 without batches", 2, 3, { HDR(1, VCMD_SUBMIT_CMD2), 0 } },
@@ -774,6 +883,7 @@ RUN_TESTS(start_server,
           blob_shared_memory,
           syncs_and_waits,
           mesa_submit_layout,
+          resource_import_fd,
           hostile_requests,
           disconnect_mid_request,
           worker_crash,
