@@ -105,6 +105,14 @@ struct vkr_object {
    struct vkr_list children;      /* command and descriptor pools */
 };
 
+/* Every command buffer: with keep_layouts, the host pipeline layouts its
+ * commands named since it was last reset (vkr_layouts.c) */
+struct vkr_command_buffer {
+   struct vkr_object obj;
+   uint64_t *layouts; /* host handles, each once */
+   uint32_t layout_count, layout_cap;
+};
+
 /* Every pipeline: ray tracing pipelines know their shader groups (their
  * own and their libraries'), which group-handle queries index. */
 struct vkr_pipeline {
@@ -212,6 +220,14 @@ struct vkr_device {
     * the context's object_mutex. */
    struct vkr_retired *retired;
    uint32_t retired_count, retired_cap;
+   /* lavapipe reads a pipeline layout when it executes a command buffer
+    * that named it: a layout the guest destroys stays alive on the host
+    * while such command buffers are not reset (vkr_layouts.c). The map
+    * (host handle -> struct vkr_kept_layout) and the command buffers'
+    * lists are under layout_mutex. */
+   bool keep_layouts;
+   mtx_t layout_mutex;
+   struct vu_idmap kept_layouts;
 };
 
 struct vkr_retired {
@@ -449,6 +465,14 @@ void
 vkr_shm_ref(struct vkr_shm *shm);
 void
 vkr_shm_unref(struct vkr_shm *shm);
+
+/* pipeline layouts kept alive for command buffers (vkr_layouts.c) */
+void
+vkr_device_init_layouts(struct vkr_device *dev);
+void
+vkr_device_finish_layouts(struct vkr_device *dev);
+void
+vkr_command_buffer_release_layouts(struct vkr_object *cmd, bool free_list);
 
 /* fences */
 void

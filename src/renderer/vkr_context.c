@@ -212,6 +212,9 @@ void
 vkr_context_remove_object(struct vkr_context *ctx, struct vkr_object *obj)
 {
    vkr_context_unregister_object(ctx, obj);
+   /* freed on the host already: its kept layouts may go */
+   if (obj->base.type == VK_OBJECT_TYPE_COMMAND_BUFFER)
+      vkr_command_buffer_release_layouts(obj, true);
    free(obj);
 }
 

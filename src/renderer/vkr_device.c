@@ -256,6 +256,8 @@ vkr_device_free(struct vkr_device *dev)
       free(q);
    }
    free(dev->queues);
+   vu_idmap_fini(&dev->kept_layouts);
+   mtx_destroy(&dev->layout_mutex);
    free(dev);
 }
 
@@ -352,6 +354,7 @@ vkr_exec_vkCreateDevice(struct vp_dispatch *d, struct vp_command_vkCreateDevice 
       goto fail_host;
    dev->host = host;
    dev->physical_device = pd;
+   vkr_device_init_layouts(dev);
    dev->use_host_pointer = use_host_pointer;
    dev->use_opaque_fd = use_opaque_fd && pd->has_external_memory_fd;
    dev->fence_sync_fd = pd->fence_sync_fd;
@@ -525,6 +528,7 @@ vkr_device_destroy(struct vkr_context *ctx, struct vkr_device *dev)
       q->free_count = 0;
    }
    vkr_device_destroy_retired(ctx, dev);
+   vkr_device_finish_layouts(dev);
    dev->table.vkDestroyDevice(dev->host, NULL);
    vkr_context_unregister_object(ctx, &dev->obj);
    vkr_device_free(dev);

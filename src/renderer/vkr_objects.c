@@ -3,7 +3,8 @@
  * pools and their children, array creates (pipelines), sync objects and the
  * sync-resource commands 244-246, and the few checks that keep a hostile
  * guest from making the host driver write outside our buffers (query
- * results, push constants) (renderer-behavior.md §1, command-types.md §5.1).
+ * results; push constants: vkr_layouts.c) (renderer-behavior.md §1,
+ * command-types.md §5.1).
  */
 #include "vkr_common.h"
 
@@ -63,7 +64,10 @@ vkr_new_child(struct vkr_device *dev,
               uint64_t id,
               uint64_t handle)
 {
-   struct vkr_object *obj = calloc(1, sizeof(*obj));
+   /* command buffers carry their list of kept layouts (vkr_layouts.c) */
+   struct vkr_object *obj = calloc(1, type == VK_OBJECT_TYPE_COMMAND_BUFFER
+                                         ? sizeof(struct vkr_command_buffer)
+                                         : sizeof(*obj));
    if (!obj)
       return NULL;
    obj->base.id = id;
@@ -767,20 +771,6 @@ vkr_exec_vkGetQueryPoolResults(struct vp_dispatch *d, struct vp_command_vkGetQue
    args->ret = dev->table.vkGetQueryPoolResults(args->device, args->queryPool, args->firstQuery,
                                                 args->queryCount, args->dataSize, args->pData,
                                                 args->stride, args->flags);
-}
-
-void
-vkr_exec_vkCmdPushConstants(struct vp_dispatch *d, struct vp_command_vkCmdPushConstants *args)
-{
-   struct vkr_device *dev = vkr_device_of(args->commandBuffer);
-   const uint32_t max = dev->physical_device->props.limits.maxPushConstantsSize;
-   if (args->offset > max || args->size > max - args->offset) {
-      vkr_dispatch_fatal(d, "vkCmdPushConstants past maxPushConstantsSize");
-      return;
-   }
-   vp_replace_vkCmdPushConstants_args_handles(args);
-   dev->table.vkCmdPushConstants(args->commandBuffer, args->layout, args->stageFlags,
-                                 args->offset, args->size, args->pValues);
 }
 
 /* VK_EXT_multi_draw: the decoder holds drawCount packed elements, whatever

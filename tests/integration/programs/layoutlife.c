@@ -12,7 +12,16 @@
  * before the second command buffer has recorded anything, the second before
  * either command buffer has ended, and the second command buffer ends first.
  * A third command buffer records after both layouts are gone with a fresh
- * one. Every element of the output is checked.
+ * one.
+ *
+ * Before all that, the valid case (runs 3-5): two command buffers' layouts
+ * are destroyed after vkEndCommandBuffer and before the command buffers are
+ * submitted (allowed: they are executable); one is submitted again, then
+ * re-recorded with a third layout, destroyed the same way. Mesa 25's
+ * lavapipe reads such a layout when it executes the command buffer, so the
+ * renderer keeps it alive on the host until the command buffer is reset;
+ * without that, runs wrote nothing through our stack on lavapipe 25. Every
+ * element of the output is checked.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +31,7 @@
 
 #define LL_GROUPS 4u
 #define LL_PER_RUN (LL_GROUPS * 64u)
-#define LL_RUNS 3u
+#define LL_RUNS 6u
 
 struct ll_push {
    uint32_t base;
@@ -34,6 +43,9 @@ static const struct ll_push ll_pushes[LL_RUNS] = {
    { 1000u, 3u, 0 * LL_PER_RUN },
    { 7u, 11u, 1 * LL_PER_RUN },
    { 0x10000u, 5u, 2 * LL_PER_RUN },
+   { 0x30000u, 13u, 3 * LL_PER_RUN },
+   { 0x50000u, 17u, 4 * LL_PER_RUN },
+   { 0x70000u, 19u, 5 * LL_PER_RUN },
 };
 
 static VkPipelineLayout
@@ -131,6 +143,37 @@ main(void)
    VkPipeline pipeline = vkt_compute_pipeline_create(&ctx, module, pipeline_layout, NULL);
    vkDestroyPipelineLayout(dev, pipeline_layout, NULL);
 
+   /* valid, first: layouts destroyed once the command buffers that used
+    * them have ended, before they are submitted (the host reuses the freed
+    * memory as the submissions come in) */
+   VkCommandBuffer fourth = vkt_cmd_begin_in(&ctx, ctx.cmd_pool, 0);
+   VkCommandBuffer fifth = vkt_cmd_begin_in(&ctx, ctx.cmd_pool, 0);
+   VkPipelineLayout layout_d = ll_layout_create(dev, set_layout);
+   VkPipelineLayout layout_e = ll_layout_create(dev, set_layout);
+   ll_record(fourth, pipeline, layout_d, set, &ll_pushes[3]);
+   ll_record(fifth, pipeline, layout_e, set, &ll_pushes[4]);
+   VKT_CALL(vkEndCommandBuffer(fifth));
+   VKT_CALL(vkEndCommandBuffer(fourth));
+   vkDestroyPipelineLayout(dev, layout_d, NULL);
+   vkDestroyPipelineLayout(dev, layout_e, NULL);
+   vkt_queue_submit_wait(&ctx, ctx.queue, fourth);
+   vkt_queue_submit_wait(&ctx, ctx.queue, fifth);
+   /* submitted again: still valid, still needs its layout */
+   memset((uint32_t *)dst.map + 3 * LL_PER_RUN, 0xff, LL_PER_RUN * sizeof(uint32_t));
+   vkt_buffer_flush(&ctx, &dst);
+   vkt_queue_submit_wait(&ctx, ctx.queue, fourth);
+   /* a new recording resets it: its old layout goes */
+   VkPipelineLayout layout_f = ll_layout_create(dev, set_layout);
+   const VkCommandBufferBeginInfo rebegin = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+   };
+   VKT_CALL(vkBeginCommandBuffer(fourth, &rebegin));
+   ll_record(fourth, pipeline, layout_f, set, &ll_pushes[5]);
+   VKT_CALL(vkEndCommandBuffer(fourth));
+   vkDestroyPipelineLayout(dev, layout_f, NULL);
+   vkt_queue_submit_wait(&ctx, ctx.queue, fourth);
+
+   /* invalid on purpose, as the CTS does: destroyed while recording */
    VkCommandBuffer first = vkt_cmd_begin_in(&ctx, ctx.cmd_pool, 0);
    VkCommandBuffer second = vkt_cmd_begin_in(&ctx, ctx.cmd_pool, 0);
    VkPipelineLayout layout_a = ll_layout_create(dev, set_layout);
@@ -153,6 +196,7 @@ main(void)
    ll_record(third, pipeline, layout_c, set, &ll_pushes[2]);
    vkt_cmd_submit_wait(&ctx, third);
    vkDestroyPipelineLayout(dev, layout_c, NULL);
+
    vkt_buffer_invalidate(&ctx, &dst);
 
    const uint32_t *out = dst.map;
@@ -167,8 +211,8 @@ main(void)
    vkt_print_u64("layoutlife_runs_ok", "runs", good);
    vkt_print_hex("layoutlife_digest", vkt_digest(out, LL_RUNS * LL_PER_RUN * sizeof(uint32_t)));
 
-   VkCommandBuffer done[2] = { first, second };
-   vkFreeCommandBuffers(dev, ctx.cmd_pool, 2, done);
+   VkCommandBuffer done[4] = { first, second, fourth, fifth };
+   vkFreeCommandBuffers(dev, ctx.cmd_pool, 4, done);
    vkDestroyPipeline(dev, pipeline, NULL);
    vkDestroyShaderModule(dev, module, NULL);
    vkDestroyDescriptorPool(dev, pool, NULL);
