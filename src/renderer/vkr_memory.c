@@ -41,6 +41,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static uint64_t
@@ -429,9 +430,27 @@ vkr_memory_create_resource(struct vkr_context *ctx,
                                               type_index, out_fd);
 }
 
+/* Whether another fd of this process is open on the character device
+ * `rdev`: the host driver's own device node (NVIDIA's opaque fds are files of
+ * its control node, which the driver holds open once an instance exists).
+ * The fds are probed directly (no /proc in the sandbox), up to a bound. */
+static bool
+vkr_device_node_in_use(dev_t rdev, int except_fd)
+{
+   for (int fd = 0; fd < 4096; fd++) {
+      struct stat st;
+      if (fd != except_fd && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == rdev)
+         return true;
+   }
+   return false;
+}
+
 /* Why a client's fd cannot back an imported resource of `size` bytes, or
  * NULL. Shared memory: a memfd (unlinked, on a tmpfs or hugetlbfs mount), never
- * a file with a name; dma-bufs: anonymous inodes that report their size. */
+ * a file with a name; dma-bufs: anonymous inodes that report their size;
+ * OPAQUE_FD of a driver whose exports are files of a character device: that
+ * very device node, open already by the host driver in this process (its
+ * size is unknown here: the host driver's import checks it). */
 static const char *
 vkr_import_fd_refusal(int fd, uint32_t kind, uint64_t size, bool *out_is_shm)
 {
@@ -459,6 +478,11 @@ vkr_import_fd_refusal(int fd, uint32_t kind, uint64_t size, bool *out_is_shm)
          return "an anonymous inode without a size";
       lseek(fd, 0, SEEK_SET);
       fd_size = (uint64_t)end;
+   } else if (S_ISCHR(st.st_mode) && kind == 1) {
+      /* major 1: /dev/null, /dev/zero, /dev/mem..., never a driver's */
+      if (major(st.st_rdev) == 1 || !vkr_device_node_in_use(st.st_rdev, fd))
+         return "a device that the host driver does not use";
+      fd_size = size;
    } else {
       return "not memory (a device, pipe, socket, link or directory)";
    }

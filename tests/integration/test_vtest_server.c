@@ -596,6 +596,17 @@ TEST(resource_import_fd)
    const int dev = open("/dev/zero", O_RDWR | O_CLOEXEC);
    CHECK_EQ(import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 4096, dev), 0);
    close(dev);
+   /* a character device is taken only when the host driver holds that very
+    * node open (NVIDIA's opaque fds); /dev/null, which a server may well
+    * hold open, is never one */
+   const int null_dev = open("/dev/null", O_RDWR | O_CLOEXEC);
+   CHECK_EQ(import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 4096, null_dev), 0);
+   close(null_dev);
+   const int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+   if (tty >= 0) {
+      CHECK_EQ(import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 4096, tty), 0);
+      close(tty);
+   }
 
    /* still served, and the accepted resource is a normal one */
    uint32_t sync_id;
