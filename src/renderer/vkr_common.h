@@ -103,14 +103,7 @@ struct vkr_object {
    struct vkr_object *pool;       /* command buffers, descriptor sets */
    struct vkr_list link;          /* in device->objects or pool->children */
    struct vkr_list children;      /* command and descriptor pools */
-};
-
-/* Every command buffer: with keep_layouts, the host pipeline layouts its
- * commands named since it was last reset (vkr_layouts.c) */
-struct vkr_command_buffer {
-   struct vkr_object obj;
-   uint64_t *layouts; /* host handles, each once */
-   uint32_t layout_count, layout_cap;
+   bool sparse; /* buffers and images: created with SPARSE_BINDING */
 };
 
 /* Every pipeline: ray tracing pipelines know their shader groups (their
@@ -146,6 +139,16 @@ struct vkr_physical_device {
    uint32_t host_pointer_type_bits; /* types importable from our memfds */
    VkDeviceSize host_pointer_alignment;
    uint32_t opaque_fd_type_bits;   /* fallback: exportable + mmap-able */
+   /* The guest's memory types (docs/renderer.md "Memory types for sparse
+    * resources"): the host's, plus a twin without the host-visible bits
+    * before each host-pointer type that sparse resources may use (those in
+    * sparse_twin_host_bits). Twins are allocated natively and are the only
+    * types of their host type that sparse resources report. */
+   uint32_t sparse_twin_host_bits;                  /* host types with a twin */
+   uint32_t twin_guest_bits;                        /* guest types that are twins */
+   uint8_t guest_to_host[VK_MAX_MEMORY_TYPES];      /* guest type -> host type */
+   uint8_t host_to_guest[VK_MAX_MEMORY_TYPES];      /* host type -> its guest type */
+   uint8_t host_to_twin[VK_MAX_MEMORY_TYPES];       /* host type -> its twin */
    bool fence_sync_fd;             /* sync-fd export of fences works */
    bool semaphore_sync_fd;         /* sync-fd export/import of semaphores */
 };
@@ -220,14 +223,6 @@ struct vkr_device {
     * the context's object_mutex. */
    struct vkr_retired *retired;
    uint32_t retired_count, retired_cap;
-   /* lavapipe reads a pipeline layout when it executes a command buffer
-    * that named it: a layout the guest destroys stays alive on the host
-    * while such command buffers are not reset (vkr_layouts.c). The map
-    * (host handle -> struct vkr_kept_layout) and the command buffers'
-    * lists are under layout_mutex. */
-   bool keep_layouts;
-   mtx_t layout_mutex;
-   struct vu_idmap kept_layouts;
 };
 
 struct vkr_retired {
@@ -282,8 +277,6 @@ struct vkr_resource {
    uint64_t size;
    bool opaque_fd;       /* shm->fd is an exported OPAQUE_FD */
    bool dma_buf;         /* shm->fd is a host dma-buf */
-   bool foreign;         /* over a client's fd (vkr_context_import_resource):
-                          * its memory type is unknown */
    uint32_t type_index;  /* device memory: the memory type */
 };
 
@@ -466,14 +459,6 @@ vkr_shm_ref(struct vkr_shm *shm);
 void
 vkr_shm_unref(struct vkr_shm *shm);
 
-/* pipeline layouts kept alive for command buffers (vkr_layouts.c) */
-void
-vkr_device_init_layouts(struct vkr_device *dev);
-void
-vkr_device_finish_layouts(struct vkr_device *dev);
-void
-vkr_command_buffer_release_layouts(struct vkr_object *cmd, bool free_list);
-
 /* fences */
 void
 vkr_device_destroy_retired(struct vkr_context *ctx, struct vkr_device *dev);
@@ -545,6 +530,9 @@ void
 vkr_instance_destroy(struct vkr_context *ctx, struct vkr_instance *instance);
 void
 vkr_physical_device_init_memory(struct vkr_physical_device *pd);
+/* host memoryTypeBits -> the guest's; sparse: those of a sparse resource */
+uint32_t
+vkr_memory_type_bits_to_guest(const struct vkr_physical_device *pd, uint32_t host_bits, bool sparse);
 bool
 vkr_physical_device_has_extension(const struct vkr_physical_device *pd, const char *name);
 
@@ -580,7 +568,6 @@ vkr_context_publish_memory_resource(struct vkr_context *ctx,
                                     uint64_t size,
                                     bool opaque_fd,
                                     bool dma_buf,
-                                    bool foreign,
                                     uint32_t type_index,
                                     int *out_fd);
 bool
@@ -589,13 +576,6 @@ vkr_memory_create_resource(struct vkr_context *ctx,
                            uint32_t blob_flags,
                            uint64_t blob_id,
                            uint64_t size,
-                           int *out_fd);
-bool
-vkr_memory_import_resource(struct vkr_context *ctx,
-                           uint32_t res_id,
-                           uint32_t kind,
-                           uint64_t size,
-                           int fd,
                            int *out_fd);
 
 /* vkr_ring.c */

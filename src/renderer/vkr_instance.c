@@ -784,6 +784,13 @@ struct vkr_probe {
    PFN_vkGetMemoryFdKHR GetMemoryFd;
    PFN_vkMapMemory MapMemory;
    PFN_vkUnmapMemory UnmapMemory;
+   bool sparse_binding; /* created with the sparseBinding feature */
+   PFN_vkCreateBuffer CreateBuffer;
+   PFN_vkDestroyBuffer DestroyBuffer;
+   PFN_vkGetBufferMemoryRequirements GetBufferMemoryRequirements;
+   PFN_vkCreateImage CreateImage;
+   PFN_vkDestroyImage DestroyImage;
+   PFN_vkGetImageMemoryRequirements GetImageMemoryRequirements;
 };
 
 static bool
@@ -797,16 +804,22 @@ vkr_probe_init(struct vkr_physical_device *pd, const char *ext, struct vkr_probe
       .queueCount = 1,
       .pQueuePriorities = &prio,
    };
+   /* sparseBinding where the host has it: the sparse-resource probe */
+   VkPhysicalDeviceFeatures host_features = { 0 };
+   vk->vkGetPhysicalDeviceFeatures(pd->host, &host_features);
+   const VkPhysicalDeviceFeatures features = { .sparseBinding = host_features.sparseBinding };
    const VkDeviceCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
       .queueCreateInfoCount = 1,
       .pQueueCreateInfos = &queue,
       .enabledExtensionCount = 1,
       .ppEnabledExtensionNames = &ext,
+      .pEnabledFeatures = &features,
    };
    memset(p, 0, sizeof(*p));
    if (vk->vkCreateDevice(pd->host, &info, NULL, &p->dev) != VK_SUCCESS)
       return false;
+   p->sparse_binding = features.sparseBinding;
    const PFN_vkGetDeviceProcAddr gdpa = vkGetDeviceProcAddr;
    p->DestroyDevice = (PFN_vkDestroyDevice)gdpa(p->dev, "vkDestroyDevice");
    p->GetMemoryHostPointerProperties = (PFN_vkGetMemoryHostPointerPropertiesEXT)gdpa(
@@ -816,6 +829,14 @@ vkr_probe_init(struct vkr_physical_device *pd, const char *ext, struct vkr_probe
    p->GetMemoryFd = (PFN_vkGetMemoryFdKHR)gdpa(p->dev, "vkGetMemoryFdKHR");
    p->MapMemory = (PFN_vkMapMemory)gdpa(p->dev, "vkMapMemory");
    p->UnmapMemory = (PFN_vkUnmapMemory)gdpa(p->dev, "vkUnmapMemory");
+   p->CreateBuffer = (PFN_vkCreateBuffer)gdpa(p->dev, "vkCreateBuffer");
+   p->DestroyBuffer = (PFN_vkDestroyBuffer)gdpa(p->dev, "vkDestroyBuffer");
+   p->GetBufferMemoryRequirements =
+      (PFN_vkGetBufferMemoryRequirements)gdpa(p->dev, "vkGetBufferMemoryRequirements");
+   p->CreateImage = (PFN_vkCreateImage)gdpa(p->dev, "vkCreateImage");
+   p->DestroyImage = (PFN_vkDestroyImage)gdpa(p->dev, "vkDestroyImage");
+   p->GetImageMemoryRequirements =
+      (PFN_vkGetImageMemoryRequirements)gdpa(p->dev, "vkGetImageMemoryRequirements");
    if (!p->DestroyDevice || !p->AllocateMemory || !p->FreeMemory) {
       if (p->DestroyDevice)
          p->DestroyDevice(p->dev, NULL);
@@ -867,6 +888,56 @@ vkr_probe_host_pointer(struct vkr_physical_device *pd, struct vkr_probe *p, size
          bits &= ~(1u << i);
    }
    munmap(map, size);
+   return bits;
+}
+
+/* The host memory types a sparse buffer or a sparse 2D image may be bound
+ * to (0 without sparseBinding). */
+static uint32_t
+vkr_probe_sparse_types(struct vkr_probe *p)
+{
+   if (!p->sparse_binding || !p->CreateBuffer || !p->DestroyBuffer ||
+       !p->GetBufferMemoryRequirements || !p->CreateImage || !p->DestroyImage ||
+       !p->GetImageMemoryRequirements)
+      return 0;
+   uint32_t bits = 0;
+   const VkBufferCreateInfo buffer_info = {
+      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+      .flags = VK_BUFFER_CREATE_SPARSE_BINDING_BIT,
+      .size = 65536,
+      .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+               VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+      .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+   };
+   VkBuffer buffer;
+   if (p->CreateBuffer(p->dev, &buffer_info, NULL, &buffer) == VK_SUCCESS) {
+      VkMemoryRequirements reqs;
+      p->GetBufferMemoryRequirements(p->dev, buffer, &reqs);
+      bits |= reqs.memoryTypeBits;
+      p->DestroyBuffer(p->dev, buffer, NULL);
+   }
+   const VkImageCreateInfo image_info = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+      .flags = VK_IMAGE_CREATE_SPARSE_BINDING_BIT,
+      .imageType = VK_IMAGE_TYPE_2D,
+      .format = VK_FORMAT_R8G8B8A8_UNORM,
+      .extent = { 64, 64, 1 },
+      .mipLevels = 1,
+      .arrayLayers = 1,
+      .samples = VK_SAMPLE_COUNT_1_BIT,
+      .tiling = VK_IMAGE_TILING_OPTIMAL,
+      .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT |
+               VK_IMAGE_USAGE_SAMPLED_BIT,
+      .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+      .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+   };
+   VkImage image;
+   if (p->CreateImage(p->dev, &image_info, NULL, &image) == VK_SUCCESS) {
+      VkMemoryRequirements reqs;
+      p->GetImageMemoryRequirements(p->dev, image, &reqs);
+      bits |= reqs.memoryTypeBits;
+      p->DestroyImage(p->dev, image, NULL);
+   }
    return bits;
 }
 
@@ -956,6 +1027,84 @@ vkr_probe_syncs(struct vkr_physical_device *pd)
    }
 }
 
+/* Sparse binding over memory imported from a host pointer is not something
+ * a host driver has to get right, and Mesa's lavapipe (25.x) does not: it
+ * binds a sparse resource by mapping the memory object's file over the
+ * resource's range, and an imported host allocation has no such file
+ * (docs/renderer.md "Memory types for sparse resources"). So each
+ * host-pointer type that sparse resources may use gets a twin without the
+ * host-visible bits, allocated natively; sparse resources report the twin in
+ * its place. A twin goes before the first type whose flags strictly contain
+ * its own (the spec's order of memory types; the host's order is kept). */
+static void
+vkr_physical_device_init_twins(struct vkr_physical_device *pd, uint32_t twin_host_bits)
+{
+   const uint32_t n = pd->memory.memoryTypeCount;
+   pd->sparse_twin_host_bits = 0;
+   pd->twin_guest_bits = 0;
+   for (uint32_t i = 0; i < n; i++) {
+      pd->guest_to_host[i] = (uint8_t)i;
+      pd->host_to_guest[i] = (uint8_t)i;
+      pd->host_to_twin[i] = (uint8_t)i;
+   }
+   twin_host_bits &= (n < 32 ? (1u << n) : 0u) - 1u;
+   if (!twin_host_bits || VU_PERF(NO_SPARSE_TWINS))
+      return;
+   const uint32_t twins = (uint32_t)__builtin_popcount(twin_host_bits);
+   if (n + twins > VK_MAX_MEMORY_TYPES) {
+      vkr_log(VU_LOG_WARN,
+              "%s: no room for %u sparse memory types: sparse resources keep "
+              "host-pointer memory",
+              pd->props.deviceName, twins);
+      return;
+   }
+   const VkPhysicalDeviceMemoryProperties host_view = pd->memory; /* masked */
+   VkPhysicalDeviceMemoryProperties *out = &pd->memory;
+   uint32_t g = 0;
+   for (uint32_t y = 0; y < n; y++) {
+      const VkMemoryPropertyFlags fy = host_view.memoryTypes[y].propertyFlags;
+      /* the twins whose place is before y */
+      for (uint32_t j = 0; j < n; j++) {
+         if (!(twin_host_bits & (1u << j)) || (pd->sparse_twin_host_bits & (1u << j)))
+            continue;
+         const VkMemoryPropertyFlags ft = host_view.memoryTypes[j].propertyFlags &
+                                          ~(VkMemoryPropertyFlags)VKR_HOST_VISIBLE_BITS;
+         if (y != j && ((ft & fy) != ft || ft == fy))
+            continue;
+         out->memoryTypes[g].propertyFlags = ft;
+         out->memoryTypes[g].heapIndex = host_view.memoryTypes[j].heapIndex;
+         pd->guest_to_host[g] = (uint8_t)j;
+         pd->host_to_twin[j] = (uint8_t)g;
+         pd->twin_guest_bits |= 1u << g;
+         pd->sparse_twin_host_bits |= 1u << j;
+         g++;
+      }
+      out->memoryTypes[g] = host_view.memoryTypes[y];
+      pd->guest_to_host[g] = (uint8_t)y;
+      pd->host_to_guest[y] = (uint8_t)g;
+      g++;
+   }
+   out->memoryTypeCount = g;
+   if (VU_DEBUG(INIT))
+      vkr_log(VU_LOG_INFO, "%s: %u native memory types for sparse resources (host types 0x%x)",
+              pd->props.deviceName, twins, twin_host_bits);
+}
+
+uint32_t
+vkr_memory_type_bits_to_guest(const struct vkr_physical_device *pd, uint32_t host_bits, bool sparse)
+{
+   uint32_t out = 0;
+   for (uint32_t j = 0; j < pd->host_memory.memoryTypeCount && j < VK_MAX_MEMORY_TYPES; j++) {
+      if (!(host_bits & (1u << j)))
+         continue;
+      if (sparse && (pd->sparse_twin_host_bits & (1u << j)))
+         out |= 1u << pd->host_to_twin[j];
+      else
+         out |= 1u << pd->host_to_guest[j];
+   }
+   return out;
+}
+
 static mtx_t vkr_memory_probe_mutex;
 static once_flag vkr_memory_probe_once = ONCE_FLAG_INIT;
 
@@ -980,6 +1129,7 @@ vkr_physical_device_init_memory(struct vkr_physical_device *pd)
    vkr_probe_syncs(pd);
 
    struct vkr_probe probe;
+   uint32_t sparse_types = 0;
    if (pd->has_external_memory_host && !VU_PERF(NO_HOST_POINTER) &&
        vkr_probe_init(pd, "VK_EXT_external_memory_host", &probe)) {
       VkPhysicalDeviceExternalMemoryHostPropertiesEXT host_props = {
@@ -998,6 +1148,7 @@ vkr_physical_device_init_memory(struct vkr_physical_device *pd)
          pd->host_pointer_alignment = align;
          pd->host_pointer_type_bits = vkr_probe_host_pointer(pd, &probe, (size_t)align);
       }
+      sparse_types = vkr_probe_sparse_types(&probe);
       probe.DestroyDevice(probe.dev, NULL);
    }
    if (!pd->host_pointer_type_bits && pd->has_external_memory_fd &&
@@ -1033,6 +1184,167 @@ vkr_physical_device_init_memory(struct vkr_physical_device *pd)
               pd->host_pointer_type_bits ? "host-pointer import of memfds"
                                          : "exported opaque fds",
               (unsigned long long)pd->host_pointer_alignment);
+   vkr_physical_device_init_twins(pd, pd->host_pointer_type_bits & sparse_types);
    pd->memory_ready = true;
    mtx_unlock(&vkr_memory_probe_mutex);
+}
+
+/* ------------------------------------------------------------------ */
+/* buffers and images: sparse resources get the native twins of memory
+ * types (vkr_instance.c, docs/renderer.md "Memory types for sparse
+ * resources"), every memoryTypeBits goes to the guest's numbering */
+
+static void
+vkr_created_resource(struct vp_dispatch *d,
+                     struct vkr_object *dev,
+                     VkObjectType type,
+                     uint64_t id,
+                     uint64_t handle,
+                     bool sparse)
+{
+   struct vkr_object *obj = vkr_dispatch_add_device_object(d, dev, type, id, handle);
+   if (obj)
+      obj->sparse = sparse;
+}
+
+void
+vkr_exec_vkCreateBuffer(struct vp_dispatch *d, struct vp_command_vkCreateBuffer *args)
+{
+   struct vkr_object *dev = (struct vkr_object *)(uintptr_t)args->device;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pBuffer;
+   const bool sparse = args->pCreateInfo->flags & VK_BUFFER_CREATE_SPARSE_BINDING_BIT;
+   vp_replace_vkCreateBuffer_args_handles(args);
+   args->ret =
+      dev->device->table.vkCreateBuffer(args->device, args->pCreateInfo, NULL, args->pBuffer);
+   if (args->ret == VK_SUCCESS)
+      vkr_created_resource(d, dev, VK_OBJECT_TYPE_BUFFER, id,
+                           (uint64_t)(uintptr_t)*args->pBuffer, sparse);
+   *args->pBuffer = (VkBuffer)(uintptr_t)id;
+}
+
+void
+vkr_exec_vkCreateImage(struct vp_dispatch *d, struct vp_command_vkCreateImage *args)
+{
+   struct vkr_object *dev = (struct vkr_object *)(uintptr_t)args->device;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pImage;
+   const bool sparse = args->pCreateInfo->flags & VK_IMAGE_CREATE_SPARSE_BINDING_BIT;
+   vp_replace_vkCreateImage_args_handles(args);
+   args->ret =
+      dev->device->table.vkCreateImage(args->device, args->pCreateInfo, NULL, args->pImage);
+   if (args->ret == VK_SUCCESS)
+      vkr_created_resource(d, dev, VK_OBJECT_TYPE_IMAGE, id, (uint64_t)(uintptr_t)*args->pImage,
+                           sparse);
+   *args->pImage = (VkImage)(uintptr_t)id;
+}
+
+static void
+vkr_reqs_to_guest(const void *device, VkMemoryRequirements *reqs, bool sparse)
+{
+   const struct vkr_device *dev = ((const struct vkr_object *)device)->device;
+   reqs->memoryTypeBits =
+      vkr_memory_type_bits_to_guest(dev->physical_device, reqs->memoryTypeBits, sparse);
+}
+
+static bool
+vkr_resource_is_sparse(const void *obj)
+{
+   return obj && ((const struct vkr_object *)obj)->sparse;
+}
+
+void
+vkr_exec_vkGetBufferMemoryRequirements(struct vp_dispatch *d,
+                                       struct vp_command_vkGetBufferMemoryRequirements *args)
+{
+   (void)d;
+   const void *device = (const void *)args->device;
+   const bool sparse = vkr_resource_is_sparse((const void *)args->buffer);
+   vp_replace_vkGetBufferMemoryRequirements_args_handles(args);
+   vkr_object_device_table(device)->vkGetBufferMemoryRequirements(args->device, args->buffer,
+                                                                   args->pMemoryRequirements);
+   vkr_reqs_to_guest(device, args->pMemoryRequirements, sparse);
+}
+
+void
+vkr_exec_vkGetImageMemoryRequirements(struct vp_dispatch *d,
+                                      struct vp_command_vkGetImageMemoryRequirements *args)
+{
+   (void)d;
+   const void *device = (const void *)args->device;
+   const bool sparse = vkr_resource_is_sparse((const void *)args->image);
+   vp_replace_vkGetImageMemoryRequirements_args_handles(args);
+   vkr_object_device_table(device)->vkGetImageMemoryRequirements(args->device, args->image,
+                                                                  args->pMemoryRequirements);
+   vkr_reqs_to_guest(device, args->pMemoryRequirements, sparse);
+}
+
+void
+vkr_exec_vkGetBufferMemoryRequirements2(struct vp_dispatch *d,
+                                        struct vp_command_vkGetBufferMemoryRequirements2 *args)
+{
+   const void *device = (const void *)args->device;
+   const PFN_vkGetBufferMemoryRequirements2 fn =
+      vkr_object_device_table(device)->vkGetBufferMemoryRequirements2;
+   if (!fn) {
+      vkr_dispatch_fatal(d, "the host lacks vkGetBufferMemoryRequirements2");
+      return;
+   }
+   const bool sparse = vkr_resource_is_sparse((const void *)args->pInfo->buffer);
+   vp_replace_vkGetBufferMemoryRequirements2_args_handles(args);
+   fn(args->device, args->pInfo, args->pMemoryRequirements);
+   vkr_reqs_to_guest(device, &args->pMemoryRequirements->memoryRequirements, sparse);
+}
+
+void
+vkr_exec_vkGetImageMemoryRequirements2(struct vp_dispatch *d,
+                                       struct vp_command_vkGetImageMemoryRequirements2 *args)
+{
+   const void *device = (const void *)args->device;
+   const PFN_vkGetImageMemoryRequirements2 fn =
+      vkr_object_device_table(device)->vkGetImageMemoryRequirements2;
+   if (!fn) {
+      vkr_dispatch_fatal(d, "the host lacks vkGetImageMemoryRequirements2");
+      return;
+   }
+   const bool sparse = vkr_resource_is_sparse((const void *)args->pInfo->image);
+   vp_replace_vkGetImageMemoryRequirements2_args_handles(args);
+   fn(args->device, args->pInfo, args->pMemoryRequirements);
+   vkr_reqs_to_guest(device, &args->pMemoryRequirements->memoryRequirements, sparse);
+}
+
+void
+vkr_exec_vkGetDeviceBufferMemoryRequirements(
+   struct vp_dispatch *d,
+   struct vp_command_vkGetDeviceBufferMemoryRequirements *args)
+{
+   const void *device = (const void *)args->device;
+   const PFN_vkGetDeviceBufferMemoryRequirements fn =
+      vkr_object_device_table(device)->vkGetDeviceBufferMemoryRequirements;
+   if (!fn || !args->pInfo->pCreateInfo) {
+      vkr_dispatch_fatal(d, "vkGetDeviceBufferMemoryRequirements: no host entry point or "
+                            "no create info");
+      return;
+   }
+   const bool sparse = args->pInfo->pCreateInfo->flags & VK_BUFFER_CREATE_SPARSE_BINDING_BIT;
+   vp_replace_vkGetDeviceBufferMemoryRequirements_args_handles(args);
+   fn(args->device, args->pInfo, args->pMemoryRequirements);
+   vkr_reqs_to_guest(device, &args->pMemoryRequirements->memoryRequirements, sparse);
+}
+
+void
+vkr_exec_vkGetDeviceImageMemoryRequirements(
+   struct vp_dispatch *d,
+   struct vp_command_vkGetDeviceImageMemoryRequirements *args)
+{
+   const void *device = (const void *)args->device;
+   const PFN_vkGetDeviceImageMemoryRequirements fn =
+      vkr_object_device_table(device)->vkGetDeviceImageMemoryRequirements;
+   if (!fn || !args->pInfo->pCreateInfo) {
+      vkr_dispatch_fatal(d, "vkGetDeviceImageMemoryRequirements: no host entry point or "
+                            "no create info");
+      return;
+   }
+   const bool sparse = args->pInfo->pCreateInfo->flags & VK_IMAGE_CREATE_SPARSE_BINDING_BIT;
+   vp_replace_vkGetDeviceImageMemoryRequirements_args_handles(args);
+   fn(args->device, args->pInfo, args->pMemoryRequirements);
+   vkr_reqs_to_guest(device, &args->pMemoryRequirements->memoryRequirements, sparse);
 }

@@ -40,6 +40,7 @@ static const struct vu_env_option vu_perf_options[] = {
    { "no_wsi_shm", VU_PERF_NO_WSI_SHM },
    { "no_wsi_zero_copy", VU_PERF_NO_WSI_ZERO_COPY },
    { "spin", VU_PERF_SPIN },
+   { "no_sparse_twins", VU_PERF_NO_SPARSE_TWINS },
 };
 
 static const char *const vu_log_level_names[] = {

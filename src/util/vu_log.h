@@ -39,6 +39,7 @@ enum vu_perf_flag {
    VU_PERF_NO_WSI_SHM = 1u << 7,      /* driver: frames reach X11 by plain XPutImage copies */
    VU_PERF_NO_WSI_ZERO_COPY = 1u << 8, /* driver: frames copied into the WSI's own shm */
    VU_PERF_SPIN = 1u << 9, /* driver waits and ring threads busy-spin first (opt-in) */
+   VU_PERF_NO_SPARSE_TWINS = 1u << 10, /* renderer: sparse resources keep host-pointer memory */
 };
 
 struct vu_env {
