@@ -106,6 +106,14 @@ struct vkr_object {
    bool sparse; /* buffers and images: created with SPARSE_BINDING */
 };
 
+/* Every command buffer: with keep_layouts, the host pipeline layouts its
+ * commands named since it was last reset (vkr_layouts.c) */
+struct vkr_command_buffer {
+   struct vkr_object obj;
+   uint64_t *layouts; /* host handles, each once */
+   uint32_t layout_count, layout_cap;
+};
+
 /* Every pipeline: ray tracing pipelines know their shader groups (their
  * own and their libraries'), which group-handle queries index. */
 struct vkr_pipeline {
@@ -223,6 +231,14 @@ struct vkr_device {
     * the context's object_mutex. */
    struct vkr_retired *retired;
    uint32_t retired_count, retired_cap;
+   /* lavapipe reads a pipeline layout when it executes a command buffer
+    * that named it: a layout the guest destroys stays alive on the host
+    * while such command buffers are not reset (vkr_layouts.c). The map
+    * (host handle -> struct vkr_kept_layout) and the command buffers'
+    * lists are under layout_mutex. */
+   bool keep_layouts;
+   mtx_t layout_mutex;
+   struct vu_idmap kept_layouts;
 };
 
 struct vkr_retired {
@@ -277,6 +293,8 @@ struct vkr_resource {
    uint64_t size;
    bool opaque_fd;       /* shm->fd is an exported OPAQUE_FD */
    bool dma_buf;         /* shm->fd is a host dma-buf */
+   bool foreign;         /* over a client's fd (vkr_context_import_resource):
+                          * its memory type is unknown */
    uint32_t type_index;  /* device memory: the memory type */
 };
 
@@ -459,6 +477,14 @@ vkr_shm_ref(struct vkr_shm *shm);
 void
 vkr_shm_unref(struct vkr_shm *shm);
 
+/* pipeline layouts kept alive for command buffers (vkr_layouts.c) */
+void
+vkr_device_init_layouts(struct vkr_device *dev);
+void
+vkr_device_finish_layouts(struct vkr_device *dev);
+void
+vkr_command_buffer_release_layouts(struct vkr_object *cmd, bool free_list);
+
 /* fences */
 void
 vkr_device_destroy_retired(struct vkr_context *ctx, struct vkr_device *dev);
@@ -568,6 +594,7 @@ vkr_context_publish_memory_resource(struct vkr_context *ctx,
                                     uint64_t size,
                                     bool opaque_fd,
                                     bool dma_buf,
+                                    bool foreign,
                                     uint32_t type_index,
                                     int *out_fd);
 bool
@@ -576,6 +603,13 @@ vkr_memory_create_resource(struct vkr_context *ctx,
                            uint32_t blob_flags,
                            uint64_t blob_id,
                            uint64_t size,
+                           int *out_fd);
+bool
+vkr_memory_import_resource(struct vkr_context *ctx,
+                           uint32_t res_id,
+                           uint32_t kind,
+                           uint64_t size,
+                           int fd,
                            int *out_fd);
 
 /* vkr_ring.c */

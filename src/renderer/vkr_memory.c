@@ -37,7 +37,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static uint64_t
@@ -199,7 +203,13 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
          fd_import.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
       } else if (res->opaque_fd && dev->has_opaque_fd) {
          /* the host would trust the fd's payload: same type and size only */
-         if (info->memoryTypeIndex != res->type_index || info->allocationSize != res->shm->size) {
+         /* one from a client's fd (another instance or process): its type
+          * is unknown, the host driver's import checks it */
+         const bool mismatch = res->foreign ? !info->allocationSize ||
+                                                 info->allocationSize > res->shm->size
+                                            : info->memoryTypeIndex != res->type_index ||
+                                                 info->allocationSize != res->shm->size;
+         if (mismatch) {
             vkr_log(VU_LOG_ERROR,
                     "context %u: import of resource %u as type %u, %llu bytes: it was "
                     "exported from type %u, %zu bytes",
@@ -421,8 +431,101 @@ vkr_memory_create_resource(struct vkr_context *ctx,
       vkr_shm_unref(shm);
       return false;
    }
-   return vkr_context_publish_memory_resource(ctx, res_id, shm, size, opaque, dma_buf, type_index,
-                                              out_fd);
+   return vkr_context_publish_memory_resource(ctx, res_id, shm, size, opaque, dma_buf, false,
+                                              type_index, out_fd);
+}
+
+/* Whether another fd of this process is open on the character device
+ * `rdev`: the host driver's own device node (NVIDIA's opaque fds are files of
+ * its control node, which the driver holds open once an instance exists).
+ * The fds are probed directly (no /proc in the sandbox), up to a bound. */
+static bool
+vkr_device_node_in_use(dev_t rdev, int except_fd)
+{
+   for (int fd = 0; fd < 4096; fd++) {
+      struct stat st;
+      if (fd != except_fd && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == rdev)
+         return true;
+   }
+   return false;
+}
+
+/* Why a client's fd cannot back an imported resource of `size` bytes, or
+ * NULL. Shared memory: a memfd (unlinked, on a tmpfs or hugetlbfs mount), never
+ * a file with a name; dma-bufs: anonymous inodes that report their size;
+ * OPAQUE_FD of a driver whose exports are files of a character device: that
+ * very device node, open already by the host driver in this process (its
+ * size is unknown here: the host driver's import checks it). */
+static const char *
+vkr_import_fd_refusal(int fd, uint32_t kind, uint64_t size, bool *out_is_shm)
+{
+   struct stat st;
+   *out_is_shm = false;
+   if (kind != 1 /* OPAQUE_FD */ && kind != 2 /* DMA_BUF */)
+      return "unknown import kind";
+   if (!size || size > VKR_MAX_SHM_BYTES)
+      return "size out of range";
+   if (fstat(fd, &st) != 0)
+      return "fstat failed";
+   uint64_t fd_size;
+   if (S_ISREG(st.st_mode)) {
+      struct statfs sfs;
+      if (st.st_nlink != 0 || fstatfs(fd, &sfs) != 0 ||
+          (sfs.f_type != TMPFS_MAGIC && sfs.f_type != HUGETLBFS_MAGIC))
+         return "a regular file, not shared memory";
+      if (kind != 1)
+         return "shared memory is not a dma-buf";
+      fd_size = (uint64_t)st.st_size;
+      *out_is_shm = true;
+   } else if ((st.st_mode & S_IFMT) == 0) {
+      const off_t end = lseek(fd, 0, SEEK_END);
+      if (end <= 0)
+         return "an anonymous inode without a size";
+      lseek(fd, 0, SEEK_SET);
+      fd_size = (uint64_t)end;
+   } else if (S_ISCHR(st.st_mode) && kind == 1) {
+      /* major 1: /dev/null, /dev/zero, /dev/mem..., never a driver's */
+      if (major(st.st_rdev) == 1 || !vkr_device_node_in_use(st.st_rdev, fd))
+         return "a device that the host driver does not use";
+      fd_size = size;
+   } else {
+      return "not memory (a device, pipe, socket, link or directory)";
+   }
+   if (fd_size < size)
+      return "smaller than the import size";
+   return NULL;
+}
+
+bool
+vkr_memory_import_resource(struct vkr_context *ctx,
+                           uint32_t res_id,
+                           uint32_t kind,
+                           uint64_t size,
+                           int fd,
+                           int *out_fd)
+{
+   bool is_shm;
+   const char *why = vkr_import_fd_refusal(fd, kind, size, &is_shm);
+   if (why) {
+      vkr_log(VU_LOG_ERROR, "context %u: fd import (kind %u, %llu bytes) refused: %s", ctx->id,
+              kind, (unsigned long long)size, why);
+      close(fd);
+      return false;
+   }
+   struct vkr_shm *shm = vkr_shm_wrap_fd(ctx, fd, (size_t)size);
+   if (!shm) {
+      close(fd);
+      return false;
+   }
+   /* shared memory is also importable as a host pointer (the pages both
+    * sides map); the fd stays the way the host driver imports OPAQUE_FD */
+   if (is_shm) {
+      void *map = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (map != MAP_FAILED)
+         shm->map = map;
+   }
+   return vkr_context_publish_memory_resource(ctx, res_id, shm, size, kind == 1, kind == 2, true,
+                                              0, out_fd);
 }
 
 void
