@@ -176,10 +176,17 @@ vn_vtest_blob_import_foreign_locked(struct vn_transport *t, int fd, bool dma_buf
 {
    struct vn_vtest *v = vn_vtest(t);
    struct stat st;
-   const off_t size = lseek(fd, 0, SEEK_END);
-   if (size <= 0 || fstat(fd, &st) != 0)
+   if (fstat(fd, &st) != 0)
       return NULL;
-   lseek(fd, 0, SEEK_SET);
+   /* shared memory has a file size; a dma-buf tells its size by seeking
+    * (its offset is only ever 0 or the end) */
+   off_t size = st.st_size;
+   if (!S_ISREG(st.st_mode)) {
+      size = lseek(fd, 0, SEEK_END);
+      lseek(fd, 0, SEEK_SET);
+   }
+   if (size <= 0)
+      return NULL;
    struct vn_blob *blob = calloc(1, sizeof(*blob));
    if (!blob)
       return NULL;
