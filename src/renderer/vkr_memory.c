@@ -518,7 +518,17 @@ vkr_memory_import_resource(struct vkr_context *ctx,
       return false;
    }
    /* shared memory is also importable as a host pointer (the pages both
-    * sides map); the fd stays the way the host driver imports OPAQUE_FD */
+    * sides map); the fd stays the way the host driver imports OPAQUE_FD.
+    * Mapped only once it can no longer shrink (our memfds allow the seal):
+    * a client truncating it under the mapping would fault this process.
+    * The size is checked again under the seal (it may have shrunk since). */
+   if (is_shm) {
+      fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+      const int seals = fcntl(fd, F_GET_SEALS);
+      struct stat st;
+      is_shm = seals > 0 && (seals & F_SEAL_SHRINK) && fstat(fd, &st) == 0 &&
+               (uint64_t)st.st_size >= size;
+   }
    if (is_shm) {
       void *map = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
       if (map != MAP_FAILED)

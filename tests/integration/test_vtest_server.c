@@ -570,6 +570,17 @@ TEST(resource_import_fd)
       munmap(map, 8192);
    close(exported);
 
+   /* a memfd that allows sealing is sealed against shrinking before the
+    * worker maps it: the client can no longer truncate it under the mapping */
+   const int sealable = memfd_create("import-sealable", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+   CHECK(sealable >= 0 && ftruncate(sealable, 8192) == 0);
+   const uint32_t res_sealed = import_fd(c, VCMD_VENUS_IMPORT_KIND_OPAQUE_FD, 8192, sealable);
+   CHECK(res_sealed != 0 && res_sealed != UINT32_MAX);
+   CHECK(fcntl(sealable, F_GET_SEALS) & F_SEAL_SHRINK);
+   CHECK(ftruncate(sealable, 4096) != 0 && errno == EPERM);
+   CHECK(vw_vtest_resource_unref(c, res_sealed));
+   close(sealable);
+
    /* refusals: res_id 0, the fd stays the client's, the session goes on */
    char path[160];
    snprintf(path, sizeof(path), "%s/regular", tmp_dir);
