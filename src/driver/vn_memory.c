@@ -111,7 +111,8 @@ vn_device_memory_import_fd(struct vn_device *dev,
       return VK_ERROR_INVALID_EXTERNAL_HANDLE;
    }
    struct vn_blob *blob = vn_transport_blob_import_fd(
-      t, import->fd, import->handleType == VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT);
+      t, import->fd, import->handleType == VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+      info->allocationSize);
    if (!blob) {
       if (vn_transport_is_lost(t))
          return VK_ERROR_DEVICE_LOST;

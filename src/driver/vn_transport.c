@@ -168,14 +168,14 @@ vn_transport_blob_lookup_fd(struct vn_transport *t, int fd)
 }
 
 struct vn_blob *
-vn_transport_blob_import_fd(struct vn_transport *t, int fd, bool dma_buf)
+vn_transport_blob_import_fd(struct vn_transport *t, int fd, bool dma_buf, uint64_t size)
 {
    if (fd < 0 || vn_transport_is_lost(t))
       return NULL;
    mtx_lock(&t->blob_mutex);
    struct vn_blob *blob = t->ops->blob_import_locked(t, fd);
    if (!blob && t->can_import_foreign_memory && t->ops->blob_import_foreign_locked) {
-      blob = t->ops->blob_import_foreign_locked(t, fd, dma_buf);
+      blob = t->ops->blob_import_foreign_locked(t, fd, dma_buf, size);
       if (blob) {
          blob->next = t->shared_blobs;
          t->shared_blobs = blob;

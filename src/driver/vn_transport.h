@@ -69,9 +69,13 @@ struct vn_transport_ops {
    struct vn_blob *(*blob_import_locked)(struct vn_transport *t, int fd);
    /* optional: a new listed blob over an fd blob_import_locked did not know
     * (memory of another instance or process), which the renderer receives:
-    * dma_buf as the import's handle type; NULL when refused. Holds
+    * dma_buf as the import's handle type, size the import's allocationSize
+    * (used where the fd tells no size); NULL when refused. Holds
     * blob_mutex. */
-   struct vn_blob *(*blob_import_foreign_locked)(struct vn_transport *t, int fd, bool dma_buf);
+   struct vn_blob *(*blob_import_foreign_locked)(struct vn_transport *t,
+                                                 int fd,
+                                                 bool dma_buf,
+                                                 uint64_t size);
    /* a new fd for a blob on the list; -1 with errno set on failure */
    int (*blob_export)(struct vn_transport *t, const struct vn_blob *blob);
    /* unmaps and drops the resource (the blob is off the list) */
@@ -165,9 +169,13 @@ struct vn_blob *
 vn_transport_blob_lookup_fd(struct vn_transport *transport, int fd);
 /* The blob behind `fd` for a memory import: as vn_transport_blob_lookup_fd,
  * else (can_import_foreign_memory) a new blob the renderer made of the fd;
- * dma_buf: the import's handle type. NULL when it cannot be imported. */
+ * dma_buf: the import's handle type, size its allocationSize. NULL when it
+ * cannot be imported. */
 struct vn_blob *
-vn_transport_blob_import_fd(struct vn_transport *transport, int fd, bool dma_buf);
+vn_transport_blob_import_fd(struct vn_transport *transport,
+                            int fd,
+                            bool dma_buf,
+                            uint64_t size);
 /* A new fd (close-on-exec) for a SHAREABLE blob; -1 with errno set. */
 int
 vn_transport_blob_export_fd(struct vn_transport *transport, const struct vn_blob *blob);

@@ -172,16 +172,25 @@ vn_vtest_blob_import_locked(struct vn_transport *t, int fd)
  * makes a resource of it; the blob keeps a dup for exports and lookups, and
  * maps it where it can (host-visible memory is the exporter's memfd). */
 static struct vn_blob *
-vn_vtest_blob_import_foreign_locked(struct vn_transport *t, int fd, bool dma_buf)
+vn_vtest_blob_import_foreign_locked(struct vn_transport *t,
+                                    int fd,
+                                    bool dma_buf,
+                                    uint64_t alloc_size)
 {
    struct vn_vtest *v = vn_vtest(t);
    struct stat st;
    if (fstat(fd, &st) != 0)
       return NULL;
-   /* shared memory has a file size; a dma-buf tells its size by seeking
-    * (its offset is only ever 0 or the end) */
-   off_t size = st.st_size;
-   if (!S_ISREG(st.st_mode)) {
+   /* shared memory has a file size; a dma-buf (an anonymous inode) tells its
+    * size by seeking (its offset is only ever 0 or the end); other files
+    * (NVIDIA's opaque fds are files of its control node) tell none: the
+    * allocation's size, which the host driver's import checks */
+   off_t size = (off_t)alloc_size;
+   const bool is_shm = S_ISREG(st.st_mode);
+   const bool is_anon = (st.st_mode & S_IFMT) == 0;
+   if (is_shm) {
+      size = st.st_size;
+   } else if (is_anon) {
       size = lseek(fd, 0, SEEK_END);
       lseek(fd, 0, SEEK_SET);
    }
@@ -212,8 +221,10 @@ vn_vtest_blob_import_foreign_locked(struct vn_transport *t, int fd, bool dma_buf
    blob->st_dev = st.st_dev;
    blob->st_ino = st.st_ino;
    blob->dma_buf = dma_buf;
-   void *ptr = mmap(NULL, blob->size, PROT_READ | PROT_WRITE, MAP_SHARED, blob->fd, 0);
-   blob->ptr = ptr == MAP_FAILED ? NULL : ptr;
+   if (is_shm || is_anon) {
+      void *ptr = mmap(NULL, blob->size, PROT_READ | PROT_WRITE, MAP_SHARED, blob->fd, 0);
+      blob->ptr = ptr == MAP_FAILED ? NULL : ptr;
+   }
    return blob;
 }
 
