@@ -203,8 +203,12 @@ vkr_exec_vkCreateInstance(struct vp_dispatch *d, struct vp_command_vkCreateInsta
       return;
    }
 
-   /* The host instance gets the highest version we carry: the driver caps
-    * what the application sees. */
+   /* The host instance gets the highest version we carry, whatever the
+    * loader's own version (any apiVersion is valid with a 1.1+ loader, and
+    * newer device commands reach the driver through vkGetDeviceProcAddr):
+    * NVIDIA reports a device's apiVersion no higher than the instance's, so
+    * Debian 12's 1.3 loader would otherwise hide Vulkan 1.4 on a 1.4 host.
+    * The driver caps what the application sees. */
    VkApplicationInfo app = {
       .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
       .pApplicationName = "venus-renderer",
@@ -213,7 +217,8 @@ vkr_exec_vkCreateInstance(struct vp_dispatch *d, struct vp_command_vkCreateInsta
       app = *info->pApplicationInfo;
       app.pNext = NULL;
    }
-   app.apiVersion = vkr_cap_api_version(loader);
+   app.apiVersion = VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(VP_VK_XML_VERSION),
+                                        VK_API_VERSION_MINOR(VP_VK_XML_VERSION), 0);
 
    static const char *const validation[] = { "VK_LAYER_KHRONOS_validation" };
    VkInstanceCreateInfo ci = *info;
