@@ -2,7 +2,8 @@
  * Descriptors. Sets are allocated asynchronously: pools track their free
  * sets and descriptors per type so that VK_ERROR_OUT_OF_POOL_MEMORY is
  * reported in the guest (pools that can fragment, FREE_DESCRIPTOR_SET_BIT,
- * allocate synchronously, as Mesa does). Writes are sanitised (pointers the
+ * allocate synchronously, as Mesa does, and so do pools created with
+ * VK_NV_descriptor_pool_overallocation's flags). Writes are sanitised (pointers the
  * spec says are ignored are cleared) before encoding. Update templates live
  * in the guest and are expanded into vkUpdateDescriptorSets /
  * vkCmdPushDescriptorSetKHR / vkCmdPushDescriptorSet2KHR; the template
@@ -109,6 +110,12 @@ vn_CreateDescriptorPool(VkDevice device,
    if (!pool)
       return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
    pool->sync_alloc = pCreateInfo->flags & VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT;
+#ifdef VK_NV_descriptor_pool_overallocation
+   /* pools that may hold more than they declare: the host decides */
+   if (pCreateInfo->flags & (VK_DESCRIPTOR_POOL_CREATE_ALLOW_OVERALLOCATION_SETS_BIT_NV |
+                             VK_DESCRIPTOR_POOL_CREATE_ALLOW_OVERALLOCATION_POOLS_BIT_NV))
+      pool->sync_alloc = true;
+#endif
    pool->max_sets = pCreateInfo->maxSets;
    for (uint32_t i = 0; i < pCreateInfo->poolSizeCount; i++) {
       const VkDescriptorPoolSize *s = &pCreateInfo->pPoolSizes[i];

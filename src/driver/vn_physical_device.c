@@ -397,6 +397,25 @@ vn_physical_device_fix_features(struct vn_physical_device *pdev)
          pdev, true, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ACCELERATION_STRUCTURE_FEATURES_KHR);
    if (as)
       as->accelerationStructureHostCommands = VK_FALSE;
+#ifdef VK_EXT_extended_dynamic_state3
+   /* the dynamic states of the NV extensions (vkCmdSetViewportSwizzleNV,
+    * vkCmdSetCoverageToColorEnableNV, ...) have no Venus command numbers */
+   VkPhysicalDeviceExtendedDynamicState3FeaturesEXT *eds3 =
+      (VkPhysicalDeviceExtendedDynamicState3FeaturesEXT *)vn_physical_device_cached_struct(
+         pdev, true, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTENDED_DYNAMIC_STATE_3_FEATURES_EXT);
+   if (eds3) {
+      eds3->extendedDynamicState3ViewportWScalingEnable = VK_FALSE;
+      eds3->extendedDynamicState3ViewportSwizzle = VK_FALSE;
+      eds3->extendedDynamicState3CoverageToColorEnable = VK_FALSE;
+      eds3->extendedDynamicState3CoverageToColorLocation = VK_FALSE;
+      eds3->extendedDynamicState3CoverageModulationMode = VK_FALSE;
+      eds3->extendedDynamicState3CoverageModulationTableEnable = VK_FALSE;
+      eds3->extendedDynamicState3CoverageModulationTable = VK_FALSE;
+      eds3->extendedDynamicState3CoverageReductionMode = VK_FALSE;
+      eds3->extendedDynamicState3RepresentativeFragmentTestEnable = VK_FALSE;
+      eds3->extendedDynamicState3ShadingRateImageEnable = VK_FALSE;
+   }
+#endif
    /* private data is implemented in the guest */
    VkPhysicalDeviceVulkan13Features *v13 = (VkPhysicalDeviceVulkan13Features *)
       vn_physical_device_cached_struct(pdev, true,
