@@ -391,7 +391,8 @@ class Model:
             if len(f) != 3:
                 continue
             cmd = self.commands.get(f[0])
-            for p in cmd.params if cmd else []:
+            ty = self.types.get(f[0]) if cmd is None else None
+            for p in cmd.params if cmd else (ty.members if ty else []):
                 if p.name == f[1]:
                     p.len = f[2].split(',')
 

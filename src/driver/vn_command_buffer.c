@@ -219,6 +219,76 @@ vn_FreeCommandBuffers(VkDevice device,
    }
 }
 
+#ifdef VK_NV_inherited_viewport_scissor
+/* C sizes of the inheritance-info links the protocol knows; 0: a link the
+ * encoder would skip anyway */
+static size_t
+vn_inheritance_link_size(VkStructureType stype)
+{
+   switch ((int32_t)stype) {
+   case VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_CONDITIONAL_RENDERING_INFO_EXT:
+      return sizeof(VkCommandBufferInheritanceConditionalRenderingInfoEXT);
+   case VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_VIEWPORT_SCISSOR_INFO_NV:
+      return sizeof(VkCommandBufferInheritanceViewportScissorInfoNV);
+   case VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_RENDERING_INFO:
+      return sizeof(VkCommandBufferInheritanceRenderingInfo);
+   case VK_STRUCTURE_TYPE_ATTACHMENT_SAMPLE_COUNT_INFO_AMD:
+      return sizeof(VkAttachmentSampleCountInfoAMD);
+   case VK_STRUCTURE_TYPE_MULTIVIEW_PER_VIEW_ATTRIBUTES_INFO_NVX:
+      return sizeof(VkMultiviewPerViewAttributesInfoNVX);
+#ifdef VK_VERSION_1_4
+   case VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_LOCATION_INFO:
+      return sizeof(VkRenderingAttachmentLocationInfo);
+   case VK_STRUCTURE_TYPE_RENDERING_INPUT_ATTACHMENT_INDEX_INFO:
+      return sizeof(VkRenderingInputAttachmentIndexInfo);
+#endif
+   default:
+      return 0;
+   }
+}
+
+#define VN_INHERITANCE_LINKS 8
+
+struct vn_inheritance_copy {
+   uint64_t links[VN_INHERITANCE_LINKS][16];
+};
+
+/* VK_NV_inherited_viewport_scissor: pViewportDepths and viewportDepthCount
+ * are read only with viewportScissor2D; otherwise the pointer may dangle and
+ * the encoder would follow it. Such a chain is copied into `copy` with them
+ * cleared. */
+static const void *
+vn_inheritance_chain_sanitise(const void *chain, struct vn_inheritance_copy *copy)
+{
+   const VkCommandBufferInheritanceViewportScissorInfoNV *vs =
+      vn_find_struct(chain, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_VIEWPORT_SCISSOR_INFO_NV);
+   if (!vs || vs->viewportScissor2D || (!vs->pViewportDepths && !vs->viewportDepthCount))
+      return chain;
+   VkBaseOutStructure *head = NULL, *prev = NULL;
+   unsigned n = 0;
+   for (const VkBaseInStructure *s = chain; s && n < VN_INHERITANCE_LINKS; s = s->pNext) {
+      const size_t size = vn_inheritance_link_size(s->sType);
+      if (!size || size > sizeof(copy->links[0]))
+         continue;
+      VkBaseOutStructure *c = (VkBaseOutStructure *)copy->links[n++];
+      memcpy(c, s, size);
+      c->pNext = NULL;
+      if (c->sType == VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_VIEWPORT_SCISSOR_INFO_NV) {
+         VkCommandBufferInheritanceViewportScissorInfoNV *v =
+            (VkCommandBufferInheritanceViewportScissorInfoNV *)c;
+         v->viewportDepthCount = 0;
+         v->pViewportDepths = NULL;
+      }
+      if (prev)
+         prev->pNext = c;
+      else
+         head = c;
+      prev = c;
+   }
+   return head;
+}
+#endif
+
 VKAPI_ATTR VkResult VKAPI_CALL
 vn_BeginCommandBuffer(VkCommandBuffer commandBuffer, const VkCommandBufferBeginInfo *pBeginInfo)
 {
@@ -228,10 +298,16 @@ vn_BeginCommandBuffer(VkCommandBuffer commandBuffer, const VkCommandBufferBeginI
    /* sanitise what the spec says is ignored (driver-behavior.md §8) */
    VkCommandBufferBeginInfo info = *pBeginInfo;
    VkCommandBufferInheritanceInfo inheritance;
+#ifdef VK_NV_inherited_viewport_scissor
+   struct vn_inheritance_copy copy;
+#endif
    if (cmd->level == VK_COMMAND_BUFFER_LEVEL_PRIMARY) {
       info.pInheritanceInfo = NULL;
    } else if (info.pInheritanceInfo) {
       inheritance = *info.pInheritanceInfo;
+#ifdef VK_NV_inherited_viewport_scissor
+      inheritance.pNext = vn_inheritance_chain_sanitise(inheritance.pNext, &copy);
+#endif
       if (!(info.flags & VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT)) {
          inheritance.renderPass = VK_NULL_HANDLE;
          inheritance.subpass = 0;

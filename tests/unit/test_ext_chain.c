@@ -41,6 +41,11 @@ static const struct chain_entry feature_entries[] = {
          VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_REPRESENTATIVE_FRAGMENT_TEST_FEATURES_NV,
          representativeFragmentTest),
 #endif
+#ifdef VK_NV_inherited_viewport_scissor
+   ENTRY(VkPhysicalDeviceInheritedViewportScissorFeaturesNV,
+         VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_INHERITED_VIEWPORT_SCISSOR_FEATURES_NV,
+         inheritedViewportScissor2D),
+#endif
 #ifdef VK_NV_shader_image_footprint
    ENTRY(VkPhysicalDeviceShaderImageFootprintFeaturesNV,
          VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_IMAGE_FOOTPRINT_FEATURES_NV, imageFootprint),
@@ -383,7 +388,65 @@ TEST(memory_priority_allocate)
 #endif
 }
 
+/* VK_NV_inherited_viewport_scissor: pViewportDepths is an array of
+ * viewportDepthCount (protocol/lens.txt; vk.xml says so only in prose) */
+TEST(inherited_viewport_depths)
+{
+#ifdef VK_NV_inherited_viewport_scissor
+   GUEST(cmd_obj, 5);
+   VkCommandBuffer cmd = HANDLE(VkCommandBuffer, cmd_obj);
+   const VkViewport depths[3] = {
+      { 1, 2, 3, 4, 0.25f, 0.5f },
+      { 5, 6, 7, 8, 0.0f, 1.0f },
+      { 9, 10, 11, 12, 0.125f, 0.75f },
+   };
+   const VkCommandBufferInheritanceViewportScissorInfoNV vs = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_VIEWPORT_SCISSOR_INFO_NV,
+      .viewportScissor2D = VK_TRUE,
+      .viewportDepthCount = 3,
+      .pViewportDepths = depths,
+   };
+   const VkCommandBufferInheritanceInfo inheritance = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO,
+      .pNext = &vs,
+   };
+   const VkCommandBufferBeginInfo begin = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+      .pInheritanceInfo = &inheritance,
+   };
+   struct vp_encoder enc;
+   vp_encoder_init_dynamic(&enc, 256);
+   vp_encode_vkBeginCommandBuffer(&enc, 0, cmd, &begin);
+   CHECK(!vp_encoder_is_fatal(&enc));
+   CHECK_EQ(vp_encoder_size(&enc), vp_sizeof_vkBeginCommandBuffer(cmd, &begin));
+   struct vu_arena arena;
+   struct vp_decoder dec;
+   struct fake_host host;
+   host_decoder(&dec, &arena, &host, &enc, VK_COMMAND_TYPE_vkBeginCommandBuffer_EXT);
+   struct vp_command_vkBeginCommandBuffer args;
+   memset(&args, 0, sizeof(args));
+   vp_decode_vkBeginCommandBuffer_args_temp(&dec, &args);
+   CHECK(!vp_decoder_is_fatal(&dec));
+   CHECK_EQ(vp_decoder_remaining(&dec), 0);
+   const VkCommandBufferInheritanceInfo *hi =
+      args.pBeginInfo ? args.pBeginInfo->pInheritanceInfo : NULL;
+   const VkCommandBufferInheritanceViewportScissorInfoNV *hv = hi ? hi->pNext : NULL;
+   CHECK(hv != NULL);
+   if (hv) {
+      CHECK_EQ(hv->sType, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_VIEWPORT_SCISSOR_INFO_NV);
+      CHECK_EQ(hv->viewportScissor2D, VK_TRUE);
+      CHECK_EQ(hv->viewportDepthCount, 3);
+      CHECK(hv->pViewportDepths != NULL);
+      if (hv->pViewportDepths)
+         CHECK_MEM(hv->pViewportDepths, depths, sizeof(depths));
+   }
+   vu_arena_fini(&arena);
+   vp_encoder_fini(&enc);
+#endif
+}
+
 RUN_TESTS(feature_chain_in_create_device,
           feature_chain_query,
           property_chain_query,
-          memory_priority_allocate)
+          memory_priority_allocate,
+          inherited_viewport_depths)
