@@ -23,9 +23,18 @@ vn_has_dynamic(const VkPipelineDynamicStateCreateInfo *dyn, VkDynamicState state
    return false;
 }
 
+/* a multisample state and the links of its chain the protocol knows */
+struct vn_multisample_copy {
+   VkPipelineMultisampleStateCreateInfo ms;
+   VkPipelineCoverageModulationStateCreateInfoNV modulation;
+   VkPipelineCoverageToColorStateCreateInfoNV to_color;
+   VkPipelineSampleLocationsStateCreateInfoEXT locations;
+};
+
 struct vn_graphics_storage {
    VkGraphicsPipelineCreateInfo *infos;
    VkPipelineViewportStateCreateInfo *viewports;
+   struct vn_multisample_copy *multisample;
    VkPipelineShaderStageCreateInfo *stages; /* kept stages, per info at stage_base */
 };
 
@@ -102,6 +111,49 @@ vn_sanitize_gpl(VkGraphicsPipelineCreateInfo *info,
    info->pStages = kept ? stage_storage : NULL;
 }
 
+/* VK_NV_framebuffer_mixed_samples: the coverage modulation table is read
+ * only with coverageModulationTableEnable; otherwise its pointer may dangle
+ * and the encoder would follow it. Such a state is copied, with its chain
+ * (links the encoder would skip are left out), the table cleared. */
+static const VkPipelineMultisampleStateCreateInfo *
+vn_sanitize_multisample(const VkPipelineMultisampleStateCreateInfo *in,
+                        struct vn_multisample_copy *c)
+{
+   const VkPipelineCoverageModulationStateCreateInfoNV *mod = vn_find_struct(
+      in->pNext, VK_STRUCTURE_TYPE_PIPELINE_COVERAGE_MODULATION_STATE_CREATE_INFO_NV);
+   if (!mod || mod->coverageModulationTableEnable ||
+       (!mod->pCoverageModulationTable && !mod->coverageModulationTableCount))
+      return in;
+   c->ms = *in;
+   c->ms.pNext = NULL;
+   VkBaseOutStructure *prev = (VkBaseOutStructure *)&c->ms;
+   for (const VkBaseInStructure *s = in->pNext; s; s = s->pNext) {
+      VkBaseOutStructure *link;
+      switch ((int32_t)s->sType) {
+      case VK_STRUCTURE_TYPE_PIPELINE_COVERAGE_MODULATION_STATE_CREATE_INFO_NV:
+         c->modulation = *(const VkPipelineCoverageModulationStateCreateInfoNV *)s;
+         c->modulation.coverageModulationTableCount = 0;
+         c->modulation.pCoverageModulationTable = NULL;
+         link = (VkBaseOutStructure *)&c->modulation;
+         break;
+      case VK_STRUCTURE_TYPE_PIPELINE_COVERAGE_TO_COLOR_STATE_CREATE_INFO_NV:
+         c->to_color = *(const VkPipelineCoverageToColorStateCreateInfoNV *)s;
+         link = (VkBaseOutStructure *)&c->to_color;
+         break;
+      case VK_STRUCTURE_TYPE_PIPELINE_SAMPLE_LOCATIONS_STATE_CREATE_INFO_EXT:
+         c->locations = *(const VkPipelineSampleLocationsStateCreateInfoEXT *)s;
+         link = (VkBaseOutStructure *)&c->locations;
+         break;
+      default:
+         continue;
+      }
+      link->pNext = NULL;
+      prev->pNext = link;
+      prev = link;
+   }
+   return &c->ms;
+}
+
 static bool
 vn_sanitize_graphics(uint32_t count,
                      const VkGraphicsPipelineCreateInfo *in,
@@ -112,10 +164,12 @@ vn_sanitize_graphics(uint32_t count,
       stage_total += vn_gpl_subsets(&in[i]) != VN_GPL_ALL ? in[i].stageCount : 0;
    st->infos = malloc(sizeof(*st->infos) * count);
    st->viewports = malloc(sizeof(*st->viewports) * count);
+   st->multisample = malloc(sizeof(*st->multisample) * count);
    st->stages = stage_total ? malloc(sizeof(*st->stages) * stage_total) : NULL;
-   if (!st->infos || !st->viewports || (stage_total && !st->stages)) {
+   if (!st->infos || !st->viewports || !st->multisample || (stage_total && !st->stages)) {
       free(st->infos);
       free(st->viewports);
+      free(st->multisample);
       free(st->stages);
       return false;
    }
@@ -155,6 +209,9 @@ vn_sanitize_graphics(uint32_t count,
          info->pDepthStencilState = NULL;
          info->pColorBlendState = NULL;
       }
+      if (info->pMultisampleState)
+         info->pMultisampleState =
+            vn_sanitize_multisample(info->pMultisampleState, &st->multisample[i]);
       if (info->pViewportState) {
          st->viewports[i] = *info->pViewportState;
          if (vn_has_dynamic(dyn, VK_DYNAMIC_STATE_VIEWPORT) ||
@@ -269,6 +326,7 @@ vn_CreateGraphicsPipelines(VkDevice device,
    }
    free(st.infos);
    free(st.viewports);
+   free(st.multisample);
    free(st.stages);
    return vn_result(result);
 }
