@@ -89,8 +89,12 @@ vkr_renderer_preload(void)
    const VkApplicationInfo app = {
       .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
       .pApplicationName = "venus-preload",
-      .apiVersion = vkr_cap_api_version(loader < VK_API_VERSION_1_1 ? VK_API_VERSION_1_0
-                                                                    : loader),
+      /* as vkr_exec_vkCreateInstance: NVIDIA's driver keeps the version of
+       * the first instance of the process (this one) for its devices */
+      .apiVersion = loader < VK_API_VERSION_1_1
+                       ? VK_API_VERSION_1_0
+                       : VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(VP_VK_XML_VERSION),
+                                             VK_API_VERSION_MINOR(VP_VK_XML_VERSION), 0),
    };
    const VkInstanceCreateInfo ci = {
       .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
