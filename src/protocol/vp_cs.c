@@ -95,17 +95,6 @@ vp_decoder_set_fatal_handle(struct vp_decoder *dec, uint64_t id, VkObjectType ty
 }
 
 void *
-vp_decoder_alloc(struct vp_decoder *dec, size_t size)
-{
-   if (dec->fatal)
-      return NULL;
-   void *p = dec->arena ? vu_arena_alloc(dec->arena, size, 8) : NULL;
-   if (!p)
-      vp_decoder_set_fatal(dec, "temporary storage limit exceeded");
-   return p;
-}
-
-void *
 vp_decoder_alloc_array(struct vp_decoder *dec,
                        uint64_t count,
                        size_t elem_size,

@@ -281,8 +281,16 @@ vp_decoder_skip(struct vp_decoder *dec, size_t size)
 }
 
 /* Zeroed temporary storage; NULL and fatal past the arena cap. */
-void *
-vp_decoder_alloc(struct vp_decoder *dec, size_t size);
+static inline void *
+vp_decoder_alloc(struct vp_decoder *dec, size_t size)
+{
+   if (dec->fatal)
+      return NULL;
+   void *p = dec->arena ? vu_arena_alloc(dec->arena, size, 8) : NULL;
+   if (!p)
+      vp_decoder_set_fatal(dec, "temporary storage limit exceeded");
+   return p;
+}
 
 /* count * elem_size, overflow-checked, count capped at VP_MAX_ARRAY_COUNT.
  * wire_elem_size: the least number of stream bytes each element occupies

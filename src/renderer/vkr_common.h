@@ -10,7 +10,7 @@
  *
  * Threads: the context thread (vkr_context_submit_cmd and every other
  * vkr_renderer.h call), one thread per ring, one per queue with pending
- * fences, and the ring monitor. They share the object table (object_mutex),
+ * fences, and the ring monitor. They share the object table (object_lock),
  * the resource table (resource_mutex) and the sticky fatal flag.
  */
 #ifndef VKR_COMMON_H
@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <threads.h>
 
 #include <vulkan/vulkan_core.h>
@@ -27,6 +29,7 @@
 #include "util/vu_arena.h"
 #include "util/vu_idmap.h"
 #include "util/vu_log.h"
+#include "util/vu_os.h"
 #include "protocol/vp_cs.h"
 #include "vp_protocol.h"
 #include "renderer/vkr_renderer.h"
@@ -92,6 +95,18 @@ vkr_list_del(struct vkr_list *item)
 
 #define vkr_container_of(ptr, type, member)                                        \
    ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* A zeroed allocation for objects created and destroyed per command: glibc's
+ * calloc bypasses its per-thread cache (and free then finds that cache
+ * full), so malloc + memset is several times cheaper on the churn path. */
+static inline void *
+vkr_zalloc(size_t size)
+{
+   void *p = malloc(size);
+   if (p)
+      memset(p, 0, size);
+   return p;
+}
 
 /* ------------------------------------------------------------------ */
 /* objects                                                             */
@@ -207,7 +222,7 @@ struct vkr_device {
    struct vkr_device_table table;
    uint32_t queue_count;
    struct vkr_queue **queues;
-   struct vkr_list objects; /* children, newest first (under object_mutex) */
+   struct vkr_list objects; /* children, newest first (under object_lock) */
    bool use_host_pointer;   /* VK_EXT_external_memory_host enabled */
    bool use_opaque_fd;      /* mappable opaque fds back host-visible types */
    /* VK_KHR_external_memory_fd enabled with vkGetMemoryFdKHR: memory the
@@ -228,7 +243,7 @@ struct vkr_device {
    /* host fences and semaphores replaced under a guest id while a signal
     * was pending (vkResetFenceResourceMESA, vkWaitSemaphoreResourceMESA
     * without host sync fds), destroyed once that signal has landed. Under
-    * the context's object_mutex. */
+    * the context's object_lock. */
    struct vkr_retired *retired;
    uint32_t retired_count, retired_cap;
    /* lavapipe reads a pipeline layout when it executes a command buffer
@@ -341,13 +356,13 @@ struct vkr_context {
 
    struct vp_handlers handlers;
 
-   mtx_t object_mutex;
+   struct vu_lock object_lock;
    struct vu_idmap objects;
    uint32_t object_count;
    /* bumped on every removal of a dispatchable [0] / other [1] object: the
     * decoders' lookup caches of that kind are then stale */
    atomic_uint_fast64_t generation[2];
-   struct vkr_instance *instance;   /* under object_mutex */
+   struct vkr_instance *instance;   /* under object_lock */
 
    mtx_t resource_mutex;
    struct vu_idmap resources;

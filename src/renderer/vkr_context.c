@@ -68,24 +68,20 @@ vkr_type_is_dispatchable(VkObjectType type)
    }
 }
 
-static void *
-vkr_decoder_lookup(void *data, uint64_t id, VkObjectType type)
+/* the table lookup behind a cache miss, out of line so that a hit (most
+ * lookups: the device, the object just created) pays no register saves */
+static __attribute__((noinline)) void *
+vkr_decoder_lookup_miss(struct vkr_decoder *dec, uint64_t id, VkObjectType type, int kind,
+                        uint64_t gen)
 {
-   struct vkr_decoder *dec = data;
    struct vkr_context *ctx = dec->ctx;
-   const int kind = vkr_type_is_dispatchable(type) ? 0 : 1;
-   struct vkr_lookup_cache *cache = &dec->cache[kind];
-   const uint64_t gen = atomic_load_explicit(&ctx->generation[kind], memory_order_acquire);
-
-   if (cache->id == id && cache->type == type && cache->generation == gen)
-      return cache->obj;
-
-   mtx_lock(&ctx->object_mutex);
+   vu_lock_take(&ctx->object_lock);
    struct vkr_object *obj = vu_idmap_get(&ctx->objects, id);
-   mtx_unlock(&ctx->object_mutex);
+   vu_lock_give(&ctx->object_lock);
    if (!obj || obj->base.type != type)
       return NULL;
 
+   struct vkr_lookup_cache *cache = &dec->cache[kind];
    cache->id = id;
    cache->type = type;
    cache->obj = obj;
@@ -93,12 +89,25 @@ vkr_decoder_lookup(void *data, uint64_t id, VkObjectType type)
    return obj;
 }
 
+static void *
+vkr_decoder_lookup(void *data, uint64_t id, VkObjectType type)
+{
+   struct vkr_decoder *dec = data;
+   const int kind = vkr_type_is_dispatchable(type) ? 0 : 1;
+   const struct vkr_lookup_cache *cache = &dec->cache[kind];
+   const uint64_t gen = atomic_load_explicit(&dec->ctx->generation[kind], memory_order_acquire);
+
+   if (cache->id == id && cache->type == type && cache->generation == gen)
+      return cache->obj;
+   return vkr_decoder_lookup_miss(dec, id, type, kind, gen);
+}
+
 struct vkr_object *
 vkr_context_get_object(struct vkr_context *ctx, uint64_t id, VkObjectType type)
 {
-   mtx_lock(&ctx->object_mutex);
+   vu_lock_take(&ctx->object_lock);
    struct vkr_object *obj = vu_idmap_get(&ctx->objects, id);
-   mtx_unlock(&ctx->object_mutex);
+   vu_lock_give(&ctx->object_lock);
    return obj && obj->base.type == type ? obj : NULL;
 }
 
@@ -110,9 +119,9 @@ vkr_dispatch_check_new_id(struct vp_dispatch *d, uint64_t id, VkObjectType type)
       vkr_dispatch_fatal(d, "object id 0 in a create");
       return false;
    }
-   mtx_lock(&ctx->object_mutex);
+   vu_lock_take(&ctx->object_lock);
    const bool used = vu_idmap_get(&ctx->objects, id) != NULL;
-   mtx_unlock(&ctx->object_mutex);
+   vu_lock_give(&ctx->object_lock);
    if (used) {
       vkr_log(VU_LOG_ERROR, "context %u: id 0x%llx (type %d) already in use", ctx->id,
               (unsigned long long)id, (int)type);
@@ -152,7 +161,7 @@ vkr_dispatch_add_object(struct vp_dispatch *d, struct vkr_object *obj)
    vkr_list_init(&obj->children);
    const int kind = vkr_type_is_dispatchable(obj->base.type) ? 0 : 1;
    struct vkr_lookup_cache *cache = &vkr_decoder_from_dispatch(d)->cache[kind];
-   mtx_lock(&ctx->object_mutex);
+   vu_lock_take(&ctx->object_lock);
    const bool ok = vkr_context_add_object_locked(ctx, obj, &why);
    if (ok) {
       /* the next command often uses the new object (a destroy right after
@@ -164,7 +173,7 @@ vkr_dispatch_add_object(struct vp_dispatch *d, struct vkr_object *obj)
       cache->obj = obj;
       cache->generation = atomic_load_explicit(&ctx->generation[kind], memory_order_relaxed);
    }
-   mtx_unlock(&ctx->object_mutex);
+   vu_lock_give(&ctx->object_lock);
    if (!ok)
       vkr_dispatch_fatal(d, why);
    return ok;
@@ -177,7 +186,7 @@ vkr_dispatch_add_device_object(struct vp_dispatch *d,
                                uint64_t id,
                                uint64_t handle)
 {
-   struct vkr_object *obj = calloc(1, sizeof(*obj));
+   struct vkr_object *obj = vkr_zalloc(sizeof(*obj));
    if (obj) {
       obj->base.id = id;
       obj->base.type = type;
@@ -197,7 +206,7 @@ vkr_dispatch_add_device_object(struct vp_dispatch *d,
 void
 vkr_context_unregister_object(struct vkr_context *ctx, struct vkr_object *obj)
 {
-   mtx_lock(&ctx->object_mutex);
+   vu_lock_take(&ctx->object_lock);
    if (vu_idmap_get(&ctx->objects, obj->base.id) == obj) {
       vu_idmap_remove(&ctx->objects, obj->base.id);
       ctx->object_count--;
@@ -205,7 +214,7 @@ vkr_context_unregister_object(struct vkr_context *ctx, struct vkr_object *obj)
    vkr_list_del(&obj->link);
    atomic_fetch_add_explicit(&ctx->generation[vkr_type_is_dispatchable(obj->base.type) ? 0 : 1],
                              1, memory_order_release);
-   mtx_unlock(&ctx->object_mutex);
+   vu_lock_give(&ctx->object_lock);
 }
 
 void
@@ -546,6 +555,7 @@ vkr_decoder_run(struct vkr_decoder *dec,
    dec->dec.end = start + size;
    dec->dec.fatal = false;
    dec->dec.error = NULL;
+   const bool trace = VU_DEBUG(DECODE);
 
    while (dec->dec.cur < dec->dec.end) {
       if (vkr_context_fatal(ctx))
@@ -553,7 +563,7 @@ vkr_decoder_run(struct vkr_decoder *dec,
       const size_t offset = (size_t)(dec->dec.cur - start);
       dec->dispatch.cmd_type = -1;
       const bool ok = vp_dispatch_command(&dec->dispatch);
-      if (VU_DEBUG(DECODE))
+      if (trace)
          vkr_log(VU_LOG_DEBUG, "context %u %s: %s", ctx->id, dec->ring ? "ring" : "context",
                  vkr_command_name(dec->dispatch.cmd_type));
       vu_arena_reset(&dec->arena);
@@ -687,7 +697,6 @@ vkr_context_create(uint32_t ctx_id,
    atomic_init(&ctx->generation[1], 1);
    atomic_init(&ctx->memory_bytes, 0);
 
-   mtx_init(&ctx->object_mutex, mtx_plain);
    mtx_init(&ctx->resource_mutex, mtx_plain);
    mtx_init(&ctx->ring_mutex, mtx_plain);
    mtx_init(&ctx->timeline_mutex, mtx_plain);
@@ -753,7 +762,6 @@ vkr_context_destroy(struct vkr_context *ctx)
    if (ctx->fence_eventfd >= 0)
       close(ctx->fence_eventfd);
    cnd_destroy(&ctx->ring_cond);
-   mtx_destroy(&ctx->object_mutex);
    mtx_destroy(&ctx->resource_mutex);
    mtx_destroy(&ctx->ring_mutex);
    mtx_destroy(&ctx->timeline_mutex);

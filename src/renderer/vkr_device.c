@@ -454,9 +454,9 @@ static void
 vkr_pool_free_children(struct vkr_context *ctx, struct vkr_object *pool)
 {
    for (;;) {
-      mtx_lock(&ctx->object_mutex);
+      vu_lock_take(&ctx->object_lock);
       struct vkr_list *l = pool->children.next;
-      mtx_unlock(&ctx->object_mutex);
+      vu_lock_give(&ctx->object_lock);
       if (l == &pool->children)
          break;
       vkr_context_remove_object(ctx, vkr_container_of(l, struct vkr_object, link));
@@ -495,9 +495,9 @@ vkr_device_destroy(struct vkr_context *ctx, struct vkr_device *dev)
    /* children the guest left behind, newest first */
    uint32_t leftover = 0;
    for (;;) {
-      mtx_lock(&ctx->object_mutex);
+      vu_lock_take(&ctx->object_lock);
       struct vkr_list *l = dev->objects.next;
-      mtx_unlock(&ctx->object_mutex);
+      vu_lock_give(&ctx->object_lock);
       if (l == &dev->objects)
          break;
       if (!leftover) {

@@ -178,9 +178,9 @@ vkr_exec_vkCreateInstance(struct vp_dispatch *d, struct vp_command_vkCreateInsta
    const VkInstanceCreateInfo *info = args->pCreateInfo;
    const uint64_t id = (uint64_t)(uintptr_t)*args->pInstance;
 
-   mtx_lock(&ctx->object_mutex);
+   vu_lock_take(&ctx->object_lock);
    const bool exists = ctx->instance != NULL;
-   mtx_unlock(&ctx->object_mutex);
+   vu_lock_give(&ctx->object_lock);
    if (exists) {
       vkr_dispatch_fatal(d, "a second vkCreateInstance");
       return;
@@ -273,9 +273,9 @@ vkr_exec_vkCreateInstance(struct vp_dispatch *d, struct vp_command_vkCreateInsta
    inst->obj.instance = inst;
    if (!vkr_dispatch_add_object(d, &inst->obj))
       goto fail_alloc;
-   mtx_lock(&ctx->object_mutex);
+   vu_lock_take(&ctx->object_lock);
    ctx->instance = inst;
-   mtx_unlock(&ctx->object_mutex);
+   vu_lock_give(&ctx->object_lock);
    if (VU_DEBUG(INIT))
       vkr_log(VU_LOG_INFO, "context %u: instance 0x%llx, api %u.%u, %u physical devices",
               ctx->id, (unsigned long long)id, VK_API_VERSION_MAJOR(app.apiVersion),
@@ -314,13 +314,13 @@ void
 vkr_instance_destroy(struct vkr_context *ctx, struct vkr_instance *inst)
 {
    /* devices the guest left behind */
-   mtx_lock(&ctx->object_mutex);
+   vu_lock_take(&ctx->object_lock);
    const size_t n = ctx->objects.count;
    struct vkr_object **devices = calloc(n ? n : 1, sizeof(*devices));
    struct vkr_object **end = devices;
    if (devices)
       vu_idmap_foreach(&ctx->objects, vkr_collect_devices, &end);
-   mtx_unlock(&ctx->object_mutex);
+   vu_lock_give(&ctx->object_lock);
    for (struct vkr_object **it = devices; it && it < end; it++) {
       vkr_log(VU_LOG_INFO, "context %u: destroying device 0x%llx left alive", ctx->id,
               (unsigned long long)(*it)->base.id);
@@ -334,10 +334,10 @@ vkr_instance_destroy(struct vkr_context *ctx, struct vkr_instance *inst)
    }
    inst->table.vkDestroyInstance(inst->host, NULL);
    vkr_context_unregister_object(ctx, &inst->obj);
-   mtx_lock(&ctx->object_mutex);
+   vu_lock_take(&ctx->object_lock);
    if (ctx->instance == inst)
       ctx->instance = NULL;
-   mtx_unlock(&ctx->object_mutex);
+   vu_lock_give(&ctx->object_lock);
    free(inst->host_physical_devices);
    free(inst->physical_devices);
    free(inst);

@@ -21,7 +21,7 @@
  * resolve the layout at record time and pay nothing here.
  *
  * Everything is under dev->layout_mutex (command buffers of one device may
- * be recorded from several rings). Lock order: object_mutex, layout_mutex.
+ * be recorded from several rings). Lock order: object_lock, layout_mutex.
  */
 #include "vkr_common.h"
 
@@ -205,10 +205,10 @@ vkr_exec_vkResetCommandPool(struct vp_dispatch *d, struct vp_command_vkResetComm
    args->ret = dev->table.vkResetCommandPool(args->device, args->commandPool, args->flags);
    if (args->ret != VK_SUCCESS || !dev->keep_layouts)
       return;
-   mtx_lock(&ctx->object_mutex);
+   vu_lock_take(&ctx->object_lock);
    for (struct vkr_list *l = pool->children.next; l != &pool->children; l = l->next)
       vkr_command_buffer_release_layouts(vkr_container_of(l, struct vkr_object, link), false);
-   mtx_unlock(&ctx->object_mutex);
+   vu_lock_give(&ctx->object_lock);
 }
 
 void

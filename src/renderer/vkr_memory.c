@@ -391,7 +391,7 @@ vkr_memory_create_resource(struct vkr_context *ctx,
 {
    /* look up and take the backing under the table lock, so a concurrent
     * vkFreeMemory on a ring cannot free it in between */
-   mtx_lock(&ctx->object_mutex);
+   vu_lock_take(&ctx->object_lock);
    struct vkr_object *obj = vu_idmap_get(&ctx->objects, blob_id);
    struct vkr_device_memory *mem =
       obj && obj->base.type == VK_OBJECT_TYPE_DEVICE_MEMORY ? (struct vkr_device_memory *)obj
@@ -403,7 +403,7 @@ vkr_memory_create_resource(struct vkr_context *ctx,
    const bool dma_buf = mem && mem->shm_is_dma_buf;
    const bool mappable = mem && mem->guest_mappable;
    const uint32_t type_index = mem ? mem->type_index : 0;
-   mtx_unlock(&ctx->object_mutex);
+   vu_lock_give(&ctx->object_lock);
 
    if (!mem) {
       vkr_log(VU_LOG_ERROR, "context %u: blob_id 0x%llx is not a VkDeviceMemory", ctx->id,

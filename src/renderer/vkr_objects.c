@@ -65,9 +65,9 @@ vkr_new_child(struct vkr_device *dev,
               uint64_t handle)
 {
    /* command buffers carry their list of kept layouts (vkr_layouts.c) */
-   struct vkr_object *obj = calloc(1, type == VK_OBJECT_TYPE_COMMAND_BUFFER
-                                         ? sizeof(struct vkr_command_buffer)
-                                         : sizeof(*obj));
+   struct vkr_object *obj = vkr_zalloc(type == VK_OBJECT_TYPE_COMMAND_BUFFER
+                                          ? sizeof(struct vkr_command_buffer)
+                                          : sizeof(*obj));
    if (!obj)
       return NULL;
    obj->base.id = id;
@@ -97,7 +97,7 @@ vkr_pipelines_finish(struct vp_dispatch *d,
          dev->table.vkDestroyPipeline(dev->host, (VkPipeline)(uintptr_t)handle, NULL);
          continue;
       }
-      struct vkr_pipeline *p = calloc(1, sizeof(*p));
+      struct vkr_pipeline *p = vkr_zalloc(sizeof(*p));
       if (!p) {
          vkr_dispatch_fatal(d, "out of host memory");
          dev->table.vkDestroyPipeline(dev->host, (VkPipeline)(uintptr_t)handle, NULL);
@@ -442,9 +442,9 @@ static void
 vkr_unregister_children(struct vkr_context *ctx, struct vkr_object *pool)
 {
    for (;;) {
-      mtx_lock(&ctx->object_mutex);
+      vu_lock_take(&ctx->object_lock);
       struct vkr_list *l = pool->children.next;
-      mtx_unlock(&ctx->object_mutex);
+      vu_lock_give(&ctx->object_lock);
       if (l == &pool->children)
          return;
       vkr_context_remove_object(ctx, vkr_container_of(l, struct vkr_object, link));
@@ -917,7 +917,7 @@ vkr_retired_destroy(const struct vkr_device *dev, struct vkr_retired *r)
 static void
 vkr_device_reap_retired(struct vkr_context *ctx, struct vkr_device *dev, bool all)
 {
-   mtx_lock(&ctx->object_mutex);
+   vu_lock_take(&ctx->object_lock);
    uint32_t kept = 0;
    for (uint32_t i = 0; i < dev->retired_count; i++) {
       struct vkr_retired *r = &dev->retired[i];
@@ -932,7 +932,7 @@ vkr_device_reap_retired(struct vkr_context *ctx, struct vkr_device *dev, bool al
       dev->retired = NULL;
       dev->retired_cap = 0;
    }
-   mtx_unlock(&ctx->object_mutex);
+   vu_lock_give(&ctx->object_lock);
 }
 
 void
@@ -1003,7 +1003,7 @@ vkr_replace_payload(struct vp_dispatch *d, struct vkr_device *dev, struct vkr_ob
 
    bool kept = false;
    if (res == VK_SUCCESS) {
-      mtx_lock(&ctx->object_mutex);
+      vu_lock_take(&ctx->object_lock);
       if (dev->retired_count == dev->retired_cap && dev->retired_cap < 4096) {
          const uint32_t cap = dev->retired_cap ? dev->retired_cap * 2 : 8;
          struct vkr_retired *grown = realloc(dev->retired, sizeof(*grown) * cap);
@@ -1017,7 +1017,7 @@ vkr_replace_payload(struct vp_dispatch *d, struct vkr_device *dev, struct vkr_ob
          obj->base.handle = fresh;
          kept = true;
       }
-      mtx_unlock(&ctx->object_mutex);
+      vu_lock_give(&ctx->object_lock);
    }
    if (!kept) {
       /* the old object stays; only the new one goes */

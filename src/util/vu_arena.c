@@ -60,7 +60,7 @@ vu_arena_fini(struct vu_arena *arena)
 /* The request does not fit the current chunk or the cap: chain a new chunk,
  * where it starts unpadded. size may be anything. */
 static void *
-vu_arena_alloc_slow(struct vu_arena *arena, size_t size)
+vu_arena_new_chunk(struct vu_arena *arena, size_t size)
 {
    const size_t remaining = arena->max_bytes - arena->used;
    if (size > remaining || size > SIZE_MAX / 2)
@@ -94,7 +94,7 @@ vu_arena_alloc_slow(struct vu_arena *arena, size_t size)
 }
 
 void *
-vu_arena_alloc(struct vu_arena *arena, size_t size, size_t align)
+vu_arena_alloc_slow(struct vu_arena *arena, size_t size, size_t align)
 {
    if (align == 0)
       align = 1;
@@ -108,7 +108,7 @@ vu_arena_alloc(struct vu_arena *arena, size_t size, size_t align)
    const size_t pad = -cur & (align - 1);
    const size_t avail = (uintptr_t)arena->end - cur;
    if (pad > avail || size > avail - pad || pad + size > arena->max_bytes - arena->used)
-      return vu_arena_alloc_slow(arena, size);
+      return vu_arena_new_chunk(arena, size);
 
    uint8_t *ptr = arena->cur + pad;
    arena->cur = ptr + size;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct vu_arena_chunk;
 
@@ -27,12 +28,36 @@ vu_arena_init(struct vu_arena *arena, size_t max_bytes);
 void
 vu_arena_fini(struct vu_arena *arena);
 
+/* vu_arena_alloc in full; called when the inline fast path does not apply */
+void *
+vu_arena_alloc_slow(struct vu_arena *arena, size_t size, size_t align);
+
 /* Returns zero-filled storage aligned to `align` (a power of two <= 64). Size 0
  * gives a valid non-NULL pointer. NULL only when the cap would be exceeded, on
  * overflow, or when malloc fails. `used` counts size plus alignment padding.
- * align 0 means 1; any other align that is not a power of two <= 64 gives NULL. */
-void *
-vu_arena_alloc(struct vu_arena *arena, size_t size, size_t align);
+ * align 0 means 1; any other align that is not a power of two <= 64 gives NULL.
+ * Inline for the common case, a small block with room in the current chunk
+ * (the decoder allocates per struct it decodes): with a constant size and
+ * alignment it compiles to a few instructions. */
+static inline void *
+vu_arena_alloc(struct vu_arena *arena, size_t size, size_t align)
+{
+   if (size && size <= 4096 && align && align <= 64 && !(align & (align - 1))) {
+      /* integer arithmetic: cur and end are NULL before the first chunk */
+      const uintptr_t cur = (uintptr_t)arena->cur;
+      const size_t pad = -cur & (align - 1);
+      const size_t avail = (uintptr_t)arena->end - cur;
+      if (pad <= avail && size <= avail - pad &&
+          pad + size <= arena->max_bytes - arena->used) {
+         uint8_t *ptr = arena->cur + pad;
+         arena->cur = ptr + size;
+         arena->used += pad + size;
+         memset(ptr, 0, size);
+         return ptr;
+      }
+   }
+   return vu_arena_alloc_slow(arena, size, align);
+}
 
 /* Overflow-checked count * elem_size allocation. */
 void *

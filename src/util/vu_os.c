@@ -48,6 +48,27 @@ vu_os_create_shm(const char *name, size_t size)
    return fd;
 }
 
+void
+vu_lock_wait(struct vu_lock *lock, uint32_t seen)
+{
+   /* say that someone sleeps (2) before sleeping; whoever finds it free
+    * while doing so owns it, still marked 2, which costs at most one
+    * needless wake */
+   if (seen != 2)
+      seen = atomic_exchange_explicit(&lock->state, 2, memory_order_acquire);
+   while (seen) {
+      vu_os_futex_wait((const uint32_t *)&lock->state, 2, -1);
+      seen = atomic_exchange_explicit(&lock->state, 2, memory_order_acquire);
+   }
+}
+
+void
+vu_lock_wake(struct vu_lock *lock)
+{
+   atomic_store_explicit(&lock->state, 0, memory_order_release);
+   vu_os_futex_wake((const uint32_t *)&lock->state, 1);
+}
+
 bool
 vu_os_futex_wait(const uint32_t *addr, uint32_t expected, int64_t timeout_ns)
 {

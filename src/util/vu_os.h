@@ -5,6 +5,7 @@
 #ifndef VU_OS_H
 #define VU_OS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,36 @@ vu_os_futex_wake(const uint32_t *addr, int count);
 
 uint64_t
 vu_os_time_ns(void); /* CLOCK_MONOTONIC */
+
+/* A lock for short critical sections taken once or twice per command (the
+ * renderer's object table, the driver's ring): 0 free, 1 held, 2 held with
+ * sleepers (the three-state futex mutex of Drepper's "Futexes Are Tricky").
+ * Taking and releasing a free lock is one atomic operation each, a fraction
+ * of mtx_lock + mtx_unlock. Not recursive; zero-initialised means free. */
+struct vu_lock {
+   _Atomic uint32_t state;
+};
+
+void
+vu_lock_wait(struct vu_lock *lock, uint32_t seen);
+void
+vu_lock_wake(struct vu_lock *lock);
+
+static inline void
+vu_lock_take(struct vu_lock *lock)
+{
+   uint32_t seen = 0;
+   if (!atomic_compare_exchange_strong_explicit(&lock->state, &seen, 1, memory_order_acquire,
+                                                memory_order_relaxed))
+      vu_lock_wait(lock, seen);
+}
+
+static inline void
+vu_lock_give(struct vu_lock *lock)
+{
+   if (atomic_fetch_sub_explicit(&lock->state, 1, memory_order_release) != 1)
+      vu_lock_wake(lock);
+}
 
 /* Full-transfer helpers that retry on EINTR and short transfers. On failure
  * errno is set, or is 0 when read_full hit end of file (peer closed). On a

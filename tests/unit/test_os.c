@@ -1,7 +1,7 @@
 /*
  * Unit tests for the OS helpers (memfd, shared futex across fork(), full
- * read/write loops under signals, fd passing, relax backoff) and for the
- * environment parsing and log line format of vu_log.
+ * read/write loops under signals, fd passing, relax backoff, the futex lock)
+ * and for the environment parsing and log line format of vu_log.
  */
 #include "harness.h"
 
@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <threads.h>
 #include <unistd.h>
 
 #include "util/vu_log.h"
@@ -398,9 +399,46 @@ TEST(relax_yields_then_sleeps_bounded)
    CHECK(elapsed < 60 * MS_NS);
 }
 
+/* vu_lock: threads that increment a plain counter under the lock, some
+ * of them yielding inside it so that others sleep on the futex (state 2),
+ * never overlap and lose no increment; the lock ends free. */
+enum { LOCK_THREADS = 4, LOCK_ROUNDS = 100000 };
+static struct vu_lock test_lock;
+static uint64_t lock_counter;
+static atomic_int lock_inside, lock_overlaps;
+
+static int
+lock_worker(void *arg)
+{
+   const int index = (int)(intptr_t)arg;
+   for (int i = 0; i < LOCK_ROUNDS; i++) {
+      vu_lock_take(&test_lock);
+      if (atomic_fetch_add(&lock_inside, 1))
+         atomic_fetch_add(&lock_overlaps, 1);
+      lock_counter++;
+      if (!((i + index) % 997))
+         thrd_yield(); /* hold it a while: the others go to sleep */
+      atomic_fetch_sub(&lock_inside, 1);
+      vu_lock_give(&test_lock);
+   }
+   return 0;
+}
+
+TEST(lock_excludes_and_wakes_sleepers)
+{
+   thrd_t threads[LOCK_THREADS];
+   for (int i = 0; i < LOCK_THREADS; i++)
+      CHECK(thrd_create(&threads[i], lock_worker, (void *)(intptr_t)i) == thrd_success);
+   for (int i = 0; i < LOCK_THREADS; i++)
+      CHECK(thrd_join(threads[i], NULL) == thrd_success);
+   CHECK_EQ(lock_counter, (uint64_t)LOCK_THREADS * LOCK_ROUNDS);
+   CHECK_EQ(atomic_load(&lock_overlaps), 0);
+   CHECK_EQ(atomic_load(&test_lock.state), 0u);
+}
+
 RUN_TESTS(env_parsed_once, log_writes_one_line, shm_is_sized_sealable_cloexec,
           futex_wait_times_out, futex_wake_reaches_other_process,
           futex_value_change_wakes_child, time_is_monotonic,
           read_write_full_survive_eintr_and_short_transfers,
           write_full_to_closed_socket_fails_without_sigpipe, fd_passing_gives_working_fd,
-          relax_yields_then_sleeps_bounded)
+          relax_yields_then_sleeps_bounded, lock_excludes_and_wakes_sleepers)
