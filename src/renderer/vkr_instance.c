@@ -50,8 +50,12 @@ vkr_renderer_get_capset(uint32_t capset_id, uint32_t capset_version, void *out, 
    struct vw_capset c;
    memset(&c, 0, sizeof(c));
    c.wire_format_version = VP_WIRE_FORMAT_VERSION;
-   const uint32_t host = vkr_loader_version();
-   c.vk_xml_version = host < VP_VK_XML_VERSION ? host : VP_VK_XML_VERSION;
+   /* the registry we carry, not min(loader, registry): a 1.1+ loader
+    * passes every device command it does not know to the driver
+    * (vkGetDeviceProcAddr) and Vulkan 1.4 added none above the device
+    * level, so Debian 12's 1.3 loader carries a 1.4 device (natively too:
+    * NVIDIA reports 1.4 under it). Host instances ask for this version. */
+   c.vk_xml_version = VP_VK_XML_VERSION;
    c.vk_ext_command_serialization_spec_version = VP_COMMAND_SERIALIZATION_SPEC_VERSION;
    c.vk_mesa_venus_protocol_spec_version = VP_VENUS_PROTOCOL_SPEC_VERSION;
    c.supports_blob_id_0 = 1;
