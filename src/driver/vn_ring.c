@@ -224,8 +224,16 @@ vn_ring_kick(struct vn_ring *ring)
     * with growing timeouts and says so in the extra region (vw_ring.h).
     * Latency matters only when someone waits for the ring (a reply, a
     * submission's fence), so only those wake it: a stream of asynchronous
-    * commands pays no system call. The exchange makes one waker per sleep. */
-   if (atomic_exchange_explicit((_Atomic uint32_t *)ring->sleeping, 0, memory_order_seq_cst))
+    * commands pays no system call. The exchange makes one waker per sleep;
+    * the load before it keeps the word's cache line shared while the ring
+    * thread is awake (an exchange per kick would pull the line over from
+    * the renderer, which reads the word beside it after every command). */
+   _Atomic uint32_t *sleeping = (_Atomic uint32_t *)ring->sleeping;
+   /* the tail store before the load (the renderer stores the flag, then
+    * the futex checks the tail): a fence, no cache-line transfer */
+   atomic_thread_fence(memory_order_seq_cst);
+   if (atomic_load_explicit(sleeping, memory_order_relaxed) &&
+       atomic_exchange_explicit(sleeping, 0, memory_order_seq_cst))
       vu_os_futex_wake(ring->tail, INT32_MAX);
 }
 
@@ -235,7 +243,7 @@ vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno)
    if (vn_ring_seqno_done(ring, seqno))
       return !vn_ring_is_lost(ring);
    vn_ring_kick(ring);
-   if (vu_os_spin_allowed()) {
+   if (vu_os_spin_allowed(VU_PERF_SPIN_WAIT)) {
       uint64_t spin_start = 0;
       for (uint32_t i = 1;; i++) {
          if (vn_ring_seqno_done(ring, seqno))
@@ -327,7 +335,7 @@ vn_relax(struct vn_relax *relax, struct vn_transport *transport, const char *wha
    }
    /* a busy spin first (a yield every 8th call): short waits, such as a
     * fence of an empty submission, end without a scheduler round trip */
-   if (now - relax->start_ns < VN_SPIN_NS && vu_os_spin_allowed()) {
+   if (now - relax->start_ns < VN_SPIN_NS && vu_os_spin_allowed(VU_PERF_SPIN_WAIT)) {
       if (!(++relax->spins % 8)) {
          sched_yield();
       } else {

@@ -301,7 +301,7 @@ vkr_ring_thread(void *arg)
    if (ring->has_priority)
       setpriority(PRIO_PROCESS, (id_t)gettid(), ring->priority);
 
-   ring->spin = vu_os_spin_allowed();
+   ring->spin = vu_os_spin_allowed(VU_PERF_SPIN_RING);
    uint64_t last_work = vu_os_time_ns();
    uint32_t iter = 0;
    bool failed = false;

@@ -39,7 +39,9 @@ static const struct vu_env_option vu_perf_options[] = {
    { "no_host_wait", VU_PERF_NO_HOST_WAIT },
    { "no_wsi_shm", VU_PERF_NO_WSI_SHM },
    { "no_wsi_zero_copy", VU_PERF_NO_WSI_ZERO_COPY },
-   { "spin", VU_PERF_SPIN },
+   { "spin", VU_PERF_SPIN_RING | VU_PERF_SPIN_WAIT },
+   { "spin_ring", VU_PERF_SPIN_RING },
+   { "spin_wait", VU_PERF_SPIN_WAIT },
    { "no_sparse_twins", VU_PERF_NO_SPARSE_TWINS },
 };
 

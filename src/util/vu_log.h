@@ -38,8 +38,9 @@ enum vu_perf_flag {
    VU_PERF_NO_HOST_WAIT = 1u << 6,    /* driver: long fence waits poll instead of blocking */
    VU_PERF_NO_WSI_SHM = 1u << 7,      /* driver: frames reach X11 by plain XPutImage copies */
    VU_PERF_NO_WSI_ZERO_COPY = 1u << 8, /* driver: frames copied into the WSI's own shm */
-   VU_PERF_SPIN = 1u << 9, /* driver waits and ring threads busy-spin first (opt-in) */
+   VU_PERF_SPIN_RING = 1u << 9, /* renderer: ring threads busy-spin after a batch (opt-in) */
    VU_PERF_NO_SPARSE_TWINS = 1u << 10, /* renderer: sparse resources keep host-pointer memory */
+   VU_PERF_SPIN_WAIT = 1u << 11, /* driver: reply and fence waits busy-spin first (opt-in) */
 };
 
 struct vu_env {

@@ -291,17 +291,17 @@ vu_os_relax(uint32_t iter, uint32_t base_sleep_us)
 #define VU_OS_SPIN_MIN_CPUS 4
 
 bool
-vu_os_spin_allowed(void)
+vu_os_spin_allowed(uint32_t which)
 {
-   /* 0: not known yet, 1: no, 2: yes (racing first calls agree) */
-   static atomic_int allowed;
-   int v = atomic_load_explicit(&allowed, memory_order_relaxed);
+   /* 0: not known yet, 1: too few CPUs, 2: enough (racing first calls agree) */
+   static atomic_int cpus;
+   int v = atomic_load_explicit(&cpus, memory_order_relaxed);
    if (!v) {
       cpu_set_t set;
       const bool enough =
          sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) >= VU_OS_SPIN_MIN_CPUS;
-      v = enough && VU_PERF(SPIN) ? 2 : 1;
-      atomic_store_explicit(&allowed, v, memory_order_relaxed);
+      v = enough ? 2 : 1;
+      atomic_store_explicit(&cpus, v, memory_order_relaxed);
    }
-   return v == 2;
+   return v == 2 && (vu_env_get()->perf & which);
 }

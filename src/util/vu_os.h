@@ -87,9 +87,11 @@ vu_os_relax(uint32_t iter, uint32_t base_sleep_us);
 
 /* Whether a waiter may busy-spin for a short while before it sleeps: only
  * with at least 4 CPUs to run on (with fewer, a spinning thread takes the
- * time of the thread it waits for) and only with VENUS_PERF=spin (opt-in:
- * on an NVIDIA H200 the spins made submit + wait slower, bench/README.md). */
+ * time of the thread it waits for) and only when VENUS_PERF names it
+ * (`which`: VU_PERF_SPIN_RING or VU_PERF_SPIN_WAIT; VENUS_PERF=spin sets
+ * both). Opt-in: on an NVIDIA H200 the spins made submit + wait slower
+ * (bench/README.md). */
 bool
-vu_os_spin_allowed(void);
+vu_os_spin_allowed(uint32_t which);
 
 #endif
