@@ -331,6 +331,7 @@ struct vkr_decoder {
    struct vp_dispatch dispatch;
    struct vp_encoder reply;
    struct vkr_resource *reply_res; /* holds a reference */
+   uint64_t reply_generation;      /* ctx->resource_generation when it was found */
    size_t reply_offset;
    size_t reply_size;
    bool in_execute; /* inside vkExecuteCommandStreamsMESA */
@@ -366,6 +367,10 @@ struct vkr_context {
 
    mtx_t resource_mutex;
    struct vu_idmap resources;
+   /* bumped by every removal from `resources` (under resource_mutex): a
+    * decoder's reply resource found again by id is still the table's while
+    * this has not moved */
+   atomic_uint_fast64_t resource_generation;
    atomic_uint_fast64_t memory_bytes;
 
    struct vkr_decoder *decoder; /* the context path */

@@ -492,8 +492,10 @@ vkr_context_destroy_resource(struct vkr_context *ctx, uint32_t res_id)
       vkr_context_set_fatal(ctx, "resource %u unreferenced while a ring lives in it", res_id);
       return false;
    }
-   if (res)
+   if (res) {
       vu_idmap_remove(&ctx->resources, res_id);
+      atomic_fetch_add_explicit(&ctx->resource_generation, 1, memory_order_release);
+   }
    mtx_unlock(&ctx->resource_mutex);
    if (!res) {
       vkr_log(VU_LOG_WARN, "context %u: unref of unknown resource %u", ctx->id, res_id);
@@ -696,6 +698,7 @@ vkr_context_create(uint32_t ctx_id,
    atomic_init(&ctx->generation[0], 1);
    atomic_init(&ctx->generation[1], 1);
    atomic_init(&ctx->memory_bytes, 0);
+   atomic_init(&ctx->resource_generation, 0);
 
    mtx_init(&ctx->resource_mutex, mtx_plain);
    mtx_init(&ctx->ring_mutex, mtx_plain);

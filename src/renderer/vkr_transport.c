@@ -50,12 +50,25 @@ vkr_exec_vkSetReplyCommandStreamMESA(struct vp_dispatch *d,
 {
    struct vkr_decoder *dec = vkr_decoder_from_dispatch(d);
    const VkCommandStreamDescriptionMESA *s = args->pStream;
+   /* A driver sets the reply stream before every call that answers, almost
+    * always in the resource of the last one: while no resource has left the
+    * table since, that one is still the table's entry for its id, and the
+    * lock and lookup are skipped (a round trip's largest renderer cost). */
+   struct vkr_resource *cur = dec->reply_res;
+   const uint64_t gen = atomic_load_explicit(&dec->ctx->resource_generation, memory_order_acquire);
+   if (cur && cur->id == s->resourceId && dec->reply_generation == gen &&
+       s->offset <= cur->size && s->size <= cur->size - s->offset) {
+      atomic_fetch_add_explicit(&cur->refs, 1, memory_order_relaxed);
+      vkr_decoder_set_reply_stream(dec, cur, s->offset, s->size);
+      return;
+   }
    struct vkr_resource *res = vkr_get_shm_window(dec->ctx, s->resourceId, s->offset, s->size);
    if (!res) {
       vkr_dispatch_fatal(d, "reply stream outside a shared-memory resource");
       return;
    }
    vkr_decoder_set_reply_stream(dec, res, s->offset, s->size);
+   dec->reply_generation = gen;
 }
 
 static bool
