@@ -27,6 +27,16 @@ struct vn_queue {
    VkFence idle_fence; /* vkQueueWaitIdle with feedback */
    struct vn_queue_fb_cmd *fb_cmds;
    uint32_t fb_cmd_count;
+   /* submissions whose only feedback is a fence: recorded once per fence
+    * slot (slots live as long as the device), resubmitted as they are */
+   struct vn_queue_fence_cmd *fence_cmds;
+   uint32_t fence_cmd_count;
+};
+
+struct vn_queue_fence_cmd {
+   VkBuffer buffer; /* the fence's feedback slot */
+   VkDeviceSize offset;
+   VkCommandBuffer cmd;
 };
 
 struct vn_queue_fb_cmd {

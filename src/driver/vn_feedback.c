@@ -28,6 +28,7 @@ vn_feedback_fini(struct vn_device *dev)
          vn_DestroyFence(device, queue->idle_fence, NULL);
       vn_feedback_slot_free(dev, &queue->serial_slot);
       free(queue->fb_cmds);
+      free(queue->fence_cmds);
    }
    for (uint32_t i = 0; i < pool->buffer_count; i++) {
       vn_DestroyBuffer(device, pool->buffers[i].buffer, NULL);

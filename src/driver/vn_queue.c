@@ -23,18 +23,26 @@ struct vn_fb_write {
    bool is64;
 };
 
+/* the queue's pool of internal command buffers, and its serial slot */
+static bool
+vn_queue_fb_init(struct vn_queue *queue)
+{
+   struct vn_device *dev = queue->device;
+   if (queue->fb_pool)
+      return true;
+   if (!queue->serial_slot.buffer && !vn_feedback_slot_alloc(dev, &queue->serial_slot))
+      return false;
+   vn_feedback_write64(&queue->serial_slot, 0);
+   return vn_command_pool_create_internal(dev, queue->family, &queue->fb_pool) == VK_SUCCESS;
+}
+
 /* an internal command buffer of the queue that is free to record */
 static VkCommandBuffer
 vn_queue_fb_cmd_get(struct vn_queue *queue, uint64_t serial)
 {
    struct vn_device *dev = queue->device;
-   if (!queue->fb_pool) {
-      if (!queue->serial_slot.buffer && !vn_feedback_slot_alloc(dev, &queue->serial_slot))
-         return VK_NULL_HANDLE;
-      vn_feedback_write64(&queue->serial_slot, 0);
-      if (vn_command_pool_create_internal(dev, queue->family, &queue->fb_pool) != VK_SUCCESS)
-         return VK_NULL_HANDLE;
-   }
+   if (!vn_queue_fb_init(queue))
+      return VK_NULL_HANDLE;
    const uint64_t done = vn_feedback_read64(&queue->serial_slot);
    for (uint32_t i = 0; i < queue->fb_cmd_count; i++) {
       struct vn_queue_fb_cmd *c = &queue->fb_cmds[i];
@@ -139,6 +147,71 @@ vn_queue_record_fb(struct vn_queue *queue,
    if (vn_EndCommandBuffer(cmd) != VK_SUCCESS)
       return VK_NULL_HANDLE;
    return cmd;
+}
+
+/* fence-only feedback kept per fence slot: at most this many per queue */
+#define VN_MAX_FENCE_CMDS 64
+
+/* The command buffer that writes a fence's status, for a submission with no
+ * other feedback: recorded once (simultaneous use: a fence waited for through
+ * its slot may be resubmitted before the host has retired the last
+ * submission) instead of a fresh one per submission, which cost the renderer
+ * a begin, four commands and an end on the host before every such submit.
+ * It writes no queue serial: nothing waits for one (vkQueueWaitIdle uses a
+ * fence), and a later serial covers the recycling of earlier command
+ * buffers. VK_NULL_HANDLE: record one per submission as before. */
+static VkCommandBuffer
+vn_queue_fence_cmd(struct vn_queue *queue, const struct vn_fence *fence)
+{
+   for (uint32_t i = 0; i < queue->fence_cmd_count; i++) {
+      const struct vn_queue_fence_cmd *c = &queue->fence_cmds[i];
+      if (c->buffer == fence->slot.buffer && c->offset == fence->slot.offset)
+         return c->cmd;
+   }
+   if (queue->fence_cmd_count >= VN_MAX_FENCE_CMDS || !vn_queue_fb_init(queue))
+      return VK_NULL_HANDLE;
+   struct vn_queue_fence_cmd *cmds =
+      realloc(queue->fence_cmds, sizeof(*cmds) * (queue->fence_cmd_count + 1));
+   if (!cmds)
+      return VK_NULL_HANDLE;
+   queue->fence_cmds = cmds;
+   VkCommandBuffer cmd = vn_command_buffer_create_internal(queue->device, queue->fb_pool);
+   if (!cmd)
+      return VK_NULL_HANDLE;
+   const VkCommandBufferBeginInfo begin = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+      .flags = VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT,
+   };
+   vn_BeginCommandBuffer(cmd, &begin);
+   struct vp_encoder *enc = vn_cmd_encoder(cmd);
+   vn_feedback_encode_begin(enc, cmd);
+   vn_feedback_encode_write32(enc, cmd, &fence->slot, VK_SUCCESS);
+   vn_feedback_encode_end(enc, cmd);
+   if (vn_EndCommandBuffer(cmd) != VK_SUCCESS)
+      return VK_NULL_HANDLE;
+   cmds[queue->fence_cmd_count++] =
+      (struct vn_queue_fence_cmd){ fence->slot.buffer, fence->slot.offset, cmd };
+   return cmd;
+}
+
+/* the feedback command buffer of a batch (see the file comment) */
+static VkCommandBuffer
+vn_queue_batch_fb(struct vn_queue *queue,
+                  uint64_t serial,
+                  const struct vn_fb_write *writes,
+                  uint32_t write_count,
+                  bool last,
+                  struct vn_fence *fence,
+                  const struct vn_query_range *queries,
+                  uint32_t query_count)
+{
+   if (last && !write_count && !query_count && fence && fence->slot.buffer) {
+      VkCommandBuffer cmd = vn_queue_fence_cmd(queue, fence);
+      if (cmd)
+         return cmd;
+   }
+   return vn_queue_record_fb(queue, serial, writes, write_count, last, fence, queries,
+                             query_count);
 }
 
 /* the query ranges of a list of command buffers, in one array */
@@ -274,8 +347,8 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
       const bool last = i == count - 1;
       if (!write_count && !last)
          continue;
-      VkCommandBuffer fb = vn_queue_record_fb(queue, serial, writes, write_count, last, fence,
-                                              queries, query_count);
+      VkCommandBuffer fb = vn_queue_batch_fb(queue, serial, writes, write_count, last, fence,
+                                             queries, query_count);
       if (!fb) {
          result = vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_ERROR_OUT_OF_HOST_MEMORY;
          goto out;
@@ -402,8 +475,8 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
       const bool last = i == count - 1;
       if (!write_count && !last)
          continue;
-      VkCommandBuffer fb = vn_queue_record_fb(queue, serial, writes, write_count, last, fence,
-                                              queries, query_count);
+      VkCommandBuffer fb = vn_queue_batch_fb(queue, serial, writes, write_count, last, fence,
+                                             queries, query_count);
       if (!fb) {
          result = vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_ERROR_OUT_OF_HOST_MEMORY;
          goto out;
