@@ -1,9 +1,10 @@
 /*
  * A Venus ring (transport.md §C): a single-producer / single-consumer byte
  * queue in host shared memory. The driver (any thread, under ring->mutex)
- * copies whole command streams in and publishes the tail; the renderer's ring
- * thread executes them and publishes the head. The seqno of a submission is
- * the tail after it; it is done once the head has passed it.
+ * encodes commands straight into it, or copies whole command streams in, and
+ * publishes the tail; the renderer's ring thread executes them and publishes
+ * the head. The seqno of a submission is the tail after it; it is done once
+ * the head has passed it.
  *
  * Replies (§C.6) go to a reply buffer of the same ring: a synchronous call
  * reserves a window, sends vkSetReplyCommandStreamMESA + the command as one
@@ -29,7 +30,8 @@
 #define VN_RING_BUFFER_SIZE (128u * 1024u)
 #define VN_RING_REPLY_SIZE (1u * 1024u * 1024u)
 #define VN_RING_STREAM_CHUNK_SIZE (4u * 1024u * 1024u)
-/* ring commands encoded on the stack up to this size */
+/* ring commands that cannot be encoded in the ring go on the stack up to
+ * this size */
 #define VN_RING_CMD_STACK_SIZE 256
 
 struct vn_stream_chunk {
@@ -71,9 +73,17 @@ struct vn_ring {
    const char *name;
 };
 
-/* One command on its way into a ring (generated vn_async_ / vn_call_). */
+/* One command on its way into a ring (generated vn_async_ / vn_call_).
+ *
+ * A command that fits in the ring without wrapping is encoded straight into
+ * the ring at its tail (is_direct): vn_ring_cmd_begin takes ring->mutex and
+ * waits for room, the generated encoder writes the ring memory, and the
+ * submit publishes the tail and releases the mutex; the renderer sees
+ * nothing before the tail moves. Other commands are encoded into `storage`
+ * (or the heap) and copied in by vn_ring_submit. */
 struct vn_ring_cmd {
    struct vp_encoder enc;
+   bool is_direct; /* enc writes into the ring; ring->mutex held until submit */
    uint8_t storage[VN_RING_CMD_STACK_SIZE];
    /* reply window, for calls */
    size_t reply_size;
