@@ -66,6 +66,7 @@ struct vn_device {
    mtx_t cache_mutex;
    /* filled under cache_mutex, read without it (see the entry) */
    struct vn_buffer_reqs_entry buffer_reqs[VN_BUFFER_REQS_CACHE_SIZE];
+   bool has_buffer_reqs_cache; /* !VENUS_PERF=no_cache, read once */
    /* protected by cache_mutex */
    VkDeviceSize max_buffer_size;
 

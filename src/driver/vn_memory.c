@@ -461,9 +461,9 @@ vn_buffer_reqs_insert(struct vn_device *dev,
 }
 
 static bool
-vn_buffer_cacheable(const VkBufferCreateInfo *info)
+vn_buffer_cacheable(const struct vn_device *dev, const VkBufferCreateInfo *info)
 {
-   return !info->pNext && !VU_PERF(NO_CACHE) &&
+   return !info->pNext && dev->has_buffer_reqs_cache &&
           !(info->flags & (VK_BUFFER_CREATE_SPARSE_BINDING_BIT |
                            VK_BUFFER_CREATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT)) &&
           info->size <= (1ull << 30);
@@ -504,7 +504,7 @@ vn_CreateBuffer(VkDevice device,
    *pBuffer = vn_buffer_to_handle(buf);
    vn_async_vkCreateBuffer(dev->ring, device, pCreateInfo, NULL, pBuffer);
 
-   const bool cacheable = vn_buffer_cacheable(pCreateInfo);
+   const bool cacheable = vn_buffer_cacheable(dev, pCreateInfo);
    if (cacheable) {
       const struct vn_buffer_reqs_entry *e = vn_buffer_reqs_lookup(dev, pCreateInfo);
       if (e) {
