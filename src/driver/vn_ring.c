@@ -35,6 +35,38 @@ vn_load(const uint32_t *p, memory_order order)
    return atomic_load_explicit((_Atomic uint32_t *)p, order);
 }
 
+static void __attribute__((noinline))
+vn_ring_lock_slow(struct vn_ring *ring, uint32_t c)
+{
+   /* 2: whoever unlocks must wake a waiter */
+   if (c != 2)
+      c = atomic_exchange_explicit(&ring->mutex, 2, memory_order_acquire);
+   while (c != 0) {
+      vu_os_futex_wait((const uint32_t *)&ring->mutex, 2, -1);
+      c = atomic_exchange_explicit(&ring->mutex, 2, memory_order_acquire);
+   }
+}
+
+/* ring->mutex (Mesa's simple_mtx): acquire on lock, release on unlock */
+static inline void
+vn_ring_lock(struct vn_ring *ring)
+{
+   uint32_t c = 0;
+   if (VP_UNLIKELY(!atomic_compare_exchange_strong_explicit(
+          &ring->mutex, &c, 1, memory_order_acquire, memory_order_relaxed)))
+      vn_ring_lock_slow(ring, c);
+}
+
+static inline void
+vn_ring_unlock(struct vn_ring *ring)
+{
+   if (VP_UNLIKELY(atomic_fetch_sub_explicit(&ring->mutex, 1, memory_order_release) != 1)) {
+      /* it was 2: there may be waiters */
+      atomic_store_explicit(&ring->mutex, 0, memory_order_release);
+      vu_os_futex_wake((const uint32_t *)&ring->mutex, 1);
+   }
+}
+
 uint64_t
 vn_default_timeout_ns(void)
 {
@@ -59,7 +91,7 @@ vn_ring_create(struct vn_transport *transport,
    ring->id = vn_next_id();
    ring->buffer_size = buffer_size;
    ring->name = name;
-   if (mtx_init(&ring->mutex, mtx_plain) != thrd_success)
+   if (mtx_init(&ring->reply_mutex, mtx_plain) != thrd_success)
       goto fail_alloc;
    if (cnd_init(&ring->reply_cnd) != thrd_success)
       goto fail_mutex;
@@ -123,7 +155,7 @@ fail_shm:
 fail_cnd:
    cnd_destroy(&ring->reply_cnd);
 fail_mutex:
-   mtx_destroy(&ring->mutex);
+   mtx_destroy(&ring->reply_mutex);
 fail_alloc:
    free(ring);
    return VK_ERROR_INITIALIZATION_FAILED;
@@ -155,7 +187,7 @@ vn_ring_destroy(struct vn_ring *ring)
    vn_transport_shm_destroy(t, &ring->reply);
    vn_transport_shm_destroy(t, &ring->shm);
    cnd_destroy(&ring->reply_cnd);
-   mtx_destroy(&ring->mutex);
+   mtx_destroy(&ring->reply_mutex);
    free(ring);
 }
 
@@ -290,9 +322,9 @@ vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno)
 uint32_t
 vn_ring_current_seqno(struct vn_ring *ring)
 {
-   mtx_lock(&ring->mutex);
+   vn_ring_lock(ring);
    const uint32_t seqno = ring->cur;
-   mtx_unlock(&ring->mutex);
+   vn_ring_unlock(ring);
    return seqno;
 }
 
@@ -478,7 +510,7 @@ vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *ou
 
    if (vn_ring_is_lost(ring))
       return false;
-   mtx_lock(&ring->mutex);
+   vn_ring_lock(ring);
    if (size <= ring->buffer_size / 16) {
       ok = vn_ring_write_locked(ring, data, (uint32_t)size, &seqno);
    } else {
@@ -501,7 +533,7 @@ vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *ou
          chunk->last_seqno = seqno;
       }
    }
-   mtx_unlock(&ring->mutex);
+   vn_ring_unlock(ring);
    if (out_seqno)
       *out_seqno = seqno;
    return ok;
@@ -524,7 +556,7 @@ vn_ring_reply_reserve(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size
       cmd->reply_ptr = cmd->reply_big.ptr;
       return true;
    }
-   mtx_lock(&ring->mutex);
+   mtx_lock(&ring->reply_mutex);
    while (ring->reply_used + size > ring->reply.size) {
       if (!ring->reply_outstanding) {
          ring->reply_used = 0;
@@ -537,16 +569,16 @@ vn_ring_reply_reserve(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size
          ts.tv_sec++;
          ts.tv_nsec -= 1000000000;
       }
-      cnd_timedwait(&ring->reply_cnd, &ring->mutex, &ts);
+      cnd_timedwait(&ring->reply_cnd, &ring->reply_mutex, &ts);
       if (vn_ring_is_lost(ring)) {
-         mtx_unlock(&ring->mutex);
+         mtx_unlock(&ring->reply_mutex);
          return false;
       }
    }
    cmd->reply_ptr = (uint8_t *)ring->reply.ptr + ring->reply_used;
    ring->reply_used += size;
    ring->reply_outstanding++;
-   mtx_unlock(&ring->mutex);
+   mtx_unlock(&ring->reply_mutex);
    return true;
 }
 
@@ -558,10 +590,10 @@ vn_ring_reply_release(struct vn_ring *ring, struct vn_ring_cmd *cmd)
    if (cmd->reply_big.ptr) {
       vn_transport_shm_destroy(ring->transport, &cmd->reply_big);
    } else {
-      mtx_lock(&ring->mutex);
+      mtx_lock(&ring->reply_mutex);
       ring->reply_outstanding--;
       cnd_broadcast(&ring->reply_cnd);
-      mtx_unlock(&ring->mutex);
+      mtx_unlock(&ring->reply_mutex);
    }
    cmd->reply_size = 0;
 }
@@ -573,7 +605,7 @@ static inline void
 vn_ring_cmd_init_encoder(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size)
 {
    if (VP_LIKELY(size <= ring->buffer_size / 16)) {
-      mtx_lock(&ring->mutex);
+      vn_ring_lock(ring);
       if (VP_LIKELY(vn_ring_wait_space_locked(ring, (uint32_t)size))) {
          const uint32_t offset = ring->cur & (ring->buffer_size - 1);
          /* all the free space up to the end of the buffer: the encoder may
@@ -592,7 +624,7 @@ vn_ring_cmd_init_encoder(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t s
             return;
          }
       }
-      mtx_unlock(&ring->mutex);
+      vn_ring_unlock(ring);
    }
    if (size <= sizeof(cmd->storage))
       vp_encoder_init_fixed(&cmd->enc, cmd->storage, sizeof(cmd->storage));
@@ -609,7 +641,7 @@ vn_ring_cmd_flush(struct vn_ring *ring, struct vn_ring_cmd *cmd)
    if (VP_LIKELY(cmd->is_direct)) {
       ok = !vp_encoder_is_fatal(&cmd->enc) &&
            vn_ring_publish_locked(ring, (uint32_t)vp_encoder_size(&cmd->enc), &cmd->seqno);
-      mtx_unlock(&ring->mutex);
+      vn_ring_unlock(ring);
       cmd->is_direct = false;
    } else {
       ok = !vp_encoder_is_fatal(&cmd->enc) &&
@@ -627,7 +659,7 @@ vn_ring_cmd_begin_reply(struct vn_ring *ring,
                         size_t size,
                         size_t reply_size)
 {
-   /* the reply window first: reserving it takes ring->mutex */
+   /* the reply window first: reserving it may wait */
    if (!vn_ring_reply_reserve(ring, cmd, reply_size))
       return false;
    vn_ring_cmd_init_encoder(ring, cmd, size + VN_SET_REPLY_SIZE);
