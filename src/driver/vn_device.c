@@ -129,6 +129,7 @@ vn_CreateDevice(VkPhysicalDevice physicalDevice,
    dev->alloc = *alloc;
    dev->api_version = VN_MIN(VN_MAX(instance->api_version, VK_API_VERSION_1_0), pdev->api_version);
    mtx_init(&dev->cache_mutex, mtx_plain);
+   dev->has_buffer_reqs_cache = !VU_PERF(NO_CACHE);
    mtx_init(&dev->record_mutex, mtx_plain);
 
    /* extensions: those the host implements are forwarded, the driver's

@@ -45,12 +45,14 @@ struct vn_queue_fb_cmd {
 };
 VN_HANDLE_CAST(vn_queue, VkQueue)
 
-/* memory requirements of buffers without pNext, keyed like Mesa */
+/* Memory requirements of buffers without pNext, keyed like Mesa. Entries
+ * are filled in slot order under cache_mutex and never change once `valid`
+ * is set (release); lookups read them without the mutex (acquire). */
 struct vn_buffer_reqs_entry {
    VkBufferCreateFlags flags;
    VkBufferUsageFlags usage;
    VkSharingMode sharing;
-   bool valid;
+   atomic_bool valid;
    VkMemoryRequirements reqs;
    bool dedicated_prefers;
    bool dedicated_requires;
@@ -72,8 +74,10 @@ struct vn_device {
    uint32_t queue_count;
 
    mtx_t cache_mutex;
-   /* protected by cache_mutex */
+   /* filled under cache_mutex, read without it (see the entry) */
    struct vn_buffer_reqs_entry buffer_reqs[VN_BUFFER_REQS_CACHE_SIZE];
+   bool has_buffer_reqs_cache; /* !VENUS_PERF=no_cache, read once */
+   /* protected by cache_mutex */
    VkDeviceSize max_buffer_size;
 
    struct vn_feedback_pool feedback; /* usable when feedback.enabled */

@@ -415,27 +415,55 @@ vn_InvalidateMappedMemoryRanges(VkDevice device,
 /* ------------------------------------------------------------------ */
 /* buffers                                                             */
 
-static struct vn_buffer_reqs_entry *
-vn_buffer_reqs_lookup_locked(struct vn_device *dev, const VkBufferCreateInfo *info, bool insert)
+/* The valid entry for info's key, or NULL; needs no lock. Valid entries
+ * fill the slots from the first one on and stay valid. */
+static const struct vn_buffer_reqs_entry *
+vn_buffer_reqs_lookup(const struct vn_device *dev, const VkBufferCreateInfo *info)
 {
-   struct vn_buffer_reqs_entry *free_entry = NULL;
    for (unsigned i = 0; i < VN_BUFFER_REQS_CACHE_SIZE; i++) {
-      struct vn_buffer_reqs_entry *e = &dev->buffer_reqs[i];
-      if (!e->valid) {
-         if (!free_entry)
-            free_entry = e;
-         continue;
-      }
+      const struct vn_buffer_reqs_entry *e = &dev->buffer_reqs[i];
+      /* acquire: pairs with the release that published the entry */
+      if (!atomic_load_explicit(&e->valid, memory_order_acquire))
+         break;
       if (e->flags == info->flags && e->usage == info->usage && e->sharing == info->sharingMode)
          return e;
    }
-   return insert ? free_entry : NULL;
+   return NULL;
+}
+
+/* Adds the requirements of info's key unless another thread did, or the
+ * cache is full. */
+static void
+vn_buffer_reqs_insert(struct vn_device *dev,
+                      const VkBufferCreateInfo *info,
+                      const struct vn_resource_reqs *reqs)
+{
+   mtx_lock(&dev->cache_mutex);
+   for (unsigned i = 0; i < VN_BUFFER_REQS_CACHE_SIZE; i++) {
+      struct vn_buffer_reqs_entry *e = &dev->buffer_reqs[i];
+      if (atomic_load_explicit(&e->valid, memory_order_relaxed)) {
+         if (e->flags == info->flags && e->usage == info->usage &&
+             e->sharing == info->sharingMode)
+            break;
+         continue;
+      }
+      e->flags = info->flags;
+      e->usage = info->usage;
+      e->sharing = info->sharingMode;
+      e->reqs = reqs->reqs;
+      e->dedicated_prefers = reqs->prefers_dedicated;
+      e->dedicated_requires = reqs->requires_dedicated;
+      /* release: lookups that see it valid see the fields above */
+      atomic_store_explicit(&e->valid, true, memory_order_release);
+      break;
+   }
+   mtx_unlock(&dev->cache_mutex);
 }
 
 static bool
-vn_buffer_cacheable(const VkBufferCreateInfo *info)
+vn_buffer_cacheable(const struct vn_device *dev, const VkBufferCreateInfo *info)
 {
-   return !info->pNext && !VU_PERF(NO_CACHE) &&
+   return !info->pNext && dev->has_buffer_reqs_cache &&
           !(info->flags & (VK_BUFFER_CREATE_SPARSE_BINDING_BIT |
                            VK_BUFFER_CREATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT)) &&
           info->size <= (1ull << 30);
@@ -476,19 +504,16 @@ vn_CreateBuffer(VkDevice device,
    *pBuffer = vn_buffer_to_handle(buf);
    vn_async_vkCreateBuffer(dev->ring, device, pCreateInfo, NULL, pBuffer);
 
-   const bool cacheable = vn_buffer_cacheable(pCreateInfo);
+   const bool cacheable = vn_buffer_cacheable(dev, pCreateInfo);
    if (cacheable) {
-      mtx_lock(&dev->cache_mutex);
-      struct vn_buffer_reqs_entry *e = vn_buffer_reqs_lookup_locked(dev, pCreateInfo, false);
+      const struct vn_buffer_reqs_entry *e = vn_buffer_reqs_lookup(dev, pCreateInfo);
       if (e) {
          buf->reqs.reqs = e->reqs;
          buf->reqs.reqs.size = VN_ALIGN(pCreateInfo->size, e->reqs.alignment);
          buf->reqs.prefers_dedicated = e->dedicated_prefers;
          buf->reqs.requires_dedicated = e->dedicated_requires;
-         mtx_unlock(&dev->cache_mutex);
          return VK_SUCCESS;
       }
-      mtx_unlock(&dev->cache_mutex);
    }
 
    vn_fetch_buffer_reqs(dev, *pBuffer, &buf->reqs);
@@ -499,20 +524,8 @@ vn_CreateBuffer(VkDevice device,
    }
    /* only a size that is the aligned request can be derived later */
    if (cacheable &&
-       buf->reqs.reqs.size == VN_ALIGN(pCreateInfo->size, buf->reqs.reqs.alignment)) {
-      mtx_lock(&dev->cache_mutex);
-      struct vn_buffer_reqs_entry *e = vn_buffer_reqs_lookup_locked(dev, pCreateInfo, true);
-      if (e) {
-         e->flags = pCreateInfo->flags;
-         e->usage = pCreateInfo->usage;
-         e->sharing = pCreateInfo->sharingMode;
-         e->reqs = buf->reqs.reqs;
-         e->dedicated_prefers = buf->reqs.prefers_dedicated;
-         e->dedicated_requires = buf->reqs.requires_dedicated;
-         e->valid = true;
-      }
-      mtx_unlock(&dev->cache_mutex);
-   }
+       buf->reqs.reqs.size == VN_ALIGN(pCreateInfo->size, buf->reqs.reqs.alignment))
+      vn_buffer_reqs_insert(dev, pCreateInfo, &buf->reqs);
    return VK_SUCCESS;
 }
 

@@ -35,6 +35,38 @@ vn_load(const uint32_t *p, memory_order order)
    return atomic_load_explicit((_Atomic uint32_t *)p, order);
 }
 
+static void __attribute__((noinline))
+vn_ring_lock_slow(struct vn_ring *ring, uint32_t c)
+{
+   /* 2: whoever unlocks must wake a waiter */
+   if (c != 2)
+      c = atomic_exchange_explicit(&ring->mutex, 2, memory_order_acquire);
+   while (c != 0) {
+      vu_os_futex_wait((const uint32_t *)&ring->mutex, 2, -1);
+      c = atomic_exchange_explicit(&ring->mutex, 2, memory_order_acquire);
+   }
+}
+
+/* ring->mutex (Mesa's simple_mtx): acquire on lock, release on unlock */
+static inline void
+vn_ring_lock(struct vn_ring *ring)
+{
+   uint32_t c = 0;
+   if (VP_UNLIKELY(!atomic_compare_exchange_strong_explicit(
+          &ring->mutex, &c, 1, memory_order_acquire, memory_order_relaxed)))
+      vn_ring_lock_slow(ring, c);
+}
+
+static inline void
+vn_ring_unlock(struct vn_ring *ring)
+{
+   if (VP_UNLIKELY(atomic_fetch_sub_explicit(&ring->mutex, 1, memory_order_release) != 1)) {
+      /* it was 2: there may be waiters */
+      atomic_store_explicit(&ring->mutex, 0, memory_order_release);
+      vu_os_futex_wake((const uint32_t *)&ring->mutex, 1);
+   }
+}
+
 uint64_t
 vn_default_timeout_ns(void)
 {
@@ -59,7 +91,7 @@ vn_ring_create(struct vn_transport *transport,
    ring->id = vn_next_id();
    ring->buffer_size = buffer_size;
    ring->name = name;
-   if (mtx_init(&ring->mutex, mtx_plain) != thrd_success)
+   if (mtx_init(&ring->reply_mutex, mtx_plain) != thrd_success)
       goto fail_alloc;
    if (cnd_init(&ring->reply_cnd) != thrd_success)
       goto fail_mutex;
@@ -123,7 +155,7 @@ fail_shm:
 fail_cnd:
    cnd_destroy(&ring->reply_cnd);
 fail_mutex:
-   mtx_destroy(&ring->mutex);
+   mtx_destroy(&ring->reply_mutex);
 fail_alloc:
    free(ring);
    return VK_ERROR_INITIALIZATION_FAILED;
@@ -155,7 +187,7 @@ vn_ring_destroy(struct vn_ring *ring)
    vn_transport_shm_destroy(t, &ring->reply);
    vn_transport_shm_destroy(t, &ring->shm);
    cnd_destroy(&ring->reply_cnd);
-   mtx_destroy(&ring->mutex);
+   mtx_destroy(&ring->reply_mutex);
    free(ring);
 }
 
@@ -298,9 +330,9 @@ vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno)
 uint32_t
 vn_ring_current_seqno(struct vn_ring *ring)
 {
-   mtx_lock(&ring->mutex);
+   vn_ring_lock(ring);
    const uint32_t seqno = ring->cur;
-   mtx_unlock(&ring->mutex);
+   vn_ring_unlock(ring);
    return seqno;
 }
 
@@ -374,47 +406,74 @@ vn_ring_notify_locked(struct vn_ring *ring, uint32_t seqno)
       vn_log_debug("ring %s: notified at seqno %u", ring->name, seqno);
 }
 
-static bool
-vn_ring_write_locked(struct vn_ring *ring, const void *data, uint32_t size, uint32_t *out_seqno)
+/* The slow half of vn_ring_wait_space_locked: the ring looks full. */
+static bool __attribute__((noinline))
+vn_ring_wait_space_slow_locked(struct vn_ring *ring, uint32_t size)
 {
    const uint32_t cur = ring->cur;
+   ring->head_seen = vn_load(ring->head, memory_order_acquire);
+   if (cur + size - ring->head_seen <= ring->buffer_size)
+      return true;
+   /* a ring thread asleep between batches would leave it full until
+    * its sleep ends */
+   vn_ring_kick(ring);
+   struct vn_ring_watch watch;
+   vn_ring_watch_init(ring, &watch);
+   uint32_t iter = 0;
+   while (cur + size - vn_load(ring->head, memory_order_acquire) > ring->buffer_size) {
+      if (!vn_ring_watch_check(ring, &watch, "ring space"))
+         return false;
+      iter = vu_os_relax(iter, 20);
+   }
+   ring->head_seen = vn_load(ring->head, memory_order_acquire);
+   return true;
+}
+
+/* Waits until `size` more bytes fit at the tail; false when lost. */
+static inline bool
+vn_ring_wait_space_locked(struct vn_ring *ring, uint32_t size)
+{
    /* the head as last read: the renderer stores the head after every
     * command, so reading it for every write would move its cache line
     * between the two sides each time; only a ring that seems full reads it */
-   if (cur + size - ring->head_seen > ring->buffer_size)
-      ring->head_seen = vn_load(ring->head, memory_order_acquire);
-   if (cur + size - ring->head_seen > ring->buffer_size) {
-      /* a ring thread asleep between batches would leave it full until
-       * its sleep ends */
-      vn_ring_kick(ring);
-      struct vn_ring_watch watch;
-      vn_ring_watch_init(ring, &watch);
-      uint32_t iter = 0;
-      while (cur + size - vn_load(ring->head, memory_order_acquire) > ring->buffer_size) {
-         if (!vn_ring_watch_check(ring, &watch, "ring space"))
-            return false;
-         iter = vu_os_relax(iter, 20);
+   if (VP_LIKELY(ring->cur + size - ring->head_seen <= ring->buffer_size))
+      return true;
+   return vn_ring_wait_space_slow_locked(ring, size);
+}
+
+/* Makes `size` bytes written at the tail visible to the renderer. */
+static inline bool
+vn_ring_publish_locked(struct vn_ring *ring, uint32_t size, uint32_t *out_seqno)
+{
+   ring->cur += size;
+   atomic_store_explicit((_Atomic uint32_t *)ring->tail, ring->cur, memory_order_release);
+
+   const uint32_t status = vn_load(ring->status, memory_order_seq_cst);
+   if (VP_UNLIKELY(status & (VW_RING_STATUS_FATAL | VW_RING_STATUS_IDLE))) {
+      if (!vn_transport_is_wire0(ring->transport) && (status & VW_RING_STATUS_FATAL)) {
+         vn_transport_set_lost(ring->transport,
+                               "the renderer reported a fatal error on the ring");
+         return false;
       }
-      ring->head_seen = vn_load(ring->head, memory_order_acquire);
+      if (status & VW_RING_STATUS_IDLE)
+         vn_ring_notify_locked(ring, ring->cur);
    }
+   *out_seqno = ring->cur;
+   return true;
+}
+
+static bool
+vn_ring_write_locked(struct vn_ring *ring, const void *data, uint32_t size, uint32_t *out_seqno)
+{
+   if (!vn_ring_wait_space_locked(ring, size))
+      return false;
    const uint32_t mask = ring->buffer_size - 1;
-   const uint32_t offset = cur & mask;
+   const uint32_t offset = ring->cur & mask;
    const uint32_t first = VN_MIN(size, ring->buffer_size - offset);
    memcpy(ring->buffer + offset, data, first);
    if (first < size)
       memcpy(ring->buffer, (const uint8_t *)data + first, size - first);
-   ring->cur = cur + size;
-   atomic_store_explicit((_Atomic uint32_t *)ring->tail, ring->cur, memory_order_release);
-
-   const uint32_t status = vn_load(ring->status, memory_order_seq_cst);
-   if (!vn_transport_is_wire0(ring->transport) && (status & VW_RING_STATUS_FATAL)) {
-      vn_transport_set_lost(ring->transport, "the renderer reported a fatal error on the ring");
-      return false;
-   }
-   if (status & VW_RING_STATUS_IDLE)
-      vn_ring_notify_locked(ring, ring->cur);
-   *out_seqno = ring->cur;
-   return true;
+   return vn_ring_publish_locked(ring, size, out_seqno);
 }
 
 /* A chunk of the stream pool with `size` free bytes, or NULL. */
@@ -459,7 +518,7 @@ vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *ou
 
    if (vn_ring_is_lost(ring))
       return false;
-   mtx_lock(&ring->mutex);
+   vn_ring_lock(ring);
    if (size <= ring->buffer_size / 16) {
       ok = vn_ring_write_locked(ring, data, (uint32_t)size, &seqno);
    } else {
@@ -482,7 +541,7 @@ vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *ou
          chunk->last_seqno = seqno;
       }
    }
-   mtx_unlock(&ring->mutex);
+   vn_ring_unlock(ring);
    if (out_seqno)
       *out_seqno = seqno;
    return ok;
@@ -505,7 +564,7 @@ vn_ring_reply_reserve(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size
       cmd->reply_ptr = cmd->reply_big.ptr;
       return true;
    }
-   mtx_lock(&ring->mutex);
+   mtx_lock(&ring->reply_mutex);
    while (ring->reply_used + size > ring->reply.size) {
       if (!ring->reply_outstanding) {
          ring->reply_used = 0;
@@ -518,16 +577,16 @@ vn_ring_reply_reserve(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size
          ts.tv_sec++;
          ts.tv_nsec -= 1000000000;
       }
-      cnd_timedwait(&ring->reply_cnd, &ring->mutex, &ts);
+      cnd_timedwait(&ring->reply_cnd, &ring->reply_mutex, &ts);
       if (vn_ring_is_lost(ring)) {
-         mtx_unlock(&ring->mutex);
+         mtx_unlock(&ring->reply_mutex);
          return false;
       }
    }
    cmd->reply_ptr = (uint8_t *)ring->reply.ptr + ring->reply_used;
    ring->reply_used += size;
    ring->reply_outstanding++;
-   mtx_unlock(&ring->mutex);
+   mtx_unlock(&ring->reply_mutex);
    return true;
 }
 
@@ -539,41 +598,104 @@ vn_ring_reply_release(struct vn_ring *ring, struct vn_ring_cmd *cmd)
    if (cmd->reply_big.ptr) {
       vn_transport_shm_destroy(ring->transport, &cmd->reply_big);
    } else {
-      mtx_lock(&ring->mutex);
+      mtx_lock(&ring->reply_mutex);
       ring->reply_outstanding--;
       cnd_broadcast(&ring->reply_cnd);
-      mtx_unlock(&ring->mutex);
+      mtx_unlock(&ring->reply_mutex);
    }
    cmd->reply_size = 0;
+}
+
+/* Points cmd->enc at the ring's tail when `size` bytes fit there without
+ * wrapping, with ring->mutex held until vn_ring_cmd_flush; otherwise at the
+ * command's own storage (or the heap). */
+static inline void
+vn_ring_cmd_init_encoder(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size)
+{
+   if (VP_LIKELY(size <= ring->buffer_size / 16)) {
+      vn_ring_lock(ring);
+      if (VP_LIKELY(vn_ring_wait_space_locked(ring, (uint32_t)size))) {
+         const uint32_t offset = ring->cur & (ring->buffer_size - 1);
+         /* all the free space up to the end of the buffer: the encoder may
+          * use more than vp_sizeof_ says, as it could with `storage` */
+         const uint32_t room = VN_MIN(ring->buffer_size - offset,
+                                      ring->buffer_size - (ring->cur - ring->head_seen));
+         if (VP_LIKELY(room >= size)) {
+            /* what vp_encoder_init_fixed does, without a call */
+            cmd->enc = (struct vp_encoder){
+               .base = ring->buffer + offset,
+               .cur = ring->buffer + offset,
+               .end = ring->buffer + offset + room,
+               .ext_mask = ring->ext_mask,
+            };
+            cmd->is_direct = true;
+            return;
+         }
+      }
+      vn_ring_unlock(ring);
+   }
+   if (size <= sizeof(cmd->storage))
+      vp_encoder_init_fixed(&cmd->enc, cmd->storage, sizeof(cmd->storage));
+   else
+      vp_encoder_init_dynamic(&cmd->enc, size);
+   cmd->enc.ext_mask = ring->ext_mask;
+}
+
+/* Sends what cmd->enc holds; sets cmd->seqno. */
+static inline bool
+vn_ring_cmd_flush(struct vn_ring *ring, struct vn_ring_cmd *cmd)
+{
+   bool ok;
+   if (VP_LIKELY(cmd->is_direct)) {
+      ok = !vp_encoder_is_fatal(&cmd->enc) &&
+           vn_ring_publish_locked(ring, (uint32_t)vp_encoder_size(&cmd->enc), &cmd->seqno);
+      vn_ring_unlock(ring);
+      cmd->is_direct = false;
+   } else {
+      ok = !vp_encoder_is_fatal(&cmd->enc) &&
+           vn_ring_submit(ring, cmd->enc.base, vp_encoder_size(&cmd->enc), &cmd->seqno);
+      vp_encoder_fini(&cmd->enc);
+   }
+   return ok;
+}
+
+/* vn_ring_cmd_begin of a call: a reply window and vkSetReplyCommandStreamMESA
+ * ahead of the command. */
+static bool __attribute__((noinline))
+vn_ring_cmd_begin_reply(struct vn_ring *ring,
+                        struct vn_ring_cmd *cmd,
+                        size_t size,
+                        size_t reply_size)
+{
+   /* the reply window first: reserving it may wait */
+   if (!vn_ring_reply_reserve(ring, cmd, reply_size))
+      return false;
+   vn_ring_cmd_init_encoder(ring, cmd, size + VN_SET_REPLY_SIZE);
+   const struct vn_shm *shm = cmd->reply_big.ptr ? &cmd->reply_big : &ring->reply;
+   const VkCommandStreamDescriptionMESA stream = {
+      .resourceId = shm->res_id,
+      .offset = (size_t)(cmd->reply_ptr - (uint8_t *)shm->ptr),
+      .size = cmd->reply_size,
+   };
+   vp_encode_vkSetReplyCommandStreamMESA(&cmd->enc, 0, &stream);
+   *(volatile uint32_t *)cmd->reply_ptr = VN_REPLY_UNWRITTEN;
+   return true;
 }
 
 bool
 vn_ring_cmd_begin(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size, size_t reply_size)
 {
-   memset(&cmd->reply_size, 0, sizeof(*cmd) - offsetof(struct vn_ring_cmd, reply_size));
-   if (vn_ring_is_lost(ring))
+   /* only what the helpers read before writing it (dec: submit_wait) */
+   cmd->is_direct = false;
+   cmd->reply_size = 0;
+   cmd->reply_ptr = NULL;
+   cmd->reply_big.ptr = NULL;
+   cmd->seqno = 0;
+   if (VP_UNLIKELY(vn_ring_is_lost(ring)))
       return false;
-   const size_t total = size + (reply_size ? VN_SET_REPLY_SIZE : 0);
-   if (total <= sizeof(cmd->storage))
-      vp_encoder_init_fixed(&cmd->enc, cmd->storage, sizeof(cmd->storage));
-   else
-      vp_encoder_init_dynamic(&cmd->enc, total);
-   cmd->enc.ext_mask = ring->ext_mask;
-
-   if (reply_size) {
-      if (!vn_ring_reply_reserve(ring, cmd, reply_size)) {
-         vp_encoder_fini(&cmd->enc);
-         return false;
-      }
-      const struct vn_shm *shm = cmd->reply_big.ptr ? &cmd->reply_big : &ring->reply;
-      const VkCommandStreamDescriptionMESA stream = {
-         .resourceId = shm->res_id,
-         .offset = (size_t)(cmd->reply_ptr - (uint8_t *)shm->ptr),
-         .size = cmd->reply_size,
-      };
-      vp_encode_vkSetReplyCommandStreamMESA(&cmd->enc, 0, &stream);
-      *(volatile uint32_t *)cmd->reply_ptr = VN_REPLY_UNWRITTEN;
-   }
+   if (reply_size)
+      return vn_ring_cmd_begin_reply(ring, cmd, size, reply_size);
+   vn_ring_cmd_init_encoder(ring, cmd, size);
    return true;
 }
 
@@ -582,17 +704,13 @@ vn_ring_cmd_submit(struct vn_ring *ring, struct vn_ring_cmd *cmd)
 {
    if (vp_encoder_is_fatal(&cmd->enc))
       vn_log_err("a command could not be encoded (out of memory)");
-   else
-      vn_ring_submit(ring, cmd->enc.base, vp_encoder_size(&cmd->enc), &cmd->seqno);
-   vp_encoder_fini(&cmd->enc);
+   vn_ring_cmd_flush(ring, cmd);
 }
 
 bool
 vn_ring_cmd_submit_wait(struct vn_ring *ring, struct vn_ring_cmd *cmd, int32_t cmd_type)
 {
-   bool ok = !vp_encoder_is_fatal(&cmd->enc) &&
-             vn_ring_submit(ring, cmd->enc.base, vp_encoder_size(&cmd->enc), &cmd->seqno);
-   vp_encoder_fini(&cmd->enc);
+   bool ok = vn_ring_cmd_flush(ring, cmd);
    ring->roundtrips++;
    if (VU_DEBUG(ROUNDTRIP)) {
       const struct vp_command_info *info = vp_command_info(cmd_type);

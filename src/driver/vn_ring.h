@@ -1,9 +1,10 @@
 /*
  * A Venus ring (transport.md §C): a single-producer / single-consumer byte
  * queue in host shared memory. The driver (any thread, under ring->mutex)
- * copies whole command streams in and publishes the tail; the renderer's ring
- * thread executes them and publishes the head. The seqno of a submission is
- * the tail after it; it is done once the head has passed it.
+ * encodes commands straight into it, or copies whole command streams in, and
+ * publishes the tail; the renderer's ring thread executes them and publishes
+ * the head. The seqno of a submission is the tail after it; it is done once
+ * the head has passed it.
  *
  * Replies (§C.6) go to a reply buffer of the same ring: a synchronous call
  * reserves a window, sends vkSetReplyCommandStreamMESA + the command as one
@@ -29,7 +30,8 @@
 #define VN_RING_BUFFER_SIZE (128u * 1024u)
 #define VN_RING_REPLY_SIZE (1u * 1024u * 1024u)
 #define VN_RING_STREAM_CHUNK_SIZE (4u * 1024u * 1024u)
-/* ring commands encoded on the stack up to this size */
+/* ring commands that cannot be encoded in the ring go on the stack up to
+ * this size */
 #define VN_RING_CMD_STACK_SIZE 256
 
 struct vn_stream_chunk {
@@ -51,16 +53,23 @@ struct vn_ring {
    uint8_t *buffer;
    uint32_t buffer_size;
 
-   mtx_t mutex;
+   /* vn_ring_lock / vn_ring_unlock: a futex-based mutex (0 free, 1 held,
+    * 2 held with waiters), taken once per command: uncontended, a lock and
+    * an unlock are one atomic each, where mtx_lock + mtx_unlock cost about
+    * 70 instructions. Not recursive. */
+   _Atomic uint32_t mutex;
    /* protected by mutex */
    uint32_t cur; /* our copy of the tail */
    uint32_t head_seen; /* the head when we last read it (never ahead of it) */
-   struct vn_shm reply;
+   struct vn_stream_chunk *chunks;
+   uint32_t chunk_count;
+
+   struct vn_shm reply; /* set at creation */
+   mtx_t reply_mutex;
+   /* protected by reply_mutex */
    size_t reply_used;
    uint32_t reply_outstanding;
    cnd_t reply_cnd;
-   struct vn_stream_chunk *chunks;
-   uint32_t chunk_count;
 
    /* pNext filter for everything encoded into this ring (the capset's
     * extension mask narrowed to what the instance/device enabled) */
@@ -71,9 +80,17 @@ struct vn_ring {
    const char *name;
 };
 
-/* One command on its way into a ring (generated vn_async_ / vn_call_). */
+/* One command on its way into a ring (generated vn_async_ / vn_call_).
+ *
+ * A command that fits in the ring without wrapping is encoded straight into
+ * the ring at its tail (is_direct): vn_ring_cmd_begin takes ring->mutex and
+ * waits for room, the generated encoder writes the ring memory, and the
+ * submit publishes the tail and releases the mutex; the renderer sees
+ * nothing before the tail moves. Other commands are encoded into `storage`
+ * (or the heap) and copied in by vn_ring_submit. */
 struct vn_ring_cmd {
    struct vp_encoder enc;
+   bool is_direct; /* enc writes into the ring; ring->mutex held until submit */
    uint8_t storage[VN_RING_CMD_STACK_SIZE];
    /* reply window, for calls */
    size_t reply_size;
