@@ -35,38 +35,6 @@ vn_load(const uint32_t *p, memory_order order)
    return atomic_load_explicit((_Atomic uint32_t *)p, order);
 }
 
-static void __attribute__((noinline))
-vn_ring_lock_slow(struct vn_ring *ring, uint32_t c)
-{
-   /* 2: whoever unlocks must wake a waiter */
-   if (c != 2)
-      c = atomic_exchange_explicit(&ring->mutex, 2, memory_order_acquire);
-   while (c != 0) {
-      vu_os_futex_wait((const uint32_t *)&ring->mutex, 2, -1);
-      c = atomic_exchange_explicit(&ring->mutex, 2, memory_order_acquire);
-   }
-}
-
-/* ring->mutex (Mesa's simple_mtx): acquire on lock, release on unlock */
-static inline void
-vn_ring_lock(struct vn_ring *ring)
-{
-   uint32_t c = 0;
-   if (VP_UNLIKELY(!atomic_compare_exchange_strong_explicit(
-          &ring->mutex, &c, 1, memory_order_acquire, memory_order_relaxed)))
-      vn_ring_lock_slow(ring, c);
-}
-
-static inline void
-vn_ring_unlock(struct vn_ring *ring)
-{
-   if (VP_UNLIKELY(atomic_fetch_sub_explicit(&ring->mutex, 1, memory_order_release) != 1)) {
-      /* it was 2: there may be waiters */
-      atomic_store_explicit(&ring->mutex, 0, memory_order_release);
-      vu_os_futex_wake((const uint32_t *)&ring->mutex, 1);
-   }
-}
-
 uint64_t
 vn_default_timeout_ns(void)
 {
@@ -330,9 +298,9 @@ vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno)
 uint32_t
 vn_ring_current_seqno(struct vn_ring *ring)
 {
-   vn_ring_lock(ring);
+   vu_lock_take(&ring->lock);
    const uint32_t seqno = ring->cur;
-   vn_ring_unlock(ring);
+   vu_lock_give(&ring->lock);
    return seqno;
 }
 
@@ -518,7 +486,7 @@ vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *ou
 
    if (vn_ring_is_lost(ring))
       return false;
-   vn_ring_lock(ring);
+   vu_lock_take(&ring->lock);
    if (size <= ring->buffer_size / 16) {
       ok = vn_ring_write_locked(ring, data, (uint32_t)size, &seqno);
    } else {
@@ -541,7 +509,7 @@ vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *ou
          chunk->last_seqno = seqno;
       }
    }
-   vn_ring_unlock(ring);
+   vu_lock_give(&ring->lock);
    if (out_seqno)
       *out_seqno = seqno;
    return ok;
@@ -607,13 +575,13 @@ vn_ring_reply_release(struct vn_ring *ring, struct vn_ring_cmd *cmd)
 }
 
 /* Points cmd->enc at the ring's tail when `size` bytes fit there without
- * wrapping, with ring->mutex held until vn_ring_cmd_flush; otherwise at the
+ * wrapping, with ring->lock held until vn_ring_cmd_flush; otherwise at the
  * command's own storage (or the heap). */
 static inline void
 vn_ring_cmd_init_encoder(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size)
 {
    if (VP_LIKELY(size <= ring->buffer_size / 16)) {
-      vn_ring_lock(ring);
+      vu_lock_take(&ring->lock);
       if (VP_LIKELY(vn_ring_wait_space_locked(ring, (uint32_t)size))) {
          const uint32_t offset = ring->cur & (ring->buffer_size - 1);
          /* all the free space up to the end of the buffer: the encoder may
@@ -632,7 +600,7 @@ vn_ring_cmd_init_encoder(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t s
             return;
          }
       }
-      vn_ring_unlock(ring);
+      vu_lock_give(&ring->lock);
    }
    if (size <= sizeof(cmd->storage))
       vp_encoder_init_fixed(&cmd->enc, cmd->storage, sizeof(cmd->storage));
@@ -649,7 +617,7 @@ vn_ring_cmd_flush(struct vn_ring *ring, struct vn_ring_cmd *cmd)
    if (VP_LIKELY(cmd->is_direct)) {
       ok = !vp_encoder_is_fatal(&cmd->enc) &&
            vn_ring_publish_locked(ring, (uint32_t)vp_encoder_size(&cmd->enc), &cmd->seqno);
-      vn_ring_unlock(ring);
+      vu_lock_give(&ring->lock);
       cmd->is_direct = false;
    } else {
       ok = !vp_encoder_is_fatal(&cmd->enc) &&

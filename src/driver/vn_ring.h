@@ -1,6 +1,6 @@
 /*
  * A Venus ring (transport.md §C): a single-producer / single-consumer byte
- * queue in host shared memory. The driver (any thread, under ring->mutex)
+ * queue in host shared memory. The driver (any thread, under ring->lock)
  * encodes commands straight into it, or copies whole command streams in, and
  * publishes the tail; the renderer's ring thread executes them and publishes
  * the head. The seqno of a submission is the tail after it; it is done once
@@ -26,6 +26,8 @@
 
 #include "vn_common.h"
 #include "vn_transport.h"
+
+#include "util/vu_os.h"
 
 #define VN_RING_BUFFER_SIZE (128u * 1024u)
 #define VN_RING_REPLY_SIZE (1u * 1024u * 1024u)
@@ -53,12 +55,9 @@ struct vn_ring {
    uint8_t *buffer;
    uint32_t buffer_size;
 
-   /* vn_ring_lock / vn_ring_unlock: a futex-based mutex (0 free, 1 held,
-    * 2 held with waiters), taken once per command: uncontended, a lock and
-    * an unlock are one atomic each, where mtx_lock + mtx_unlock cost about
-    * 70 instructions. Not recursive. */
-   _Atomic uint32_t mutex;
-   /* protected by mutex */
+   /* taken once per command (vu_lock: one atomic to take, one to give) */
+   struct vu_lock lock;
+   /* protected by lock */
    uint32_t cur; /* our copy of the tail */
    uint32_t head_seen; /* the head when we last read it (never ahead of it) */
    struct vn_stream_chunk *chunks;
@@ -83,14 +82,14 @@ struct vn_ring {
 /* One command on its way into a ring (generated vn_async_ / vn_call_).
  *
  * A command that fits in the ring without wrapping is encoded straight into
- * the ring at its tail (is_direct): vn_ring_cmd_begin takes ring->mutex and
+ * the ring at its tail (is_direct): vn_ring_cmd_begin takes ring->lock and
  * waits for room, the generated encoder writes the ring memory, and the
- * submit publishes the tail and releases the mutex; the renderer sees
+ * submit publishes the tail and releases the lock; the renderer sees
  * nothing before the tail moves. Other commands are encoded into `storage`
  * (or the heap) and copied in by vn_ring_submit. */
 struct vn_ring_cmd {
    struct vp_encoder enc;
-   bool is_direct; /* enc writes into the ring; ring->mutex held until submit */
+   bool is_direct; /* enc writes into the ring; ring->lock held until submit */
    uint8_t storage[VN_RING_CMD_STACK_SIZE];
    /* reply window, for calls */
    size_t reply_size;
