@@ -280,7 +280,8 @@ vn_physical_device_init_extensions(struct vn_physical_device *pdev, struct vn_ri
    for (uint32_t i = 0; i < count; i++) {
       host[i].extensionName[VK_MAX_EXTENSION_NAME_SIZE - 1] = '\0';
       const struct vp_extension_info *info = vp_extension_lookup(host[i].extensionName);
-      if (!info || info->instance)
+      if (!info || info->instance ||
+          info->number >= sizeof(pdev->host_extension_spec) / sizeof(pdev->host_extension_spec[0]))
          continue;
       vn_ext_set_add(&pdev->host_exts, info->number);
       pdev->host_extension_spec[info->number] = host[i].specVersion;
@@ -344,7 +345,10 @@ vn_physical_device_fix_properties(struct vn_physical_device *pdev)
    memcpy(host_name, props->deviceName, sizeof(host_name));
    host_name[sizeof(host_name) - 1] = '\0';
    props->apiVersion = pdev->api_version;
-   snprintf(props->deviceName, sizeof(props->deviceName), "Virtio-GPU Venus (%s)", host_name);
+   /* a host name too long for both is cut */
+   static const char prefix[] = "Virtio-GPU Venus ()";
+   snprintf(props->deviceName, sizeof(props->deviceName), "Virtio-GPU Venus (%.*s)",
+            (int)(sizeof(props->deviceName) - sizeof(prefix)), host_name);
 
    VkPhysicalDeviceDriverProperties *driver = (VkPhysicalDeviceDriverProperties *)
       vn_physical_device_cached_struct(pdev, false,
