@@ -20,6 +20,8 @@
 #include "renderer/vkr_renderer.h"
 #include "vp_protocol.h"
 
+#include "fuzz_host.h"
+
 #define FUZZ_RING_ID 9
 #define FUZZ_RES_ID 1
 /* the blob: a ring of up to 8 KiB plus its words and extra region */
@@ -98,6 +100,15 @@ static bool
 fuzz_submit(struct vkr_context *ctx, const uint8_t *buf, size_t size)
 {
    return vkr_context_submit_cmd(ctx, buf, size);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+   (void)argc;
+   (void)argv;
+   fuzz_keep_host_drivers_loaded();
+   return 0;
 }
 
 int

@@ -22,6 +22,8 @@
 
 #include "server/vtest_server.h"
 
+#include "fuzz_host.h"
+
 struct fuzz_peer {
    int sock;
    const uint8_t *data;
@@ -97,6 +99,15 @@ fuzz_peer_main(void *arg)
          fuzz_drain(peer->sock);
       }
    }
+   return 0;
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+   (void)argc;
+   (void)argv;
+   fuzz_keep_host_drivers_loaded();
    return 0;
 }
 
