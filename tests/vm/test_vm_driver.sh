@@ -48,7 +48,7 @@ done
 # assertion) or stalls its virtio-gpu queue (the guest's hung-task check,
 # which the guest scripts turn into a panic) while host-visible blobs are
 # mapped and unmapped; Mesa's Venus driver meets the same (docs/vm.md). A
-# run that ends that way, and only that way, is repeated, at most twice.
+# run that ends that way, and only that way, is repeated, at most four times.
 run_vm() { # its variables start with rv_: sh has no locals
    rv_attempt=1
    while :; do
@@ -57,9 +57,9 @@ run_vm() { # its variables start with rv_: sh has no locals
       rv_st=$(cat "$rv_log.rc")
       if { [ "$rv_st" = 121 ] || [ "$rv_st" = 122 ]; } &&
          grep -q -E "iotlb_to_section: Assertion|hung_task: blocked tasks|blocked for more than" "$rv_log" &&
-         [ "$rv_attempt" -lt 3 ]; then
+         [ "$rv_attempt" -lt 5 ]; then
          rv_attempt=$((rv_attempt + 1))
-         echo "# QEMU's TCG failed on its own (known QEMU issue, see docs/vm.md); attempt $rv_attempt of 3"
+         echo "# QEMU's TCG failed on its own (known QEMU issue, see docs/vm.md); attempt $rv_attempt of 5"
          continue
       fi
       rm -f "$rv_log" "$rv_log.rc"

@@ -44,7 +44,7 @@ $vm host --bind "$payload:/payload" -- sh /payload/run.sh --record-native ||
 
 # QEMU 10 under TCG now and then aborts by itself or stalls its virtio-gpu
 # queue while host-visible blobs are mapped (docs/vm.md); a run that ends
-# that way, and only that way, is repeated, at most twice (as in
+# that way, and only that way, is repeated, at most four times (as in
 # test_vm_driver.sh)
 attempt=1
 while :; do
@@ -54,9 +54,9 @@ while :; do
    status=$(cat "$payload.attempt.rc")
    if { [ "$status" = 121 ] || [ "$status" = 122 ]; } &&
       grep -q -E "iotlb_to_section: Assertion|hung_task: blocked tasks|blocked for more than" \
-         "$payload.attempt" && [ "$attempt" -lt 3 ]; then
+         "$payload.attempt" && [ "$attempt" -lt 5 ]; then
       attempt=$((attempt + 1))
-      echo "# QEMU's TCG failed on its own (known QEMU issue, see docs/vm.md); attempt $attempt of 3"
+      echo "# QEMU's TCG failed on its own (known QEMU issue, see docs/vm.md); attempt $attempt of 5"
       continue
    fi
    break
