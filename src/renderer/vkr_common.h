@@ -119,6 +119,7 @@ struct vkr_object {
    struct vkr_list link;          /* in device->objects or pool->children */
    struct vkr_list children;      /* command and descriptor pools */
    bool sparse; /* buffers and images: created with SPARSE_BINDING */
+   bool recycled; /* a plain object from vkr_context_alloc_object: recycled on removal */
 };
 
 /* Every command buffer: with keep_layouts, the host pipeline layouts its
@@ -360,6 +361,10 @@ struct vkr_context {
    struct vu_lock object_lock;
    struct vu_idmap objects;
    uint32_t object_count;
+   /* removed plain objects kept for the next create (under object_lock):
+    * a create + destroy then costs no malloc and no free */
+   struct vkr_object *free_objects;
+   uint32_t free_object_count;
    /* bumped on every removal of a dispatchable [0] / other [1] object: the
     * decoders' lookup caches of that kind are then stale */
    atomic_uint_fast64_t generation[2];

@@ -179,6 +179,59 @@ vkr_dispatch_add_object(struct vp_dispatch *d, struct vkr_object *obj)
    return ok;
 }
 
+/* at most this many removed plain objects are kept for reuse per context */
+#define VKR_MAX_FREE_OBJECTS 256
+
+/* A zeroed plain object, recycled from the context's free list when it has
+ * one (the list is linked through the first word of each entry). */
+static struct vkr_object *
+vkr_context_alloc_object(struct vkr_context *ctx)
+{
+   vu_lock_take(&ctx->object_lock);
+   struct vkr_object *obj = ctx->free_objects;
+   if (obj) {
+      memcpy(&ctx->free_objects, obj, sizeof(ctx->free_objects));
+      ctx->free_object_count--;
+   }
+   vu_lock_give(&ctx->object_lock);
+   if (!obj)
+      obj = malloc(sizeof(*obj));
+   if (obj) {
+      memset(obj, 0, sizeof(*obj));
+      obj->recycled = true;
+   }
+   return obj;
+}
+
+/* Takes a removed object for vkr_context_alloc_object if it came from there
+ * and the list has room (under object_lock): true if it was taken. */
+static bool
+vkr_context_recycle_object_locked(struct vkr_context *ctx, struct vkr_object *obj)
+{
+#if defined(__SANITIZE_ADDRESS__)
+   /* AddressSanitizer builds free every object, so that a use after its
+    * removal is still reported */
+   return false;
+#endif
+   if (!obj->recycled || ctx->free_object_count >= VKR_MAX_FREE_OBJECTS)
+      return false;
+   memcpy(obj, &ctx->free_objects, sizeof(ctx->free_objects));
+   ctx->free_objects = obj;
+   ctx->free_object_count++;
+   return true;
+}
+
+static void
+vkr_context_free_recycled(struct vkr_context *ctx)
+{
+   while (ctx->free_objects) {
+      struct vkr_object *obj = ctx->free_objects;
+      memcpy(&ctx->free_objects, obj, sizeof(ctx->free_objects));
+      free(obj);
+   }
+   ctx->free_object_count = 0;
+}
+
 struct vkr_object *
 vkr_dispatch_add_device_object(struct vp_dispatch *d,
                                struct vkr_object *dev,
@@ -186,7 +239,7 @@ vkr_dispatch_add_device_object(struct vp_dispatch *d,
                                uint64_t id,
                                uint64_t handle)
 {
-   struct vkr_object *obj = vkr_zalloc(sizeof(*obj));
+   struct vkr_object *obj = vkr_context_alloc_object(vkr_dispatch_context(d));
    if (obj) {
       obj->base.id = id;
       obj->base.type = type;
@@ -203,10 +256,9 @@ vkr_dispatch_add_device_object(struct vp_dispatch *d,
    return NULL;
 }
 
-void
-vkr_context_unregister_object(struct vkr_context *ctx, struct vkr_object *obj)
+static void
+vkr_context_unregister_object_locked(struct vkr_context *ctx, struct vkr_object *obj)
 {
-   vu_lock_take(&ctx->object_lock);
    if (vu_idmap_get(&ctx->objects, obj->base.id) == obj) {
       vu_idmap_remove(&ctx->objects, obj->base.id);
       ctx->object_count--;
@@ -214,13 +266,25 @@ vkr_context_unregister_object(struct vkr_context *ctx, struct vkr_object *obj)
    vkr_list_del(&obj->link);
    atomic_fetch_add_explicit(&ctx->generation[vkr_type_is_dispatchable(obj->base.type) ? 0 : 1],
                              1, memory_order_release);
+}
+
+void
+vkr_context_unregister_object(struct vkr_context *ctx, struct vkr_object *obj)
+{
+   vu_lock_take(&ctx->object_lock);
+   vkr_context_unregister_object_locked(ctx, obj);
    vu_lock_give(&ctx->object_lock);
 }
 
 void
 vkr_context_remove_object(struct vkr_context *ctx, struct vkr_object *obj)
 {
-   vkr_context_unregister_object(ctx, obj);
+   vu_lock_take(&ctx->object_lock);
+   vkr_context_unregister_object_locked(ctx, obj);
+   const bool recycled = vkr_context_recycle_object_locked(ctx, obj);
+   vu_lock_give(&ctx->object_lock);
+   if (recycled)
+      return;
    /* freed on the host already: its kept layouts may go */
    if (obj->base.type == VK_OBJECT_TYPE_COMMAND_BUFFER)
       vkr_command_buffer_release_layouts(obj, true);
@@ -761,6 +825,7 @@ vkr_context_destroy(struct vkr_context *ctx)
    vu_idmap_foreach(&ctx->resources, vkr_context_free_resource, NULL);
    vu_idmap_fini(&ctx->resources);
    vu_idmap_fini(&ctx->objects);
+   vkr_context_free_recycled(ctx);
    free(ctx->retired);
    if (ctx->fence_eventfd >= 0)
       close(ctx->fence_eventfd);

@@ -113,6 +113,58 @@ TEST(object_limit)
    vkr_context_destroy(ctx);
 }
 
+/* plain objects of a create are recycled on removal: zeroed again, under
+ * their new id only, and the kept list is bounded */
+TEST(object_recycling)
+{
+   struct vkr_context *ctx = new_context(0, 0);
+   struct vkr_decoder *dec = vkr_decoder_create(ctx, NULL);
+   struct vp_dispatch *d = &dec->dispatch;
+   struct vkr_object parent = { 0 };
+
+   struct vkr_object *a = vkr_dispatch_add_device_object(d, &parent, VK_OBJECT_TYPE_BUFFER, 1, 16);
+   CHECK(a && a->recycled);
+   a->sparse = true;
+   vkr_context_remove_object(ctx, a);
+   struct vkr_object *b = vkr_dispatch_add_device_object(d, &parent, VK_OBJECT_TYPE_SAMPLER, 2, 32);
+   CHECK(b);
+#if defined(__SANITIZE_ADDRESS__)
+   CHECK_EQ(ctx->free_object_count, 0u); /* AddressSanitizer builds free them */
+#else
+   CHECK(b == a);
+#endif
+   CHECK(!b->sparse && !b->pool);
+   CHECK_EQ(b->base.id, 2u);
+   CHECK_EQ(b->base.handle, 32u);
+   CHECK(vkr_context_get_object(ctx, 1, VK_OBJECT_TYPE_BUFFER) == NULL);
+   CHECK(vkr_context_get_object(ctx, 2, VK_OBJECT_TYPE_SAMPLER) == b);
+   CHECK(dec->dec.lookup(dec->dec.lookup_data, 1, VK_OBJECT_TYPE_BUFFER) == NULL);
+   vkr_context_remove_object(ctx, b);
+
+   /* objects not made by a create (new_object's) are freed, not kept */
+   struct vkr_object *c = new_object(3, VK_OBJECT_TYPE_IMAGE);
+   CHECK(vkr_dispatch_add_object(d, c));
+   const uint32_t kept = ctx->free_object_count;
+   vkr_context_remove_object(ctx, c);
+   CHECK_EQ(ctx->free_object_count, kept);
+
+   struct vkr_object *many[300];
+   for (uint32_t i = 0; i < 300; i++) {
+      many[i] = vkr_dispatch_add_device_object(d, &parent, VK_OBJECT_TYPE_EVENT, 100 + i, 1);
+      CHECK(many[i]);
+   }
+   for (uint32_t i = 0; i < 300; i++)
+      vkr_context_remove_object(ctx, many[i]);
+#if defined(__SANITIZE_ADDRESS__)
+   CHECK_EQ(ctx->free_object_count, 0u);
+#else
+   CHECK_EQ(ctx->free_object_count, 256u);
+#endif
+   CHECK(!vp_decoder_is_fatal(&dec->dec));
+   vkr_decoder_destroy(dec);
+   vkr_context_destroy(ctx); /* frees the kept ones */
+}
+
 TEST(sticky_fatal)
 {
    struct vkr_context *ctx = new_context(0, 0);
@@ -330,5 +382,5 @@ TEST(capset)
    CHECK_EQ(first[1], 0);
 }
 
-RUN_TESTS(object_table, object_limit, sticky_fatal, resources, reply_stream, execute_streams,
+RUN_TESTS(object_table, object_limit, object_recycling, sticky_fatal, resources, reply_stream, execute_streams,
           fences, capset)
