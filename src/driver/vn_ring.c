@@ -59,14 +59,10 @@ vn_ring_create(struct vn_transport *transport,
    ring->id = vn_next_id();
    ring->buffer_size = buffer_size;
    ring->name = name;
-   if (mtx_init(&ring->reply_mutex, mtx_plain) != thrd_success)
-      goto fail_alloc;
-   if (cnd_init(&ring->reply_cnd) != thrd_success)
-      goto fail_mutex;
 
    const size_t total = vw_ring_total_size(buffer_size);
    if (!vn_transport_shm_create(transport, total, &ring->shm))
-      goto fail_cnd;
+      goto fail_alloc;
    uint8_t *base = ring->shm.ptr;
    ring->head = (uint32_t *)(base + VW_RING_HEAD_OFFSET);
    ring->tail = (uint32_t *)(base + VW_RING_TAIL_OFFSET);
@@ -120,10 +116,6 @@ fail_reply:
    vn_transport_shm_destroy(transport, &ring->reply);
 fail_shm:
    vn_transport_shm_destroy(transport, &ring->shm);
-fail_cnd:
-   cnd_destroy(&ring->reply_cnd);
-fail_mutex:
-   mtx_destroy(&ring->reply_mutex);
 fail_alloc:
    free(ring);
    return VK_ERROR_INITIALIZATION_FAILED;
@@ -154,8 +146,6 @@ vn_ring_destroy(struct vn_ring *ring)
    free(ring->chunks);
    vn_transport_shm_destroy(t, &ring->reply);
    vn_transport_shm_destroy(t, &ring->shm);
-   cnd_destroy(&ring->reply_cnd);
-   mtx_destroy(&ring->reply_mutex);
    free(ring);
 }
 
@@ -532,29 +522,29 @@ vn_ring_reply_reserve(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size
       cmd->reply_ptr = cmd->reply_big.ptr;
       return true;
    }
-   mtx_lock(&ring->reply_mutex);
+   vu_lock_take(&ring->reply_lock);
    while (ring->reply_used + size > ring->reply.size) {
       if (!ring->reply_outstanding) {
          ring->reply_used = 0;
          break;
       }
-      struct timespec ts;
-      timespec_get(&ts, TIME_UTC);
-      ts.tv_nsec += 10 * 1000 * 1000;
-      if (ts.tv_nsec >= 1000000000) {
-         ts.tv_sec++;
-         ts.tv_nsec -= 1000000000;
-      }
-      cnd_timedwait(&ring->reply_cnd, &ring->reply_mutex, &ts);
+      /* other threads' replies fill the window: wait for a release (or
+       * 10 ms, to notice a lost ring) */
+      const uint32_t seen = atomic_load(&ring->reply_released);
+      ring->reply_waiters++;
+      vu_lock_give(&ring->reply_lock);
+      vu_os_futex_wait((const uint32_t *)&ring->reply_released, seen, 10 * 1000 * 1000);
+      vu_lock_take(&ring->reply_lock);
+      ring->reply_waiters--;
       if (vn_ring_is_lost(ring)) {
-         mtx_unlock(&ring->reply_mutex);
+         vu_lock_give(&ring->reply_lock);
          return false;
       }
    }
    cmd->reply_ptr = (uint8_t *)ring->reply.ptr + ring->reply_used;
    ring->reply_used += size;
    ring->reply_outstanding++;
-   mtx_unlock(&ring->reply_mutex);
+   vu_lock_give(&ring->reply_lock);
    return true;
 }
 
@@ -566,10 +556,14 @@ vn_ring_reply_release(struct vn_ring *ring, struct vn_ring_cmd *cmd)
    if (cmd->reply_big.ptr) {
       vn_transport_shm_destroy(ring->transport, &cmd->reply_big);
    } else {
-      mtx_lock(&ring->reply_mutex);
+      vu_lock_take(&ring->reply_lock);
       ring->reply_outstanding--;
-      cnd_broadcast(&ring->reply_cnd);
-      mtx_unlock(&ring->reply_mutex);
+      const bool wake = ring->reply_waiters > 0;
+      if (wake)
+         atomic_fetch_add(&ring->reply_released, 1);
+      vu_lock_give(&ring->reply_lock);
+      if (wake)
+         vu_os_futex_wake((const uint32_t *)&ring->reply_released, INT32_MAX);
    }
    cmd->reply_size = 0;
 }
