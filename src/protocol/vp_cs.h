@@ -230,7 +230,7 @@ vp_decoder_read(struct vp_decoder *dec, size_t size, void *val, size_t val_size)
       memset(val, 0, val_size);
       return false;
    }
-   memcpy(val, dec->cur, val_size);
+   vu_mem_copy(val, dec->cur, val_size);
    dec->cur += size;
    return true;
 }

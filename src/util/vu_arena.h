@@ -21,6 +21,55 @@ struct vu_arena {
    size_t max_bytes;             /* cap on `used`; allocation beyond fails */
 };
 
+/* memcpy and memset for blocks whose size is known only at run time and is
+ * usually small (a decoded blob, a command's arguments): up to 16 bytes with
+ * two overlapping loads and stores instead of a library call. With a constant
+ * size they fold to what memcpy / memset would give. */
+static inline void
+vu_mem_copy(void *dst, const void *src, size_t n)
+{
+   uint8_t *d = dst;
+   const uint8_t *s = src;
+   if (n >= 8 && n <= 16) {
+      uint64_t a, b;
+      memcpy(&a, s, 8);
+      memcpy(&b, s + n - 8, 8);
+      memcpy(d, &a, 8);
+      memcpy(d + n - 8, &b, 8);
+   } else if (n >= 4 && n < 8) {
+      uint32_t a, b;
+      memcpy(&a, s, 4);
+      memcpy(&b, s + n - 4, 4);
+      memcpy(d, &a, 4);
+      memcpy(d + n - 4, &b, 4);
+   } else if (n < 4) {
+      for (size_t i = 0; i < n; i++)
+         d[i] = s[i];
+   } else {
+      memcpy(d, s, n);
+   }
+}
+
+static inline void
+vu_mem_zero(void *dst, size_t n)
+{
+   uint8_t *d = dst;
+   const uint64_t z8 = 0;
+   const uint32_t z4 = 0;
+   if (n >= 8 && n <= 16) {
+      memcpy(d, &z8, 8);
+      memcpy(d + n - 8, &z8, 8);
+   } else if (n >= 4 && n < 8) {
+      memcpy(d, &z4, 4);
+      memcpy(d + n - 4, &z4, 4);
+   } else if (n < 4) {
+      for (size_t i = 0; i < n; i++)
+         d[i] = 0;
+   } else {
+      memset(d, 0, n);
+   }
+}
+
 /* max_bytes: the most one reset period may allocate (e.g. VKR_ARENA_MAX_BYTES). */
 void
 vu_arena_init(struct vu_arena *arena, size_t max_bytes);
@@ -52,7 +101,7 @@ vu_arena_alloc(struct vu_arena *arena, size_t size, size_t align)
          uint8_t *ptr = arena->cur + pad;
          arena->cur = ptr + size;
          arena->used += pad + size;
-         memset(ptr, 0, size);
+         vu_mem_zero(ptr, size);
          return ptr;
       }
    }

@@ -225,6 +225,29 @@ TEST(reset_is_cheap)
    vu_arena_fini(&arena);
 }
 
-RUN_TESTS(zero_filled_after_reuse, alignment, cap_enforced, cap_counts_padding,
+/* vu_mem_copy / vu_mem_zero: every size up to 40 at every offset within a
+ * word: exactly the n bytes change, the guard bytes around them do not */
+TEST(small_copy_and_zero)
+{
+   uint8_t src[64], dst[64];
+   for (uint32_t i = 0; i < sizeof(src); i++)
+      src[i] = (uint8_t)(i * 7 + 1);
+   for (size_t off = 0; off < 8; off++) {
+      for (size_t n = 0; n <= 40; n++) {
+         memset(dst, 0xee, sizeof(dst));
+         vu_mem_copy(dst + off, src + 3, n);
+         for (size_t i = 0; i < sizeof(dst); i++) {
+            const uint8_t want = i >= off && i < off + n ? src[3 + i - off] : 0xee;
+            CHECK_EQ(dst[i], want);
+         }
+         memset(dst, 0xee, sizeof(dst));
+         vu_mem_zero(dst + off, n);
+         for (size_t i = 0; i < sizeof(dst); i++)
+            CHECK_EQ(dst[i], i >= off && i < off + n ? 0 : 0xee);
+      }
+   }
+}
+
+RUN_TESTS(small_copy_and_zero, zero_filled_after_reuse, alignment, cap_enforced, cap_counts_padding,
           overflow_checked, size_zero_not_null, many_chunks_do_not_overlap,
           trim_releases_large_chunk, reset_is_cheap)
