@@ -80,12 +80,15 @@ if [ -n "$mesa" ] && [ -f $P/mesa_required ]; then
    start=$(date +%s)
    # on virglrenderer, Mesa's fence feedback now and then misses a fence
    # under TCG (docs/vm.md); our library does not need this
-   [ -f $P/mesa_no_fence_feedback ] && export VN_PERF=no_fence_feedback
-   # on our library, Mesa 25.0.7's timeline-semaphore feedback now and then
-   # never sees a value under TCG (vkt_sync stuck in vkWaitSemaphores for
-   # 90 s in about half the runs, since before 2026-12-03; not analysed:
-   # issue 12 note); the semaphores then go through the renderer
-   [ -f $P/mesa_no_fence_feedback ] || export VN_PERF=no_semaphore_feedback
+   # Mesa 25.0.7's timeline-semaphore feedback now and then never sees a
+   # value under TCG, on our library and on virglrenderer alike (vkt_sync
+   # stuck in vkWaitSemaphores for 90 s; not analysed: issue 12 note); the
+   # semaphores then go through the renderer
+   if [ -f $P/mesa_no_fence_feedback ]; then
+      export VN_PERF=no_fence_feedback,no_semaphore_feedback
+   else
+      export VN_PERF=no_semaphore_feedback
+   fi
    VK_DRIVER_FILES=$mesa VK_ICD_FILENAMES=$mesa timeout 300 vulkaninfo --summary \
       >/tmp/mesa-vulkaninfo.out 2>&1
    grep -q "deviceName *= Virtio-GPU Venus (llvmpipe" /tmp/mesa-vulkaninfo.out
