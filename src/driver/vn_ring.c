@@ -583,13 +583,8 @@ vn_ring_cmd_init_encoder(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t s
          const uint32_t room = VN_MIN(ring->buffer_size - offset,
                                       ring->buffer_size - (ring->cur - ring->head_seen));
          if (VP_LIKELY(room >= size)) {
-            /* what vp_encoder_init_fixed does, without a call */
-            cmd->enc = (struct vp_encoder){
-               .base = ring->buffer + offset,
-               .cur = ring->buffer + offset,
-               .end = ring->buffer + offset + room,
-               .ext_mask = ring->ext_mask,
-            };
+            vp_encoder_init_fixed(&cmd->enc, ring->buffer + offset, room);
+            cmd->enc.ext_mask = ring->ext_mask;
             cmd->is_direct = true;
             return;
          }

@@ -14,15 +14,6 @@
 #define VP_ENCODER_MAX_BYTES ((size_t)1 << 31)
 
 void
-vp_encoder_init_fixed(struct vp_encoder *enc, void *storage, size_t size)
-{
-   memset(enc, 0, sizeof(*enc));
-   enc->base = storage;
-   enc->cur = storage;
-   enc->end = enc->base + size;
-}
-
-void
 vp_encoder_init_dynamic(struct vp_encoder *enc, size_t initial_size)
 {
    memset(enc, 0, sizeof(*enc));

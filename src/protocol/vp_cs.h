@@ -79,8 +79,17 @@ struct vp_encoder {
    const uint32_t *ext_mask;
 };
 
-void
-vp_encoder_init_fixed(struct vp_encoder *enc, void *storage, size_t size);
+/* An encoder over `size` bytes of caller storage (inline: the driver starts
+ * one per command, straight in its ring) */
+static inline void
+vp_encoder_init_fixed(struct vp_encoder *enc, void *storage, size_t size)
+{
+   *enc = (struct vp_encoder){
+      .base = storage,
+      .cur = storage,
+      .end = (uint8_t *)storage + size,
+   };
+}
 
 void
 vp_encoder_init_dynamic(struct vp_encoder *enc, size_t initial_size);
