@@ -6,7 +6,8 @@
  * allocations (Mesa's pthread_once initialisations) go with it, and
  * LeakSanitizer then reports those allocations as leaks of an unknown
  * module. A worker process keeps its drivers loaded the same way
- * (vkr_renderer_preload).
+ * (vkr_renderer_preload). Including this header (once, in the target's
+ * only source) gives the target that libFuzzer initialisation.
  */
 #ifndef FUZZ_HOST_H
 #define FUZZ_HOST_H
@@ -15,9 +16,14 @@
 
 #include <vulkan/vulkan_core.h>
 
-static inline void
-fuzz_keep_host_drivers_loaded(void)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+   (void)argc;
+   (void)argv;
    static VkInstance instance;
    const VkInstanceCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
@@ -26,6 +32,7 @@ fuzz_keep_host_drivers_loaded(void)
       abort();
    uint32_t count = 0;
    vkEnumeratePhysicalDevices(instance, &count, NULL);
+   return 0;
 }
 
 #endif

@@ -103,15 +103,6 @@ fuzz_submit(struct vkr_context *ctx, const uint8_t *buf, size_t size)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-   (void)argc;
-   (void)argv;
-   fuzz_keep_host_drivers_loaded();
-   return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
    struct fuzz_input in = { data, size };

@@ -103,15 +103,6 @@ fuzz_peer_main(void *arg)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-   (void)argc;
-   (void)argv;
-   fuzz_keep_host_drivers_loaded();
-   return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
    static const struct vtest_options opts = {
