@@ -183,14 +183,15 @@ vkr_dispatch_add_object(struct vp_dispatch *d, struct vkr_object *obj)
 #define VKR_MAX_FREE_OBJECTS 256
 
 /* A zeroed plain object, recycled from the context's free list when it has
- * one (the list is linked through the first word of each entry). */
+ * one (the list is linked through `pool`, which a removed object no longer
+ * uses). */
 static struct vkr_object *
 vkr_context_alloc_object(struct vkr_context *ctx)
 {
    vu_lock_take(&ctx->object_lock);
    struct vkr_object *obj = ctx->free_objects;
    if (obj) {
-      memcpy(&ctx->free_objects, obj, sizeof(ctx->free_objects));
+      ctx->free_objects = obj->pool;
       ctx->free_object_count--;
    }
    vu_lock_give(&ctx->object_lock);
@@ -215,7 +216,7 @@ vkr_context_recycle_object_locked(struct vkr_context *ctx, struct vkr_object *ob
 #endif
    if (!obj->recycled || ctx->free_object_count >= VKR_MAX_FREE_OBJECTS)
       return false;
-   memcpy(obj, &ctx->free_objects, sizeof(ctx->free_objects));
+   obj->pool = ctx->free_objects;
    ctx->free_objects = obj;
    ctx->free_object_count++;
    return true;
@@ -226,7 +227,7 @@ vkr_context_free_recycled(struct vkr_context *ctx)
 {
    while (ctx->free_objects) {
       struct vkr_object *obj = ctx->free_objects;
-      memcpy(&ctx->free_objects, obj, sizeof(ctx->free_objects));
+      ctx->free_objects = obj->pool;
       free(obj);
    }
    ctx->free_object_count = 0;
