@@ -243,9 +243,13 @@ vn_DestroyDevice(VkDevice device, const VkAllocationCallbacks *pAllocator)
    vn_async_vkDestroyDevice(dev->ring, device, NULL);
    /* vn_ring_destroy drains the ring: the device is gone on the host before
     * its queues' timelines are handed out again */
-   if (VU_DEBUG(ROUNDTRIP))
-      vn_log_debug("device: %llu synchronous round trips",
-                  (unsigned long long)dev->ring->roundtrips);
+   if (VU_DEBUG(ROUNDTRIP)) {
+      uint64_t elided = 0;
+      for (uint32_t i = 0; i < dev->queue_count; i++)
+         elided += dev->queues[i].elided_count;
+      vn_log_debug("device: %llu synchronous round trips, %llu submissions without their host fence",
+                   (unsigned long long)dev->ring->roundtrips, (unsigned long long)elided);
+   }
    vn_ring_destroy(dev->ring);
    for (uint32_t i = 0; i < dev->queue_count; i++)
       vn_ring_idx_free(dev->queues[i].ring_idx);

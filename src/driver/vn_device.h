@@ -31,6 +31,12 @@ struct vn_queue {
     * slot (slots live as long as the device), resubmitted as they are */
    struct vn_queue_fence_cmd *fence_cmds;
    uint32_t fence_cmd_count;
+   /* fence elision (vn_queue_elide_fence): the serial of the last submission
+    * sent as the application made it, and the highest serial whose host
+    * fence the renderer was told to wait for (in ring order) */
+   uint64_t content_serial;
+   atomic_uint_fast64_t retired_serial;
+   uint64_t elided_count; /* submissions sent to the host without their fence */
 };
 
 struct vn_queue_fence_cmd {
@@ -119,6 +125,16 @@ vn_device_is_lost(const struct vn_device *dev)
  * none while a command buffer records unless `all`). */
 void
 vn_device_flush_deferred_destroys(struct vn_device *dev, bool all);
+
+/* The renderer was told (in the ring, before anything sent after this call)
+ * to wait for a host fence of `queue` submitted at `serial` or later. */
+void
+vn_queue_host_wait_sent(struct vn_queue *queue, uint64_t serial);
+
+/* Before the device's feedback objects go: if submissions of `queue` went to
+ * the host without their fences, a host-fenced idle wait retires them. */
+void
+vn_queue_retire_elided(struct vn_queue *queue);
 
 /* vkQueueWaitIdle without sending it (also used by vkDeviceWaitIdle) */
 VkResult

@@ -20,6 +20,8 @@ vn_feedback_fini(struct vn_device *dev)
 {
    struct vn_feedback_pool *pool = &dev->feedback;
    VkDevice device = vn_device_to_handle(dev);
+   for (uint32_t i = 0; i < dev->queue_count; i++)
+      vn_queue_retire_elided(&dev->queues[i]);
    for (uint32_t i = 0; i < dev->queue_count; i++) {
       struct vn_queue *queue = &dev->queues[i];
       if (queue->fb_pool)

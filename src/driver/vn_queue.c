@@ -239,13 +239,102 @@ vn_collect_queries(const VkCommandBuffer *cmds,
    return true;
 }
 
-static void
-vn_fence_submitted(struct vn_queue *queue, struct vn_fence *fence)
+/* A submission sent as the application made it: until the renderer was told
+ * to wait for a host fence behind it, fence-only submissions of the queue
+ * keep their host fence (vn_queue_elide_fence). Returns its serial. */
+static uint64_t
+vn_queue_submitted(struct vn_queue *queue, struct vn_fence *fence)
 {
+   queue->content_serial = ++queue->serial;
    if (fence) {
-      atomic_store(&fence->host_synced, false);
       fence->queue = queue;
+      fence->serial = queue->content_serial;
+      atomic_store(&fence->host_synced, false);
    }
+   return queue->content_serial;
+}
+
+void
+vn_queue_host_wait_sent(struct vn_queue *queue, uint64_t serial)
+{
+   uint_fast64_t retired = atomic_load(&queue->retired_serial);
+   while (retired < serial && !atomic_compare_exchange_weak(&queue->retired_serial, &retired, serial))
+      ;
+}
+
+static bool
+vn_submits_empty(uint32_t count, const VkSubmitInfo *submits)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const VkSubmitInfo *s = &submits[i];
+      if (s->pNext || s->waitSemaphoreCount || s->commandBufferCount || s->signalSemaphoreCount)
+         return false;
+   }
+   return true;
+}
+
+static bool
+vn_submits2_empty(uint32_t count, const VkSubmitInfo2 *submits)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const VkSubmitInfo2 *s = &submits[i];
+      if (s->pNext || s->flags || s->waitSemaphoreInfoCount || s->commandBufferInfoCount ||
+          s->signalSemaphoreInfoCount)
+         return false;
+   }
+   return true;
+}
+
+/* Fence elision, for a submission with nothing in its batches but a fence.
+ *
+ * On NVIDIA a signal operation on a submission makes the GPU's completion
+ * visible to the CPU about 10 us later (bench/README.md, issue 13 round 4).
+ * Such a submission needs none on the host: the guest learns of its fence
+ * from the feedback slot, which the slot's command buffer writes behind a
+ * barrier on all earlier work of the queue, and the host has nothing of it to
+ * retire but that command buffer (recorded once, simultaneous use, destroyed
+ * with the device after vn_queue_retire_elided). It goes to the host without
+ * the fence when the host queue holds nothing else to retire: every earlier
+ * submission of the queue is elided or was followed, in the ring, by a host
+ * wait for a fence behind it (retired_serial). Otherwise the fence goes to the
+ * host as before: an application may free what earlier fence-less
+ * submissions used once this fence has signalled, and the renderer's host
+ * calls must come after the host retired those. The host fence stays
+ * unsignalled, so nothing waits for it on the host (host_synced). */
+static bool
+vn_queue_elide_fence(struct vn_queue *queue, struct vn_fence *fence)
+{
+   struct vn_device *dev = queue->device;
+   if (!fence || !fence->slot.buffer || fence->imported.active || !dev->feedback.enabled ||
+       !dev->instance->transport->capset.allow_vk_wait_syncs ||
+       queue->content_serial > atomic_load(&queue->retired_serial) ||
+       VU_PERF(NO_FENCE_ELISION))
+      return false;
+   VkCommandBuffer cmd = vn_queue_fence_cmd(queue, fence);
+   if (!cmd)
+      return false;
+   fence->queue = queue;
+   atomic_store(&fence->host_synced, true);
+   queue->elided_count++;
+   const VkSubmitInfo submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+      .commandBufferCount = 1,
+      .pCommandBuffers = &cmd,
+   };
+   vn_async_vkQueueSubmit(dev->ring, vn_queue_to_handle(queue), 1, &submit, VK_NULL_HANDLE);
+   vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
+   return true;
+}
+
+void
+vn_queue_retire_elided(struct vn_queue *queue)
+{
+   if (!queue->elided_count || vn_device_is_lost(queue->device))
+      return;
+   /* as if the queue held unretired work: the idle fence goes to the host,
+    * and waiting for it makes the renderer wait for it there */
+   queue->content_serial = ++queue->serial;
+   vn_queue_wait_idle(queue);
 }
 
 /* Before a submission: imported payloads of the semaphores it waits on are
@@ -293,7 +382,9 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
       if (result != VK_SUCCESS)
          return vn_error(result);
    }
-   vn_fence_submitted(queue, fence);
+   if (vn_submits_empty(submitCount, pSubmits) && vn_queue_elide_fence(queue, fence))
+      return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+   const uint64_t serial = vn_queue_submitted(queue, fence);
 
    struct vn_query_range *queries = NULL;
    uint32_t query_count = 0, query_cap = 0;
@@ -315,7 +406,6 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
       return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
    }
 
-   const uint64_t serial = ++queue->serial;
    const uint32_t count = submitCount ? submitCount : 1;
    VkSubmitInfo *subs = calloc(count, sizeof(*subs));
    VkCommandBuffer **cmd_arrays = calloc(count, sizeof(*cmd_arrays));
@@ -423,7 +513,9 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
       if (result != VK_SUCCESS)
          return vn_error(result);
    }
-   vn_fence_submitted(queue, fence);
+   if (vn_submits2_empty(submitCount, pSubmits) && vn_queue_elide_fence(queue, fence))
+      return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
+   const uint64_t serial = vn_queue_submitted(queue, fence);
 
    struct vn_query_range *queries = NULL;
    uint32_t query_count = 0, query_cap = 0;
@@ -447,7 +539,6 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
       return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
    }
 
-   const uint64_t serial = ++queue->serial;
    const uint32_t count = submitCount ? submitCount : 1;
    VkSubmitInfo2 *subs = calloc(count, sizeof(*subs));
    VkCommandBufferSubmitInfo **cmd_arrays = calloc(count, sizeof(*cmd_arrays));
@@ -527,11 +618,13 @@ vn_QueueBindSparse(VkQueue _queue,
          return vn_error(result);
    }
    if (fence && fence->slot.buffer) {
-      /* the fence's feedback comes from an empty submission behind it */
+      /* the fence's feedback comes from an empty submission behind it (with
+       * its host fence: the binding is work to retire) */
+      vn_queue_submitted(queue, NULL);
       vn_async_vkQueueBindSparse(dev->ring, _queue, bindInfoCount, pBindInfo, VK_NULL_HANDLE);
       return vn_QueueSubmit(_queue, 0, NULL, _fence);
    }
-   vn_fence_submitted(queue, fence);
+   vn_queue_submitted(queue, fence);
    vn_async_vkQueueBindSparse(dev->ring, _queue, bindInfoCount, pBindInfo, _fence);
    vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
    return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;

@@ -22,6 +22,7 @@ struct vn_fence {
    struct vn_feedback_slot slot; /* VK_SUCCESS / VK_NOT_READY */
    atomic_bool host_synced;      /* host wait sent since the last reset */
    struct vn_queue *queue;       /* of the last submission (sync-file export) */
+   uint64_t serial;              /* the queue's serial at that submission */
    struct vn_sync_file imported;
 };
 VN_HANDLE_CAST(vn_fence, VkFence)

@@ -121,6 +121,8 @@ vn_fence_sync_host(struct vn_device *dev, struct vn_fence *fence)
       return;
    VkFence handle = vn_fence_to_handle(fence);
    vn_async_vkWaitForFences(dev->ring, vn_device_to_handle(dev), 1, &handle, VK_TRUE, UINT64_MAX);
+   if (fence->queue)
+      vn_queue_host_wait_sent(fence->queue, fence->serial);
 }
 
 static VkResult

@@ -43,6 +43,7 @@ static const struct vu_env_option vu_perf_options[] = {
    { "spin_ring", VU_PERF_SPIN_RING },
    { "spin_wait", VU_PERF_SPIN_WAIT },
    { "no_sparse_twins", VU_PERF_NO_SPARSE_TWINS },
+   { "no_fence_elision", VU_PERF_NO_FENCE_ELISION },
 };
 
 static const char *const vu_log_level_names[] = {

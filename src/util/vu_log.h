@@ -41,6 +41,7 @@ enum vu_perf_flag {
    VU_PERF_SPIN_RING = 1u << 9, /* renderer: ring threads busy-spin after a batch (opt-in) */
    VU_PERF_NO_SPARSE_TWINS = 1u << 10, /* renderer: sparse resources keep host-pointer memory */
    VU_PERF_SPIN_WAIT = 1u << 11, /* driver: reply and fence waits busy-spin first (opt-in) */
+   VU_PERF_NO_FENCE_ELISION = 1u << 12, /* driver: fence-only submissions keep their host fence */
 };
 
 struct vu_env {

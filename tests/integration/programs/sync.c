@@ -276,6 +276,60 @@ sync_test_wait_any(struct sync_test *t)
    vkDestroySemaphore(t->dev, sems[1], NULL);
 }
 
+/* Submissions of nothing but a fence (the driver may send them to the host
+ * without it), alone and behind work that a fence-less submission left
+ * for the fence to cover: its command buffer is freed once the fence has
+ * signalled. */
+#define SYNC_FENCE_ONLY_LOOPS 16u
+#define SYNC_FILL_W 0x44444444u
+
+static void
+sync_test_fence_only(struct sync_test *t, bool has_submit2)
+{
+   struct vkt_context *ctx = t->ctx;
+   uint32_t bad = 0;
+   VKT_CALL(vkResetFences(t->dev, 1, &t->fence));
+   for (uint32_t i = 0; i < SYNC_FENCE_ONLY_LOOPS; i++) {
+      if (has_submit2 && (i & 1)) {
+         const VkSubmitInfo2 empty = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO_2 };
+         VKT_CALL(vkQueueSubmit2(ctx->queue, 1, &empty, t->fence));
+      } else {
+         VKT_CALL(vkQueueSubmit(ctx->queue, 0, NULL, t->fence));
+      }
+      bad += vkWaitForFences(t->dev, 1, &t->fence, VK_TRUE, UINT64_MAX) != VK_SUCCESS;
+      bad += vkGetFenceStatus(t->dev, t->fence) != VK_SUCCESS;
+      VKT_CALL(vkResetFences(t->dev, 1, &t->fence));
+      bad += vkGetFenceStatus(t->dev, t->fence) != VK_NOT_READY;
+   }
+   vkt_check(ctx, !bad, "%u fence-only submission check(s) failed", bad);
+
+   struct vkt_buffer w;
+   vkt_buffer_create(ctx, SYNC_BYTES, VK_BUFFER_USAGE_TRANSFER_DST_BIT, VKT_MEM_READBACK, &w);
+   VkCommandBuffer cmd = vkt_cmd_begin(ctx);
+   vkCmdFillBuffer(cmd, w.buffer, 0, SYNC_BYTES, SYNC_FILL_W);
+   vkt_cmd_memory_barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                          VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+   VKT_CALL(vkEndCommandBuffer(cmd));
+   const VkSubmitInfo submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+      .commandBufferCount = 1,
+      .pCommandBuffers = &cmd,
+   };
+   VKT_CALL(vkQueueSubmit(ctx->queue, 1, &submit, VK_NULL_HANDLE));
+   VKT_CALL(vkQueueSubmit(ctx->queue, 0, NULL, t->fence));
+   VKT_CALL(vkWaitForFences(t->dev, 1, &t->fence, VK_TRUE, UINT64_MAX));
+   vkFreeCommandBuffers(t->dev, ctx->cmd_pool, 1, &cmd);
+   VKT_CALL(vkResetFences(t->dev, 1, &t->fence));
+   vkt_buffer_invalidate(ctx, &w);
+   const uint32_t *words = w.map;
+   bad = 0;
+   for (uint32_t i = 0; i < SYNC_WORDS; i++)
+      bad += words[i] != SYNC_FILL_W;
+   vkt_check(ctx, !bad, "%u word(s) written before a fence-only submission are wrong", bad);
+   vkt_print_u64("sync_fence_only_submits", "count", SYNC_FENCE_ONLY_LOOPS + 1);
+   vkt_buffer_destroy(ctx, &w);
+}
+
 static void
 sync_check_data(struct sync_test *t)
 {
@@ -301,6 +355,11 @@ main(void)
    VkPhysicalDeviceTimelineSemaphoreFeatures timeline_features = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES,
    };
+   VkPhysicalDeviceSynchronization2Features sync2_features = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SYNCHRONIZATION_2_FEATURES,
+   };
+   if (ctx.props.apiVersion >= VK_API_VERSION_1_3)
+      timeline_features.pNext = &sync2_features;
    VkPhysicalDeviceFeatures2 features = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
       .pNext = &timeline_features,
@@ -308,6 +367,8 @@ main(void)
    vkGetPhysicalDeviceFeatures2(ctx.physical_device, &features);
    if (!timeline_features.timelineSemaphore)
       vkt_die("sync: timelineSemaphore is not supported");
+   /* only what the test uses stays enabled */
+   timeline_features.pNext = sync2_features.synchronization2 ? &sync2_features : NULL;
    const struct vkt_device_info info = {
       .next = &features,
       .want_second_queue = true,
@@ -333,6 +394,7 @@ main(void)
    sync_test_host_signal(&t, timeline);
    sync_test_cross_queue(&t, timeline);
    sync_test_wait_any(&t);
+   sync_test_fence_only(&t, sync2_features.synchronization2);
    VKT_CALL(vkQueueWaitIdle(ctx.queue));
    VKT_CALL(vkQueueWaitIdle(ctx.queue2));
    VKT_CALL(vkDeviceWaitIdle(t.dev));
