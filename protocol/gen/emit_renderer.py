@@ -426,6 +426,9 @@ class Emitter:
         out += self.emit_call(cmd)
         if is_queue:
             out.append('   vkr_queue_unlock(queue);')
+        if n in ('vkQueueSubmit', 'vkQueueSubmit2'):
+            # the ring thread's poll after submissions that signal nothing
+            out.append('   vkr_note_%s(d, args);' % n[2:])
         out += ['}', '']
         return out
 

@@ -336,6 +336,8 @@ struct vkr_decoder {
    size_t reply_offset;
    size_t reply_size;
    bool in_execute; /* inside vkExecuteCommandStreamsMESA */
+   /* the last submission of the batch signals nothing (vkr_note_QueueSubmit) */
+   bool submitted_unsignalled;
    /* [0]: dispatchable handles (command buffers repeat on every vkCmd*),
     * [1]: everything else */
    struct vkr_lookup_cache cache[2];
@@ -410,6 +412,30 @@ static inline struct vkr_context *
 vkr_dispatch_context(struct vp_dispatch *d)
 {
    return vkr_decoder_from_dispatch(d)->ctx;
+}
+
+/* A submission that signals nothing on the host (no fence, no semaphore): on
+ * the ring, its guest typically waits for it through feedback (a fence the
+ * driver elided, docs/driver.md) and sends the next one soon, so the ring
+ * thread polls for that instead of yielding (vkr_ring.c). After a signal
+ * operation the same poll made NVIDIA's completion later (bench/README.md),
+ * so it is kept for these. */
+static inline void
+vkr_note_QueueSubmit(struct vp_dispatch *d, const struct vp_command_vkQueueSubmit *args)
+{
+   bool signals = args->fence != VK_NULL_HANDLE;
+   for (uint32_t i = 0; i < args->submitCount && !signals; i++)
+      signals = args->pSubmits[i].signalSemaphoreCount != 0;
+   vkr_decoder_from_dispatch(d)->submitted_unsignalled = !signals;
+}
+
+static inline void
+vkr_note_QueueSubmit2(struct vp_dispatch *d, const struct vp_command_vkQueueSubmit2 *args)
+{
+   bool signals = args->fence != VK_NULL_HANDLE;
+   for (uint32_t i = 0; i < args->submitCount && !signals; i++)
+      signals = args->pSubmits[i].signalSemaphoreInfoCount != 0;
+   vkr_decoder_from_dispatch(d)->submitted_unsignalled = !signals;
 }
 
 static inline bool

@@ -302,6 +302,7 @@ vkr_ring_thread(void *arg)
       setpriority(PRIO_PROCESS, (id_t)gettid(), ring->priority);
 
    ring->spin = vu_os_spin_allowed(VU_PERF_SPIN_RING);
+   ring->spin_cpus = vu_os_spin_allowed(0);
    uint64_t last_work = vu_os_time_ns();
    uint32_t iter = 0;
    bool failed = false;
@@ -327,8 +328,11 @@ vkr_ring_thread(void *arg)
          failed = true;
          break;
       }
-      if (!iter && ring->spin && vkr_ring_spin(ring, last_work))
-         continue;
+      if (!iter && (ring->spin || (ring->spin_cpus && ring->dec->submitted_unsignalled))) {
+         ring->dec->submitted_unsignalled = false;
+         if (vkr_ring_spin(ring, last_work))
+            continue;
+      }
       if (vu_os_time_ns() - last_work >= ring->idle_timeout_ns) {
          if (!vkr_ring_sleep(ring)) {
             failed = true;

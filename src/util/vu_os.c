@@ -303,5 +303,5 @@ vu_os_spin_allowed(uint32_t which)
       v = enough ? 2 : 1;
       atomic_store_explicit(&cpus, v, memory_order_relaxed);
    }
-   return v == 2 && (vu_env_get()->perf & which);
+   return v == 2 && (!which || (vu_env_get()->perf & which));
 }

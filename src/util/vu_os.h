@@ -90,7 +90,7 @@ vu_os_relax(uint32_t iter, uint32_t base_sleep_us);
  * time of the thread it waits for) and only when VENUS_PERF names it
  * (`which`: VU_PERF_SPIN_RING or VU_PERF_SPIN_WAIT; VENUS_PERF=spin sets
  * both). Opt-in: on an NVIDIA H200 the spins made submit + wait slower
- * (bench/README.md). */
+ * (bench/README.md). `which` 0: only the CPU count matters. */
 bool
 vu_os_spin_allowed(uint32_t which);
 
