@@ -71,6 +71,7 @@ struct vn_ring {
    size_t reply_used;
    uint32_t reply_outstanding;
    uint32_t reply_waiters; /* threads waiting for a full window to drain */
+   bool head_reply_busy;    /* the slot beside the head (vn_ring_reply_reserve) */
    /* bumped by each release while someone waits: their futex word */
    _Atomic uint32_t reply_released;
 
@@ -98,6 +99,7 @@ struct vn_ring_cmd {
    /* reply window, for calls */
    size_t reply_size;
    uint8_t *reply_ptr;
+   bool reply_in_head; /* in the head's cache line */
    struct vn_shm reply_big; /* a dedicated buffer for huge replies */
    struct vp_decoder dec;
    uint32_t seqno;

@@ -18,6 +18,11 @@
 #define VW_RING_TAIL_OFFSET 0x40u
 #define VW_RING_STATUS_OFFSET 0x80u
 #define VW_RING_BUFFER_OFFSET 0xc0u
+/* the rest of the head's cache line, unused by the ring itself: our driver
+ * points the replies of small calls there (vn_ring_reply_reserve), so that
+ * the renderer's head store and the reply reach it in one line */
+#define VW_RING_HEAD_REPLY_OFFSET 0x08u
+#define VW_RING_HEAD_REPLY_SIZE 0x38u
 #define VW_RING_EXTRA_SIZE 64u /* extra region after the buffer */
 
 /* Our private, Mesa-compatible conventions in the extra region (Mesa's is 4
