@@ -498,14 +498,18 @@ vn_CmdResetEvent2(VkCommandBuffer commandBuffer, VkEvent event, VkPipelineStageF
  * view. Hosts need not make the extra ones available to
  * vkCmdCopyQueryPoolResults as they do to vkGetQueryPoolResults (lavapipe
  * 22.3 copies them unavailable, and a feedback wait for them never ends), so
- * such a pool's results are asked of the host from then on. */
+ * such a pool's results are asked of the host from then on, and no feedback
+ * copy waits for them (the validation layer in the renderer reported the
+ * copy's WAIT on a query "reset and not issued"). */
 static void
 vn_cmd_end_query(struct vn_command_buffer *cmd, struct vn_query_pool *pool, uint32_t query)
 {
    const uint32_t span = vn_cmd_query_span(cmd);
-   if (span > 1)
+   if (span > 1) {
       pool->host_results = true;
-   vn_command_buffer_add_query(cmd, pool, query, span, false);
+      return;
+   }
+   vn_command_buffer_add_query(cmd, pool, query, 1, false);
 }
 
 /* queries: remember which ones to copy to feedback after submission */

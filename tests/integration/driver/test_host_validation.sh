@@ -1,0 +1,72 @@
+#!/bin/sh
+# Test programs through our driver and server with Khronos' validation layer
+# in the renderer (VENUS_DEBUG=validate), so that it checks the host calls the
+# renderer makes for them: each program must pass (or skip, 77) and the
+# layer must report nothing but the two known errors below.
+#
+# usage: test_host_validation.sh [--elided N] VENUS_RUN PROGRAM...
+#
+# --elided N: the driver must also have sent at least N fence-only
+# submissions to the host without their fences (docs/driver.md, "Fence
+# elision"; the count it logs with VENUS_DEBUG=roundtrip). The layer then
+# checks that none of the host's command buffers was freed or destroyed while
+# a submission that used it was unretired.
+#
+# Known and left (docs/renderer.md, "Validity of the host calls"): buffers
+# and images bound to memory the renderer imported from a host pointer were
+# not created with VkExternalMemory{Buffer,Image}CreateInfo naming host
+# allocations (VUID-vkBindBufferMemory-memory-02727, -ImageMemory-02729).
+set -u
+elided_min=
+if [ "${1:-}" = --elided ]; then
+   elided_min=$2
+   shift 2
+fi
+venus_run=$1
+shift
+
+if [ ! -r /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json ]; then
+   echo "test_host_validation: the Khronos validation layer is not installed" >&2
+   exit 1
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/host-validation.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT
+
+fail=0
+for prog in "$@"; do
+   name=$(basename "$prog")
+   VENUS_DEBUG=validate,roundtrip "$venus_run" --keep-log "$prog" >"$work/out" 2>"$work/err"
+   rc=$?
+   bad=0
+   if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+      echo "$name: exited with $rc" >&2
+      bad=1
+   fi
+   grep -o 'VUID-[A-Za-z0-9_-]*\|UNASSIGNED-[A-Za-z0-9_-]*' "$work/err" |
+      grep -v -x -e 'VUID-vkBindBufferMemory-memory-02727' \
+         -e 'VUID-vkBindImageMemory-memory-02729' | sort | uniq -c >"$work/vuids"
+   if [ -s "$work/vuids" ]; then
+      echo "$name: validation errors in the renderer:" >&2
+      cat "$work/vuids" >&2
+      grep 'Validation Error' "$work/err" | grep -v -e '02727' -e '02729' | head -n 3 >&2
+      bad=1
+   fi
+   if [ -n "$elided_min" ]; then
+      elided=$(sed -n 's/.*device: [0-9]* synchronous round trips, \([0-9]*\) submissions without their host fence.*/\1/p' \
+               "$work/err" | head -n 1)
+      if [ -z "$elided" ] || [ "$elided" -lt "$elided_min" ]; then
+         echo "$name: ${elided:-no} fence-only submissions went without their host fence, expected >= $elided_min" >&2
+         bad=1
+      else
+         echo "$name: fence-only submissions without their host fence: $elided"
+      fi
+   fi
+   if [ $bad -ne 0 ]; then
+      echo "--- $name stderr:" >&2
+      tail -n 20 "$work/err" >&2
+      fail=1
+   else
+      echo "$name: ok (exit $rc)"
+   fi
+done
+exit $fail
