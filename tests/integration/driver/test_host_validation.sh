@@ -15,7 +15,8 @@
 # Known and left (docs/renderer.md, "Validity of the host calls"): buffers
 # and images bound to memory the renderer imported from a host pointer were
 # not created with VkExternalMemory{Buffer,Image}CreateInfo naming host
-# allocations (VUID-vkBindBufferMemory-memory-02727, -ImageMemory-02729).
+# allocations (VUID-vkBindBufferMemory-memory-02727, -ImageMemory-02729; the
+# validation layer of Debian 13 numbers them 02985 and 02989).
 set -u
 elided_min=
 if [ "${1:-}" = --elided ]; then
@@ -44,11 +45,13 @@ for prog in "$@"; do
    fi
    grep -o 'VUID-[A-Za-z0-9_-]*\|UNASSIGNED-[A-Za-z0-9_-]*' "$work/err" |
       grep -v -x -e 'VUID-vkBindBufferMemory-memory-02727' \
-         -e 'VUID-vkBindImageMemory-memory-02729' | sort | uniq -c >"$work/vuids"
+         -e 'VUID-vkBindImageMemory-memory-02729' -e 'VUID-vkBindBufferMemory-memory-02985' \
+         -e 'VUID-vkBindImageMemory-memory-02989' | sort | uniq -c >"$work/vuids"
    if [ -s "$work/vuids" ]; then
       echo "$name: validation errors in the renderer:" >&2
       cat "$work/vuids" >&2
-      grep 'Validation Error' "$work/err" | grep -v -e '02727' -e '02729' | head -n 3 >&2
+      grep 'Validation Error' "$work/err" | grep -v -e '-02727' -e '-02729' -e '-02985' -e '-02989' |
+         head -n 3 >&2
       bad=1
    fi
    if [ -n "$elided_min" ]; then
