@@ -328,8 +328,14 @@ vkr_ring_thread(void *arg)
          failed = true;
          break;
       }
-      if (!iter && (ring->spin || (ring->spin_cpus && ring->dec->submitted_unsignalled))) {
+      /* a driver that just got a reply usually sends its next command at
+       * once (vkr_note_QueueSubmit for the submissions) */
+      const bool replied =
+         (ring->dec->dispatch.cmd_flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) != 0;
+      if (!iter && (ring->spin || (ring->spin_cpus && (ring->dec->submitted_unsignalled ||
+                                                        replied)))) {
          ring->dec->submitted_unsignalled = false;
+         ring->dec->dispatch.cmd_flags = 0;
          if (vkr_ring_spin(ring, last_work))
             continue;
       }
