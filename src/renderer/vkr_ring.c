@@ -161,8 +161,17 @@ static void
 vkr_ring_progress(void *data, size_t consumed)
 {
    struct vkr_ring *ring = data;
-   vkr_ring_publish_head(ring, ring->batch_start + (uint32_t)consumed,
-                         consumed == ring->batch_size, ring->dec->dispatch.cmd_type);
+   const bool batch_end = consumed == ring->batch_size;
+   const int32_t type = ring->dec->dispatch.cmd_type;
+   /* A reply stream is set (or sought) right before the call it is for, in
+    * the same write: the head after it is no driver's seqno. Storing it
+    * would also take the head's cache line, where our driver's small
+    * replies go, from the driver polling it, just before the reply is
+    * written there. */
+   if (!batch_end && (type == VK_COMMAND_TYPE_vkSetReplyCommandStreamMESA_EXT ||
+                      type == VK_COMMAND_TYPE_vkSeekReplyCommandStreamMESA_EXT))
+      return;
+   vkr_ring_publish_head(ring, ring->batch_start + (uint32_t)consumed, batch_end, type);
 }
 
 static bool
