@@ -45,7 +45,7 @@ struct vkr_ring {
    uint64_t idle_timeout_ns;
    uint32_t monitor_period_us; /* 0: not monitored */
    bool spin; /* busy-spin after each batch (vu_os_spin_allowed) */
-   bool spin_cpus; /* ... after submissions that signal nothing (enough CPUs) */
+   bool spin_cpus; /* ... after a reply or a submission that signals nothing (enough CPUs) */
    bool has_priority;
    int priority;
 
