@@ -449,10 +449,23 @@ class Emitter:
         out += ['   const uint64_t id = (uint64_t)(uintptr_t)*args->%s;' % outp.name,
                 '   vp_replace_%s_args_handles(args);' % n]
         out += self.emit_call(cmd)
-        out += ['   if (args->ret == VK_SUCCESS)',
-                '      vkr_dispatch_add_device_object(d, dev, %s, id, (uint64_t)(uintptr_t)*args->%s);'
-                % (ot, outp.name),
-                '   *args->%s = (%s)(uintptr_t)id;' % (outp.name, outp.type),
+        add = ('vkr_dispatch_add_device_object(d, dev, %s, id, (uint64_t)(uintptr_t)*args->%s)'
+               % (ot, outp.name))
+        if n == 'vkCreateCommandPool':
+            # parallel recording (vkr_record.c) records into pools of the
+            # same queue family, and never for protected pools
+            out += ['   if (args->ret == VK_SUCCESS) {',
+                    '      struct vkr_object *pool = %s;' % add,
+                    '      if (pool) {',
+                    '         pool->pool_family = args->%s->queueFamilyIndex;' % info.name,
+                    '         pool->pool_protected =',
+                    '            (args->%s->flags & VK_COMMAND_POOL_CREATE_PROTECTED_BIT) != 0;'
+                    % info.name,
+                    '      }',
+                    '   }']
+        else:
+            out += ['   if (args->ret == VK_SUCCESS)', '      %s;' % add]
+        out += ['   *args->%s = (%s)(uintptr_t)id;' % (outp.name, outp.type),
                 '}', '']
         return out
 

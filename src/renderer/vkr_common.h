@@ -120,6 +120,8 @@ struct vkr_object {
    struct vkr_list children;      /* command and descriptor pools */
    bool sparse; /* buffers and images: created with SPARSE_BINDING */
    bool recycled; /* a plain object from vkr_context_alloc_object: recycled on removal */
+   bool pool_protected;  /* command pools: created with VK_COMMAND_POOL_CREATE_PROTECTED_BIT */
+   uint32_t pool_family; /* command pools: their queue family */
 };
 
 /* Every command buffer: with keep_layouts, the host pipeline layouts its
@@ -128,6 +130,12 @@ struct vkr_command_buffer {
    struct vkr_object obj;
    uint64_t *layouts; /* host handles, each once */
    uint32_t layout_count, layout_cap;
+   bool primary;
+   /* its commands may still be recorded by the device's recorders
+    * (vkr_record.c): set by vkBeginCommandBuffer, cleared for good until
+    * the next by any command they do not take */
+   bool parallel;
+   struct vkr_record *record; /* vkr_record.c, created on first use */
 };
 
 /* Every pipeline: ray tracing pipelines know their shader groups (their
@@ -255,6 +263,10 @@ struct vkr_device {
    bool keep_layouts;
    mtx_t layout_mutex;
    struct vu_idmap kept_layouts;
+   /* recorder threads of parallel recording (vkr_record.c), started on
+    * first use; NULL before (or never, when it is off) */
+   struct vkr_recorders *recorders;
+   bool recorders_failed;
 };
 
 struct vkr_retired {
@@ -336,6 +348,9 @@ struct vkr_decoder {
    size_t reply_offset;
    size_t reply_size;
    bool in_execute; /* inside vkExecuteCommandStreamsMESA */
+   /* the command buffer whose commands this decoder now hands to the
+    * device's recorders (vkr_record.c), or NULL */
+   struct vkr_record *record;
    /* the last submission of the batch signals nothing (vkr_note_QueueSubmit) */
    bool submitted_unsignalled;
    /* [0]: dispatchable handles (command buffers repeat on every vkCmd*),
@@ -359,6 +374,8 @@ struct vkr_context {
    atomic_bool fatal;
 
    struct vp_handlers handlers;
+   /* parallel recording is on (vkr_record.c): decoders check each command */
+   bool parallel_record;
 
    struct vu_lock object_lock;
    struct vu_idmap objects;
@@ -535,6 +552,40 @@ void
 vkr_device_finish_layouts(struct vkr_device *dev);
 void
 vkr_command_buffer_release_layouts(struct vkr_object *cmd, bool free_list);
+bool
+vkr_layout_use(struct vp_dispatch *d, const void *cmd_obj, const void *layout);
+bool
+vkr_push_range_ok(struct vp_dispatch *d, struct vkr_device *dev, uint32_t offset, uint32_t size);
+
+/* Parallel recording (vkr_record.c): long runs of compute and transfer
+ * commands recorded into host secondary command buffers by the device's
+ * recorder threads while the ring thread decodes on. */
+struct vkr_record;
+struct vkr_recorders;
+/* at context creation: wraps the handlers of the commands it takes and
+ * says whether it is on for this context */
+bool
+vkr_record_install(struct vp_handlers *handlers);
+/* before each command of a decoder of a context where it is on */
+void
+vkr_record_before_command(struct vkr_decoder *dec);
+/* at the end of each decoded batch: queued work goes to the recorders */
+void
+vkr_record_batch_end(struct vkr_decoder *dec);
+/* the decoder's command buffer gets everything recorded so far */
+void
+vkr_record_flush(struct vkr_decoder *dec);
+/* vkBeginCommandBuffer succeeded on the host */
+void
+vkr_record_begin(struct vkr_context *ctx,
+                 struct vkr_command_buffer *cmd,
+                 const VkCommandBufferBeginInfo *info);
+/* the host command buffer was reset or freed: its secondaries go back */
+void
+vkr_record_reset(struct vkr_command_buffer *cmd, bool free_record);
+/* before the host device goes */
+void
+vkr_record_device_finish(struct vkr_device *dev);
 
 /* fences */
 void

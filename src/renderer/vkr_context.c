@@ -286,9 +286,11 @@ vkr_context_remove_object(struct vkr_context *ctx, struct vkr_object *obj)
    vu_lock_give(&ctx->object_lock);
    if (recycled)
       return;
-   /* freed on the host already: its kept layouts may go */
-   if (obj->base.type == VK_OBJECT_TYPE_COMMAND_BUFFER)
+   /* freed on the host already: its kept layouts and secondaries may go */
+   if (obj->base.type == VK_OBJECT_TYPE_COMMAND_BUFFER) {
       vkr_command_buffer_release_layouts(obj, true);
+      vkr_record_reset((struct vkr_command_buffer *)obj, true);
+   }
    free(obj);
 }
 
@@ -597,6 +599,8 @@ vkr_decoder_destroy(struct vkr_decoder *dec)
 {
    if (!dec)
       return;
+   /* its command buffer (and device) are still there */
+   vkr_record_flush(dec);
    vkr_resource_unref(dec->reply_res);
    vu_arena_fini(&dec->arena);
    free(dec);
@@ -629,6 +633,8 @@ vkr_decoder_run(struct vkr_decoder *dec,
          return false;
       const size_t offset = (size_t)(dec->dec.cur - start);
       dec->dispatch.cmd_type = -1;
+      if (VP_UNLIKELY(ctx->parallel_record))
+         vkr_record_before_command(dec);
       const bool ok = vp_dispatch_command(&dec->dispatch);
       if (trace)
          vkr_log(VU_LOG_DEBUG, "context %u %s: %s", ctx->id, dec->ring ? "ring" : "context",
@@ -648,6 +654,8 @@ vkr_decoder_run(struct vkr_decoder *dec,
       if (progress)
          progress(progress_data, (size_t)(dec->dec.cur - start));
    }
+   if (dec->record)
+      vkr_record_batch_end(dec);
    return !vkr_context_fatal(ctx);
 }
 
@@ -774,6 +782,7 @@ vkr_context_create(uint32_t ctx_id,
    vu_idmap_init(&ctx->resources);
    vkr_list_init(&ctx->rings);
    vkr_handlers_init(&ctx->handlers);
+   ctx->parallel_record = vkr_record_install(&ctx->handlers);
 
    ctx->fence_eventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
    ctx->decoder = vkr_decoder_create(ctx, NULL);
@@ -814,6 +823,9 @@ vkr_context_destroy(struct vkr_context *ctx)
    mtx_unlock(&ctx->ring_mutex);
 
    vkr_context_destroy_rings(ctx);
+   /* before the devices go */
+   if (ctx->decoder)
+      vkr_record_flush(ctx->decoder);
    if (ctx->instance)
       vkr_instance_destroy(ctx, ctx->instance);
 

@@ -528,6 +528,7 @@ vkr_device_destroy(struct vkr_context *ctx, struct vkr_device *dev)
       q->free_count = 0;
    }
    vkr_device_destroy_retired(ctx, dev);
+   vkr_record_device_finish(dev);
    vkr_device_finish_layouts(dev);
    dev->table.vkDestroyDevice(dev->host, NULL);
    vkr_context_unregister_object(ctx, &dev->obj);

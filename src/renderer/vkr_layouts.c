@@ -72,7 +72,7 @@ vkr_device_finish_layouts(struct vkr_device *dev)
 
 /* `layout` (a decoded object, or NULL) is named by a command recorded into
  * `cmd_obj`. False (and the context fatal) when out of memory. */
-static bool
+bool
 vkr_layout_use(struct vp_dispatch *d, const void *cmd_obj, const void *layout)
 {
    struct vkr_device *dev = vkr_device_of(cmd_obj);
@@ -176,8 +176,11 @@ vkr_exec_vkBeginCommandBuffer(struct vp_dispatch *d, struct vp_command_vkBeginCo
    vp_replace_vkBeginCommandBuffer_args_handles(args);
    args->ret = dev->table.vkBeginCommandBuffer(args->commandBuffer, args->pBeginInfo);
    /* an implicit reset: the host forgot what the commands named */
-   if (args->ret == VK_SUCCESS)
+   if (args->ret == VK_SUCCESS) {
       vkr_command_buffer_release_layouts(cmd, false);
+      vkr_record_begin(vkr_dispatch_context(d), (struct vkr_command_buffer *)cmd,
+                       args->pBeginInfo);
+   }
 }
 
 void
@@ -187,8 +190,10 @@ vkr_exec_vkResetCommandBuffer(struct vp_dispatch *d, struct vp_command_vkResetCo
    struct vkr_device *dev = vkr_device_of(cmd);
    vp_replace_vkResetCommandBuffer_args_handles(args);
    args->ret = dev->table.vkResetCommandBuffer(args->commandBuffer, args->flags);
-   if (args->ret == VK_SUCCESS)
+   if (args->ret == VK_SUCCESS) {
       vkr_command_buffer_release_layouts(cmd, false);
+      vkr_record_reset((struct vkr_command_buffer *)cmd, false);
+   }
 }
 
 void
@@ -203,11 +208,14 @@ vkr_exec_vkResetCommandPool(struct vp_dispatch *d, struct vp_command_vkResetComm
    }
    vp_replace_vkResetCommandPool_args_handles(args);
    args->ret = dev->table.vkResetCommandPool(args->device, args->commandPool, args->flags);
-   if (args->ret != VK_SUCCESS || !dev->keep_layouts)
+   if (args->ret != VK_SUCCESS || (!dev->keep_layouts && !dev->recorders))
       return;
    vu_lock_take(&ctx->object_lock);
-   for (struct vkr_list *l = pool->children.next; l != &pool->children; l = l->next)
-      vkr_command_buffer_release_layouts(vkr_container_of(l, struct vkr_object, link), false);
+   for (struct vkr_list *l = pool->children.next; l != &pool->children; l = l->next) {
+      struct vkr_object *cmd = vkr_container_of(l, struct vkr_object, link);
+      vkr_command_buffer_release_layouts(cmd, false);
+      vkr_record_reset((struct vkr_command_buffer *)cmd, false);
+   }
    vu_lock_give(&ctx->object_lock);
 }
 
@@ -225,7 +233,7 @@ vkr_exec_vkCmdBindDescriptorSets(struct vp_dispatch *d,
                                       args->pDynamicOffsets);
 }
 
-static bool
+bool
 vkr_push_range_ok(struct vp_dispatch *d, struct vkr_device *dev, uint32_t offset, uint32_t size)
 {
    const uint32_t max = dev->physical_device->props.limits.maxPushConstantsSize;

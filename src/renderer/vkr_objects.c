@@ -464,9 +464,9 @@ vkr_exec_vkDestroyCommandPool(struct vp_dispatch *d, struct vp_command_vkDestroy
    vkr_dispatch_remove_object(d, pool);
 }
 
-/* Registers one pool child the host just created; false (and the caller
+/* Registers one pool child the host just created; NULL (and the caller
  * frees the host object) once the context is fatal or on a failure. */
-static bool
+static struct vkr_object *
 vkr_add_child(struct vp_dispatch *d,
               struct vkr_device *dev,
               struct vkr_object *pool,
@@ -475,17 +475,17 @@ vkr_add_child(struct vp_dispatch *d,
               uint64_t host)
 {
    if (vp_decoder_is_fatal(d->dec))
-      return false;
+      return NULL;
    struct vkr_object *obj = vkr_new_child(dev, pool, type, id, host);
    if (!obj) {
       vkr_dispatch_fatal(d, "out of host memory");
-      return false;
+      return NULL;
    }
    if (!vkr_dispatch_add_object(d, obj)) {
       free(obj);
-      return false;
+      return NULL;
    }
-   return true;
+   return obj;
 }
 
 void
@@ -516,7 +516,11 @@ vkr_exec_vkAllocateCommandBuffers(struct vp_dispatch *d,
    }
    for (uint32_t i = 0; i < count; i++) {
       VkCommandBuffer host = args->pCommandBuffers[i];
-      if (vkr_add_child(d, dev, pool, VK_OBJECT_TYPE_COMMAND_BUFFER, ids[i], (uint64_t)(uintptr_t)host)) {
+      struct vkr_object *obj =
+         vkr_add_child(d, dev, pool, VK_OBJECT_TYPE_COMMAND_BUFFER, ids[i], (uint64_t)(uintptr_t)host);
+      if (obj) {
+         ((struct vkr_command_buffer *)obj)->primary =
+            info->level == VK_COMMAND_BUFFER_LEVEL_PRIMARY;
          args->pCommandBuffers[i] = (VkCommandBuffer)(uintptr_t)ids[i];
       } else {
          args->pCommandBuffers[i] = VK_NULL_HANDLE;

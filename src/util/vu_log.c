@@ -44,6 +44,8 @@ static const struct vu_env_option vu_perf_options[] = {
    { "spin_wait", VU_PERF_SPIN_WAIT },
    { "no_sparse_twins", VU_PERF_NO_SPARSE_TWINS },
    { "no_fence_elision", VU_PERF_NO_FENCE_ELISION },
+   { "parallel_record", VU_PERF_PARALLEL_RECORD },
+   { "no_parallel_record", VU_PERF_NO_PARALLEL_RECORD },
 };
 
 static const char *const vu_log_level_names[] = {

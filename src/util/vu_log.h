@@ -42,6 +42,8 @@ enum vu_perf_flag {
    VU_PERF_NO_SPARSE_TWINS = 1u << 10, /* renderer: sparse resources keep host-pointer memory */
    VU_PERF_SPIN_WAIT = 1u << 11, /* driver: reply and fence waits busy-spin first (opt-in) */
    VU_PERF_NO_FENCE_ELISION = 1u << 12, /* driver: fence-only submissions keep their host fence */
+   VU_PERF_PARALLEL_RECORD = 1u << 13, /* renderer: parallel recording even on few CPUs */
+   VU_PERF_NO_PARALLEL_RECORD = 1u << 14, /* renderer: command buffers recorded on the ring thread */
 };
 
 struct vu_env {

@@ -4,13 +4,19 @@
 # renderer makes for them: each program must pass (or skip, 77) and the
 # layer must report nothing but the two known errors below.
 #
-# usage: test_host_validation.sh [--elided N] VENUS_RUN PROGRAM...
+# usage: test_host_validation.sh [--elided N] [--parallel N] VENUS_RUN PROGRAM...
 #
 # --elided N: the driver must also have sent at least N fence-only
 # submissions to the host without their fences (docs/driver.md, "Fence
 # elision"; the count it logs with VENUS_DEBUG=roundtrip). The layer then
 # checks that none of the host's command buffers was freed or destroyed while
 # a submission that used it was unretired.
+#
+# --parallel N: the renderer records with parallel recording forced on
+# (VENUS_PERF=parallel_record; docs/renderer.md, "Parallel recording"), its
+# recorder threads must have recorded at least N segments in all (the count
+# it logs with VENUS_DEBUG=init), and each program must print the same as
+# with parallel recording off.
 #
 # Known and left (docs/renderer.md, "Validity of the host calls"): buffers
 # and images bound to memory the renderer imported from a host pointer were
@@ -19,10 +25,14 @@
 # validation layer of Debian 13 numbers them 02985 and 02989).
 set -u
 elided_min=
-if [ "${1:-}" = --elided ]; then
-   elided_min=$2
-   shift 2
-fi
+parallel_min=
+while :; do
+   case "${1:-}" in
+   --elided) elided_min=$2; shift 2 ;;
+   --parallel) parallel_min=$2; shift 2 ;;
+   *) break ;;
+   esac
+done
 venus_run=$1
 shift
 
@@ -34,9 +44,16 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/host-validation.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
 
 fail=0
+perf=${VENUS_PERF:-}
+debug=validate,roundtrip
+if [ -n "$parallel_min" ]; then
+   perf=parallel_record
+   debug=$debug,init
+fi
+recorded_all=0
 for prog in "$@"; do
    name=$(basename "$prog")
-   VENUS_DEBUG=validate,roundtrip "$venus_run" --keep-log "$prog" >"$work/out" 2>"$work/err"
+   VENUS_PERF=$perf VENUS_DEBUG=$debug "$venus_run" --keep-log "$prog" >"$work/out" 2>"$work/err"
    rc=$?
    bad=0
    if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
@@ -64,6 +81,18 @@ for prog in "$@"; do
          echo "$name: fence-only submissions without their host fence: $elided"
       fi
    fi
+   if [ -n "$parallel_min" ]; then
+      recorded=$(sed -n 's/.*parallel recording: .* \([0-9]*\) recorded by them.*/\1/p' "$work/err" |
+                 awk '{ n += $1 } END { print n + 0 }')
+      recorded_all=$((recorded_all + recorded))
+      VENUS_PERF=no_parallel_record "$venus_run" "$prog" >"$work/out.direct" 2>/dev/null
+      if ! cmp -s "$work/out" "$work/out.direct"; then
+         echo "$name: prints otherwise than with parallel recording off:" >&2
+         diff "$work/out.direct" "$work/out" | head -n 10 >&2
+         bad=1
+      fi
+      echo "$name: segments recorded by the recorders: $recorded"
+   fi
    if [ $bad -ne 0 ]; then
       echo "--- $name stderr:" >&2
       tail -n 20 "$work/err" >&2
@@ -72,4 +101,8 @@ for prog in "$@"; do
       echo "$name: ok (exit $rc)"
    fi
 done
+if [ -n "$parallel_min" ] && [ "$recorded_all" -lt "$parallel_min" ]; then
+   echo "the recorders recorded $recorded_all segments in all, expected >= $parallel_min" >&2
+   fail=1
+fi
 exit $fail
