@@ -654,7 +654,8 @@ vkr_decoder_run(struct vkr_decoder *dec,
       if (progress)
          progress(progress_data, (size_t)(dec->dec.cur - start));
    }
-   if (dec->record)
+   /* (a stream of vkExecuteCommandStreamsMESA is part of the batch) */
+   if (dec->record && !dec->in_execute)
       vkr_record_batch_end(dec);
    return !vkr_context_fatal(ctx);
 }

@@ -45,6 +45,14 @@
 #define VKR_REC_MAX_FAMILIES 16
 /* calls per segment (a batch end closes a segment early) */
 #define VKR_REC_SEGMENT_CALLS 1024
+/* and bytes per segment (a call can carry 64 KiB) */
+#define VKR_REC_SEGMENT_BYTES ((size_t)1 << 20)
+/* a batch end closes a segment of at least this many calls (smaller ones
+ * wait for more, or for the next command not taken) */
+#define VKR_REC_BATCH_MIN_CALLS 64
+/* secondaries one recording of a primary may hold; beyond, it records
+ * directly (each host command buffer costs the host memory) */
+#define VKR_REC_MAX_SECONDARIES 4096
 /* segments of one command buffer queued at once: beyond that the ring
  * thread executes the oldest (which bounds the memory they hold) */
 #define VKR_REC_MAX_QUEUED 32
@@ -119,9 +127,15 @@ struct vkr_recorder {
 struct vkr_recorders {
    uint32_t count, next;
    struct vkr_recorder r[VKR_REC_MAX_RECORDERS];
-   /* for the log line at the end (ring threads only) */
-   uint64_t segments, calls, executed;
+   /* for the log line at the end */
+   _Atomic uint64_t segments, calls, executed, wait_ns, execute_ns, record_ns;
 };
+
+static inline void
+vkr_rec_count(_Atomic uint64_t *counter, uint64_t n)
+{
+   atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
+}
 
 struct vkr_rec_secondary {
    struct vkr_recorder *recorder;
@@ -155,6 +169,9 @@ enum vkr_rec_class {
    VKR_REC_OTHER,  /* not a vkCmd* */
    VKR_REC_CMD,    /* a vkCmd* we do not take */
    VKR_REC_TAKEN,  /* a vkCmd* with a handler here */
+   /* vkExecuteCommandStreamsMESA: each command of its streams is checked
+    * (the driver sends long command buffers in such streams) */
+   VKR_REC_STREAMS,
 };
 
 static struct vp_handlers vkr_rec_orig;
@@ -437,7 +454,9 @@ vkr_recorder_main(void *data)
       if (!r->work_head)
          r->work_tail = NULL;
       mtx_unlock(&r->mutex);
+      const uint64_t t0 = vu_os_time_ns();
       const bool ok = vkr_recorder_record(r, seg);
+      vkr_rec_count(&r->dev->recorders->record_ns, vu_os_time_ns() - t0);
       mtx_lock(&r->mutex);
       seg->state = ok ? VKR_REC_RECORDED : VKR_REC_FAILED;
       cnd_broadcast(&r->done_cond);
@@ -506,9 +525,13 @@ vkr_record_device_finish(struct vkr_device *dev)
    if (VU_DEBUG(INIT))
       vkr_log(VU_LOG_INFO,
               "device 0x%llx: parallel recording: %llu calls in %llu segments on %u "
-              "recorders, %llu recorded by them",
-              (unsigned long long)dev->obj.base.id, (unsigned long long)rs->calls,
-              (unsigned long long)rs->segments, rs->count, (unsigned long long)rs->executed);
+              "recorders, %llu recorded by them (recording %.1f ms, waits for them "
+              "%.1f ms, vkCmdExecuteCommands %.1f ms)",
+              (unsigned long long)dev->obj.base.id, (unsigned long long)atomic_load(&rs->calls),
+              (unsigned long long)atomic_load(&rs->segments), rs->count,
+              (unsigned long long)atomic_load(&rs->executed),
+              (double)atomic_load(&rs->record_ns) / 1e6, (double)atomic_load(&rs->wait_ns) / 1e6,
+              (double)atomic_load(&rs->execute_ns) / 1e6);
    for (uint32_t i = 0; i < rs->count; i++) {
       struct vkr_recorder *r = &rs->r[i];
       mtx_lock(&r->mutex);
@@ -559,7 +582,9 @@ vkr_rec_execute(struct vkr_record *rec, VkCommandBuffer *batch, uint32_t *n)
    if (!*n)
       return;
    struct vkr_device *dev = rec->cmd->obj.device;
+   const uint64_t t0 = vu_os_time_ns();
    dev->table.vkCmdExecuteCommands(VKR_HOST(VkCommandBuffer, &rec->cmd->obj), *n, batch);
+   vkr_rec_count(&dev->recorders->execute_ns, vu_os_time_ns() - t0);
    rec->executed = true;
    *n = 0;
 }
@@ -592,10 +617,12 @@ vkr_rec_drain(struct vkr_record *rec, bool all)
    while (rec->head && (all || rec->queued > VKR_REC_MAX_QUEUED / 2)) {
       struct vkr_rec_segment *seg = rec->head;
       struct vkr_recorder *r = seg->recorder;
+      const uint64_t t0 = vu_os_time_ns();
       mtx_lock(&r->mutex);
       while (seg->state == VKR_REC_QUEUED)
          cnd_wait(&r->done_cond, &r->mutex);
       mtx_unlock(&r->mutex);
+      vkr_rec_count(&dev->recorders->wait_ns, vu_os_time_ns() - t0);
       rec->head = seg->next;
       if (!rec->head)
          rec->tail = NULL;
@@ -603,7 +630,7 @@ vkr_rec_drain(struct vkr_record *rec, bool all)
 
       if (seg->state == VKR_REC_RECORDED &&
           vkr_rec_keep(rec, r, seg->family, seg->secondary)) {
-         dev->recorders->executed++;
+         vkr_rec_count(&dev->recorders->executed, 1);
          batch[n++] = seg->secondary;
          if (n == sizeof(batch) / sizeof(batch[0]))
             vkr_rec_execute(rec, batch, &n);
@@ -624,8 +651,8 @@ vkr_rec_queue(struct vkr_record *rec, struct vkr_rec_segment *seg)
 {
    struct vkr_recorders *rs = rec->cmd->obj.device->recorders;
    struct vkr_recorder *r = &rs->r[rs->next++ % rs->count];
-   rs->segments++;
-   rs->calls += seg->count;
+   vkr_rec_count(&rs->segments, 1);
+   vkr_rec_count(&rs->calls, seg->count);
    seg->recorder = r;
    seg->state = VKR_REC_QUEUED;
    seg->next = NULL;
@@ -668,7 +695,8 @@ vkr_rec_close(struct vkr_record *rec)
 static void *
 vkr_rec_call(struct vkr_record *rec, uint32_t kind, size_t payload)
 {
-   if (rec->open && rec->open->count >= VKR_REC_SEGMENT_CALLS)
+   if (rec->open && (rec->open->count >= VKR_REC_SEGMENT_CALLS ||
+                     rec->open->calls.size >= VKR_REC_SEGMENT_BYTES))
       vkr_rec_close(rec);
    if (!rec->open) {
       struct vkr_rec_segment *seg = rec->spare;
@@ -726,8 +754,9 @@ void
 vkr_record_batch_end(struct vkr_decoder *dec)
 {
    /* the recorders need not wait for the next batch */
-   if (dec->record)
-      vkr_rec_close(dec->record);
+   struct vkr_record *rec = dec->record;
+   if (rec && rec->open && rec->open->count >= VKR_REC_BATCH_MIN_CALLS)
+      vkr_rec_close(rec);
 }
 
 void
@@ -740,8 +769,8 @@ vkr_record_before_command(struct vkr_decoder *dec)
       memcpy(&type, cur, sizeof(type));
    const enum vkr_rec_class cls =
       type < VKR_REC_MAX_TYPE ? (enum vkr_rec_class)vkr_rec_class[type] : VKR_REC_OTHER;
-   if (cls == VKR_REC_TAKEN)
-      return; /* its handler decides */
+   if (cls == VKR_REC_TAKEN || cls == VKR_REC_STREAMS)
+      return; /* its handler decides, or its commands do */
    vkr_record_flush(dec);
    /* a vkCmd* we do not take: its command buffer records directly from now
     * on (its header is the type, the flags, then the command buffer's id) */
@@ -771,6 +800,9 @@ vkr_record_start(struct vkr_decoder *dec, struct vkr_command_buffer *cmd)
    return rec;
 }
 
+static void
+vkr_record_stop(struct vp_dispatch *d, const void *cmd_obj);
+
 /* The record capturing `cmd_obj`'s commands on this decoder, or NULL: then
  * the command goes to the host now. */
 static inline struct vkr_record *
@@ -780,8 +812,13 @@ vkr_record_for(struct vp_dispatch *d, const void *cmd_obj)
    if (!cmd->parallel)
       return NULL;
    struct vkr_decoder *dec = vkr_decoder_from_dispatch(d);
-   if (dec->record && dec->record->cmd == cmd)
-      return dec->record;
+   struct vkr_record *rec = dec->record;
+   if (rec && rec->cmd == cmd) {
+      if (VP_LIKELY(rec->sec_count + rec->queued < VKR_REC_MAX_SECONDARIES))
+         return rec;
+      vkr_record_stop(d, cmd_obj);
+      return NULL;
+   }
    return vkr_record_start(dec, cmd);
 }
 
@@ -1257,6 +1294,9 @@ vkr_rec_classify(void)
       if (type >= 0 && type < VKR_REC_MAX_TYPE)
          vkr_rec_class[type] = VKR_REC_TAKEN;
    }
+   const int32_t streams = vp_command_type_from_name("vkExecuteCommandStreamsMESA");
+   if (streams >= 0 && streams < VKR_REC_MAX_TYPE)
+      vkr_rec_class[streams] = VKR_REC_STREAMS;
 }
 
 static bool

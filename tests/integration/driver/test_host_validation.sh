@@ -6,6 +6,9 @@
 #
 # usage: test_host_validation.sh [--elided N] [--parallel N] VENUS_RUN PROGRAM...
 #
+# A PROGRAM may carry its arguments, separated by spaces ("vkbench --workload
+# commands").
+#
 # --elided N: the driver must also have sent at least N fence-only
 # submissions to the host without their fences (docs/driver.md, "Fence
 # elision"; the count it logs with VENUS_DEBUG=roundtrip). The layer then
@@ -16,7 +19,8 @@
 # (VENUS_PERF=parallel_record; docs/renderer.md, "Parallel recording"), its
 # recorder threads must have recorded at least N segments in all (the count
 # it logs with VENUS_DEBUG=init), and each program must print the same as
-# with parallel recording off.
+# with parallel recording off (--ignore RE: but lines matching RE, such as
+# timings).
 #
 # Known and left (docs/renderer.md, "Validity of the host calls"): buffers
 # and images bound to memory the renderer imported from a host pointer were
@@ -26,10 +30,12 @@
 set -u
 elided_min=
 parallel_min=
+compare_filter=
 while :; do
    case "${1:-}" in
    --elided) elided_min=$2; shift 2 ;;
    --parallel) parallel_min=$2; shift 2 ;;
+   --ignore) compare_filter=$2; shift 2 ;;
    *) break ;;
    esac
 done
@@ -52,8 +58,9 @@ if [ -n "$parallel_min" ]; then
 fi
 recorded_all=0
 for prog in "$@"; do
-   name=$(basename "$prog")
-   VENUS_PERF=$perf VENUS_DEBUG=$debug "$venus_run" --keep-log "$prog" >"$work/out" 2>"$work/err"
+   name=$(basename "${prog%% *}")
+   # shellcheck disable=SC2086 # a program with its arguments
+   VENUS_PERF=$perf VENUS_DEBUG=$debug "$venus_run" --keep-log $prog >"$work/out" 2>"$work/err"
    rc=$?
    bad=0
    if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
@@ -85,7 +92,14 @@ for prog in "$@"; do
       recorded=$(sed -n 's/.*parallel recording: .* \([0-9]*\) recorded by them.*/\1/p' "$work/err" |
                  awk '{ n += $1 } END { print n + 0 }')
       recorded_all=$((recorded_all + recorded))
-      VENUS_PERF=no_parallel_record "$venus_run" "$prog" >"$work/out.direct" 2>/dev/null
+      # shellcheck disable=SC2086
+      VENUS_PERF=no_parallel_record "$venus_run" $prog >"$work/out.direct" 2>/dev/null
+      if [ -n "$compare_filter" ]; then
+         grep -v -e "$compare_filter" "$work/out" >"$work/out.f"
+         grep -v -e "$compare_filter" "$work/out.direct" >"$work/out.direct.f"
+         mv "$work/out.f" "$work/out"
+         mv "$work/out.direct.f" "$work/out.direct"
+      fi
       if ! cmp -s "$work/out" "$work/out.direct"; then
          echo "$name: prints otherwise than with parallel recording off:" >&2
          diff "$work/out.direct" "$work/out" | head -n 10 >&2
