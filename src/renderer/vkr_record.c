@@ -47,9 +47,11 @@
 #define VKR_REC_SEGMENT_CALLS 1024
 /* and bytes per segment (a call can carry 64 KiB) */
 #define VKR_REC_SEGMENT_BYTES ((size_t)1 << 20)
-/* a batch end closes a segment of at least this many calls (smaller ones
- * wait for more, or for the next command not taken) */
-#define VKR_REC_BATCH_MIN_CALLS 64
+/* a batch end hands a segment of at least this many calls to a recorder
+ * (smaller ones wait for more, or are recorded by the ring thread when a
+ * command not taken comes first: a recorder's wake-up costs as much as
+ * recording a few hundred calls) */
+#define VKR_REC_BATCH_MIN_CALLS 256
 /* secondaries one recording of a primary may hold; beyond, it records
  * directly (each host command buffer costs the host memory) */
 #define VKR_REC_MAX_SECONDARIES 4096
@@ -128,7 +130,7 @@ struct vkr_recorders {
    uint32_t count, next;
    struct vkr_recorder r[VKR_REC_MAX_RECORDERS];
    /* for the log line at the end */
-   _Atomic uint64_t segments, calls, executed, wait_ns, execute_ns, record_ns;
+   _Atomic uint64_t taken, segments, calls, executed, wait_ns, execute_ns, record_ns;
 };
 
 static inline void
@@ -524,10 +526,11 @@ vkr_record_device_finish(struct vkr_device *dev)
       return;
    if (VU_DEBUG(INIT))
       vkr_log(VU_LOG_INFO,
-              "device 0x%llx: parallel recording: %llu calls in %llu segments on %u "
-              "recorders, %llu recorded by them (recording %.1f ms, waits for them "
-              "%.1f ms, vkCmdExecuteCommands %.1f ms)",
-              (unsigned long long)dev->obj.base.id, (unsigned long long)atomic_load(&rs->calls),
+              "device 0x%llx: parallel recording: %llu calls taken, %llu of them in %llu "
+              "segments for %u recorders, %llu segments recorded by them (recording %.1f ms, "
+              "waits for them %.1f ms, vkCmdExecuteCommands %.1f ms)",
+              (unsigned long long)dev->obj.base.id, (unsigned long long)atomic_load(&rs->taken),
+              (unsigned long long)atomic_load(&rs->calls),
               (unsigned long long)atomic_load(&rs->segments), rs->count,
               (unsigned long long)atomic_load(&rs->executed),
               (double)atomic_load(&rs->record_ns) / 1e6, (double)atomic_load(&rs->wait_ns) / 1e6,
@@ -718,8 +721,10 @@ vkr_rec_call(struct vkr_record *rec, uint32_t kind, size_t payload)
       rec->open = seg;
    }
    void *p = vkr_rec_emit(&rec->open->calls, kind, payload);
-   if (p)
+   if (p) {
       rec->open->count++;
+      vkr_rec_count(&rec->cmd->obj.device->recorders->taken, 1);
+   }
    return p;
 }
 
@@ -732,8 +737,22 @@ vkr_record_flush(struct vkr_decoder *dec)
    struct vkr_record *rec = dec->record;
    if (!rec)
       return;
-   vkr_rec_close(rec);
+   if (VU_DEBUG(RECORDERS))
+      vkr_rec_close(rec);
    vkr_rec_drain(rec, true);
+   struct vkr_rec_segment *open = rec->open;
+   if (open) {
+      /* what no recorder has yet is recorded here: handing it over would
+       * cost a thread wake-up, more than a short segment takes to record.
+       * Its state prefix restores the state vkCmdExecuteCommands left
+       * undefined. */
+      rec->open = NULL;
+      struct vkr_device *dev = rec->cmd->obj.device;
+      vkr_rec_replay(&dev->table, VKR_HOST(VkCommandBuffer, &rec->cmd->obj), open->calls.data,
+                     open->calls.size);
+      vkr_rec_recycle(rec, open);
+      rec->executed = false;
+   }
    if (rec->executed) {
       /* vkCmdExecuteCommands left the primary's state undefined */
       rec->scratch.size = 0;
@@ -755,7 +774,8 @@ vkr_record_batch_end(struct vkr_decoder *dec)
 {
    /* the recorders need not wait for the next batch */
    struct vkr_record *rec = dec->record;
-   if (rec && rec->open && rec->open->count >= VKR_REC_BATCH_MIN_CALLS)
+   if (rec && rec->open &&
+       (rec->open->count >= VKR_REC_BATCH_MIN_CALLS || VU_DEBUG(RECORDERS)))
       vkr_rec_close(rec);
 }
 

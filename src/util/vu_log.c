@@ -27,6 +27,7 @@ static const struct vu_env_option vu_debug_options[] = {
    { "ring", VU_DEBUG_RING },           { "validate", VU_DEBUG_VALIDATE },
    { "vtest", VU_DEBUG_VTEST },         { "decode", VU_DEBUG_DECODE },
    { "roundtrip", VU_DEBUG_ROUNDTRIP }, { "vmm", VU_DEBUG_VMM },
+   { "recorders", VU_DEBUG_RECORDERS },
 };
 
 static const struct vu_env_option vu_perf_options[] = {

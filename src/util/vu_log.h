@@ -25,6 +25,8 @@ enum vu_debug_flag {
    VU_DEBUG_DECODE = 1u << 5,   /* each decoded command type (renderer) */
    VU_DEBUG_ROUNDTRIP = 1u << 6,/* driver: log each synchronous round trip */
    VU_DEBUG_VMM = 1u << 7,      /* VMM library: contexts, blobs, fences it relays */
+   VU_DEBUG_RECORDERS = 1u << 8, /* renderer: every segment of parallel recording,
+                                    however short, goes to a recorder thread */
 };
 
 /* VENUS_PERF bits: each turns one optimisation off */

@@ -4,7 +4,8 @@
 # renderer makes for them: each program must pass (or skip, 77) and the
 # layer must report nothing but the two known errors below.
 #
-# usage: test_host_validation.sh [--elided N] [--parallel N] VENUS_RUN PROGRAM...
+# usage: test_host_validation.sh [--elided N]
+#           [--parallel N [--recorded N] [--recorders] [--ignore RE]] VENUS_RUN PROGRAM...
 #
 # A PROGRAM may carry its arguments, separated by spaces ("vkbench --workload
 # commands").
@@ -16,11 +17,13 @@
 # a submission that used it was unretired.
 #
 # --parallel N: the renderer records with parallel recording forced on
-# (VENUS_PERF=parallel_record; docs/renderer.md, "Parallel recording"), its
-# recorder threads must have recorded at least N segments in all (the count
-# it logs with VENUS_DEBUG=init), and each program must print the same as
-# with parallel recording off (--ignore RE: but lines matching RE, such as
-# timings).
+# (VENUS_PERF=parallel_record; docs/renderer.md, "Parallel recording"), it
+# must have taken at least N calls in all (the count it logs with
+# VENUS_DEBUG=init), and each program must print the same as with parallel
+# recording off (--ignore RE: but lines matching RE, such as
+# timings). --recorded N: its recorder threads must also have recorded at
+# least N segments in all; --recorders: every segment, however short, goes
+# to them (VENUS_DEBUG=recorders).
 #
 # Known and left (docs/renderer.md, "Validity of the host calls"): buffers
 # and images bound to memory the renderer imported from a host pointer were
@@ -30,12 +33,16 @@
 set -u
 elided_min=
 parallel_min=
+recorded_min=0
+all_to_recorders=
 compare_filter=
 while :; do
    case "${1:-}" in
    --elided) elided_min=$2; shift 2 ;;
    --parallel) parallel_min=$2; shift 2 ;;
    --ignore) compare_filter=$2; shift 2 ;;
+   --recorded) recorded_min=$2; shift 2 ;;
+   --recorders) all_to_recorders=,recorders; shift ;;
    *) break ;;
    esac
 done
@@ -54,9 +61,10 @@ perf=${VENUS_PERF:-}
 debug=validate,roundtrip
 if [ -n "$parallel_min" ]; then
    perf=parallel_record
-   debug=$debug,init
+   debug=$debug,init$all_to_recorders
 fi
 recorded_all=0
+taken_all=0
 for prog in "$@"; do
    name=$(basename "${prog%% *}")
    # shellcheck disable=SC2086 # a program with its arguments
@@ -89,8 +97,11 @@ for prog in "$@"; do
       fi
    fi
    if [ -n "$parallel_min" ]; then
-      recorded=$(sed -n 's/.*parallel recording: .* \([0-9]*\) recorded by them.*/\1/p' "$work/err" |
-                 awk '{ n += $1 } END { print n + 0 }')
+      taken=$(sed -n 's/.*parallel recording: \([0-9]*\) calls taken.*/\1/p' "$work/err" |
+              awk '{ n += $1 } END { print n + 0 }')
+      recorded=$(sed -n 's/.*parallel recording: .* \([0-9]*\) segments recorded by them.*/\1/p' \
+                 "$work/err" | awk '{ n += $1 } END { print n + 0 }')
+      taken_all=$((taken_all + taken))
       recorded_all=$((recorded_all + recorded))
       # shellcheck disable=SC2086
       VENUS_PERF=no_parallel_record "$venus_run" $prog >"$work/out.direct" 2>/dev/null
@@ -105,7 +116,7 @@ for prog in "$@"; do
          diff "$work/out.direct" "$work/out" | head -n 10 >&2
          bad=1
       fi
-      echo "$name: segments recorded by the recorders: $recorded"
+      echo "$name: calls taken: $taken, segments recorded by the recorders: $recorded"
    fi
    if [ $bad -ne 0 ]; then
       echo "--- $name stderr:" >&2
@@ -115,8 +126,12 @@ for prog in "$@"; do
       echo "$name: ok (exit $rc)"
    fi
 done
-if [ -n "$parallel_min" ] && [ "$recorded_all" -lt "$parallel_min" ]; then
-   echo "the recorders recorded $recorded_all segments in all, expected >= $parallel_min" >&2
+if [ -n "$parallel_min" ] && [ "$taken_all" -lt "$parallel_min" ]; then
+   echo "parallel recording took $taken_all calls in all, expected >= $parallel_min" >&2
+   fail=1
+fi
+if [ -n "$parallel_min" ] && [ "$recorded_all" -lt "$recorded_min" ]; then
+   echo "the recorders recorded $recorded_all segments in all, expected >= $recorded_min" >&2
    fail=1
 fi
 exit $fail
