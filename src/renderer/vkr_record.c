@@ -162,6 +162,10 @@ struct vkr_record {
    uint32_t queued;
    struct vkr_rec_segment *spare;
    bool executed; /* secondaries executed since the last flush */
+   /* flushed once in this recording: it takes no part again before the next
+    * begin, since the state it tracked may name objects destroyed since
+    * (the command that flushed it may have been such a destroy) */
+   bool flushed;
    /* secondaries the primary holds until it is reset */
    struct vkr_rec_secondary *secs;
    uint32_t sec_count, sec_cap;
@@ -765,6 +769,7 @@ vkr_record_flush(struct vkr_decoder *dec)
       }
       rec->executed = false;
    }
+   rec->flushed = true;
    rec->owner = NULL;
    dec->record = NULL;
 }
@@ -810,8 +815,9 @@ vkr_record_start(struct vkr_decoder *dec, struct vkr_command_buffer *cmd)
    vkr_record_flush(dec);
    struct vkr_record *rec = cmd->record;
    /* another decoder has it (two rings recording one command buffer at
-    * once): that one goes on, this one records directly */
-   if (!rec || rec->owner || !cmd->obj.device->recorders) {
+    * once): that one goes on, this one records directly; or it was flushed
+    * (its state may name objects destroyed since) */
+   if (!rec || rec->owner || rec->flushed || !cmd->obj.device->recorders) {
       cmd->parallel = false;
       return NULL;
    }
@@ -1273,6 +1279,7 @@ vkr_record_reset(struct vkr_command_buffer *cmd, bool free_record)
       mtx_unlock(&s->recorder->mutex);
    }
    rec->sec_count = 0;
+   rec->flushed = false;
    rec->pipeline.size = 0;
    rec->set_count = 0;
    rec->push_count = 0;
