@@ -468,8 +468,14 @@ vn_ring_stream_alloc_locked(struct vn_ring *ring, size_t size, size_t *out_offse
    return chunk;
 }
 
-bool
-vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *out_seqno)
+/* vn_ring_submit; `sets_reply` (the bytes set the reply stream somewhere)
+ * clears reply_stream_at_head as they are published */
+static bool
+vn_ring_submit_common(struct vn_ring *ring,
+                           const void *data,
+                           size_t size,
+                           uint32_t *out_seqno,
+                           bool sets_reply)
 {
    uint32_t seqno = 0;
    bool ok;
@@ -477,6 +483,8 @@ vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *ou
    if (vn_ring_is_lost(ring))
       return false;
    vu_lock_take(&ring->lock);
+   if (sets_reply)
+      atomic_store(&ring->transport->reply_stream_ring, NULL);
    if (size <= ring->buffer_size / 16) {
       ok = vn_ring_write_locked(ring, data, (uint32_t)size, &seqno);
    } else {
@@ -503,6 +511,12 @@ vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *ou
    if (out_seqno)
       *out_seqno = seqno;
    return ok;
+}
+
+bool
+vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *out_seqno)
+{
+   return vn_ring_submit_common(ring, data, size, out_seqno, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -626,7 +640,8 @@ vn_ring_cmd_flush(struct vn_ring *ring, struct vn_ring_cmd *cmd)
       cmd->is_direct = false;
    } else {
       ok = !vp_encoder_is_fatal(&cmd->enc) &&
-           vn_ring_submit(ring, cmd->enc.base, vp_encoder_size(&cmd->enc), &cmd->seqno);
+           vn_ring_submit_common(ring, cmd->enc.base, vp_encoder_size(&cmd->enc),
+                                      &cmd->seqno, cmd->reply_size != 0);
       vp_encoder_fini(&cmd->enc);
    }
    return ok;
@@ -644,14 +659,29 @@ vn_ring_cmd_begin_reply(struct vn_ring *ring,
    if (!vn_ring_reply_reserve(ring, cmd, reply_size))
       return false;
    vn_ring_cmd_init_encoder(ring, cmd, size + VN_SET_REPLY_SIZE);
-   const struct vn_shm *shm =
-      cmd->reply_big.ptr ? &cmd->reply_big : cmd->reply_in_head ? &ring->shm : &ring->reply;
-   const VkCommandStreamDescriptionMESA stream = {
-      .resourceId = shm->res_id,
-      .offset = (size_t)(cmd->reply_ptr - (uint8_t *)shm->ptr),
-      .size = cmd->reply_size,
-   };
-   vp_encode_vkSetReplyCommandStreamMESA(&cmd->enc, 0, &stream);
+   /* While the renderer's reply stream is still this ring's whole slot
+    * beside the head, a reply there needs only vkSeekReplyCommandStreamMESA
+    * back to its start (16 bytes to encode and decode, against 36 for
+    * vkSetReplyCommandStreamMESA and its resource check). A command encoded
+    * straight into the ring is published under the lock held since
+    * vn_ring_cmd_init_encoder, so reply_stream_ring follows this ring's
+    * order; any other clears it as it is published (vn_ring_cmd_flush). */
+   _Atomic(const void *) *current = &ring->transport->reply_stream_ring;
+   if (cmd->reply_in_head && cmd->is_direct && atomic_load(current) == ring) {
+      vp_encode_vkSeekReplyCommandStreamMESA(&cmd->enc, 0, 0);
+   } else {
+      const struct vn_shm *shm =
+         cmd->reply_big.ptr ? &cmd->reply_big : cmd->reply_in_head ? &ring->shm : &ring->reply;
+      const VkCommandStreamDescriptionMESA stream = {
+         .resourceId = shm->res_id,
+         .offset = (size_t)(cmd->reply_ptr - (uint8_t *)shm->ptr),
+         /* the head's slot whole: later replies there only seek */
+         .size = cmd->reply_in_head ? VW_RING_HEAD_REPLY_SIZE : cmd->reply_size,
+      };
+      vp_encode_vkSetReplyCommandStreamMESA(&cmd->enc, 0, &stream);
+      if (cmd->is_direct)
+         atomic_store(current, cmd->reply_in_head ? (const void *)ring : NULL);
+   }
    *(volatile uint32_t *)cmd->reply_ptr = VN_REPLY_UNWRITTEN;
    return true;
 }

@@ -111,6 +111,11 @@ struct vn_transport {
    struct vn_blob *shared_blobs;
    /* vkSubmitVirtqueueSeqnoMESA values of this context, growing */
    atomic_uint_fast64_t virtqueue_seqno;
+   /* the ring whose slot beside the head is the renderer's reply stream
+    * after what the rings published, or NULL (vn_ring_cmd_begin_reply):
+    * per context, since virglrenderer keeps one reply stream per context,
+    * where ours keeps one per ring */
+   _Atomic(const void *) reply_stream_ring;
 };
 
 /* Picks and opens the transport (docs/driver.md "Transports"): vtest when
