@@ -11,7 +11,10 @@
 #include "vn_queue.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/vu_os.h"
@@ -48,6 +51,56 @@ vn_sync_file_signalled(const struct vn_sync_file *file)
 /* and waits in the host in slices this long, so that other users of the
  * ring are never stalled for longer */
 #define VN_FENCE_BLOCK_SLICE_NS (20ull * 1000 * 1000)
+
+/* With 4 or more CPUs (a GPU host, where polling steals nothing from the
+ * work) the poll goes on this long, looking every VN_FENCE_FINE_SLEEP_NS
+ * with the thread's timer slack lowered meanwhile: the feedback slot is
+ * written when the GPU is done, and NVIDIA signals the host fence behind
+ * it some 35-40 us later (bench/README.md, issue 13 round 4), which a host
+ * wait would add to every submission of GPU work beyond the poll's 500 us
+ * (and a reply on top). */
+#define VN_FENCE_FINE_POLL_NS (4ull * 1000 * 1000)
+#define VN_FENCE_FINE_SLEEP_NS (10ull * 1000)
+/* the yields before the fine poll's first sleep */
+#define VN_FENCE_FINE_YIELD_NS (20ull * 1000)
+
+struct vn_fine_poll {
+   bool on;
+   bool slack_set;
+   unsigned long saved_slack;
+   uint64_t start_ns;
+};
+
+/* One step of the fine poll: false when the transport is lost. */
+static bool
+vn_fine_poll_step(struct vn_fine_poll *fp, struct vn_transport *transport, uint64_t now)
+{
+   if (vn_transport_is_lost(transport))
+      return false;
+   if (now - fp->start_ns < VN_FENCE_FINE_YIELD_NS) {
+      sched_yield();
+      return true;
+   }
+   if (!fp->slack_set) {
+      const int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+      if (slack > 0 && prctl(PR_SET_TIMERSLACK, 1000ul, 0, 0, 0) == 0) {
+         fp->saved_slack = (unsigned long)slack;
+         fp->slack_set = true;
+      }
+   }
+   const struct timespec ts = { .tv_nsec = (long)VN_FENCE_FINE_SLEEP_NS };
+   clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+   return true;
+}
+
+static void
+vn_fine_poll_end(struct vn_fine_poll *fp)
+{
+   if (fp->slack_set)
+      prctl(PR_SET_TIMERSLACK, fp->saved_slack, 0, 0, 0);
+   fp->slack_set = false;
+   fp->on = false;
+}
 
 static bool
 vn_allow_host_waits(const struct vn_device *dev)
@@ -203,7 +256,9 @@ vn_WaitForFences(VkDevice device,
 
    struct vn_relax relax = { 0 };
    relax.timeout_ns = timeout == UINT64_MAX ? 0 : UINT64_MAX;
-   const uint64_t block_after = vu_os_time_ns() + VN_FENCE_POLL_NS;
+   struct vn_fine_poll fine = { .on = vu_os_spin_allowed(0), .start_ns = vu_os_time_ns() };
+   const uint64_t block_after =
+      fine.start_ns + (fine.on ? VN_FENCE_FINE_POLL_NS : VN_FENCE_POLL_NS);
    VkFence pending_stack[8];
    VkFence *pending = fenceCount <= 8 ? pending_stack : malloc(sizeof(*pending) * fenceCount);
    if (!pending)
@@ -240,6 +295,7 @@ vn_WaitForFences(VkDevice device,
       }
       if (now >= block_after && all_submitted && vn_allow_host_waits(dev) &&
           !VU_PERF(NO_HOST_WAIT)) {
+         vn_fine_poll_end(&fine);
          const VkResult r =
             vn_call_vkWaitForFences(dev->ring, device, pending_count, pending, waitAll,
                                     VN_MIN(deadline - now, VN_FENCE_BLOCK_SLICE_NS));
@@ -251,12 +307,20 @@ vn_WaitForFences(VkDevice device,
           * signal in each submission, are visible: the next pass sees them */
          continue;
       }
+      if (fine.on && now < block_after) {
+         if (!vn_fine_poll_step(&fine, dev->instance->transport, now)) {
+            result = vn_error(VK_ERROR_DEVICE_LOST);
+            goto out;
+         }
+         continue;
+      }
       if (!vn_relax(&relax, dev->instance->transport, "fences")) {
          result = vn_error(VK_ERROR_DEVICE_LOST);
          goto out;
       }
    }
 out:
+   vn_fine_poll_end(&fine);
    if (pending != pending_stack)
       free(pending);
    return result;
