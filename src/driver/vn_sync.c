@@ -61,8 +61,10 @@ vn_sync_file_signalled(const struct vn_sync_file *file)
  * (and a reply on top). */
 #define VN_FENCE_FINE_POLL_NS (4ull * 1000 * 1000)
 #define VN_FENCE_FINE_SLEEP_NS (10ull * 1000)
-/* the yields before the fine poll's first sleep */
-#define VN_FENCE_FINE_YIELD_NS (20ull * 1000)
+/* the yields before the fine poll's first sleep (about as long as the 256
+ * yields of vn_relax, which short waits end in: 20 us lost 5-10 us per
+ * submission of 10 us of GPU work on the H200) */
+#define VN_FENCE_FINE_YIELD_NS (200ull * 1000)
 
 struct vn_fine_poll {
    bool on;
