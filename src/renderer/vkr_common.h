@@ -351,6 +351,9 @@ struct vkr_decoder {
    /* the command buffer whose commands this decoder now hands to the
     * device's recorders (vkr_record.c), or NULL */
    struct vkr_record *record;
+   /* the plain object its last destroy removed, for its next create (no
+    * lock on either side; the context's free list holds the others) */
+   struct vkr_object *spare_object;
    /* the last submission of the batch signals nothing (vkr_note_QueueSubmit) */
    bool submitted_unsignalled;
    /* [0]: dispatchable handles (command buffers repeat on every vkCmd*),

@@ -204,17 +204,26 @@ vkr_context_alloc_object(struct vkr_context *ctx)
    return obj;
 }
 
+/* a plain object from vkr_context_alloc_object, which may be reused */
+static inline bool
+vkr_object_recyclable(const struct vkr_object *obj)
+{
+#if defined(__SANITIZE_ADDRESS__)
+   /* AddressSanitizer builds free every object, so that a use after its
+    * removal is still reported */
+   (void)obj;
+   return false;
+#else
+   return obj->recycled;
+#endif
+}
+
 /* Takes a removed object for vkr_context_alloc_object if it came from there
  * and the list has room (under object_lock): true if it was taken. */
 static bool
 vkr_context_recycle_object_locked(struct vkr_context *ctx, struct vkr_object *obj)
 {
-#if defined(__SANITIZE_ADDRESS__)
-   /* AddressSanitizer builds free every object, so that a use after its
-    * removal is still reported */
-   return false;
-#endif
-   if (!obj->recycled || ctx->free_object_count >= VKR_MAX_FREE_OBJECTS)
+   if (!vkr_object_recyclable(obj) || ctx->free_object_count >= VKR_MAX_FREE_OBJECTS)
       return false;
    obj->pool = ctx->free_objects;
    ctx->free_objects = obj;
@@ -240,7 +249,16 @@ vkr_dispatch_add_device_object(struct vp_dispatch *d,
                                uint64_t id,
                                uint64_t handle)
 {
-   struct vkr_object *obj = vkr_context_alloc_object(vkr_dispatch_context(d));
+   /* the object the decoder's last destroy removed, without a lock */
+   struct vkr_decoder *dec = vkr_decoder_from_dispatch(d);
+   struct vkr_object *obj = dec->spare_object;
+   if (obj) {
+      dec->spare_object = NULL;
+      memset(obj, 0, sizeof(*obj));
+      obj->recycled = true;
+   } else {
+      obj = vkr_context_alloc_object(dec->ctx);
+   }
    if (obj) {
       obj->base.id = id;
       obj->base.type = type;
@@ -260,13 +278,13 @@ vkr_dispatch_add_device_object(struct vp_dispatch *d,
 static void
 vkr_context_unregister_object_locked(struct vkr_context *ctx, struct vkr_object *obj)
 {
-   if (vu_idmap_get(&ctx->objects, obj->base.id) == obj) {
-      vu_idmap_remove(&ctx->objects, obj->base.id);
+   if (vu_idmap_remove_value(&ctx->objects, obj->base.id, obj))
       ctx->object_count--;
-   }
    vkr_list_del(&obj->link);
-   atomic_fetch_add_explicit(&ctx->generation[vkr_type_is_dispatchable(obj->base.type) ? 0 : 1],
-                             1, memory_order_release);
+   /* every writer holds object_lock: a store, not a locked add */
+   _Atomic uint64_t *gen = &ctx->generation[vkr_type_is_dispatchable(obj->base.type) ? 0 : 1];
+   atomic_store_explicit(gen, atomic_load_explicit(gen, memory_order_relaxed) + 1,
+                         memory_order_release);
 }
 
 void
@@ -277,13 +295,22 @@ vkr_context_unregister_object(struct vkr_context *ctx, struct vkr_object *obj)
    vu_lock_give(&ctx->object_lock);
 }
 
-void
-vkr_context_remove_object(struct vkr_context *ctx, struct vkr_object *obj)
+/* keep: a place for the removed object outside the context's list (the
+ * decoder's spare, taken without a lock), or NULL */
+static void
+vkr_context_remove_object_into(struct vkr_context *ctx,
+                               struct vkr_object *obj,
+                               struct vkr_object **keep)
 {
    vu_lock_take(&ctx->object_lock);
    vkr_context_unregister_object_locked(ctx, obj);
-   const bool recycled = vkr_context_recycle_object_locked(ctx, obj);
+   const bool kept = keep && !*keep && vkr_object_recyclable(obj);
+   const bool recycled = !kept && vkr_context_recycle_object_locked(ctx, obj);
    vu_lock_give(&ctx->object_lock);
+   if (kept) {
+      *keep = obj;
+      return;
+   }
    if (recycled)
       return;
    /* freed on the host already: its kept layouts and secondaries may go */
@@ -295,9 +322,16 @@ vkr_context_remove_object(struct vkr_context *ctx, struct vkr_object *obj)
 }
 
 void
+vkr_context_remove_object(struct vkr_context *ctx, struct vkr_object *obj)
+{
+   vkr_context_remove_object_into(ctx, obj, NULL);
+}
+
+void
 vkr_dispatch_remove_object(struct vp_dispatch *d, struct vkr_object *obj)
 {
-   vkr_context_remove_object(vkr_dispatch_context(d), obj);
+   struct vkr_decoder *dec = vkr_decoder_from_dispatch(d);
+   vkr_context_remove_object_into(dec->ctx, obj, &dec->spare_object);
 }
 
 /* ------------------------------------------------------------------ */
@@ -601,6 +635,7 @@ vkr_decoder_destroy(struct vkr_decoder *dec)
       return;
    /* its command buffer (and device) are still there */
    vkr_record_flush(dec);
+   free(dec->spare_object);
    vkr_resource_unref(dec->reply_res);
    vu_arena_fini(&dec->arena);
    free(dec);
@@ -627,13 +662,14 @@ vkr_decoder_run(struct vkr_decoder *dec,
    dec->dec.fatal = false;
    dec->dec.error = NULL;
    const bool trace = VU_DEBUG(DECODE);
+   const bool parallel = ctx->parallel_record;
 
    while (dec->dec.cur < dec->dec.end) {
       if (vkr_context_fatal(ctx))
          return false;
       const size_t offset = (size_t)(dec->dec.cur - start);
       dec->dispatch.cmd_type = -1;
-      if (VP_UNLIKELY(ctx->parallel_record))
+      if (VP_UNLIKELY(parallel))
          vkr_record_before_command(dec);
       const bool ok = vp_dispatch_command(&dec->dispatch);
       if (trace)

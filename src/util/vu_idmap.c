@@ -163,24 +163,30 @@ vu_idmap_get(const struct vu_idmap *map, uint64_t id)
    }
 }
 
-void *
-vu_idmap_remove(struct vu_idmap *map, uint64_t id)
+/* the slot holding id, or SIZE_MAX */
+static size_t
+vu_idmap_find(const struct vu_idmap *map, uint64_t id)
 {
    if (!id)
-      return NULL;
+      return SIZE_MAX;
+   const size_t mask = map->capacity - 1;
+   size_t slot = vu_idmap_slot(map, id);
+   while (map->entries[slot].id != id) {
+      if (!map->entries[slot].id)
+         return SIZE_MAX;
+      slot = (slot + 1) & mask;
+   }
+   return slot;
+}
 
+/* Empties `hole`: backward shift, moving later entries of the run into the
+ * hole unless their home slot lies cyclically in (hole, next], where they
+ * must stay. */
+static void
+vu_idmap_remove_slot(struct vu_idmap *map, size_t hole)
+{
    struct vu_idmap_entry *entries = map->entries;
    const size_t mask = map->capacity - 1;
-   size_t hole = vu_idmap_slot(map, id);
-   while (entries[hole].id != id) {
-      if (!entries[hole].id)
-         return NULL;
-      hole = (hole + 1) & mask;
-   }
-   void *value = entries[hole].value;
-
-   /* Backward shift: move later entries of the run into the hole unless their
-    * home slot lies cyclically in (hole, next], where they must stay. */
    size_t next = hole;
    for (;;) {
       next = (next + 1) & mask;
@@ -197,7 +203,27 @@ vu_idmap_remove(struct vu_idmap *map, uint64_t id)
    entries[hole].id = 0;
    entries[hole].value = NULL;
    map->count--;
+}
+
+void *
+vu_idmap_remove(struct vu_idmap *map, uint64_t id)
+{
+   const size_t slot = vu_idmap_find(map, id);
+   if (slot == SIZE_MAX)
+      return NULL;
+   void *value = map->entries[slot].value;
+   vu_idmap_remove_slot(map, slot);
    return value;
+}
+
+bool
+vu_idmap_remove_value(struct vu_idmap *map, uint64_t id, const void *value)
+{
+   const size_t slot = vu_idmap_find(map, id);
+   if (slot == SIZE_MAX || map->entries[slot].value != value)
+      return false;
+   vu_idmap_remove_slot(map, slot);
+   return true;
 }
 
 void

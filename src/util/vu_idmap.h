@@ -42,6 +42,11 @@ vu_idmap_get(const struct vu_idmap *map, uint64_t id);
 void *
 vu_idmap_remove(struct vu_idmap *map, uint64_t id);
 
+/* removes id only if it maps to value: whether it did (one probe, where a
+ * get and a remove take two) */
+bool
+vu_idmap_remove_value(struct vu_idmap *map, uint64_t id, const void *value);
+
 /* Calls fn for every entry; fn must not modify the map. */
 void
 vu_idmap_foreach(const struct vu_idmap *map, void (*fn)(uint64_t id, void *value, void *data),

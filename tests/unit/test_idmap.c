@@ -203,6 +203,39 @@ TEST(random_ops_match_reference)
    vu_idmap_fini(&map);
 }
 
+/* remove_value removes an id only while it maps to that value, and keeps
+ * the other entries of its probe run reachable (backward shift). */
+TEST(remove_value)
+{
+   enum { COUNT = 3000 };
+   struct vu_idmap map;
+   vu_idmap_init(&map);
+
+   int a, b;
+   CHECK(vu_idmap_insert(&map, 7, &a));
+   CHECK(!vu_idmap_remove_value(&map, 7, &b));
+   CHECK(vu_idmap_get(&map, 7) == &a);
+   CHECK(!vu_idmap_remove_value(&map, 8, &a));
+   CHECK(!vu_idmap_remove_value(&map, 0, NULL));
+   CHECK_EQ(map.count, 1);
+   CHECK(vu_idmap_remove_value(&map, 7, &a));
+   CHECK(vu_idmap_get(&map, 7) == NULL);
+   CHECK_EQ(map.count, 0);
+   CHECK(!vu_idmap_remove_value(&map, 7, &a));
+
+   /* many ids: removing every third by value leaves the rest findable */
+   for (uint64_t i = 1; i <= COUNT; i++)
+      CHECK(vu_idmap_insert(&map, i << 32, value_of(i << 32)));
+   for (uint64_t i = 1; i <= COUNT; i += 3) {
+      CHECK(!vu_idmap_remove_value(&map, i << 32, value_of(i)));
+      CHECK(vu_idmap_remove_value(&map, i << 32, value_of(i << 32)));
+   }
+   for (uint64_t i = 1; i <= COUNT; i++)
+      CHECK(vu_idmap_get(&map, i << 32) == ((i - 1) % 3 ? value_of(i << 32) : NULL));
+
+   vu_idmap_fini(&map);
+}
+
 /* Two maps get different seeds, so one id layout is not worst-case for both. */
 TEST(maps_are_seeded_differently)
 {
@@ -216,4 +249,4 @@ TEST(maps_are_seeded_differently)
 
 RUN_TESTS(empty_map, insert_get_remove, zero_and_duplicate_rejected,
           many_ids_with_colliding_low_bits, foreach_visits_each_once,
-          random_ops_match_reference, maps_are_seeded_differently)
+          random_ops_match_reference, remove_value, maps_are_seeded_differently)
