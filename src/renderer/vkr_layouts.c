@@ -180,6 +180,9 @@ vkr_exec_vkBeginCommandBuffer(struct vp_dispatch *d, struct vp_command_vkBeginCo
       vkr_command_buffer_release_layouts(cmd, false);
       vkr_record_begin(vkr_dispatch_context(d), (struct vkr_command_buffer *)cmd,
                        args->pBeginInfo);
+   } else {
+      /* not recording: nothing may be taken for it */
+      ((struct vkr_command_buffer *)cmd)->parallel = false;
    }
 }
 

@@ -114,7 +114,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       .limits = {
          .max_memory_bytes = 64u << 20,
          .max_objects = 4096,
-         .max_ring_size = 1u << 16,
+         .max_ring_size = 1u << 20, /* the driver's rings are 128 KiB */
       },
    };
    int sv[2];
