@@ -231,16 +231,6 @@ vkr_rec_emit(struct vkr_rec_buf *buf, uint32_t kind, size_t payload)
    return call + 1;
 }
 
-static bool
-vkr_rec_buf_copy(struct vkr_rec_buf *dst, const struct vkr_rec_buf *src)
-{
-   dst->size = 0;
-   void *p = vkr_rec_buf_append(dst, src->size);
-   if (p && src->size)
-      memcpy(p, src->data, src->size);
-   return p != NULL;
-}
-
 /* payloads; arrays follow them, 8-byte aligned */
 struct vkr_rec_pipeline {
    uint64_t pipeline;
