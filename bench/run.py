@@ -18,7 +18,11 @@ e.g. OTHER_ENV="VN_DEBUG=vtest". While a workload runs, the server's descendant
 processes are sampled every 20 ms and the peak VmHWM among them is reported as
 <workload>_server_peak_rss.
 
-Each workload runs in its own process. The exit status is non-zero if any
+Each workload runs in its own process. With --passes N every stack runs every
+workload N times, the order of the stacks reversed at every other pass (native,
+ours, other; other, ours, native; ...), and the table shows each metric's median
+over the passes with its lowest and highest value; the JSON file keeps every
+pass. The exit status is non-zero if any
 workload's own result check failed (or it crashed, timed out or printed nothing),
 or a server could not be started. The issue-5 targets are shown for "ours" but do
 not affect the exit status.
@@ -258,6 +262,31 @@ class Result:
         self.metrics = {}  # name -> (unit, value)
         self.failure = None
         self.device = None
+        self.spread = {}  # name -> (lowest, highest) over the passes
+
+
+def median(values):
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def merge_passes(passes):
+    """One Result per workload from a stack's passes ([{workload: Result}]): each
+    metric's median over the passes that reported it, and its spread."""
+    merged = {}
+    for workload in dict.fromkeys(w for p in passes for w in p):
+        runs = [p[workload] for p in passes if workload in p]
+        result = Result()
+        result.failure = next((r.failure for r in runs if r.failure), None)
+        result.device = next((r.device for r in runs if r.device), None)
+        for name in dict.fromkeys(n for r in runs for n in r.metrics):
+            values = [r.metrics[name][1] for r in runs if name in r.metrics]
+            unit = next(r.metrics[name][0] for r in runs if name in r.metrics)
+            result.metrics[name] = (unit, median(values))
+            result.spread[name] = (min(values), max(values))
+        merged[workload] = result
+    return merged
 
 
 def parse_metrics(stdout):
@@ -371,7 +400,7 @@ def fmt(value):
     return '%.4g' % value
 
 
-def print_table(stacks, results, workloads, on_lavapipe, failed_stacks):
+def print_table(stacks, results, workloads, on_lavapipe, failed_stacks, passes):
     metrics = []  # (workload, name, unit) in first-seen order
     seen = set()
     for workload in workloads:
@@ -387,6 +416,8 @@ def print_table(stacks, results, workloads, on_lavapipe, failed_stacks):
     header = ['metric', 'unit']
     for stack in stacks:
         header.append(stack.name)
+        if passes > 1:
+            header.append('%s range' % stack.name)
         if stack.name != 'native':
             header.append('%s/native' % stack.name)
         if stack.name == 'ours':
@@ -408,6 +439,9 @@ def print_table(stacks, results, workloads, on_lavapipe, failed_stacks):
             result = results.get(stack.name, {}).get(workload)
             failed = stack.name in failed_stacks or (result and result.failure)
             row.append('FAILED' if failed and v is None else fmt(v))
+            if passes > 1:
+                spread = result.spread.get(name) if result else None
+                row.append('%s-%s' % (fmt(spread[0]), fmt(spread[1])) if spread else '-')
             if stack.name != 'native':
                 row.append('%.3f' % (v / native) if v is not None and native else '-')
             if stack.name == 'ours':
@@ -470,6 +504,9 @@ def main():
                         help='seconds per workload run (default 600)')
     parser.add_argument('--json', help='also write all results to this file')
     parser.add_argument('--verbose', action='store_true', help='show vkbench stderr')
+    parser.add_argument('--passes', type=int, default=1,
+                        help='run every stack N times, alternating their order, and '
+                        'report medians (default 1)')
     args = parser.parse_args()
 
     vkbench = os.path.abspath(args.vkbench or find_vkbench())
@@ -484,39 +521,48 @@ def main():
             raise SystemExit('unknown workload(s): %s' % ', '.join(unknown))
         workloads = wanted
 
-    results = {}
+    if args.passes < 1:
+        raise SystemExit('--passes must be at least 1')
+    runs = {stack.name: [] for stack in stacks}
     failures = []
     failed_stacks = set()
     devices = {}
-    for stack in stacks:
-        print('%s: %s%s' % (stack.name, stack.icd,
-                            ' + %s' % stack.server if stack.server else ''),
-              file=sys.stderr, flush=True)
-        try:
-            results[stack.name] = run_stack(stack, vkbench, workloads, args)
-        except StackError as e:
-            failed_stacks.add(stack.name)
-            failures.append('%s: %s' % (stack.name, str(e).strip()))
-            print('%s: %s' % (stack.name, e), file=sys.stderr, flush=True)
-            continue
-        for workload, result in results[stack.name].items():
-            if result.failure:
-                failures.append('%s/%s: %s' % (stack.name, workload,
-                                               result.failure.splitlines()[0]))
-            if result.device:
-                devices[stack.name] = result.device
+    for index in range(args.passes):
+        order = stacks if index % 2 == 0 else list(reversed(stacks))
+        for stack in order:
+            if stack.name in failed_stacks:
+                continue
+            print('%s%s: %s%s' % ('pass %d, ' % (index + 1) if args.passes > 1 else '',
+                                  stack.name, stack.icd,
+                                  ' + %s' % stack.server if stack.server else ''),
+                  file=sys.stderr, flush=True)
+            try:
+                runs[stack.name].append(run_stack(stack, vkbench, workloads, args))
+            except StackError as e:
+                failed_stacks.add(stack.name)
+                failures.append('%s: %s' % (stack.name, str(e).strip()))
+                print('%s: %s' % (stack.name, e), file=sys.stderr, flush=True)
+                continue
+            for workload, result in runs[stack.name][-1].items():
+                if result.failure:
+                    failures.append('%s/%s: %s' % (stack.name, workload,
+                                                   result.failure.splitlines()[0]))
+                if result.device:
+                    devices[stack.name] = result.device
+    results = {name: merge_passes(passes) for name, passes in runs.items() if passes}
 
     print('vkbench%s: %s' % (' --short' if args.short else '', vkbench))
     for stack in stacks:
         print('  %-6s %s (%s)' % (stack.name, devices.get(stack.name, '?'), stack.icd))
     print()
     on_lavapipe = 'llvmpipe' in devices.get('native', '')
-    print_table(stacks, results, workloads, on_lavapipe, failed_stacks)
+    print_table(stacks, results, workloads, on_lavapipe, failed_stacks, args.passes)
 
     if args.json:
         data = {
             'vkbench': vkbench,
             'short': args.short,
+            'passes': args.passes,
             'devices': devices,
             'stacks': {s.name: {'icd': s.icd, 'server': s.server} for s in stacks},
             'results': {
@@ -525,6 +571,10 @@ def main():
                                         for k, (u, v) in r.metrics.items()}}
                         for w, r in res.items()}
                 for stack, res in results.items()},
+            'runs': {
+                stack: [{w: {k: v for k, (u, v) in r.metrics.items()}
+                         for w, r in one.items()} for one in passes]
+                for stack, passes in runs.items()},
         }
         with open(args.json, 'w') as f:
             json.dump(data, f, indent=1, sort_keys=True)
