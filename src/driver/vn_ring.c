@@ -72,6 +72,11 @@ vn_ring_create(struct vn_transport *transport,
       (uint32_t *)(base + VW_RING_BUFFER_OFFSET + buffer_size + VW_RING_EXTRA_WAITERS);
    ring->sleeping =
       (uint32_t *)(base + VW_RING_BUFFER_OFFSET + buffer_size + VW_RING_EXTRA_SLEEPING);
+   ring->head_wanted =
+      (uint32_t *)(base + VW_RING_BUFFER_OFFSET + buffer_size + VW_RING_EXTRA_HEAD_WANTED);
+   /* every seqno wait is counted at head_wanted (vn_ring_wait_seqno) */
+   *(uint32_t *)(base + VW_RING_BUFFER_OFFSET + buffer_size + VW_RING_EXTRA_FLAGS) =
+      VW_RING_FLAG_LAZY_HEAD;
 
    if (!vn_transport_shm_create(transport, VN_RING_REPLY_SIZE, &ring->reply))
       goto fail_shm;
@@ -227,11 +232,11 @@ vn_ring_kick(struct vn_ring *ring)
       vu_os_futex_wake(ring->tail, INT32_MAX);
 }
 
-bool
-vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno)
+/* vn_ring_wait_seqno after the head was found short of `seqno`, with the
+ * wait counted in the "head wanted" word */
+static bool
+vn_ring_wait_seqno_counted(struct vn_ring *ring, uint32_t seqno)
 {
-   if (vn_ring_seqno_done(ring, seqno))
-      return !vn_ring_is_lost(ring);
    vn_ring_kick(ring);
    if (vu_os_spin_allowed(VU_PERF_SPIN_WAIT)) {
       uint64_t spin_start = 0;
@@ -283,6 +288,23 @@ vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno)
    }
    atomic_fetch_sub_explicit((_Atomic uint32_t *)ring->waiters, 1, memory_order_seq_cst);
    return ok;
+}
+
+bool
+vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno)
+{
+   if (vn_ring_seqno_done(ring, seqno))
+      return !vn_ring_is_lost(ring);
+   /* A renderer that may leave the head behind (VW_RING_FLAG_LAZY_HEAD)
+    * stores it after every command while this count is nonzero; it reads
+    * the count after each command, so at most the command it was running
+    * when we counted ends without a store, and the head comes with the
+    * next one or at the end of its batch. */
+   _Atomic uint32_t *wanted = (_Atomic uint32_t *)ring->head_wanted;
+   atomic_fetch_add_explicit(wanted, 1, memory_order_seq_cst);
+   const bool ok = vn_ring_seqno_done(ring, seqno) || vn_ring_wait_seqno_counted(ring, seqno);
+   atomic_fetch_sub_explicit(wanted, 1, memory_order_release);
+   return ok && !vn_ring_is_lost(ring);
 }
 
 uint32_t

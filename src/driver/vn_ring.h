@@ -52,6 +52,7 @@ struct vn_ring {
    uint32_t *status;
    uint32_t *waiters; /* extra offset 0: "waiter present" count */
    uint32_t *sleeping; /* extra offset 4: the renderer's ring thread sleeps */
+   uint32_t *head_wanted; /* extra offset 8: seqno waits in progress */
    uint8_t *buffer;
    uint32_t buffer_size;
 

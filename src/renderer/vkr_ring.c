@@ -104,7 +104,36 @@ vkr_ring_is_fatal(const struct vkr_ring *ring)
 
 /* vkCmd* commands only record: they never block the ring thread */
 static bool vkr_recording_commands[VP_COMMAND_TYPE_COUNT];
+/* commands that take the ring thread a few microseconds at most: inside a
+ * run of them a lazy head may lag (vkr_ring_progress) */
+static bool vkr_cheap_commands[VP_COMMAND_TYPE_COUNT];
 static once_flag vkr_recording_once = ONCE_FLAG_INIT;
+
+static const char *const vkr_cheap_command_names[] = {
+   "vkCreateBuffer",
+   "vkDestroyBuffer",
+   "vkCreateBufferView",
+   "vkDestroyBufferView",
+   "vkCreateImage",
+   "vkDestroyImage",
+   "vkCreateImageView",
+   "vkDestroyImageView",
+   "vkCreateSampler",
+   "vkDestroySampler",
+   "vkGetBufferMemoryRequirements",
+   "vkGetBufferMemoryRequirements2",
+   "vkGetImageMemoryRequirements",
+   "vkGetImageMemoryRequirements2",
+   "vkBindBufferMemory",
+   "vkBindBufferMemory2",
+   "vkBindImageMemory",
+   "vkBindImageMemory2",
+   "vkUpdateDescriptorSets",
+   "vkCreateEvent",
+   "vkDestroyEvent",
+   "vkSetEvent",
+   "vkResetEvent",
+};
 
 static void
 vkr_recording_commands_init(void)
@@ -112,6 +141,10 @@ vkr_recording_commands_init(void)
    for (int32_t t = 0; t < VP_COMMAND_TYPE_COUNT; t++) {
       const struct vp_command_info *info = vp_command_info(t);
       vkr_recording_commands[t] = info && info->name && !strncmp(info->name, "vkCmd", 5);
+      vkr_cheap_commands[t] = vkr_recording_commands[t];
+      const size_t n = sizeof(vkr_cheap_command_names) / sizeof(vkr_cheap_command_names[0]);
+      for (size_t i = 0; info && info->name && i < n; i++)
+         vkr_cheap_commands[t] |= !strcmp(info->name, vkr_cheap_command_names[i]);
    }
 }
 
@@ -131,6 +164,8 @@ vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end, int3
 {
    atomic_store_explicit(&ring->published_head, head, memory_order_release);
    atomic_store_explicit(ring->head, head, memory_order_release);
+   ring->head_stores++;
+   ring->inner_head_stores += !batch_end;
    if (ring->extra_size >= 4 &&
        atomic_load_explicit((_Atomic uint32_t *)ring->extra, memory_order_seq_cst)) {
       /* A FUTEX_WAKE per command would cost more than most commands, and
@@ -157,11 +192,42 @@ vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end, int3
    }
 }
 
+/* With our driver's lazy-head convention: whether the head must be stored
+ * after a command of `type` in the middle of a batch. Each store takes the
+ * head's cache line from the driver, which polls it while it waits for
+ * room, and the next locked instruction of the ring thread waits for that
+ * transfer: twice per buffer create + destroy on an NVIDIA H200, more than
+ * the renderer's own work. So inside a run of cheap commands the head is
+ * stored only every lazy_stride bytes, unless a driver thread waits for a
+ * seqno (it counts itself in head_wanted first, and the count is read
+ * after every command), someone waits on the context path, or the command
+ * wrote a reply. Before and after anything else, and at the end of a
+ * batch, the head is stored as usual. */
+static bool
+vkr_ring_head_due(const struct vkr_ring *ring, uint32_t head, int32_t type)
+{
+   if (type < 0 || type >= VP_COMMAND_TYPE_COUNT || !vkr_cheap_commands[type] ||
+       (ring->dec->dispatch.cmd_flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) ||
+       atomic_load_explicit(ring->head_wanted, memory_order_seq_cst) ||
+       atomic_load_explicit(&ring->has_awaited, memory_order_seq_cst) ||
+       head - atomic_load_explicit(&ring->published_head, memory_order_relaxed) >=
+          ring->lazy_stride)
+      return true;
+   const struct vp_decoder *dec = &ring->dec->dec;
+   int32_t next;
+   if (vp_decoder_remaining(dec) < 4)
+      return true;
+   memcpy(&next, dec->cur, 4);
+   return next < 0 || next >= VP_COMMAND_TYPE_COUNT || !vkr_cheap_commands[next];
+}
+
 static void
 vkr_ring_progress(void *data, size_t consumed)
 {
    struct vkr_ring *ring = data;
    const bool batch_end = consumed == ring->batch_size;
+   ring->commands++;
+   ring->inner_commands += !batch_end;
    const int32_t type = ring->dec->dispatch.cmd_type;
    /* A reply stream is set (or sought) right before the call it is for, in
     * the same write: the head after it is no driver's seqno. Storing it
@@ -171,7 +237,10 @@ vkr_ring_progress(void *data, size_t consumed)
    if (!batch_end && (type == VK_COMMAND_TYPE_vkSetReplyCommandStreamMESA_EXT ||
                       type == VK_COMMAND_TYPE_vkSeekReplyCommandStreamMESA_EXT))
       return;
-   vkr_ring_publish_head(ring, ring->batch_start + (uint32_t)consumed, batch_end, type);
+   const uint32_t head = ring->batch_start + (uint32_t)consumed;
+   if (!batch_end && ring->head_wanted && !vkr_ring_head_due(ring, head, type))
+      return;
+   vkr_ring_publish_head(ring, head, batch_end, type);
 }
 
 static bool
@@ -366,8 +435,13 @@ vkr_ring_thread(void *arg)
    if (failed || (vkr_context_fatal(ctx) && !atomic_load(&ring->stop)))
       vkr_ring_set_fatal(ring);
    if (VU_DEBUG(RING))
-      vkr_log(VU_LOG_INFO, "context %u: ring 0x%llx thread exits%s", ctx->id,
-              (unsigned long long)ring->id, failed ? " (fatal)" : "");
+      vkr_log(VU_LOG_INFO,
+              "context %u: ring 0x%llx thread exits%s: %llu commands (%llu inside "
+              "batches), %llu head stores (%llu inside batches), lazy head %s",
+              ctx->id, (unsigned long long)ring->id, failed ? " (fatal)" : "",
+              (unsigned long long)ring->commands, (unsigned long long)ring->inner_commands,
+              (unsigned long long)ring->head_stores,
+              (unsigned long long)ring->inner_head_stores, ring->head_wanted ? "on" : "off");
    atomic_store(&ring->exited, true);
    mtx_lock(&ctx->ring_mutex);
    cnd_broadcast(&ctx->ring_cond);
@@ -564,6 +638,12 @@ vkr_exec_vkCreateRingMESA(struct vp_dispatch *d, struct vp_command_vkCreateRingM
    ring->buffer_size = (uint32_t)info->bufferSize;
    ring->extra = base + info->extraOffset;
    ring->extra_size = info->extraSize;
+   if (ring->extra_size >= VW_RING_EXTRA_FLAGS + 4 && !VU_PERF(PRECISE_HEAD) &&
+       (atomic_load((_Atomic uint32_t *)(ring->extra + VW_RING_EXTRA_FLAGS)) &
+        VW_RING_FLAG_LAZY_HEAD)) {
+      ring->head_wanted = (const _Atomic uint32_t *)(ring->extra + VW_RING_EXTRA_HEAD_WANTED);
+      ring->lazy_stride = (uint32_t)info->bufferSize / 16;
+   }
    ring->idle_timeout_ns = info->idleTimeout;
    ring->monitor_period_us = period_us;
    ring->has_priority = has_priority;

@@ -58,6 +58,13 @@ struct vkr_ring {
    uint32_t batch_start;
    uint32_t batch_size;
    uint32_t cmds_since_wake; /* vkCmd* since the last FUTEX_WAKE of head waiters */
+   /* our driver's "head wanted" count (VW_RING_FLAG_LAZY_HEAD), or NULL:
+    * then the head is stored after every command */
+   const _Atomic uint32_t *head_wanted;
+   uint32_t lazy_stride; /* with head_wanted: bytes the head may lag at most */
+   /* ring thread's counts (VENUS_DEBUG=ring): commands and head stores,
+    * and those of them not at the end of a batch */
+   uint64_t commands, head_stores, inner_commands, inner_head_stores;
 
    thrd_t thread;
    bool started;

@@ -31,9 +31,19 @@
  *           the head word; the renderer then wakes the head after storing it.
  * offset 4: "consumer sleeping", set by the renderer's ring thread before a
  *           futex wait on the tail word (needs an extra region of >= 8
- *           bytes); the driver then wakes the tail after storing it. */
+ *           bytes); the driver then wakes the tail after storing it.
+ * offset 8: "head wanted", the number of driver threads waiting for the
+ *           head to reach a seqno (spinning or asleep).
+ * offset 12: flags the driver stores before vkCreateRingMESA (the renderer
+ *           reads them once). VW_RING_FLAG_LAZY_HEAD: the driver counts
+ *           every seqno wait at offset 8, so the renderer may leave the
+ *           head behind inside a run of cheap commands while that count is
+ *           0 (the driver then waits only for room in the ring). */
 #define VW_RING_EXTRA_WAITERS 0u
 #define VW_RING_EXTRA_SLEEPING 4u
+#define VW_RING_EXTRA_HEAD_WANTED 8u
+#define VW_RING_EXTRA_FLAGS 12u
+#define VW_RING_FLAG_LAZY_HEAD 0x1u
 
 static inline uint32_t
 vw_ring_total_size(uint32_t buffer_size)

@@ -47,6 +47,7 @@ static const struct vu_env_option vu_perf_options[] = {
    { "no_fence_elision", VU_PERF_NO_FENCE_ELISION },
    { "parallel_record", VU_PERF_PARALLEL_RECORD },
    { "no_parallel_record", VU_PERF_NO_PARALLEL_RECORD },
+   { "precise_head", VU_PERF_PRECISE_HEAD },
 };
 
 static const char *const vu_log_level_names[] = {

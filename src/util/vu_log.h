@@ -46,6 +46,7 @@ enum vu_perf_flag {
    VU_PERF_NO_FENCE_ELISION = 1u << 12, /* driver: fence-only submissions keep their host fence */
    VU_PERF_PARALLEL_RECORD = 1u << 13, /* renderer: parallel recording even on few CPUs */
    VU_PERF_NO_PARALLEL_RECORD = 1u << 14, /* renderer: command buffers recorded on the ring thread */
+   VU_PERF_PRECISE_HEAD = 1u << 15, /* renderer: ring head stored after every command */
 };
 
 struct vu_env {
