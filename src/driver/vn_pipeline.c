@@ -407,8 +407,9 @@ vn_CreateRayTracingPipelinesKHR(VkDevice device,
    VkResult result = vn_pipelines_alloc(dev, createInfoCount, pAllocator, pPipelines);
    if (result != VK_SUCCESS)
       return vn_error(result);
+   /* zeroed: with no create infos the one element is still passed on */
    VkRayTracingPipelineCreateInfoKHR *infos =
-      malloc(sizeof(*infos) * (createInfoCount ? createInfoCount : 1));
+      calloc(createInfoCount ? createInfoCount : 1, sizeof(*infos));
    if (!infos) {
       for (uint32_t i = 0; i < createInfoCount; i++)
          vn_object_free(dev, (void *)(uintptr_t)pPipelines[i], pAllocator);

@@ -39,6 +39,7 @@ vwk_raise_fd_limit(void)
 #define VWK_SANITIZED 1
 #endif
 
+#ifndef VWK_SANITIZED /* the sanitizers' own handlers report better */
 /* A crash of a worker (in the host driver or in our code) leaves one line
  * and a backtrace in the log, then the worker dies of the same signal, so the
  * parent still reports it. Frames print as object(+offset): resolve them with
@@ -64,6 +65,7 @@ vwk_crash_handler(int sig)
    backtrace_symbols_fd(frames, count, STDERR_FILENO);
    raise(sig); /* SA_RESETHAND: the default action now */
 }
+#endif
 
 static void
 vwk_install_crash_handler(void)

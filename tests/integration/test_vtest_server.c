@@ -831,7 +831,7 @@ client_thread(void *arg)
    bool ok = c && vw_vtest_start_session(c, "worker", &capset) &&
              vw_vtest_context_init(c, VW_CAPSET_ID_VENUS);
    for (int i = 0; ok && i < 20; i++) {
-      uint32_t res_id, sync_id;
+      uint32_t res_id, sync_id = 0;
       uint64_t value = 0;
       int fd = -1;
       ok = vw_vtest_resource_create_blob(c, VCMD_BLOB_TYPE_HOST3D,

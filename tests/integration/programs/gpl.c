@@ -330,7 +330,7 @@ main(void)
    /* the libraries for dynamic rendering: no render pass, the attachment
     * formats (depth and stencil undefined) chained to the fragment shader
     * and output ones */
-   const VkPipelineRenderingCreateInfo dr_formats = {
+   VkPipelineRenderingCreateInfo dr_formats = { /* pNext below is not const */
       .sType = VK_STRUCTURE_TYPE_PIPELINE_RENDERING_CREATE_INFO,
       .colorAttachmentCount = 1,
       .pColorAttachmentFormats = &(VkFormat){ GPL_FORMAT },
