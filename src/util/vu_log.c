@@ -31,11 +31,8 @@ static const struct vu_env_option vu_debug_options[] = {
 };
 
 static const struct vu_env_option vu_perf_options[] = {
-   { "no_async_submit", VU_PERF_NO_ASYNC_SUBMIT },
-   { "no_cmd_batching", VU_PERF_NO_CMD_BATCHING },
    { "no_cache", VU_PERF_NO_CACHE },
    { "no_feedback", VU_PERF_NO_FEEDBACK },
-   { "no_ring", VU_PERF_NO_RING },
    { "no_host_pointer", VU_PERF_NO_HOST_POINTER },
    { "no_host_wait", VU_PERF_NO_HOST_WAIT },
    { "no_wsi_shm", VU_PERF_NO_WSI_SHM },

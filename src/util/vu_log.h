@@ -31,11 +31,8 @@ enum vu_debug_flag {
 
 /* VENUS_PERF bits: each turns one optimisation off */
 enum vu_perf_flag {
-   VU_PERF_NO_ASYNC_SUBMIT = 1u << 0,
-   VU_PERF_NO_CMD_BATCHING = 1u << 1,
    VU_PERF_NO_CACHE = 1u << 2,
    VU_PERF_NO_FEEDBACK = 1u << 3,
-   VU_PERF_NO_RING = 1u << 4,
    VU_PERF_NO_HOST_POINTER = 1u << 5, /* renderer: no VK_EXT_external_memory_host */
    VU_PERF_NO_HOST_WAIT = 1u << 6,    /* driver: long fence waits poll instead of blocking */
    VU_PERF_NO_WSI_SHM = 1u << 7,      /* driver: frames reach X11 by plain XPutImage copies */

@@ -26,18 +26,18 @@
 TEST(env_parsed_once)
 {
    setenv("VENUS_DEBUG", "init, ring,bogus,DECODE", 1);
-   setenv("VENUS_PERF", "no_ring,no_host_pointer", 1);
+   setenv("VENUS_PERF", "no_feedback,no_host_pointer", 1);
    setenv("VENUS_LOG_LEVEL", "info", 1);
    setenv("VTEST_SOCKET_NAME", "/tmp/test-vtest.sock", 1);
 
    const struct vu_env *env = vu_env_get();
    CHECK_EQ(env->debug, VU_DEBUG_INIT | VU_DEBUG_RING | VU_DEBUG_DECODE);
-   CHECK_EQ(env->perf, VU_PERF_NO_RING | VU_PERF_NO_HOST_POINTER);
+   CHECK_EQ(env->perf, VU_PERF_NO_FEEDBACK | VU_PERF_NO_HOST_POINTER);
    CHECK_EQ(env->level, VU_LOG_INFO);
    CHECK(env->vtest_socket && !strcmp(env->vtest_socket, "/tmp/test-vtest.sock"));
    CHECK(VU_DEBUG(RING));
    CHECK(!VU_DEBUG(RESULT));
-   CHECK(VU_PERF(NO_RING));
+   CHECK(VU_PERF(NO_FEEDBACK));
    CHECK(!VU_PERF(NO_CACHE));
 
    /* later changes are not seen */
