@@ -263,6 +263,8 @@ struct vkr_device {
    bool keep_layouts;
    mtx_t layout_mutex;
    struct vu_idmap kept_layouts;
+   /* counts kept layouts the guest destroyed (ctx->kept_objects) */
+   struct vkr_context *ctx;
    /* recorder threads of parallel recording (vkr_record.c), started on
     * first use; NULL before (or never, when it is off) */
    struct vkr_recorders *recorders;
@@ -383,6 +385,10 @@ struct vkr_context {
    struct vu_lock object_lock;
    struct vu_idmap objects;
    uint32_t object_count;
+   /* host objects the guest destroyed that still live for the host's sake
+    * (lavapipe's kept pipeline layouts, vkr_layouts.c): they count against
+    * limits.max_objects as well */
+   atomic_uint kept_objects;
    /* removed plain objects kept for the next create (under object_lock):
     * a create + destroy then costs no malloc and no free */
    struct vkr_object *free_objects;

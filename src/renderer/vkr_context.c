@@ -134,7 +134,8 @@ vkr_dispatch_check_new_id(struct vp_dispatch *d, uint64_t id, VkObjectType type)
 static bool
 vkr_context_add_object_locked(struct vkr_context *ctx, struct vkr_object *obj, const char **why)
 {
-   if (ctx->object_count >= ctx->limits.max_objects) {
+   if (ctx->object_count + atomic_load_explicit(&ctx->kept_objects, memory_order_relaxed) >=
+       ctx->limits.max_objects) {
       vkr_log(VU_LOG_ERROR, "context %u: object limit (%u live objects) reached", ctx->id,
               ctx->limits.max_objects);
       *why = "object limit reached";
@@ -808,6 +809,7 @@ vkr_context_create(uint32_t ctx_id,
    atomic_init(&ctx->generation[0], 1);
    atomic_init(&ctx->generation[1], 1);
    atomic_init(&ctx->memory_bytes, 0);
+   atomic_init(&ctx->kept_objects, 0);
    atomic_init(&ctx->resource_generation, 0);
 
    mtx_init(&ctx->resource_mutex, mtx_plain);

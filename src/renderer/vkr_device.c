@@ -354,6 +354,7 @@ vkr_exec_vkCreateDevice(struct vp_dispatch *d, struct vp_command_vkCreateDevice 
       goto fail_host;
    dev->host = host;
    dev->physical_device = pd;
+   dev->ctx = vkr_dispatch_context(d);
    vkr_device_init_layouts(dev);
    dev->use_host_pointer = use_host_pointer;
    dev->use_opaque_fd = use_opaque_fd && pd->has_external_memory_fd;

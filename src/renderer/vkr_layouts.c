@@ -17,8 +17,10 @@
  * counts those lists. A layout the guest destroys while counted leaves the
  * object table at once (its id is gone for the guest) but is destroyed on
  * the host only when the last command buffer that named it is reset (begin,
- * reset, pool reset), freed, or its device is destroyed. Other drivers
- * resolve the layout at record time and pay nothing here.
+ * reset, pool reset), freed, or its device is destroyed; until then it
+ * counts against the context's object limit (ctx->kept_objects), so that a
+ * guest cannot keep any number of layouts alive through one command buffer.
+ * Other drivers resolve the layout at record time and pay nothing here.
  *
  * Everything is under dev->layout_mutex (command buffers of one device may
  * be recorded from several rings). Lock order: object_lock, layout_mutex.
@@ -50,13 +52,22 @@ vkr_device_init_layouts(struct vkr_device *dev)
    vu_idmap_init(&dev->kept_layouts);
 }
 
+/* a layout the guest destroyed, no longer kept: gone on the host, and no
+ * longer counted against the object limit */
+static void
+vkr_destroy_kept_layout(struct vkr_device *dev, uint64_t handle)
+{
+   dev->table.vkDestroyPipelineLayout(dev->host, (VkPipelineLayout)(uintptr_t)handle, NULL);
+   atomic_fetch_sub_explicit(&dev->ctx->kept_objects, 1, memory_order_relaxed);
+}
+
 static void
 vkr_destroy_kept(uint64_t handle, void *value, void *data)
 {
    struct vkr_device *dev = data;
    struct vkr_kept_layout *kept = value;
    if (kept->destroyed)
-      dev->table.vkDestroyPipelineLayout(dev->host, (VkPipelineLayout)(uintptr_t)handle, NULL);
+      vkr_destroy_kept_layout(dev, handle);
    free(kept);
 }
 
@@ -131,8 +142,7 @@ vkr_command_buffer_release_layouts(struct vkr_object *obj, bool free_list)
          continue;
       vu_idmap_remove(&dev->kept_layouts, cmd->layouts[i]);
       if (kept->destroyed)
-         dev->table.vkDestroyPipelineLayout(dev->host, (VkPipelineLayout)(uintptr_t)cmd->layouts[i],
-                                            NULL);
+         vkr_destroy_kept_layout(dev, cmd->layouts[i]);
       free(kept);
    }
    cmd->layout_count = 0;
@@ -159,6 +169,7 @@ vkr_exec_vkDestroyPipelineLayout(struct vp_dispatch *d,
       if (k) {
          k->destroyed = true;
          kept = true;
+         atomic_fetch_add_explicit(&dev->ctx->kept_objects, 1, memory_order_relaxed);
       }
       mtx_unlock(&dev->layout_mutex);
    }
