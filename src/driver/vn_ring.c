@@ -232,10 +232,11 @@ vn_ring_kick(struct vn_ring *ring)
       vu_os_futex_wake(ring->tail, INT32_MAX);
 }
 
-/* vn_ring_wait_seqno after the head was found short of `seqno`, with the
- * wait counted in the "head wanted" word */
+/* Waits until the head reaches `seqno`, which it was found short of. A
+ * lazy-head renderer stores the head there only if the command before it
+ * wrote a reply or the wait is counted in "head wanted" (vn_ring_wait_seqno). */
 static bool
-vn_ring_wait_seqno_counted(struct vn_ring *ring, uint32_t seqno)
+vn_ring_wait_head(struct vn_ring *ring, uint32_t seqno)
 {
    vn_ring_kick(ring);
    if (vu_os_spin_allowed(VU_PERF_SPIN_WAIT)) {
@@ -302,7 +303,7 @@ vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno)
     * next one or at the end of its batch. */
    _Atomic uint32_t *wanted = (_Atomic uint32_t *)ring->head_wanted;
    atomic_fetch_add_explicit(wanted, 1, memory_order_seq_cst);
-   const bool ok = vn_ring_seqno_done(ring, seqno) || vn_ring_wait_seqno_counted(ring, seqno);
+   const bool ok = vn_ring_seqno_done(ring, seqno) || vn_ring_wait_head(ring, seqno);
    atomic_fetch_sub_explicit(wanted, 1, memory_order_release);
    return ok && !vn_ring_is_lost(ring);
 }
@@ -742,8 +743,13 @@ vn_ring_cmd_submit_wait(struct vn_ring *ring, struct vn_ring_cmd *cmd, int32_t c
       const struct vp_command_info *info = vp_command_info(cmd_type);
       vn_log_debug("round trip on ring %s: %s", ring->name, info ? info->name : "?");
    }
+   /* the command asked for a reply: any renderer stores the head after
+    * it, so the wait need not be counted in "head wanted" (whose cache
+    * line the renderer reads after every head store) */
+   if (ok && !vn_ring_seqno_done(ring, cmd->seqno))
+      ok = vn_ring_wait_head(ring, cmd->seqno);
    if (ok)
-      ok = vn_ring_wait_seqno(ring, cmd->seqno);
+      ok = !vn_ring_is_lost(ring);
    if (ok) {
       atomic_thread_fence(memory_order_acquire);
       const uint32_t first = *(volatile uint32_t *)cmd->reply_ptr;
