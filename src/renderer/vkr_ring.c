@@ -148,15 +148,16 @@ vkr_recording_commands_init(void)
    }
 }
 
+/* whether the batch has a next command and `table` holds its type */
 static bool
-vkr_ring_next_is_recording(const struct vkr_ring *ring)
+vkr_ring_next_in(const struct vkr_ring *ring, const bool *table)
 {
    const struct vp_decoder *dec = &ring->dec->dec;
    int32_t type;
    if (vp_decoder_remaining(dec) < 4)
       return false;
    memcpy(&type, dec->cur, 4);
-   return type >= 0 && type < VP_COMMAND_TYPE_COUNT && vkr_recording_commands[type];
+   return type >= 0 && type < VP_COMMAND_TYPE_COUNT && table[type];
 }
 
 static void
@@ -180,7 +181,7 @@ vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end, int3
       const bool recorded = done_type >= 0 && done_type < VP_COMMAND_TYPE_COUNT &&
                             vkr_recording_commands[done_type];
       if (batch_end || !recorded || ++ring->cmds_since_wake >= VKR_RING_WAKE_INTERVAL_CMDS ||
-          !vkr_ring_next_is_recording(ring)) {
+          !vkr_ring_next_in(ring, vkr_recording_commands)) {
          vu_os_futex_wake((const uint32_t *)ring->head, INT32_MAX);
          ring->cmds_since_wake = 0;
       }
@@ -213,12 +214,7 @@ vkr_ring_head_due(const struct vkr_ring *ring, uint32_t head, int32_t type)
        head - atomic_load_explicit(&ring->published_head, memory_order_relaxed) >=
           ring->lazy_stride)
       return true;
-   const struct vp_decoder *dec = &ring->dec->dec;
-   int32_t next;
-   if (vp_decoder_remaining(dec) < 4)
-      return true;
-   memcpy(&next, dec->cur, 4);
-   return next < 0 || next >= VP_COMMAND_TYPE_COUNT || !vkr_cheap_commands[next];
+   return !vkr_ring_next_in(ring, vkr_cheap_commands);
 }
 
 static void
