@@ -197,8 +197,8 @@ vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end, int3
  * after a command of `type` in the middle of a batch. Each store takes the
  * head's cache line from the driver, which polls it while it waits for
  * room, and the next locked instruction of the ring thread waits for that
- * transfer: twice per buffer create + destroy on an NVIDIA H200, more than
- * the renderer's own work. So inside a run of cheap commands the head is
+ * transfer: twice per buffer create + destroy, which on the NVIDIA H200
+ * machine made churn about a fifth slower (bench/README.md). So inside a run of cheap commands the head is
  * stored only every lazy_stride bytes, unless a driver thread waits for a
  * seqno (it counts itself in head_wanted first, and the count is read
  * after every command), someone waits on the context path, or the command
