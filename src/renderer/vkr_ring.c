@@ -198,12 +198,13 @@ vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end, int3
  * head's cache line from the driver, which polls it while it waits for
  * room, and the next locked instruction of the ring thread waits for that
  * transfer: twice per buffer create + destroy, which on the NVIDIA H200
- * machine made churn about a fifth slower (bench/README.md). So inside a run of cheap commands the head is
- * stored only every lazy_stride bytes, unless a driver thread waits for a
- * seqno (it counts itself in head_wanted first, and the count is read
- * after every command), someone waits on the context path, or the command
- * wrote a reply. Before and after anything else, and at the end of a
- * batch, the head is stored as usual. */
+ * machine made churn about a fifth slower (bench/README.md). So inside a
+ * run of cheap commands the head is stored only every lazy_stride bytes,
+ * unless a driver thread waits for a seqno (it counts itself in
+ * head_wanted first, and the count is read after every command), someone
+ * waits on the context path, or the command wrote a reply. Before and
+ * after anything else, and at the end of a batch, the head is stored as
+ * usual. */
 static bool
 vkr_ring_head_due(const struct vkr_ring *ring, uint32_t head, int32_t type)
 {
