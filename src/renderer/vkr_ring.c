@@ -148,6 +148,13 @@ vkr_recording_commands_init(void)
    }
 }
 
+/* whether `table` (vkr_recording_commands, vkr_cheap_commands) holds `type` */
+static inline bool
+vkr_command_in(const bool *table, int32_t type)
+{
+   return type >= 0 && type < VP_COMMAND_TYPE_COUNT && table[type];
+}
+
 /* whether the batch has a next command and `table` holds its type */
 static bool
 vkr_ring_next_in(const struct vkr_ring *ring, const bool *table)
@@ -157,7 +164,7 @@ vkr_ring_next_in(const struct vkr_ring *ring, const bool *table)
    if (vp_decoder_remaining(dec) < 4)
       return false;
    memcpy(&type, dec->cur, 4);
-   return type >= 0 && type < VP_COMMAND_TYPE_COUNT && table[type];
+   return vkr_command_in(table, type);
 }
 
 static void
@@ -178,8 +185,7 @@ vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end, int3
        * (A wake every 20 us of a run, with a clock read per command, cost
        * the renderer about a tenth of its recording time while the driver
        * slept in a fence wait behind a long command buffer.) */
-      const bool recorded = done_type >= 0 && done_type < VP_COMMAND_TYPE_COUNT &&
-                            vkr_recording_commands[done_type];
+      const bool recorded = vkr_command_in(vkr_recording_commands, done_type);
       if (batch_end || !recorded || ++ring->cmds_since_wake >= VKR_RING_WAKE_INTERVAL_CMDS ||
           !vkr_ring_next_in(ring, vkr_recording_commands)) {
          vu_os_futex_wake((const uint32_t *)ring->head, INT32_MAX);
@@ -208,7 +214,7 @@ vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end, int3
 static bool
 vkr_ring_head_due(const struct vkr_ring *ring, uint32_t head, int32_t type)
 {
-   if (type < 0 || type >= VP_COMMAND_TYPE_COUNT || !vkr_cheap_commands[type] ||
+   if (!vkr_command_in(vkr_cheap_commands, type) ||
        (ring->dec->dispatch.cmd_flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) ||
        atomic_load_explicit(ring->head_wanted, memory_order_seq_cst) ||
        atomic_load_explicit(&ring->has_awaited, memory_order_seq_cst) ||
