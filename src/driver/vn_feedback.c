@@ -164,7 +164,7 @@ vn_feedback_slot_free(struct vn_device *dev, struct vn_feedback_slot *slot)
  * barrier of vn_feedback_encode_end then makes available to the host). They
  * only write: a transfer read in the second access scope made every fenced
  * submission about 1 us longer on the GPU of an NVIDIA H200 (bench/README.md,
- * "Fence feedback on the GPU"). */
+ * issue 13, round 10). */
 void
 vn_feedback_encode_begin(struct vp_encoder *enc, VkCommandBuffer cmd)
 {
