@@ -122,7 +122,7 @@ vn_command_buffer_reset_local(struct vn_command_buffer *cmd)
 {
    vn_command_buffer_uncount_recording(cmd);
    vp_encoder_reset(&cmd->enc);
-   cmd->query_count = 0;
+   cmd->queries.count = 0;
    cmd->render_pass = VK_NULL_HANDLE;
    cmd->subpass = 0;
    cmd->view_mask = 0;
@@ -140,7 +140,7 @@ vn_command_buffer_free_local(struct vn_command_pool *pool, struct vn_command_buf
       cmd->next->prev = cmd->prev;
    vn_command_buffer_uncount_recording(cmd);
    vp_encoder_fini(&cmd->enc);
-   vn_free(&pool->alloc, cmd->queries);
+   vn_query_list_fini(&cmd->queries, &pool->alloc);
    vn_free(&pool->alloc, cmd);
 }
 
@@ -380,6 +380,105 @@ vn_ResetCommandBuffer(VkCommandBuffer commandBuffer, VkCommandBufferResetFlags f
    return VK_SUCCESS;
 }
 
+static bool
+vn_query_list_push(struct vn_query_list *list,
+                   const VkAllocationCallbacks *alloc,
+                   struct vn_query_range range)
+{
+   if (list->count == list->capacity) {
+      const uint32_t cap = list->capacity ? list->capacity * 2 : 8;
+      struct vn_query_range *r =
+         vn_alloc(alloc, sizeof(*r) * cap, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+      if (!r)
+         return false;
+      if (list->ranges)
+         memcpy(r, list->ranges, sizeof(*r) * list->count);
+      vn_free(alloc, list->ranges);
+      list->ranges = r;
+      list->capacity = cap;
+   }
+   list->ranges[list->count++] = range;
+   return true;
+}
+
+/* A reset of [first, end): earlier ends of those queries are moot, so the
+ * ranges that ended them lose those queries (a range around the reset
+ * splits in two; without memory for its tail, those results are not copied
+ * rather than waited for wrongly). */
+static void
+vn_query_list_cut_ends(struct vn_query_list *list,
+                       const VkAllocationCallbacks *alloc,
+                       const struct vn_query_pool *pool,
+                       uint32_t first,
+                       uint32_t end)
+{
+   const uint32_t n = list->count;
+   for (uint32_t i = 0; i < n; i++) {
+      struct vn_query_range *r = &list->ranges[i];
+      const uint32_t r_end = r->first + r->count;
+      if (r->pool != pool || r->reset || r_end <= first || r->first >= end)
+         continue;
+      if (r->first < first && r_end > end) {
+         const struct vn_query_range tail = { r->pool, end, r_end - end, false };
+         r->count = first - r->first;
+         vn_query_list_push(list, alloc, tail);
+      } else if (r_end > end) {
+         r->first = end;
+         r->count = r_end - end;
+      } else {
+         r->count = r->first < first ? first - r->first : 0;
+      }
+   }
+}
+
+/* An end of [first, end): an earlier reset wholly inside it needs no
+ * clearing of the feedback, since the copy of the results rewrites all of
+ * each query's feedback. That spares the GPU a fill and a barrier in every
+ * submission of the usual reset + timestamps per frame. */
+static void
+vn_query_list_drop_resets(struct vn_query_list *list,
+                          const struct vn_query_pool *pool,
+                          uint32_t first,
+                          uint32_t end)
+{
+   for (uint32_t i = 0; i < list->count; i++) {
+      struct vn_query_range *r = &list->ranges[i];
+      if (r->pool == pool && r->reset && r->first >= first && r->first + r->count <= end)
+         r->count = 0;
+   }
+}
+
+bool
+vn_query_list_add(struct vn_query_list *list,
+                  const VkAllocationCallbacks *alloc,
+                  struct vn_query_range range)
+{
+   if (!range.count)
+      return true;
+   const uint32_t end = range.first + range.count;
+   if (range.reset) {
+      vn_query_list_cut_ends(list, alloc, range.pool, range.first, end);
+      return vn_query_list_push(list, alloc, range);
+   }
+   /* extend the last range of the same pool when adjacent */
+   struct vn_query_range *last = list->count ? &list->ranges[list->count - 1] : NULL;
+   if (last && last->pool == range.pool && !last->reset && range.first >= last->first &&
+       range.first <= last->first + last->count) {
+      last->count = VN_MAX(last->first + last->count, end) - last->first;
+      vn_query_list_drop_resets(list, range.pool, last->first, last->first + last->count);
+      return true;
+   }
+   vn_query_list_drop_resets(list, range.pool, range.first, end);
+   return vn_query_list_push(list, alloc, range);
+}
+
+void
+vn_query_list_fini(struct vn_query_list *list, const VkAllocationCallbacks *alloc)
+{
+   vn_free(alloc, list->ranges);
+   memset(list, 0, sizeof(*list));
+}
+
 void
 vn_command_buffer_add_query(struct vn_command_buffer *cmd,
                             struct vn_query_pool *pool,
@@ -387,40 +486,9 @@ vn_command_buffer_add_query(struct vn_command_buffer *cmd,
                             uint32_t count,
                             bool reset)
 {
-   if (!pool->fb_map)
-      return;
-   if (reset) {
-      /* a later reset makes earlier ends of the same queries moot (their
-       * results must not be waited for) */
-      for (uint32_t i = 0; i < cmd->query_count; i++) {
-         struct vn_query_range *r = &cmd->queries[i];
-         if (r->pool == pool && !r->reset && r->first >= first &&
-             r->first + r->count <= first + count)
-            r->count = 0;
-      }
-   } else if (cmd->query_count) {
-      /* extend the last range of the same pool when adjacent */
-      struct vn_query_range *last = &cmd->queries[cmd->query_count - 1];
-      if (last->pool == pool && !last->reset && first >= last->first &&
-          first <= last->first + last->count) {
-         const uint32_t end = VN_MAX(last->first + last->count, first + count);
-         last->count = end - last->first;
-         return;
-      }
-   }
-   if (cmd->query_count == cmd->query_capacity) {
-      const uint32_t cap = cmd->query_capacity ? cmd->query_capacity * 2 : 8;
-      struct vn_query_range *q =
-         vn_alloc(&cmd->pool->alloc, sizeof(*q) * cap, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
-      if (!q)
-         return;
-      if (cmd->queries)
-         memcpy(q, cmd->queries, sizeof(*q) * cmd->query_count);
-      vn_free(&cmd->pool->alloc, cmd->queries);
-      cmd->queries = q;
-      cmd->query_capacity = cap;
-   }
-   cmd->queries[cmd->query_count++] = (struct vn_query_range){ pool, first, count, reset };
+   if (pool->fb_map)
+      vn_query_list_add(&cmd->queries, &cmd->pool->alloc,
+                        (struct vn_query_range){ pool, first, count, reset });
 }
 
 VKAPI_ATTR void VKAPI_CALL
@@ -435,9 +503,8 @@ vn_CmdExecuteCommands(VkCommandBuffer commandBuffer,
    vp_encode_vkCmdExecuteCommands(enc, 0, commandBuffer, commandBufferCount, pCommandBuffers);
    for (uint32_t i = 0; i < commandBufferCount; i++) {
       struct vn_command_buffer *sec = vn_command_buffer_from_handle(pCommandBuffers[i]);
-      for (uint32_t j = 0; j < sec->query_count; j++)
-         vn_command_buffer_add_query(cmd, sec->queries[j].pool, sec->queries[j].first,
-                                     sec->queries[j].count, sec->queries[j].reset);
+      for (uint32_t j = 0; j < sec->queries.count; j++)
+         vn_query_list_add(&cmd->queries, &cmd->pool->alloc, sec->queries.ranges[j]);
    }
 }
 

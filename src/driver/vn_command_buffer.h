@@ -39,6 +39,24 @@ struct vn_query_range {
    bool reset; /* reset (feedback cleared) rather than ended (results copied) */
 };
 
+/* The query ranges of a command buffer, or of a submission's command buffers
+ * in submission order, as vn_query_list_add leaves them: no range ends a
+ * query that a later range resets (its results must not be waited for), and
+ * no range resets queries that a later range wholly ends. */
+struct vn_query_list {
+   struct vn_query_range *ranges;
+   uint32_t count;
+   uint32_t capacity;
+};
+
+/* false if memory ran out (then the range is left out) */
+bool
+vn_query_list_add(struct vn_query_list *list,
+                  const VkAllocationCallbacks *alloc,
+                  struct vn_query_range range);
+void
+vn_query_list_fini(struct vn_query_list *list, const VkAllocationCallbacks *alloc);
+
 struct vn_command_buffer {
    struct vn_object obj; /* dispatchable */
    struct vn_device *device;
@@ -50,9 +68,7 @@ struct vn_command_buffer {
    bool counted; /* in the device's count of recording command buffers */
    struct vp_encoder enc;
 
-   struct vn_query_range *queries;
-   uint32_t query_count;
-   uint32_t query_capacity;
+   struct vn_query_list queries;
 
    /* the render pass instance being recorded (vn_render_pass.c): a query
     * ended in a multiview subpass takes one index per view */

@@ -78,11 +78,13 @@ vn_encode_query_copies(struct vp_encoder *enc,
     * availability, which writes the same values again, comes after a
     * barrier. */
    for (int pass = 0; pass < 3; pass++) {
+      bool wrote = false;
       for (uint32_t i = 0; i < count; i++) {
          const struct vn_query_pool *pool = ranges[i].pool;
          const VkDeviceSize stride = (pool->result_count + 1) * sizeof(uint64_t);
          if (!ranges[i].count || ranges[i].reset != (pass == 0))
             continue;
+         wrote = true;
          if (ranges[i].reset) {
             vp_encode_vkCmdFillBuffer(enc, 0, cmd, pool->fb_buffer, ranges[i].first * stride,
                                       ranges[i].count * stride, 0);
@@ -95,7 +97,7 @@ vn_encode_query_copies(struct vp_encoder *enc,
             VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT |
                (pass == 2 ? VK_QUERY_RESULT_WITH_AVAILABILITY_BIT : 0));
       }
-      if (pass < 2) {
+      if (pass < 2 && wrote) {
          const VkMemoryBarrier barrier = {
             .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
             .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
@@ -214,29 +216,19 @@ vn_queue_batch_fb(struct vn_queue *queue,
                              query_count);
 }
 
-/* the query ranges of a list of command buffers, in one array */
-static bool
-vn_collect_queries(const VkCommandBuffer *cmds,
-                   uint32_t count,
-                   struct vn_query_range **ranges,
-                   uint32_t *range_count,
-                   uint32_t *capacity)
+/* the queries of command buffers, added to `list` in submission order (with
+ * `alloc` NULL: the driver's own allocator, for the length of a call) */
+static void
+vn_collect_queries(struct vn_query_list *list,
+                   const VkAllocationCallbacks *alloc,
+                   const VkCommandBuffer *cmds,
+                   uint32_t count)
 {
    for (uint32_t i = 0; i < count; i++) {
       const struct vn_command_buffer *cmd = vn_command_buffer_from_handle(cmds[i]);
-      for (uint32_t j = 0; j < cmd->query_count; j++) {
-         if (*range_count == *capacity) {
-            const uint32_t cap = *capacity ? *capacity * 2 : 16;
-            struct vn_query_range *r = realloc(*ranges, sizeof(*r) * cap);
-            if (!r)
-               return false;
-            *ranges = r;
-            *capacity = cap;
-         }
-         (*ranges)[(*range_count)++] = cmd->queries[j];
-      }
+      for (uint32_t j = 0; j < cmd->queries.count; j++)
+         vn_query_list_add(list, alloc, cmd->queries.ranges[j]);
    }
-   return true;
 }
 
 /* A submission sent as the application made it: until the renderer was told
@@ -386,23 +378,22 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
       return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
    const uint64_t serial = vn_queue_submitted(queue, fence);
 
-   struct vn_query_range *queries = NULL;
-   uint32_t query_count = 0, query_cap = 0;
+   struct vn_query_list queries = { 0 };
    bool need = false;
    if (dev->feedback.enabled) {
       need = fence && fence->slot.buffer;
       for (uint32_t i = 0; i < submitCount; i++) {
-         vn_collect_queries(pSubmits[i].pCommandBuffers, pSubmits[i].commandBufferCount,
-                            &queries, &query_count, &query_cap);
+         vn_collect_queries(&queries, NULL, pSubmits[i].pCommandBuffers,
+                            pSubmits[i].commandBufferCount);
          for (uint32_t j = 0; j < pSubmits[i].signalSemaphoreCount && !need; j++)
             need = vn_semaphore_from_handle(pSubmits[i].pSignalSemaphores[j])->slot.buffer;
       }
-      need |= query_count > 0;
+      need |= queries.count > 0;
    }
    if (!need) {
       vn_async_vkQueueSubmit(dev->ring, _queue, submitCount, pSubmits, _fence);
       vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
-      free(queries);
+      vn_query_list_fini(&queries, NULL);
       return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
    }
 
@@ -438,7 +429,7 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
       if (!write_count && !last)
          continue;
       VkCommandBuffer fb = vn_queue_batch_fb(queue, serial, writes, write_count, last, fence,
-                                             queries, query_count);
+                                             queries.ranges, queries.count);
       if (!fb) {
          result = vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_ERROR_OUT_OF_HOST_MEMORY;
          goto out;
@@ -492,7 +483,7 @@ out:
    free(cmd_arrays);
    free(chains);
    free(mask_arrays);
-   free(queries);
+   vn_query_list_fini(&queries, NULL);
    return vn_result(result);
 }
 
@@ -517,25 +508,24 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
       return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
    const uint64_t serial = vn_queue_submitted(queue, fence);
 
-   struct vn_query_range *queries = NULL;
-   uint32_t query_count = 0, query_cap = 0;
+   struct vn_query_list queries = { 0 };
    bool need = false;
    if (dev->feedback.enabled) {
       need = fence && fence->slot.buffer;
       for (uint32_t i = 0; i < submitCount; i++) {
          for (uint32_t j = 0; j < pSubmits[i].commandBufferInfoCount; j++)
-            vn_collect_queries(&pSubmits[i].pCommandBufferInfos[j].commandBuffer, 1, &queries,
-                               &query_count, &query_cap);
+            vn_collect_queries(&queries, NULL,
+                               &pSubmits[i].pCommandBufferInfos[j].commandBuffer, 1);
          for (uint32_t j = 0; j < pSubmits[i].signalSemaphoreInfoCount && !need; j++)
             need = vn_semaphore_from_handle(pSubmits[i].pSignalSemaphoreInfos[j].semaphore)
                       ->slot.buffer;
       }
-      need |= query_count > 0;
+      need |= queries.count > 0;
    }
    if (!need) {
       vn_async_vkQueueSubmit2(dev->ring, _queue, submitCount, pSubmits, _fence);
       vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
-      free(queries);
+      vn_query_list_fini(&queries, NULL);
       return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
    }
 
@@ -567,7 +557,7 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
       if (!write_count && !last)
          continue;
       VkCommandBuffer fb = vn_queue_batch_fb(queue, serial, writes, write_count, last, fence,
-                                             queries, query_count);
+                                             queries.ranges, queries.count);
       if (!fb) {
          result = vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_ERROR_OUT_OF_HOST_MEMORY;
          goto out;
@@ -597,7 +587,7 @@ out:
       free(cmd_arrays[i]);
    free(subs);
    free(cmd_arrays);
-   free(queries);
+   vn_query_list_fini(&queries, NULL);
    return vn_result(result);
 }
 

@@ -5,6 +5,8 @@
  * with vkGetQueryPoolResults with and without WAIT, WITH_AVAILABILITY and
  * 32/64-bit, and with vkCmdCopyQueryPoolResults; all must agree. Timestamps
  * written around a fill and in a later submission must be ordered.
+ * Timestamps reset again after they were written, and not written anew, must
+ * neither be waited for nor read as available (queries_reset_after_end).
  * With multiview, an occlusion query and a timestamp inside a two-view render
  * pass take two query indices each; both must become available (a wait for
  * the second one hung through the driver's query feedback).
@@ -207,6 +209,70 @@ queries_multiview_check(struct queries_test *t, const uint64_t *values)
 
 /* An occlusion query around the small quad and a timestamp, both inside a
  * render pass whose subpass renders QUERIES_VIEWS views. */
+/* Timestamps 0-3 written, then some of them reset again and not written:
+ * a reset in a second command buffer of the same submission (2 and 3), and
+ * a reset inside the written range of one command buffer followed by a new
+ * timestamp in part of it (1 and 2 reset, 2 written again). The submission
+ * must complete (a copy that waited for the reset queries would never end),
+ * and exactly the queries written last must be available. Prints the
+ * availability of the four queries, query 0 first. */
+static void
+queries_reset_after_end(struct queries_test *t)
+{
+   struct vkt_context *ctx = t->ctx;
+   VkQueryPool pool = queries_pool_create(t, VK_QUERY_TYPE_TIMESTAMP, 4);
+   VkFence fence;
+   const VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VKT_CALL(vkCreateFence(t->dev, &fence_info, NULL, &fence));
+   static const char *const names[2] = { "queries_reset_in_later_cmd",
+                                         "queries_reset_inside_written" };
+   for (uint32_t round = 0; round < 2; round++) {
+      VkCommandBuffer cmds[2];
+      uint32_t cmd_count = 0;
+      cmds[cmd_count++] = vkt_cmd_begin(ctx);
+      vkCmdResetQueryPool(cmds[0], pool, 0, 4);
+      for (uint32_t q = 0; q < 4; q++)
+         vkCmdWriteTimestamp(cmds[0], VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, q);
+      if (round == 0) {
+         VKT_CALL(vkEndCommandBuffer(cmds[0]));
+         cmds[cmd_count++] = vkt_cmd_begin(ctx);
+         vkCmdResetQueryPool(cmds[1], pool, 2, 2);
+      } else {
+         vkCmdResetQueryPool(cmds[0], pool, 1, 2);
+         vkCmdWriteTimestamp(cmds[0], VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, 2);
+      }
+      VKT_CALL(vkEndCommandBuffer(cmds[cmd_count - 1]));
+      const VkSubmitInfo submit = {
+         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+         .commandBufferCount = cmd_count,
+         .pCommandBuffers = cmds,
+      };
+      VKT_CALL(vkQueueSubmit(ctx->queue, 1, &submit, fence));
+      const VkResult w = vkWaitForFences(t->dev, 1, &fence, VK_TRUE, 10ull * 1000 * 1000 * 1000);
+      vkt_check(ctx, w == VK_SUCCESS, "%s: the submission did not complete: %s", names[round],
+                vkt_result_string(w));
+      if (w != VK_SUCCESS)
+         break; /* a hung queue: the checks above have failed the program */
+      VKT_CALL(vkResetFences(t->dev, 1, &fence));
+      uint64_t values[8];
+      const VkResult r =
+         vkGetQueryPoolResults(t->dev, pool, 0, 4, sizeof(values), values, 2 * sizeof(uint64_t),
+                               VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WITH_AVAILABILITY_BIT);
+      vkt_check(ctx, r == VK_NOT_READY, "%s: %s, want VK_NOT_READY", names[round],
+                vkt_result_string(r));
+      uint64_t avail = 0;
+      for (uint32_t q = 0; q < 4; q++)
+         avail = avail * 10 + (values[2 * q + 1] != 0);
+      vkt_print_u64(names[round], "available", avail);
+      const uint64_t want = round == 0 ? 1100 : 1011;
+      vkt_check(ctx, avail == want, "%s: availability %04" PRIu64 ", want %04" PRIu64,
+                names[round], avail, want);
+      vkFreeCommandBuffers(t->dev, ctx->cmd_pool, cmd_count, cmds);
+   }
+   vkDestroyFence(t->dev, fence, NULL);
+   vkDestroyQueryPool(t->dev, pool, NULL);
+}
+
 static void
 queries_multiview(struct queries_test *t, VkPipelineLayout layout, VkShaderModule vert,
                   VkShaderModule frag)
@@ -521,6 +587,8 @@ main(void)
    } else {
       vkt_print_u64("queries_timestamps_ordered", "bool", 0);
    }
+   if (t.has_timestamps)
+      queries_reset_after_end(&t);
    if (has_multiview)
       queries_multiview(&t, layout, vert, frag);
    else
