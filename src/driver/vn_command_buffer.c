@@ -380,7 +380,7 @@ vn_ResetCommandBuffer(VkCommandBuffer commandBuffer, VkCommandBufferResetFlags f
    return VK_SUCCESS;
 }
 
-static bool
+static void
 vn_query_list_push(struct vn_query_list *list,
                    const VkAllocationCallbacks *alloc,
                    struct vn_query_range range)
@@ -390,7 +390,7 @@ vn_query_list_push(struct vn_query_list *list,
       struct vn_query_range *r =
          vn_alloc(alloc, sizeof(*r) * cap, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
       if (!r)
-         return false;
+         return;
       if (list->ranges)
          memcpy(r, list->ranges, sizeof(*r) * list->count);
       vn_free(alloc, list->ranges);
@@ -398,7 +398,6 @@ vn_query_list_push(struct vn_query_list *list,
       list->capacity = cap;
    }
    list->ranges[list->count++] = range;
-   return true;
 }
 
 /* A reset of [first, end): earlier ends of those queries are moot, so the
@@ -448,17 +447,18 @@ vn_query_list_drop_resets(struct vn_query_list *list,
    }
 }
 
-bool
+void
 vn_query_list_add(struct vn_query_list *list,
                   const VkAllocationCallbacks *alloc,
                   struct vn_query_range range)
 {
    if (!range.count)
-      return true;
+      return;
    const uint32_t end = range.first + range.count;
    if (range.reset) {
       vn_query_list_cut_ends(list, alloc, range.pool, range.first, end);
-      return vn_query_list_push(list, alloc, range);
+      vn_query_list_push(list, alloc, range);
+      return;
    }
    /* extend the last range of the same pool when adjacent */
    struct vn_query_range *last = list->count ? &list->ranges[list->count - 1] : NULL;
@@ -466,10 +466,10 @@ vn_query_list_add(struct vn_query_list *list,
        range.first <= last->first + last->count) {
       last->count = VN_MAX(last->first + last->count, end) - last->first;
       vn_query_list_drop_resets(list, range.pool, last->first, last->first + last->count);
-      return true;
+      return;
    }
    vn_query_list_drop_resets(list, range.pool, range.first, end);
-   return vn_query_list_push(list, alloc, range);
+   vn_query_list_push(list, alloc, range);
 }
 
 void

@@ -42,15 +42,15 @@ struct vn_query_range {
 /* The query ranges of a command buffer, or of a submission's command buffers
  * in submission order, as vn_query_list_add leaves them: no range ends a
  * query that a later range resets (its results must not be waited for), and
- * no range resets queries that a later range wholly ends. */
+ * no reset lies wholly inside a later end. */
 struct vn_query_list {
    struct vn_query_range *ranges;
    uint32_t count;
    uint32_t capacity;
 };
 
-/* false if memory ran out (then the range is left out) */
-bool
+/* (a range is left out if memory runs out) */
+void
 vn_query_list_add(struct vn_query_list *list,
                   const VkAllocationCallbacks *alloc,
                   struct vn_query_range range);
