@@ -122,7 +122,7 @@ vn_command_buffer_reset_local(struct vn_command_buffer *cmd)
 {
    vn_command_buffer_uncount_recording(cmd);
    vp_encoder_reset(&cmd->enc);
-   cmd->queries.count = 0;
+   vn_query_list_clear(&cmd->queries);
    cmd->render_pass = VK_NULL_HANDLE;
    cmd->subpass = 0;
    cmd->view_mask = 0;
@@ -381,46 +381,78 @@ vn_ResetCommandBuffer(VkCommandBuffer commandBuffer, VkCommandBufferResetFlags f
 }
 
 static void
-vn_query_list_push(struct vn_query_list *list,
-                   const VkAllocationCallbacks *alloc,
-                   struct vn_query_range range)
+vn_query_ranges_push(struct vn_query_range **ranges,
+                     uint32_t *count,
+                     uint32_t *capacity,
+                     const VkAllocationCallbacks *alloc,
+                     struct vn_query_range range)
 {
-   if (list->count == list->capacity) {
-      const uint32_t cap = list->capacity ? list->capacity * 2 : 8;
+   if (*count == *capacity) {
+      const uint32_t cap = *capacity ? *capacity * 2 : 8;
       struct vn_query_range *r =
          vn_alloc(alloc, sizeof(*r) * cap, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
       if (!r)
          return;
-      if (list->ranges)
-         memcpy(r, list->ranges, sizeof(*r) * list->count);
-      vn_free(alloc, list->ranges);
-      list->ranges = r;
-      list->capacity = cap;
+      if (*ranges)
+         memcpy(r, *ranges, sizeof(*r) * *count);
+      vn_free(alloc, *ranges);
+      *ranges = r;
+      *capacity = cap;
    }
-   list->ranges[list->count++] = range;
+   (*ranges)[(*count)++] = range;
 }
 
-/* A reset of [first, end): earlier ends of those queries are moot, so the
- * ranges that ended them lose those queries (a range around the reset
- * splits in two; without memory for its tail, those results are not copied
- * rather than waited for wrongly). */
-static void
-vn_query_list_cut_ends(struct vn_query_list *list,
-                       const VkAllocationCallbacks *alloc,
-                       const struct vn_query_pool *pool,
-                       uint32_t first,
-                       uint32_t end)
+/* An end: an earlier reset wholly inside it needs no clearing of the
+ * feedback, since the copy of the results rewrites all of each query's
+ * feedback. That spares the GPU a fill and a barrier in every submission of
+ * the usual reset + timestamps per frame. */
+void
+vn_query_list_end(struct vn_query_list *list,
+                  const VkAllocationCallbacks *alloc,
+                  struct vn_query_range range)
 {
-   const uint32_t n = list->count;
+   if (!range.count)
+      return;
+   /* extend the last end of the same pool when adjacent (what the ends
+    * hold was not reset since, so any two may merge) */
+   struct vn_query_range *last = list->end_count ? &list->ends[list->end_count - 1] : NULL;
+   if (last && last->pool == range.pool && range.first >= last->first &&
+       range.first <= last->first + last->count) {
+      last->count = VN_MAX(last->first + last->count, range.first + range.count) - last->first;
+      range = *last;
+   } else {
+      vn_query_ranges_push(&list->ends, &list->end_count, &list->end_capacity, alloc, range);
+   }
+   for (uint32_t i = 0; i < list->reset_count; i++) {
+      struct vn_query_range *r = &list->resets[i];
+      if (r->pool == range.pool && r->first >= range.first &&
+          r->first + r->count <= range.first + range.count)
+         r->count = 0;
+   }
+}
+
+/* A reset: earlier ends of its queries are moot, so the ranges that ended
+ * them lose those queries (a range around the reset splits in two; without
+ * memory for its tail, those results are not copied rather than waited for
+ * wrongly). */
+void
+vn_query_list_reset(struct vn_query_list *list,
+                    const VkAllocationCallbacks *alloc,
+                    struct vn_query_range range)
+{
+   if (!range.count)
+      return;
+   const uint32_t first = range.first, end = range.first + range.count;
+   const uint32_t n = list->end_count;
    for (uint32_t i = 0; i < n; i++) {
-      struct vn_query_range *r = &list->ranges[i];
+      struct vn_query_range *r = &list->ends[i];
       const uint32_t r_end = r->first + r->count;
-      if (r->pool != pool || r->reset || r_end <= first || r->first >= end)
+      if (r->pool != range.pool || r_end <= first || r->first >= end)
          continue;
       if (r->first < first && r_end > end) {
-         const struct vn_query_range tail = { r->pool, end, r_end - end, false };
+         const struct vn_query_range tail = { r->pool, end, r_end - end };
          r->count = first - r->first;
-         vn_query_list_push(list, alloc, tail);
+         vn_query_ranges_push(&list->ends, &list->end_count, &list->end_capacity, alloc, tail);
       } else if (r_end > end) {
          r->first = end;
          r->count = r_end - end;
@@ -428,54 +460,35 @@ vn_query_list_cut_ends(struct vn_query_list *list,
          r->count = r->first < first ? first - r->first : 0;
       }
    }
+   vn_query_ranges_push(&list->resets, &list->reset_count, &list->reset_capacity, alloc, range);
 }
 
-/* An end of [first, end): an earlier reset wholly inside it needs no
- * clearing of the feedback, since the copy of the results rewrites all of
- * each query's feedback. That spares the GPU a fill and a barrier in every
- * submission of the usual reset + timestamps per frame. */
-static void
-vn_query_list_drop_resets(struct vn_query_list *list,
-                          const struct vn_query_pool *pool,
-                          uint32_t first,
-                          uint32_t end)
+/* `later`'s resets and ends may be added in either order: what it ends and
+ * resets both, it ended last (else its own reset would have cut the end),
+ * and the end it holds is copied after any fill */
+void
+vn_query_list_append(struct vn_query_list *list,
+                     const VkAllocationCallbacks *alloc,
+                     const struct vn_query_list *later)
 {
-   for (uint32_t i = 0; i < list->count; i++) {
-      struct vn_query_range *r = &list->ranges[i];
-      if (r->pool == pool && r->reset && r->first >= first && r->first + r->count <= end)
-         r->count = 0;
-   }
+   for (uint32_t i = 0; i < later->reset_count; i++)
+      vn_query_list_reset(list, alloc, later->resets[i]);
+   for (uint32_t i = 0; i < later->end_count; i++)
+      vn_query_list_end(list, alloc, later->ends[i]);
 }
 
 void
-vn_query_list_add(struct vn_query_list *list,
-                  const VkAllocationCallbacks *alloc,
-                  struct vn_query_range range)
+vn_query_list_clear(struct vn_query_list *list)
 {
-   if (!range.count)
-      return;
-   const uint32_t end = range.first + range.count;
-   if (range.reset) {
-      vn_query_list_cut_ends(list, alloc, range.pool, range.first, end);
-      vn_query_list_push(list, alloc, range);
-      return;
-   }
-   /* extend the last range of the same pool when adjacent */
-   struct vn_query_range *last = list->count ? &list->ranges[list->count - 1] : NULL;
-   if (last && last->pool == range.pool && !last->reset && range.first >= last->first &&
-       range.first <= last->first + last->count) {
-      last->count = VN_MAX(last->first + last->count, end) - last->first;
-      vn_query_list_drop_resets(list, range.pool, last->first, last->first + last->count);
-      return;
-   }
-   vn_query_list_drop_resets(list, range.pool, range.first, end);
-   vn_query_list_push(list, alloc, range);
+   list->end_count = 0;
+   list->reset_count = 0;
 }
 
 void
 vn_query_list_fini(struct vn_query_list *list, const VkAllocationCallbacks *alloc)
 {
-   vn_free(alloc, list->ranges);
+   vn_free(alloc, list->ends);
+   vn_free(alloc, list->resets);
    memset(list, 0, sizeof(*list));
 }
 
@@ -486,9 +499,13 @@ vn_command_buffer_add_query(struct vn_command_buffer *cmd,
                             uint32_t count,
                             bool reset)
 {
-   if (pool->fb_map)
-      vn_query_list_add(&cmd->queries, &cmd->pool->alloc,
-                        (struct vn_query_range){ pool, first, count, reset });
+   const struct vn_query_range range = { pool, first, count };
+   if (!pool->fb_map)
+      return;
+   if (reset)
+      vn_query_list_reset(&cmd->queries, &cmd->pool->alloc, range);
+   else
+      vn_query_list_end(&cmd->queries, &cmd->pool->alloc, range);
 }
 
 VKAPI_ATTR void VKAPI_CALL
@@ -503,8 +520,7 @@ vn_CmdExecuteCommands(VkCommandBuffer commandBuffer,
    vp_encode_vkCmdExecuteCommands(enc, 0, commandBuffer, commandBufferCount, pCommandBuffers);
    for (uint32_t i = 0; i < commandBufferCount; i++) {
       struct vn_command_buffer *sec = vn_command_buffer_from_handle(pCommandBuffers[i]);
-      for (uint32_t j = 0; j < sec->queries.count; j++)
-         vn_query_list_add(&cmd->queries, &cmd->pool->alloc, sec->queries.ranges[j]);
+      vn_query_list_append(&cmd->queries, &cmd->pool->alloc, &sec->queries);
    }
 }
 

@@ -30,30 +30,44 @@ enum vn_command_buffer_state {
    VN_COMMAND_BUFFER_STATE_INVALID,
 };
 
-/* queries a command buffer ends or resets: copied to the pool's feedback
- * buffer after each submission containing it */
+/* queries a command buffer ends or resets: copied to (or cleared in) the
+ * pool's feedback buffer after each submission containing it */
 struct vn_query_range {
    struct vn_query_pool *pool;
    uint32_t first;
    uint32_t count;
-   bool reset; /* reset (feedback cleared) rather than ended (results copied) */
 };
 
-/* The query ranges of a command buffer, or of a submission's command buffers
- * in submission order, as vn_query_list_add leaves them: no range ends a
- * query that a later range resets (its results must not be waited for), and
- * no reset lies wholly inside a later end. */
+/* The queries of a command buffer, or of a submission's command buffers in
+ * submission order, as vn_query_list_end / _reset / _append leave them: no
+ * end range holds a query that a later reset covers (its results must not
+ * be waited for), and no reset lies wholly inside a later end (the copy of
+ * the results rewrites its feedback). A range is left out if memory runs
+ * out. */
 struct vn_query_list {
-   struct vn_query_range *ranges;
-   uint32_t count;
-   uint32_t capacity;
+   struct vn_query_range *ends; /* results copied */
+   uint32_t end_count;
+   uint32_t end_capacity;
+   struct vn_query_range *resets; /* feedback cleared */
+   uint32_t reset_count;
+   uint32_t reset_capacity;
 };
 
-/* (a range is left out if memory runs out) */
 void
-vn_query_list_add(struct vn_query_list *list,
+vn_query_list_end(struct vn_query_list *list,
                   const VkAllocationCallbacks *alloc,
                   struct vn_query_range range);
+void
+vn_query_list_reset(struct vn_query_list *list,
+                    const VkAllocationCallbacks *alloc,
+                    struct vn_query_range range);
+/* adds the ranges of `later`, whose queries come after those of `list` */
+void
+vn_query_list_append(struct vn_query_list *list,
+                     const VkAllocationCallbacks *alloc,
+                     const struct vn_query_list *later);
+void
+vn_query_list_clear(struct vn_query_list *list);
 void
 vn_query_list_fini(struct vn_query_list *list, const VkAllocationCallbacks *alloc);
 

@@ -66,8 +66,7 @@ vn_queue_fb_cmd_get(struct vn_queue *queue, uint64_t serial)
 static void
 vn_encode_query_copies(struct vp_encoder *enc,
                        VkCommandBuffer cmd,
-                       const struct vn_query_range *ranges,
-                       uint32_t count)
+                       const struct vn_query_list *queries)
 {
    /* resets clear the feedback first; ended queries are copied after,
     * waiting for results the submission itself produces. The guest takes a
@@ -77,35 +76,40 @@ vn_encode_query_copies(struct vp_encoder *enc,
     * the CTS): the results are copied alone first, and the copy with
     * availability, which writes the same values again, comes after a
     * barrier. */
-   for (int pass = 0; pass < 3; pass++) {
-      bool wrote = false;
-      for (uint32_t i = 0; i < count; i++) {
-         const struct vn_query_pool *pool = ranges[i].pool;
-         const VkDeviceSize stride = (pool->result_count + 1) * sizeof(uint64_t);
-         if (!ranges[i].count || ranges[i].reset != (pass == 0))
-            continue;
-         wrote = true;
-         if (ranges[i].reset) {
-            vp_encode_vkCmdFillBuffer(enc, 0, cmd, pool->fb_buffer, ranges[i].first * stride,
-                                      ranges[i].count * stride, 0);
-            continue;
-         }
-         vp_encode_vkCmdCopyQueryPoolResults(
-            enc, 0, cmd, vn_query_pool_to_handle((struct vn_query_pool *)pool),
-            ranges[i].first, ranges[i].count, pool->fb_buffer, ranges[i].first * stride,
-            stride,
-            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT |
-               (pass == 2 ? VK_QUERY_RESULT_WITH_AVAILABILITY_BIT : 0));
-      }
-      if (pass < 2 && wrote) {
-         const VkMemoryBarrier barrier = {
-            .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-            .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-            .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-         };
+   bool filled = false, ended = false;
+   for (uint32_t i = 0; i < queries->reset_count; i++) {
+      const struct vn_query_range *r = &queries->resets[i];
+      if (!r->count)
+         continue;
+      const VkDeviceSize stride = (r->pool->result_count + 1) * sizeof(uint64_t);
+      vp_encode_vkCmdFillBuffer(enc, 0, cmd, r->pool->fb_buffer, r->first * stride,
+                                r->count * stride, 0);
+      filled = true;
+   }
+   for (uint32_t i = 0; i < queries->end_count; i++)
+      ended |= queries->ends[i].count != 0;
+   if (!ended)
+      return;
+   const VkMemoryBarrier barrier = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+      .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+      .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+   };
+   for (int pass = 0; pass < 2; pass++) {
+      if (pass == 1 || filled)
          vp_encode_vkCmdPipelineBarrier(enc, 0, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
                                         VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &barrier, 0, NULL,
                                         0, NULL);
+      for (uint32_t i = 0; i < queries->end_count; i++) {
+         const struct vn_query_range *r = &queries->ends[i];
+         if (!r->count)
+            continue;
+         const VkDeviceSize stride = (r->pool->result_count + 1) * sizeof(uint64_t);
+         vp_encode_vkCmdCopyQueryPoolResults(
+            enc, 0, cmd, vn_query_pool_to_handle(r->pool), r->first, r->count, r->pool->fb_buffer,
+            r->first * stride, stride,
+            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT |
+               (pass == 1 ? VK_QUERY_RESULT_WITH_AVAILABILITY_BIT : 0));
       }
    }
 }
@@ -119,8 +123,7 @@ vn_queue_record_fb(struct vn_queue *queue,
                    uint32_t write_count,
                    bool last,
                    struct vn_fence *fence,
-                   const struct vn_query_range *queries,
-                   uint32_t query_count)
+                   const struct vn_query_list *queries)
 {
    VkCommandBuffer cmd = vn_queue_fb_cmd_get(queue, serial);
    if (!cmd)
@@ -133,7 +136,7 @@ vn_queue_record_fb(struct vn_queue *queue,
    struct vp_encoder *enc = vn_cmd_encoder(cmd);
    vn_feedback_encode_begin(enc, cmd);
    if (last)
-      vn_encode_query_copies(enc, cmd, queries, query_count);
+      vn_encode_query_copies(enc, cmd, queries);
    for (uint32_t i = 0; i < write_count; i++) {
       if (writes[i].is64)
          vn_feedback_encode_write64(enc, cmd, writes[i].slot, writes[i].value);
@@ -204,16 +207,15 @@ vn_queue_batch_fb(struct vn_queue *queue,
                   uint32_t write_count,
                   bool last,
                   struct vn_fence *fence,
-                  const struct vn_query_range *queries,
-                  uint32_t query_count)
+                  const struct vn_query_list *queries)
 {
-   if (last && !write_count && !query_count && fence && fence->slot.buffer) {
+   if (last && !write_count && !queries->end_count && !queries->reset_count && fence &&
+       fence->slot.buffer) {
       VkCommandBuffer cmd = vn_queue_fence_cmd(queue, fence);
       if (cmd)
          return cmd;
    }
-   return vn_queue_record_fb(queue, serial, writes, write_count, last, fence, queries,
-                             query_count);
+   return vn_queue_record_fb(queue, serial, writes, write_count, last, fence, queries);
 }
 
 /* the queries of command buffers, added to `list` in submission order (with
@@ -224,11 +226,8 @@ vn_collect_queries(struct vn_query_list *list,
                    const VkCommandBuffer *cmds,
                    uint32_t count)
 {
-   for (uint32_t i = 0; i < count; i++) {
-      const struct vn_command_buffer *cmd = vn_command_buffer_from_handle(cmds[i]);
-      for (uint32_t j = 0; j < cmd->queries.count; j++)
-         vn_query_list_add(list, alloc, cmd->queries.ranges[j]);
-   }
+   for (uint32_t i = 0; i < count; i++)
+      vn_query_list_append(list, alloc, &vn_command_buffer_from_handle(cmds[i])->queries);
 }
 
 /* A submission sent as the application made it: until the renderer was told
@@ -388,7 +387,7 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
          for (uint32_t j = 0; j < pSubmits[i].signalSemaphoreCount && !need; j++)
             need = vn_semaphore_from_handle(pSubmits[i].pSignalSemaphores[j])->slot.buffer;
       }
-      need |= queries.count > 0;
+      need |= queries.end_count || queries.reset_count;
    }
    if (!need) {
       vn_async_vkQueueSubmit(dev->ring, _queue, submitCount, pSubmits, _fence);
@@ -429,7 +428,7 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
       if (!write_count && !last)
          continue;
       VkCommandBuffer fb = vn_queue_batch_fb(queue, serial, writes, write_count, last, fence,
-                                             queries.ranges, queries.count);
+                                             &queries);
       if (!fb) {
          result = vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_ERROR_OUT_OF_HOST_MEMORY;
          goto out;
@@ -520,7 +519,7 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
             need = vn_semaphore_from_handle(pSubmits[i].pSignalSemaphoreInfos[j].semaphore)
                       ->slot.buffer;
       }
-      need |= queries.count > 0;
+      need |= queries.end_count || queries.reset_count;
    }
    if (!need) {
       vn_async_vkQueueSubmit2(dev->ring, _queue, submitCount, pSubmits, _fence);
@@ -557,7 +556,7 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
       if (!write_count && !last)
          continue;
       VkCommandBuffer fb = vn_queue_batch_fb(queue, serial, writes, write_count, last, fence,
-                                             queries.ranges, queries.count);
+                                             &queries);
       if (!fb) {
          result = vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_ERROR_OUT_OF_HOST_MEMORY;
          goto out;
