@@ -413,21 +413,34 @@ vn_query_list_end(struct vn_query_list *list,
 {
    if (!range.count)
       return;
-   /* extend the last end of the same pool when adjacent (what the ends
-    * hold was not reset since, so any two may merge) */
-   struct vn_query_range *last = list->end_count ? &list->ends[list->end_count - 1] : NULL;
-   if (last && last->pool == range.pool && range.first >= last->first &&
-       range.first <= last->first + last->count) {
-      last->count = VN_MAX(last->first + last->count, range.first + range.count) - last->first;
-      range = *last;
+   /* extend one of the last few ends when it is of the same pool and
+    * adjacent (what the ends hold was not reset since, so any two may
+    * merge): queries of pools used in turn stay a few ranges, which resets
+    * look through */
+   struct vn_query_range *into = NULL;
+   for (uint32_t i = list->end_count; i-- > 0 && list->end_count - i <= 8;) {
+      struct vn_query_range *r = &list->ends[i];
+      if (r->pool == range.pool && range.first >= r->first &&
+          range.first <= r->first + r->count) {
+         into = r;
+         break;
+      }
+   }
+   if (into) {
+      into->count = VN_MAX(into->first + into->count, range.first + range.count) - into->first;
+      range = *into;
    } else {
       vn_query_ranges_push(&list->ends, &list->end_count, &list->end_capacity, alloc, range);
    }
-   for (uint32_t i = 0; i < list->reset_count; i++) {
-      struct vn_query_range *r = &list->resets[i];
+   /* (a dropped reset leaves the array, whose order does not matter: each
+    * reset recorded before its query costs later ends nothing) */
+   for (uint32_t i = 0; i < list->reset_count;) {
+      const struct vn_query_range *r = &list->resets[i];
       if (r->pool == range.pool && r->first >= range.first &&
           r->first + r->count <= range.first + range.count)
-         r->count = 0;
+         list->resets[i] = list->resets[--list->reset_count];
+      else
+         i++;
    }
 }
 
@@ -460,6 +473,13 @@ vn_query_list_reset(struct vn_query_list *list,
          r->count = r->first < first ? first - r->first : 0;
       }
    }
+   /* the emptied ends leave (in order: the last ones may grow) */
+   uint32_t kept = 0;
+   for (uint32_t i = 0; i < list->end_count; i++) {
+      if (list->ends[i].count)
+         list->ends[kept++] = list->ends[i];
+   }
+   list->end_count = kept;
    vn_query_ranges_push(&list->resets, &list->reset_count, &list->reset_capacity, alloc, range);
 }
 
