@@ -10,6 +10,7 @@
 #define VN_COMMAND_BUFFER_H
 
 #include "vn_common.h"
+#include "vn_query_list.h"
 
 struct vn_device;
 struct vn_query_pool;
@@ -29,47 +30,6 @@ enum vn_command_buffer_state {
    VN_COMMAND_BUFFER_STATE_EXECUTABLE,
    VN_COMMAND_BUFFER_STATE_INVALID,
 };
-
-/* queries a command buffer ends or resets: copied to (or cleared in) the
- * pool's feedback buffer after each submission containing it */
-struct vn_query_range {
-   struct vn_query_pool *pool;
-   uint32_t first;
-   uint32_t count;
-};
-
-/* The queries of a command buffer, or of a submission's command buffers in
- * submission order, as vn_query_list_end / _reset / _append leave them: no
- * end range holds a query that a later reset covers (its results must not
- * be waited for), and no reset lies wholly inside a later end (the copy of
- * the results rewrites its feedback). A range is left out if memory runs
- * out. */
-struct vn_query_list {
-   struct vn_query_range *ends; /* results copied */
-   uint32_t end_count;
-   uint32_t end_capacity;
-   struct vn_query_range *resets; /* feedback cleared */
-   uint32_t reset_count;
-   uint32_t reset_capacity;
-};
-
-void
-vn_query_list_end(struct vn_query_list *list,
-                  const VkAllocationCallbacks *alloc,
-                  struct vn_query_range range);
-void
-vn_query_list_reset(struct vn_query_list *list,
-                    const VkAllocationCallbacks *alloc,
-                    struct vn_query_range range);
-/* adds the ranges of `later`, whose queries come after those of `list` */
-void
-vn_query_list_append(struct vn_query_list *list,
-                     const VkAllocationCallbacks *alloc,
-                     const struct vn_query_list *later);
-void
-vn_query_list_clear(struct vn_query_list *list);
-void
-vn_query_list_fini(struct vn_query_list *list, const VkAllocationCallbacks *alloc);
 
 struct vn_command_buffer {
    struct vn_object obj; /* dispatchable */
