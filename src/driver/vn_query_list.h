@@ -24,8 +24,8 @@ struct vn_query_range {
  * submission order, as vn_query_list_end / _reset / _append leave them: no
  * end range holds a query that a later reset covers (its results must not
  * be waited for), and no reset lies wholly inside a later end (the copy of
- * the results rewrites its feedback). A range is left out if memory runs
- * out. */
+ * the results rewrites its feedback). No range is empty. A range is left
+ * out if memory runs out. */
 struct vn_query_list {
    struct vn_query_range *ends; /* results copied */
    uint32_t end_count;

@@ -76,19 +76,13 @@ vn_encode_query_copies(struct vp_encoder *enc,
     * the CTS): the results are copied alone first, and the copy with
     * availability, which writes the same values again, comes after a
     * barrier. */
-   bool filled = false, ended = false;
    for (uint32_t i = 0; i < queries->reset_count; i++) {
       const struct vn_query_range *r = &queries->resets[i];
-      if (!r->count)
-         continue;
       const VkDeviceSize stride = (r->pool->result_count + 1) * sizeof(uint64_t);
       vp_encode_vkCmdFillBuffer(enc, 0, cmd, r->pool->fb_buffer, r->first * stride,
                                 r->count * stride, 0);
-      filled = true;
    }
-   for (uint32_t i = 0; i < queries->end_count; i++)
-      ended |= queries->ends[i].count != 0;
-   if (!ended)
+   if (!queries->end_count)
       return;
    const VkMemoryBarrier barrier = {
       .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
@@ -96,14 +90,12 @@ vn_encode_query_copies(struct vp_encoder *enc,
       .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
    };
    for (int pass = 0; pass < 2; pass++) {
-      if (pass == 1 || filled)
+      if (pass == 1 || queries->reset_count)
          vp_encode_vkCmdPipelineBarrier(enc, 0, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
                                         VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &barrier, 0, NULL,
                                         0, NULL);
       for (uint32_t i = 0; i < queries->end_count; i++) {
          const struct vn_query_range *r = &queries->ends[i];
-         if (!r->count)
-            continue;
          const VkDeviceSize stride = (r->pool->result_count + 1) * sizeof(uint64_t);
          vp_encode_vkCmdCopyQueryPoolResults(
             enc, 0, cmd, vn_query_pool_to_handle(r->pool), r->first, r->count, r->pool->fb_buffer,
@@ -218,16 +210,13 @@ vn_queue_batch_fb(struct vn_queue *queue,
    return vn_queue_record_fb(queue, serial, writes, write_count, last, fence, queries);
 }
 
-/* the queries of command buffers, added to `list` in submission order (with
- * `alloc` NULL: the driver's own allocator, for the length of a call) */
+/* the queries of command buffers, added to `list` in submission order (the
+ * driver's own allocator: the list lasts as long as the call) */
 static void
-vn_collect_queries(struct vn_query_list *list,
-                   const VkAllocationCallbacks *alloc,
-                   const VkCommandBuffer *cmds,
-                   uint32_t count)
+vn_collect_queries(struct vn_query_list *list, const VkCommandBuffer *cmds, uint32_t count)
 {
    for (uint32_t i = 0; i < count; i++)
-      vn_query_list_append(list, alloc, &vn_command_buffer_from_handle(cmds[i])->queries);
+      vn_query_list_append(list, NULL, &vn_command_buffer_from_handle(cmds[i])->queries);
 }
 
 /* A submission sent as the application made it: until the renderer was told
@@ -382,8 +371,7 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
    if (dev->feedback.enabled) {
       need = fence && fence->slot.buffer;
       for (uint32_t i = 0; i < submitCount; i++) {
-         vn_collect_queries(&queries, NULL, pSubmits[i].pCommandBuffers,
-                            pSubmits[i].commandBufferCount);
+         vn_collect_queries(&queries, pSubmits[i].pCommandBuffers, pSubmits[i].commandBufferCount);
          for (uint32_t j = 0; j < pSubmits[i].signalSemaphoreCount && !need; j++)
             need = vn_semaphore_from_handle(pSubmits[i].pSignalSemaphores[j])->slot.buffer;
       }
@@ -513,8 +501,7 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
       need = fence && fence->slot.buffer;
       for (uint32_t i = 0; i < submitCount; i++) {
          for (uint32_t j = 0; j < pSubmits[i].commandBufferInfoCount; j++)
-            vn_collect_queries(&queries, NULL,
-                               &pSubmits[i].pCommandBufferInfos[j].commandBuffer, 1);
+            vn_collect_queries(&queries, &pSubmits[i].pCommandBufferInfos[j].commandBuffer, 1);
          for (uint32_t j = 0; j < pSubmits[i].signalSemaphoreInfoCount && !need; j++)
             need = vn_semaphore_from_handle(pSubmits[i].pSignalSemaphoreInfos[j].semaphore)
                       ->slot.buffer;
