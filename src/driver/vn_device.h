@@ -21,6 +21,9 @@ struct vn_queue {
     * (vkQueueWaitIdle, command-buffer recycling); 0 without feedback */
    struct vn_feedback_slot serial_slot;
    uint64_t serial; /* last serial submitted (external sync: the queue) */
+   /* `serial` of the last submission sent as made (vn_queue_submitted), for
+    * other threads: a fence wait learns whether work is queued behind it */
+   atomic_uint_fast64_t submitted_serial;
    /* internal command buffers writing feedback, reusable once the serial
     * slot reached their serial */
    VkCommandPool fb_pool;

@@ -226,6 +226,7 @@ static uint64_t
 vn_queue_submitted(struct vn_queue *queue, struct vn_fence *fence)
 {
    queue->content_serial = ++queue->serial;
+   atomic_store_explicit(&queue->submitted_serial, queue->serial, memory_order_relaxed);
    if (fence) {
       fence->queue = queue;
       fence->serial = queue->content_serial;
