@@ -736,25 +736,20 @@ vn_ring_cmd_submit(struct vn_ring *ring, struct vn_ring_cmd *cmd)
    vn_ring_cmd_flush(ring, cmd);
 }
 
-/* Calls the driver makes only when the host will wait (vn_sync.c: fences
- * and semaphores that feedback shows unsignalled, or without feedback;
- * idle waits): spinning and yielding for their reply only takes CPU time
- * from the work they wait for. With the renderer in another scheduling
- * group than the application (a VMM, a service: Linux's autogroup puts
- * each session in its own), the 64 yields of a frame's fence wait were
- * about 100 us of CPU per frame on lavapipe (bench/README.md). */
-static bool
-vn_ring_cmd_host_waits(int32_t cmd_type)
+/* vn_ring_set_host_wait. With the renderer in another scheduling group
+ * than the application (a VMM, a service: Linux's autogroup puts each
+ * session in its own), the 64 yields of a frame's fence wait were about
+ * 100 us of CPU per frame on lavapipe (bench/README.md, issue 13 round 11).
+ * Only the fence waits that feedback showed unsignalled set it: a renderer
+ * that does not wake waiters (virglrenderer) leaves a sleeping wait to its
+ * futex timeout (50 us first), which a host wait that returns at once (a
+ * zero timeout, a fence already signalled) should not pay. */
+static _Thread_local bool vn_ring_host_wait;
+
+void
+vn_ring_set_host_wait(bool host_wait)
 {
-   switch (cmd_type) {
-   case VK_COMMAND_TYPE_vkWaitForFences_EXT:
-   case VK_COMMAND_TYPE_vkWaitSemaphores_EXT:
-   case VK_COMMAND_TYPE_vkQueueWaitIdle_EXT:
-   case VK_COMMAND_TYPE_vkDeviceWaitIdle_EXT:
-      return true;
-   default:
-      return false;
-   }
+   vn_ring_host_wait = host_wait;
 }
 
 bool
@@ -770,7 +765,7 @@ vn_ring_cmd_submit_wait(struct vn_ring *ring, struct vn_ring_cmd *cmd, int32_t c
     * it, so the wait need not be counted in "head wanted" (whose cache
     * line the renderer reads after every head store) */
    if (ok && !vn_ring_seqno_done(ring, cmd->seqno))
-      ok = vn_ring_wait_head(ring, cmd->seqno, vn_ring_cmd_host_waits(cmd_type));
+      ok = vn_ring_wait_head(ring, cmd->seqno, vn_ring_host_wait);
    if (ok)
       ok = !vn_ring_is_lost(ring);
    if (ok) {

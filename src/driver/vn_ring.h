@@ -158,6 +158,13 @@ vn_ring_cmd_submit_wait(struct vn_ring *ring, struct vn_ring_cmd *cmd, int32_t c
 bool
 vn_ring_cmd_end(struct vn_ring *ring, struct vn_ring_cmd *cmd);
 
+/* Set (on this thread) around a vn_call_* that the renderer answers only
+ * when a host wait with time left ends (vn_sync.c): its reply wait then
+ * sleeps at once instead of spinning and yielding first, which would only
+ * take CPU time from the work it waits for. */
+void
+vn_ring_set_host_wait(bool host_wait);
+
 /* A bounded polling wait used outside rings (fences, queries): call with
  * iter starting at 0; returns false once the overall deadline passed or the
  * transport is lost. */

@@ -307,9 +307,11 @@ vn_WaitForFences(VkDevice device,
       if ((now >= block_after || (!fine.on && all_followed)) && all_submitted &&
           vn_allow_host_waits(dev) && !VU_PERF(NO_HOST_WAIT)) {
          vn_fine_poll_end(&fine);
+         vn_ring_set_host_wait(true);
          const VkResult r =
             vn_call_vkWaitForFences(dev->ring, device, pending_count, pending, waitAll,
                                     VN_MIN(deadline - now, VN_FENCE_BLOCK_SLICE_NS));
+         vn_ring_set_host_wait(false);
          if (r != VK_SUCCESS && r != VK_TIMEOUT) {
             result = vn_error(r);
             goto out;
