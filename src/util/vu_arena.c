@@ -127,8 +127,9 @@ vu_arena_alloc_array(struct vu_arena *arena, size_t count, size_t elem_size, siz
    return vu_arena_alloc(arena, size, align);
 }
 
+/* vu_arena_reset's work when something was allocated */
 void
-vu_arena_reset(struct vu_arena *arena)
+vu_arena_rewind(struct vu_arena *arena)
 {
    struct vu_arena_chunk *keep = arena->chunks;
    arena->used = 0;

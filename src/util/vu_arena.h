@@ -112,10 +112,21 @@ vu_arena_alloc(struct vu_arena *arena, size_t size, size_t align)
 void *
 vu_arena_alloc_array(struct vu_arena *arena, size_t count, size_t elem_size, size_t align);
 
-/* Forget everything allocated; keeps the first chunk (the newest, largest) for
- * reuse and frees any others. O(1) when the period used only one chunk. */
 void
-vu_arena_reset(struct vu_arena *arena);
+vu_arena_rewind(struct vu_arena *arena);
+
+/* Forget everything allocated; keeps the first chunk (the newest, largest) for
+ * reuse and frees any others. O(1) when the period used only one chunk, a
+ * load and a branch when it allocated nothing (the decoders reset after
+ * every command, and most commands allocate nothing). */
+static inline void
+vu_arena_reset(struct vu_arena *arena)
+{
+   /* every allocation of at least a byte adds to `used`; with none since
+    * the last reset the arena is as a reset leaves it */
+   if (arena->used)
+      vu_arena_rewind(arena);
+}
 
 /* Reset and also free all chunks beyond a small retained one (after a batch):
  * the kept chunk is freed too when it grew past 64 KiB. */

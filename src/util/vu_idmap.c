@@ -122,22 +122,23 @@ vu_idmap_insert(struct vu_idmap *map, uint64_t id, void *value)
    if (!id)
       return false;
 
-   /* probe by id, not by value: a present id with a NULL value is a duplicate */
-   const size_t mask = map->capacity - 1;
-   for (size_t slot = vu_idmap_slot(map, id); map->entries[slot].id;
-        slot = (slot + 1) & mask) {
+   /* probe by id, not by value: a present id with a NULL value is a duplicate;
+    * the probe ends at the empty slot the id goes to, unless the table grows */
+   size_t mask = map->capacity - 1;
+   size_t slot = vu_idmap_slot(map, id);
+   for (; map->entries[slot].id; slot = (slot + 1) & mask) {
       if (map->entries[slot].id == id)
          return false;
    }
 
-   if ((map->count + 1) * VU_IDMAP_LOAD_DEN > map->capacity * VU_IDMAP_LOAD_NUM &&
-       !vu_idmap_grow(map))
-      return false;
-
-   const size_t new_mask = map->capacity - 1;
-   size_t slot = vu_idmap_slot(map, id);
-   while (map->entries[slot].id)
-      slot = (slot + 1) & new_mask;
+   if ((map->count + 1) * VU_IDMAP_LOAD_DEN > map->capacity * VU_IDMAP_LOAD_NUM) {
+      if (!vu_idmap_grow(map))
+         return false;
+      mask = map->capacity - 1;
+      slot = vu_idmap_slot(map, id);
+      while (map->entries[slot].id)
+         slot = (slot + 1) & mask;
+   }
    map->entries[slot].id = id;
    map->entries[slot].value = value;
    map->count++;
