@@ -52,7 +52,8 @@ vn_sync_file_signalled(const struct vn_sync_file *file)
  * queue stays busy past them, so the wake-up's latency costs nothing, and
  * the poll would take its time from that work (on lavapipe with the server
  * in a session of its own, as a VMM or a service is: frame loop 0.77x ->
- * 0.84x native, bench/README.md). */
+ * 0.84x native, 0.94x with the reply wait of vn_ring_set_host_wait;
+ * bench/README.md, issue 13 round 11). */
 #define VN_FENCE_POLL_NS (500ull * 1000)
 /* and waits in the host in slices this long, so that other users of the
  * ring are never stalled for longer */
