@@ -346,6 +346,40 @@ vn_queue_prepare_semaphores(struct vn_queue *queue,
    return VK_SUCCESS;
 }
 
+static void
+vn_semaphore_note_sent(VkSemaphore handle, uint64_t value)
+{
+   struct vn_semaphore *sem = vn_semaphore_from_handle(handle);
+   if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE)
+      return;
+   uint_fast64_t cur = atomic_load_explicit(&sem->sent_value, memory_order_relaxed);
+   while (cur < value && !atomic_compare_exchange_weak(&sem->sent_value, &cur, value))
+      ;
+}
+
+/* after a submission went into the ring: the timeline values it signals */
+static void
+vn_queue_note_signals(uint32_t count, const VkSubmitInfo *submits)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const VkTimelineSemaphoreSubmitInfo *tl =
+         vn_find_struct(submits[i].pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
+      for (uint32_t j = 0; tl && j < submits[i].signalSemaphoreCount &&
+                           j < tl->signalSemaphoreValueCount; j++)
+         vn_semaphore_note_sent(submits[i].pSignalSemaphores[j], tl->pSignalSemaphoreValues[j]);
+   }
+}
+
+static void
+vn_queue_note_signals2(uint32_t count, const VkSubmitInfo2 *submits)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      for (uint32_t j = 0; j < submits[i].signalSemaphoreInfoCount; j++)
+         vn_semaphore_note_sent(submits[i].pSignalSemaphoreInfos[j].semaphore,
+                                submits[i].pSignalSemaphoreInfos[j].value);
+   }
+}
+
 VKAPI_ATTR VkResult VKAPI_CALL
 vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmits, VkFence _fence)
 {
@@ -380,6 +414,7 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
    }
    if (!need) {
       vn_async_vkQueueSubmit(dev->ring, _queue, submitCount, pSubmits, _fence);
+      vn_queue_note_signals(submitCount, pSubmits);
       vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
       vn_query_list_fini(&queries, NULL);
       return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
@@ -454,6 +489,7 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
       s->commandBufferCount++;
    }
    vn_async_vkQueueSubmit(dev->ring, _queue, count, subs, _fence);
+   vn_queue_note_signals(submitCount, pSubmits);
    vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
    if (vn_device_is_lost(dev))
       result = VK_ERROR_DEVICE_LOST;
@@ -511,6 +547,7 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
    }
    if (!need) {
       vn_async_vkQueueSubmit2(dev->ring, _queue, submitCount, pSubmits, _fence);
+      vn_queue_note_signals2(submitCount, pSubmits);
       vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
       vn_query_list_fini(&queries, NULL);
       return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
@@ -565,6 +602,7 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
       s->commandBufferInfoCount++;
    }
    vn_async_vkQueueSubmit2(dev->ring, _queue, count, subs, _fence);
+   vn_queue_note_signals2(submitCount, pSubmits);
    vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
    if (vn_device_is_lost(dev))
       result = VK_ERROR_DEVICE_LOST;

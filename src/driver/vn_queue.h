@@ -32,6 +32,9 @@ struct vn_semaphore {
    VkSemaphoreType type;
    struct vn_feedback_slot slot; /* timeline: the counter */
    atomic_uint_fast64_t synced_value;
+   /* timeline: the highest value a queue submission sent to the host signals
+    * (vn_WaitSemaphores blocks in the renderer only for values below it) */
+   atomic_uint_fast64_t sent_value;
    struct vn_queue *queue; /* binary: of the pending signal (sync-file export) */
    struct vn_sync_file imported;
 };

@@ -58,6 +58,8 @@ vn_sync_file_signalled(const struct vn_sync_file *file)
 /* and waits in the host in slices this long, so that other users of the
  * ring are never stalled for longer */
 #define VN_FENCE_BLOCK_SLICE_NS (20ull * 1000 * 1000)
+/* vn_WaitSemaphores' host waits, shorter: wait-before-signal is legal */
+#define VN_TIMELINE_BLOCK_SLICE_NS (2ull * 1000 * 1000)
 
 /* With 4 or more CPUs (a GPU host, where polling steals nothing from the
  * work) the poll goes on this long, looking every VN_FENCE_FINE_SLEEP_NS
@@ -444,10 +446,21 @@ vn_WaitSemaphores(VkDevice device, const VkSemaphoreWaitInfo *pWaitInfo, uint64_
       }
    }
 
+   /* As for fences (vn_WaitForFences), with fewer than 4 CPUs a wait for
+    * values that later signals already sent to the host go beyond (frames in
+    * flight paced by a timeline) blocks in the renderer at once. Only such
+    * values: a host wait for a value no submission signals yet could hold
+    * the ring, and with it the signal, until its slice ends. A value that
+    * another thread signals from the host, with a later submitted signal
+    * waiting on it, can still be held up so: hence slices of 2 ms (a
+    * longer wait costs a round trip per slice). */
+   const bool may_block = !any && !vu_os_spin_allowed(0) && vn_allow_host_waits(dev) &&
+                          !VU_PERF(NO_HOST_WAIT);
    struct vn_relax relax = { 0 };
    relax.timeout_ns = timeout == UINT64_MAX ? 0 : UINT64_MAX;
    for (;;) {
       uint32_t reached = 0;
+      bool all_followed = true;
       for (uint32_t i = 0; i < pWaitInfo->semaphoreCount; i++) {
          struct vn_semaphore *sem = vn_semaphore_from_handle(pWaitInfo->pSemaphores[i]);
          uint64_t value;
@@ -456,12 +469,28 @@ vn_WaitSemaphores(VkDevice device, const VkSemaphoreWaitInfo *pWaitInfo, uint64_
          if (value >= pWaitInfo->pValues[i]) {
             vn_semaphore_sync_host(dev, sem, pWaitInfo->pValues[i]);
             reached++;
+         } else {
+            all_followed &= atomic_load_explicit(&sem->sent_value, memory_order_relaxed) >
+                            pWaitInfo->pValues[i];
          }
       }
       if (any ? reached > 0 : reached == pWaitInfo->semaphoreCount)
          return VK_SUCCESS;
-      if (vu_os_time_ns() >= deadline)
+      const uint64_t now = vu_os_time_ns();
+      if (now >= deadline)
          return VK_TIMEOUT;
+      if (may_block && all_followed) {
+         vn_ring_set_host_wait(true);
+         const VkResult r =
+            vn_call_vkWaitSemaphores(dev->ring, device, pWaitInfo,
+                                     VN_MIN(deadline - now, VN_TIMELINE_BLOCK_SLICE_NS));
+         vn_ring_set_host_wait(false);
+         if (r != VK_SUCCESS && r != VK_TIMEOUT)
+            return vn_error(r);
+         /* the feedback writes precede the host signals: the next pass
+          * sees them */
+         continue;
+      }
       if (!vn_relax(&relax, dev->instance->transport, "timeline semaphores"))
          return vn_error(VK_ERROR_DEVICE_LOST);
    }

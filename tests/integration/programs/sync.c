@@ -164,6 +164,37 @@ sync_test_fences(struct sync_test *t)
    vkDestroyFence(t->dev, fence, NULL);
 }
 
+/* Frames in flight paced by a timeline: batches signalling 1..4 sent, then
+ * waits for 1 and for 4 (through our driver on fewer than 4 CPUs the first
+ * blocks in the renderer at once, since a later signal is already sent). */
+static void
+sync_test_timeline_in_flight(struct sync_test *t)
+{
+   struct vkt_context *ctx = t->ctx;
+   VkSemaphore timeline = sync_semaphore_create(t, VK_SEMAPHORE_TYPE_TIMELINE, 0);
+   for (uint64_t value = 1; value <= 4; value++) {
+      const VkTimelineSemaphoreSubmitInfo info = {
+         .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+         .signalSemaphoreValueCount = 1,
+         .pSignalSemaphoreValues = &value,
+      };
+      const VkSubmitInfo submit = {
+         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+         .pNext = &info,
+         .signalSemaphoreCount = 1,
+         .pSignalSemaphores = &timeline,
+      };
+      VKT_CALL(vkQueueSubmit(ctx->queue, 1, &submit, VK_NULL_HANDLE));
+   }
+   const uint64_t one = 1, four = 4;
+   VKT_CALL(sync_wait(t, 1, &timeline, &one, false, UINT64_MAX));
+   vkt_check(ctx, sync_counter(t, timeline) >= 1, "timeline in flight: %llu after waiting for 1",
+             (unsigned long long)sync_counter(t, timeline));
+   VKT_CALL(sync_wait(t, 1, &timeline, &four, false, UINT64_MAX));
+   vkt_print_u64("sync_in_flight", "value", sync_counter(t, timeline));
+   vkDestroySemaphore(t->dev, timeline, NULL);
+}
+
 /* Fill X on queue2 behind a host-signaled timeline value. */
 static void
 sync_test_host_signal(struct sync_test *t, VkSemaphore timeline)
@@ -395,6 +426,7 @@ main(void)
    sync_test_cross_queue(&t, timeline);
    sync_test_wait_any(&t);
    sync_test_fence_only(&t, sync2_features.synchronization2);
+   sync_test_timeline_in_flight(&t);
    VKT_CALL(vkQueueWaitIdle(ctx.queue));
    VKT_CALL(vkQueueWaitIdle(ctx.queue2));
    VKT_CALL(vkDeviceWaitIdle(t.dev));
