@@ -64,7 +64,8 @@ sync_record_readback(VkCommandBuffer cmd,
    VKT_CALL(vkEndCommandBuffer(cmd));
 }
 
-/* One batch: optional wait, optional binary or timeline signal. */
+/* One batch: optional command buffer, optional wait, optional binary or
+ * timeline signal. */
 static void
 sync_submit(VkQueue queue,
             VkCommandBuffer cmd,
@@ -88,7 +89,7 @@ sync_submit(VkQueue queue,
       .waitSemaphoreCount = wait_sem ? 1 : 0,
       .pWaitSemaphores = &wait_sem,
       .pWaitDstStageMask = &wait_stage,
-      .commandBufferCount = 1,
+      .commandBufferCount = cmd ? 1 : 0,
       .pCommandBuffers = &cmd,
       .signalSemaphoreCount = signal_sem ? 1 : 0,
       .pSignalSemaphores = &signal_sem,
@@ -172,20 +173,8 @@ sync_test_timeline_in_flight(struct sync_test *t)
 {
    struct vkt_context *ctx = t->ctx;
    VkSemaphore timeline = sync_semaphore_create(t, VK_SEMAPHORE_TYPE_TIMELINE, 0);
-   for (uint64_t value = 1; value <= 4; value++) {
-      const VkTimelineSemaphoreSubmitInfo info = {
-         .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-         .signalSemaphoreValueCount = 1,
-         .pSignalSemaphoreValues = &value,
-      };
-      const VkSubmitInfo submit = {
-         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-         .pNext = &info,
-         .signalSemaphoreCount = 1,
-         .pSignalSemaphores = &timeline,
-      };
-      VKT_CALL(vkQueueSubmit(ctx->queue, 1, &submit, VK_NULL_HANDLE));
-   }
+   for (uint64_t value = 1; value <= 4; value++)
+      sync_submit(ctx->queue, VK_NULL_HANDLE, VK_NULL_HANDLE, 0, timeline, value, VK_NULL_HANDLE);
    const uint64_t one = 1, four = 4;
    VKT_CALL(sync_wait(t, 1, &timeline, &one, false, UINT64_MAX));
    vkt_check(ctx, sync_counter(t, timeline) >= 1, "timeline in flight: %llu after waiting for 1",
