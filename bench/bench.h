@@ -18,6 +18,7 @@ struct bench {
    bool is_short;              /* --short: run briefly (CI smoke test) */
    bool has_calibrated_ts;     /* VK_EXT_calibrated_timestamps enabled */
    bool has_coopmat;           /* VK_KHR_cooperative_matrix and fp16 storage enabled */
+   bool has_timeline;          /* timelineSemaphore enabled */
 };
 
 struct bench_workload {
@@ -82,7 +83,8 @@ void bench_run_coopmat(struct bench *b);
 
 /* Before the device is created: where VK_KHR_cooperative_matrix, shaderFloat16
  * and storageBuffer16BitAccess are offered, sets has_coopmat and returns the
- * feature chain to enable (static storage); otherwise NULL. */
+ * feature chain to enable (static storage; with timelineSemaphore as
+ * has_timeline says, which must be set before); otherwise NULL. */
 const void *
 bench_coopmat_features(struct bench *b);
 

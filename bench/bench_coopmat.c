@@ -77,6 +77,7 @@ bench_coopmat_features(struct bench *b)
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
       .pNext = &coopmat_enable_cm,
       .shaderFloat16 = VK_TRUE,
+      .timelineSemaphore = b->has_timeline,
    };
    coopmat_enable11 = (VkPhysicalDeviceVulkan11Features){
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,

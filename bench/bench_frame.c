@@ -5,7 +5,14 @@
  * an application would without presenting. Reported in frames/s. The last
  * frame is read back: a corner must show the clear color and the center the
  * marker triangle drawn in front of everything.
+ *
+ * The loop runs three times, paced as applications pace it: by a fence per
+ * frame (frame_loop), by a fence per frame with a pair of timestamp queries
+ * around each frame read back when its fence has signaled, as a GPU profiler
+ * overlay does (frame_loop_timestamps), and by one timeline semaphore that
+ * every frame signals instead of a fence (frame_loop_timeline).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,9 +40,20 @@ struct frame_target {
    bool is_pending;
 };
 
+enum frame_pacing {
+   FRAME_FENCES,
+   FRAME_TIMESTAMPS, /* fences, and two timestamps around every frame */
+   FRAME_TIMELINE,   /* one timeline semaphore, frame f signals f + 1 */
+};
+
 struct frame_state {
    struct bench *b;
    uint32_t size;
+   enum frame_pacing pacing;
+   VkQueryPool timestamps;   /* 2 per target, FRAME_TIMESTAMPS */
+   uint32_t timestamp_reads; /* frames whose timestamps were read and ordered */
+   uint64_t timestamp_mask;  /* the queue family's valid bits */
+   VkSemaphore timeline;     /* FRAME_TIMELINE */
    VkRenderPass render_pass;
    VkPipelineLayout layout;
    VkPipeline pipeline;
@@ -164,12 +182,17 @@ static void
 frame_record(struct frame_state *s, struct frame_target *target, uint32_t frame)
 {
    VkCommandBuffer cmd = target->cmd;
+   const uint32_t query = 2 * (frame % FRAME_IN_FLIGHT);
    VKT_CALL(vkResetCommandBuffer(cmd, 0));
    const VkCommandBufferBeginInfo begin = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
       .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
    };
    VKT_CALL(vkBeginCommandBuffer(cmd, &begin));
+   if (s->pacing == FRAME_TIMESTAMPS) {
+      vkCmdResetQueryPool(cmd, s->timestamps, query, 2);
+      vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, s->timestamps, query);
+   }
    VkClearValue clears[2];
    for (int c = 0; c < 4; c++)
       clears[0].color.float32[c] = frame_clear[c] / 255.0f;
@@ -193,7 +216,42 @@ frame_record(struct frame_state *s, struct frame_target *target, uint32_t frame)
                       shift);
    vkCmdDraw(cmd, 3 * FRAME_TRIANGLES, 1, 0, 0);
    vkCmdEndRenderPass(cmd);
+   if (s->pacing == FRAME_TIMESTAMPS)
+      vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, s->timestamps,
+                          query + 1);
    VKT_CALL(vkEndCommandBuffer(cmd));
+}
+
+/* Waits until the frame last submitted on target (frame) has finished, then
+ * reads its timestamps when the loop takes them. */
+static void
+frame_retire(struct frame_state *s, struct frame_target *target, uint32_t frame)
+{
+   VkDevice dev = s->b->ctx.device;
+   if (s->pacing == FRAME_TIMELINE) {
+      const uint64_t value = frame + 1;
+      const VkSemaphoreWaitInfo wait = {
+         .sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
+         .semaphoreCount = 1,
+         .pSemaphores = &s->timeline,
+         .pValues = &value,
+      };
+      VKT_CALL(vkWaitSemaphores(dev, &wait, UINT64_MAX));
+   } else {
+      VKT_CALL(vkWaitForFences(dev, 1, &target->fence, VK_TRUE, UINT64_MAX));
+      VKT_CALL(vkResetFences(dev, 1, &target->fence));
+   }
+   target->is_pending = false;
+   if (s->pacing != FRAME_TIMESTAMPS)
+      return;
+   uint64_t ts[2];
+   const VkResult result =
+      vkGetQueryPoolResults(dev, s->timestamps, 2 * (frame % FRAME_IN_FLIGHT), 2,
+                            sizeof(ts), ts, sizeof(ts[0]), VK_QUERY_RESULT_64_BIT);
+   /* the fence has signaled: both results are available, the end after the
+    * beginning (modulo the valid bits) */
+   if (result == VK_SUCCESS && ((ts[1] - ts[0]) & s->timestamp_mask) < s->timestamp_mask / 2)
+      s->timestamp_reads++;
 }
 
 /* Renders frames [first, first + count) with FRAME_IN_FLIGHT frames in flight;
@@ -201,31 +259,37 @@ frame_record(struct frame_state *s, struct frame_target *target, uint32_t frame)
 static uint32_t
 frame_loop(struct frame_state *s, uint32_t first, uint32_t count)
 {
-   VkDevice dev = s->b->ctx.device;
    uint32_t index = 0;
    for (uint32_t frame = first; frame < first + count; frame++) {
       index = frame % FRAME_IN_FLIGHT;
       struct frame_target *target = &s->targets[index];
-      if (target->is_pending) {
-         VKT_CALL(vkWaitForFences(dev, 1, &target->fence, VK_TRUE, UINT64_MAX));
-         VKT_CALL(vkResetFences(dev, 1, &target->fence));
-      }
+      if (target->is_pending)
+         frame_retire(s, target, frame - FRAME_IN_FLIGHT);
       frame_record(s, target, frame);
+      const uint64_t signal_value = frame + 1;
+      const VkTimelineSemaphoreSubmitInfo timeline_info = {
+         .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+         .signalSemaphoreValueCount = 1,
+         .pSignalSemaphoreValues = &signal_value,
+      };
+      const bool timeline = s->pacing == FRAME_TIMELINE;
       const VkSubmitInfo submit = {
          .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+         .pNext = timeline ? &timeline_info : NULL,
          .commandBufferCount = 1,
          .pCommandBuffers = &target->cmd,
+         .signalSemaphoreCount = timeline ? 1 : 0,
+         .pSignalSemaphores = &s->timeline,
       };
-      VKT_CALL(vkQueueSubmit(s->b->ctx.queue, 1, &submit, target->fence));
+      VKT_CALL(vkQueueSubmit(s->b->ctx.queue, 1, &submit,
+                             timeline ? VK_NULL_HANDLE : target->fence));
       target->is_pending = true;
    }
-   for (uint32_t i = 0; i < FRAME_IN_FLIGHT; i++) {
-      struct frame_target *target = &s->targets[i];
-      if (target->is_pending) {
-         VKT_CALL(vkWaitForFences(dev, 1, &target->fence, VK_TRUE, UINT64_MAX));
-         VKT_CALL(vkResetFences(dev, 1, &target->fence));
-         target->is_pending = false;
-      }
+   /* the older frame first */
+   for (uint32_t frame = first + count - FRAME_IN_FLIGHT; frame < first + count; frame++) {
+      struct frame_target *target = &s->targets[frame % FRAME_IN_FLIGHT];
+      if (target->is_pending)
+         frame_retire(s, target, frame);
    }
    return index;
 }
@@ -263,12 +327,30 @@ frame_check(struct frame_state *s, const struct frame_target *target)
    vkt_buffer_destroy(ctx, &readback);
 }
 
+/* Runs the loop paced as given and reports it as name. */
+static void
+frame_measure(struct frame_state *s, enum frame_pacing pacing, const char *name)
+{
+   const uint32_t frames = bench_count(s->b, 300, 20);
+   s->pacing = pacing;
+   s->timestamp_reads = 0;
+   frame_loop(s, 0, FRAME_WARMUP);
+   const uint64_t start = vkt_now_ns();
+   const uint32_t last = frame_loop(s, FRAME_WARMUP, frames);
+   const double seconds = (double)(vkt_now_ns() - start) / 1e9;
+   frame_check(s, &s->targets[last]);
+   if (pacing == FRAME_TIMESTAMPS)
+      vkt_check(&s->b->ctx, s->timestamp_reads == FRAME_WARMUP + frames,
+                "frame: %u of %u frames had their timestamps, in order",
+                s->timestamp_reads, FRAME_WARMUP + frames);
+   bench_report(name, "frames/s", frames / seconds);
+}
+
 void
 bench_run_frame(struct bench *b)
 {
    VkDevice dev = b->ctx.device;
    struct frame_state s = { .b = b, .size = bench_count(b, 512, 128) };
-   const uint32_t frames = bench_count(b, 300, 20);
 
    struct vkt_image tex;
    vkt_image_create(&b->ctx, VK_FORMAT_R8G8B8A8_UNORM, FRAME_TEX, FRAME_TEX,
@@ -350,12 +432,36 @@ bench_run_frame(struct bench *b)
       t->fence = bench_fence_create(b);
    }
 
-   frame_loop(&s, 0, FRAME_WARMUP);
-   const uint64_t start = vkt_now_ns();
-   const uint32_t last = frame_loop(&s, FRAME_WARMUP, frames);
-   const double seconds = (double)(vkt_now_ns() - start) / 1e9;
-   frame_check(&s, &s.targets[last]);
-   bench_report("frame_loop", "frames/s", frames / seconds);
+   frame_measure(&s, FRAME_FENCES, "frame_loop");
+   const uint32_t valid_bits = b->ctx.queue_families[b->ctx.queue_family].timestampValidBits;
+   if (valid_bits != 0 && b->ctx.props.limits.timestampComputeAndGraphics) {
+      s.timestamp_mask = valid_bits >= 64 ? UINT64_MAX : (1ull << valid_bits) - 1;
+      const VkQueryPoolCreateInfo pool_info = {
+         .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+         .queryType = VK_QUERY_TYPE_TIMESTAMP,
+         .queryCount = 2 * FRAME_IN_FLIGHT,
+      };
+      VKT_CALL(vkCreateQueryPool(dev, &pool_info, NULL, &s.timestamps));
+      frame_measure(&s, FRAME_TIMESTAMPS, "frame_loop_timestamps");
+      vkDestroyQueryPool(dev, s.timestamps, NULL);
+   } else {
+      fprintf(stderr, "vkbench: frame: no timestamps on the queue: frame_loop_timestamps skipped\n");
+   }
+   if (b->has_timeline) {
+      const VkSemaphoreTypeCreateInfo type_info = {
+         .sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+         .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE,
+      };
+      const VkSemaphoreCreateInfo sem_info = {
+         .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
+         .pNext = &type_info,
+      };
+      VKT_CALL(vkCreateSemaphore(dev, &sem_info, NULL, &s.timeline));
+      frame_measure(&s, FRAME_TIMELINE, "frame_loop_timeline");
+      vkDestroySemaphore(dev, s.timeline, NULL);
+   } else {
+      fprintf(stderr, "vkbench: frame: no timeline semaphores: frame_loop_timeline skipped\n");
+   }
 
    for (uint32_t i = 0; i < FRAME_IN_FLIGHT; i++) {
       struct frame_target *t = &s.targets[i];

@@ -164,6 +164,24 @@ bench_can_calibrate(struct bench *b)
    return false;
 }
 
+/* Whether the device offers timeline semaphores (Vulkan 1.2). */
+static bool
+bench_can_timeline(struct bench *b)
+{
+   if (VK_API_VERSION_MINOR(b->ctx.props.apiVersion) < 2 &&
+       VK_API_VERSION_MAJOR(b->ctx.props.apiVersion) == 1)
+      return false;
+   VkPhysicalDeviceTimelineSemaphoreFeatures timeline = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES,
+   };
+   VkPhysicalDeviceFeatures2 features = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+      .pNext = &timeline,
+   };
+   vkGetPhysicalDeviceFeatures2(b->ctx.physical_device, &features);
+   return timeline.timelineSemaphore;
+}
+
 static void
 bench_usage(FILE *out)
 {
@@ -234,12 +252,20 @@ main(int argc, char **argv)
    uint32_t extension_count = 0;
    if (b.has_calibrated_ts)
       extensions[extension_count++] = VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME;
-   /* VK_KHR_cooperative_matrix and fp16 storage, where offered (coopmat) */
-   const void *coopmat_features = bench_coopmat_features(&b);
-   if (coopmat_features)
+   /* timeline semaphores (frame), VK_KHR_cooperative_matrix and fp16 storage
+    * (coopmat), where offered */
+   b.has_timeline = bench_can_timeline(&b);
+   const void *features = bench_coopmat_features(&b);
+   if (features)
       extensions[extension_count++] = "VK_KHR_cooperative_matrix";
+   static VkPhysicalDeviceTimelineSemaphoreFeatures timeline = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES,
+      .timelineSemaphore = VK_TRUE,
+   };
+   if (!features && b.has_timeline)
+      features = &timeline;
    const struct vkt_device_info info = {
-      .next = coopmat_features,
+      .next = features,
       .extensions = extensions,
       .extension_count = extension_count,
    };

@@ -54,6 +54,8 @@ TARGETS = {
     'compute_fma': ('min_ratio', 0.99, 0.95),
     'coopmat_matmul': ('min_ratio', 0.95, 0.95),  # issue 14 (H200)
     'frame_loop': ('min_ratio', 0.99, 0.95),
+    'frame_loop_timestamps': ('min_ratio', 0.99, 0.95),
+    'frame_loop_timeline': ('min_ratio', 0.99, 0.95),
     'mapping_write': ('min_ratio', 0.95, 0.95),
     'mapping_read': ('min_ratio', 0.95, 0.95),
     'staging_upload': ('min_ratio', 0.98, 0.98),
