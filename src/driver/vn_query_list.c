@@ -31,9 +31,9 @@ vn_query_ranges_push(struct vn_query_range **ranges,
 }
 
 /* An end: an earlier reset wholly inside it needs no clearing of the
- * feedback, since the copy of the results rewrites all of each query's
- * feedback. That spares the GPU a fill and a barrier in every submission of
- * the usual reset + timestamps per frame. */
+ * feedback, since the end's copy and availability write rewrite all of each
+ * query's feedback. That spares the GPU a write in every submission of the
+ * usual reset + timestamps per frame. */
 void
 vn_query_list_end(struct vn_query_list *list,
                   const VkAllocationCallbacks *alloc,

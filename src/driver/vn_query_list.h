@@ -23,8 +23,8 @@ struct vn_query_range {
 /* The queries of a command buffer, or of a submission's command buffers in
  * submission order, as vn_query_list_end / _reset / _append leave them: no
  * end range holds a query that a later reset covers (its results must not
- * be waited for), and no reset lies wholly inside a later end (the copy of
- * the results rewrites its feedback). No range is empty. A range is left
+ * be waited for), and no reset lies wholly inside a later end (the end's
+ * copy and availability write rewrite its feedback). No range is empty. A range is left
  * out if memory runs out. */
 struct vn_query_list {
    struct vn_query_range *ends; /* results copied */

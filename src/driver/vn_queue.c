@@ -63,47 +63,68 @@ vn_queue_fb_cmd_get(struct vn_queue *queue, uint64_t serial)
    return cmd;
 }
 
+/* Writes `value` into the availability words of queries [first, first +
+ * count) of `pool`: updates for the usual few queries (a fill between the
+ * feedback barriers costs the H200 more, vn_feedback.c), a fill beyond. */
+static void
+vn_encode_query_availability(struct vp_encoder *enc,
+                             VkCommandBuffer cmd,
+                             const struct vn_query_range *r,
+                             uint32_t value)
+{
+   static const uint64_t ones[64] = {
+      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+   };
+   static const uint64_t zeros[64];
+   const VkDeviceSize offset = vn_query_pool_availability_offset(r->pool, r->first);
+   const VkDeviceSize size = (VkDeviceSize)r->count * sizeof(uint64_t);
+   if (r->count <= 64)
+      vp_encode_vkCmdUpdateBuffer(enc, 0, cmd, r->pool->fb_buffer, offset, size,
+                                  value ? ones : zeros);
+   else
+      vp_encode_vkCmdFillBuffer(enc, 0, cmd, r->pool->fb_buffer, offset, size, value);
+}
+
+/* The query part of a feedback command buffer, between the feedback
+ * barriers. The feedback keeps each query's results and, apart, its
+ * availability word, which the guest reads as "the results are there": a
+ * host copy need not write a query's results before its availability
+ * (lavapipe's PRIMITIVES_GENERATED results read 0 now and then, seen in the
+ * CTS), so the results are copied without availability (waiting for those
+ * the submission itself produces), and after a barrier updates write the
+ * availability, next to the fence and serial writes that follow. Resets
+ * clear the availability before: no end range holds a query that a later
+ * reset covers (vn_query_list.h), and the clears touch no result word the
+ * copies write. */
 static void
 vn_encode_query_copies(struct vp_encoder *enc,
                        VkCommandBuffer cmd,
                        const struct vn_query_list *queries)
 {
-   /* resets clear the feedback first; ended queries are copied after,
-    * waiting for results the submission itself produces. The guest takes a
-    * nonzero availability word for "the results are there", but a host
-    * copy need not write a query's results before its availability
-    * (lavapipe's PRIMITIVES_GENERATED results read 0 now and then, seen in
-    * the CTS): the results are copied alone first, and the copy with
-    * availability, which writes the same values again, comes after a
-    * barrier. */
-   for (uint32_t i = 0; i < queries->reset_count; i++) {
-      const struct vn_query_range *r = &queries->resets[i];
-      const VkDeviceSize stride = (r->pool->result_count + 1) * sizeof(uint64_t);
-      vp_encode_vkCmdFillBuffer(enc, 0, cmd, r->pool->fb_buffer, r->first * stride,
-                                r->count * stride, 0);
-   }
+   for (uint32_t i = 0; i < queries->reset_count; i++)
+      vn_encode_query_availability(enc, cmd, &queries->resets[i], 0);
    if (!queries->end_count)
       return;
+   for (uint32_t i = 0; i < queries->end_count; i++) {
+      const struct vn_query_range *r = &queries->ends[i];
+      const VkDeviceSize stride = r->pool->result_count * sizeof(uint64_t);
+      vp_encode_vkCmdCopyQueryPoolResults(enc, 0, cmd, vn_query_pool_to_handle(r->pool),
+                                          r->first, r->count, r->pool->fb_buffer,
+                                          r->first * stride, stride,
+                                          VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+   }
    const VkMemoryBarrier barrier = {
       .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
       .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
       .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
    };
-   for (int pass = 0; pass < 2; pass++) {
-      if (pass == 1 || queries->reset_count)
-         vp_encode_vkCmdPipelineBarrier(enc, 0, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                        VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &barrier, 0, NULL,
-                                        0, NULL);
-      for (uint32_t i = 0; i < queries->end_count; i++) {
-         const struct vn_query_range *r = &queries->ends[i];
-         const VkDeviceSize stride = (r->pool->result_count + 1) * sizeof(uint64_t);
-         vp_encode_vkCmdCopyQueryPoolResults(
-            enc, 0, cmd, vn_query_pool_to_handle(r->pool), r->first, r->count, r->pool->fb_buffer,
-            r->first * stride, stride,
-            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT |
-               (pass == 1 ? VK_QUERY_RESULT_WITH_AVAILABILITY_BIT : 0));
-      }
-   }
+   vp_encode_vkCmdPipelineBarrier(enc, 0, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                                  VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &barrier, 0, NULL, 0,
+                                  NULL);
+   for (uint32_t i = 0; i < queries->end_count; i++)
+      vn_encode_query_availability(enc, cmd, &queries->ends[i], 1);
 }
 
 /* Records a feedback command buffer: the writes, and when `last` the queue

@@ -51,13 +51,21 @@ struct vn_query_pool {
    VkQueryType type;
    uint32_t count;
    uint32_t result_count; /* 64-bit values per query */
-   /* feedback: count x (result_count + 1) uint64 (results, availability) */
+   /* feedback: count x result_count uint64 results, then count uint64
+    * availability words (nonzero: available) */
    VkBuffer fb_buffer;
    VkDeviceMemory fb_memory;
    uint64_t *fb_map;
    bool host_results; /* used in multiview: results from the host (vn_cmd_end_query) */
 };
 VN_HANDLE_CAST(vn_query_pool, VkQueryPool)
+
+/* where query `query`'s availability word lies in the pool's feedback */
+static inline VkDeviceSize
+vn_query_pool_availability_offset(const struct vn_query_pool *pool, uint32_t query)
+{
+   return ((VkDeviceSize)pool->count * pool->result_count + query) * sizeof(uint64_t);
+}
 
 /* Replaces an imported payload of a semaphore waited on by a submission to
  * `queue`: waits for the sync file in the guest, then has the renderer

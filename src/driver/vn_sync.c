@@ -816,11 +816,9 @@ vn_ResetQueryPool(VkDevice device, VkQueryPool queryPool, uint32_t firstQuery, u
 {
    struct vn_device *dev = vn_device_from_handle(device);
    struct vn_query_pool *pool = vn_query_pool_from_handle(queryPool);
-   if (pool->fb_map) {
-      const uint32_t stride = pool->result_count + 1;
-      memset(pool->fb_map + (size_t)firstQuery * stride, 0,
-             (size_t)queryCount * stride * sizeof(uint64_t));
-   }
+   if (pool->fb_map)
+      memset((uint8_t *)pool->fb_map + vn_query_pool_availability_offset(pool, firstQuery), 0,
+             (size_t)queryCount * sizeof(uint64_t));
    vn_async_vkResetQueryPool(dev->ring, device, queryPool, firstQuery, queryCount);
 }
 
@@ -845,13 +843,15 @@ vn_GetQueryPoolResults(VkDevice device,
    const uint32_t n = pool->result_count;
    const bool is64 = flags & VK_QUERY_RESULT_64_BIT;
    VkResult result = VK_SUCCESS;
+   _Atomic uint64_t *availability =
+      (_Atomic uint64_t *)((uint8_t *)pool->fb_map +
+                           vn_query_pool_availability_offset(pool, firstQuery));
    for (uint32_t q = 0; q < queryCount; q++) {
-      volatile uint64_t *src = pool->fb_map + (size_t)(firstQuery + q) * (n + 1);
-      uint64_t avail = atomic_load_explicit((_Atomic uint64_t *)&src[n], memory_order_acquire);
+      volatile uint64_t *src = pool->fb_map + (size_t)(firstQuery + q) * n;
+      uint64_t avail = atomic_load_explicit(&availability[q], memory_order_acquire);
       if (!avail && (flags & VK_QUERY_RESULT_WAIT_BIT)) {
          struct vn_relax relax = { 0 };
-         while (!(avail = atomic_load_explicit((_Atomic uint64_t *)&src[n],
-                                               memory_order_acquire))) {
+         while (!(avail = atomic_load_explicit(&availability[q], memory_order_acquire))) {
             if (!vn_relax(&relax, dev->instance->transport, "query results"))
                return vn_error(VK_ERROR_DEVICE_LOST);
          }
