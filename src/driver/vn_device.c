@@ -244,11 +244,15 @@ vn_DestroyDevice(VkDevice device, const VkAllocationCallbacks *pAllocator)
    /* vn_ring_destroy drains the ring: the device is gone on the host before
     * its queues' timelines are handed out again */
    if (VU_DEBUG(ROUNDTRIP)) {
-      uint64_t elided = 0;
-      for (uint32_t i = 0; i < dev->queue_count; i++)
+      uint64_t elided = 0, unwritten = 0;
+      for (uint32_t i = 0; i < dev->queue_count; i++) {
          elided += dev->queues[i].elided_count;
-      vn_log_debug("device: %llu synchronous round trips, %llu submissions without their host fence",
-                   (unsigned long long)dev->ring->roundtrips, (unsigned long long)elided);
+         unwritten += dev->queues[i].unwritten_count;
+      }
+      vn_log_debug("device: %llu synchronous round trips, %llu submissions without their host "
+                   "fence, %llu without their fence status write",
+                   (unsigned long long)dev->ring->roundtrips, (unsigned long long)elided,
+                   (unsigned long long)unwritten);
    }
    vn_ring_destroy(dev->ring);
    for (uint32_t i = 0; i < dev->queue_count; i++)

@@ -40,6 +40,7 @@ struct vn_queue {
    uint64_t content_serial;
    atomic_uint_fast64_t retired_serial;
    uint64_t elided_count; /* submissions sent to the host without their fence */
+   uint64_t unwritten_count; /* fenced submissions whose feedback writes no status */
 };
 
 struct vn_queue_fence_cmd {

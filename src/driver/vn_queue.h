@@ -24,6 +24,12 @@ struct vn_fence {
    struct vn_queue *queue;       /* of the last submission (sync-file export) */
    uint64_t serial;              /* the queue's serial at that submission */
    struct vn_sync_file imported;
+   /* the last wait that found the fence pending found later work of its
+    * queue submitted behind it (frames in flight): its submissions then
+    * write no status (vn_fence_skips_feedback) */
+   atomic_bool pipelined;
+   /* the pending submission writes no status: the host knows it */
+   atomic_bool status_on_host;
 };
 VN_HANDLE_CAST(vn_fence, VkFence)
 

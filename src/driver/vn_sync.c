@@ -165,6 +165,7 @@ vn_fence_reset_guest(struct vn_fence *fence)
    if (fence->slot.buffer)
       vn_feedback_write32(&fence->slot, VK_NOT_READY);
    atomic_store(&fence->host_synced, true);
+   atomic_store(&fence->status_on_host, false);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL
@@ -189,6 +190,18 @@ vn_fence_sync_host(struct vn_device *dev, struct vn_fence *fence)
       vn_queue_host_wait_sent(fence->queue, fence->serial);
 }
 
+/* the host found a fence without a status write signalled: its slot says
+ * so from now on, and the renderer has waited for it */
+static void
+vn_fence_host_signalled(struct vn_fence *fence)
+{
+   vn_feedback_write32(&fence->slot, VK_SUCCESS);
+   atomic_store(&fence->status_on_host, false);
+   atomic_store(&fence->host_synced, true);
+   if (fence->queue)
+      vn_queue_host_wait_sent(fence->queue, fence->serial);
+}
+
 static VkResult
 vn_fence_status(struct vn_device *dev, struct vn_fence *fence)
 {
@@ -199,15 +212,30 @@ vn_fence_status(struct vn_device *dev, struct vn_fence *fence)
    if (!fence->slot.buffer)
       return vn_call_vkGetFenceStatus(dev->ring, vn_device_to_handle(dev), vn_fence_to_handle(fence));
    const VkResult status = (VkResult)vn_feedback_read32(&fence->slot);
-   if (status == VK_SUCCESS)
+   if (status == VK_SUCCESS) {
       vn_fence_sync_host(dev, fence);
-   return status == VK_SUCCESS ? VK_SUCCESS : VK_NOT_READY;
+      return VK_SUCCESS;
+   }
+   if (atomic_load(&fence->status_on_host)) {
+      const VkResult r =
+         vn_call_vkGetFenceStatus(dev->ring, vn_device_to_handle(dev), vn_fence_to_handle(fence));
+      if (r == VK_SUCCESS)
+         vn_fence_host_signalled(fence);
+      return r;
+   }
+   return VK_NOT_READY;
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL
-vn_GetFenceStatus(VkDevice device, VkFence fence)
+vn_GetFenceStatus(VkDevice device, VkFence _fence)
 {
-   return vn_result(vn_fence_status(vn_device_from_handle(device), vn_fence_from_handle(fence)));
+   struct vn_fence *fence = vn_fence_from_handle(_fence);
+   const VkResult r = vn_fence_status(vn_device_from_handle(device), fence);
+   /* an application that polls the status is better served by feedback
+    * (each poll of a fence without it is a round trip) */
+   if (r == VK_NOT_READY && atomic_load(&fence->status_on_host))
+      atomic_store(&fence->pipelined, false);
+   return vn_result(r);
 }
 
 static uint64_t
@@ -226,11 +254,24 @@ vn_WaitForFences(VkDevice device,
 {
    struct vn_device *dev = vn_device_from_handle(device);
    const uint64_t deadline = vn_deadline(timeout);
-   bool all_feedback = true, any_imported = false;
+   bool all_feedback = true, any_imported = false, any_on_host = false;
    for (uint32_t i = 0; i < fenceCount; i++) {
-      const struct vn_fence *fence = vn_fence_from_handle(pFences[i]);
+      struct vn_fence *fence = vn_fence_from_handle(pFences[i]);
       all_feedback &= fence->slot.buffer != VK_NULL_HANDLE;
       any_imported |= fence->imported.active;
+      if (!fence->slot.buffer || fence->imported.active ||
+          vn_feedback_read32(&fence->slot) == VK_SUCCESS)
+         continue;
+      /* frames in flight: later submissions of this fence write no status
+       * (vn_queue_feedback_fence); a wait with nothing behind the fence
+       * wants the early notice of feedback again */
+      const bool followed =
+         fence->queue &&
+         atomic_load_explicit(&fence->queue->submitted_serial, memory_order_relaxed) >
+            fence->serial;
+      if (atomic_load_explicit(&fence->pipelined, memory_order_relaxed) != followed)
+         atomic_store(&fence->pipelined, followed);
+      any_on_host |= atomic_load(&fence->status_on_host);
    }
 
    if (any_imported) {
@@ -253,13 +294,23 @@ vn_WaitForFences(VkDevice device,
       }
    }
 
-   if (!all_feedback) {
-      /* bounded slices of host waits */
+   if (!all_feedback || any_on_host) {
+      /* bounded slices of host waits; a fence without a status write is
+       * one of frames in flight, whose wait sleeps at once */
       for (;;) {
          const uint64_t now = vu_os_time_ns();
          const uint64_t left = deadline > now ? deadline - now : 0;
+         vn_ring_set_host_wait(any_on_host);
          VkResult result = vn_call_vkWaitForFences(dev->ring, device, fenceCount, pFences, waitAll,
                                                    VN_MIN(left, VN_HOST_WAIT_SLICE_NS));
+         vn_ring_set_host_wait(false);
+         if (result == VK_SUCCESS && waitAll) {
+            for (uint32_t i = 0; i < fenceCount; i++) {
+               struct vn_fence *fence = vn_fence_from_handle(pFences[i]);
+               if (atomic_load(&fence->status_on_host))
+                  vn_fence_host_signalled(fence);
+            }
+         }
          if (result != VK_TIMEOUT || !left)
             return vn_result(result);
       }

@@ -45,6 +45,7 @@ static const struct vu_env_option vu_perf_options[] = {
    { "parallel_record", VU_PERF_PARALLEL_RECORD },
    { "no_parallel_record", VU_PERF_NO_PARALLEL_RECORD },
    { "precise_head", VU_PERF_PRECISE_HEAD },
+   { "fence_feedback", VU_PERF_FENCE_FEEDBACK },
 };
 
 static const char *const vu_log_level_names[] = {

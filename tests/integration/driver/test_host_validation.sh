@@ -4,7 +4,7 @@
 # renderer makes for them: each program must pass (or skip, 77) and the
 # layer must report nothing but the two known errors below.
 #
-# usage: test_host_validation.sh [--elided N]
+# usage: test_host_validation.sh [--elided N] [--unwritten N]
 #           [--parallel N [--recorded N] [--recorders] [--ignore RE]] VENUS_RUN PROGRAM...
 #
 # A PROGRAM may carry its arguments, separated by spaces ("vkbench --workload
@@ -15,6 +15,9 @@
 # elision"; the count it logs with VENUS_DEBUG=roundtrip). The layer then
 # checks that none of the host's command buffers was freed or destroyed while
 # a submission that used it was unretired.
+#
+# --unwritten N: and at least N fenced submissions without their fence status
+# write (frames in flight; docs/driver.md, "Feedback"; logged likewise).
 #
 # --parallel N: the renderer records with parallel recording forced on
 # (VENUS_PERF=parallel_record; docs/renderer.md, "Parallel recording"), it
@@ -32,6 +35,7 @@
 # validation layer of Debian 13 numbers them 02985 and 02989).
 set -u
 elided_min=
+unwritten_min=
 parallel_min=
 recorded_min=0
 all_to_recorders=
@@ -39,6 +43,7 @@ compare_filter=
 while :; do
    case "${1:-}" in
    --elided) elided_min=$2; shift 2 ;;
+   --unwritten) unwritten_min=$2; shift 2 ;;
    --parallel) parallel_min=$2; shift 2 ;;
    --ignore) compare_filter=$2; shift 2 ;;
    --recorded) recorded_min=$2; shift 2 ;;
@@ -94,6 +99,16 @@ for prog in "$@"; do
          bad=1
       else
          echo "$name: fence-only submissions without their host fence: $elided"
+      fi
+   fi
+   if [ -n "$unwritten_min" ]; then
+      unwritten=$(sed -n 's/.*device: [0-9]* synchronous round trips, [0-9]* submissions without their host fence, \([0-9]*\) without their fence status write.*/\1/p' \
+                  "$work/err" | head -n 1)
+      if [ -z "$unwritten" ] || [ "$unwritten" -lt "$unwritten_min" ]; then
+         echo "$name: ${unwritten:-no} fenced submissions went without their status write, expected >= $unwritten_min" >&2
+         bad=1
+      else
+         echo "$name: fenced submissions without their status write: $unwritten"
       fi
    fi
    if [ -n "$parallel_min" ]; then

@@ -3,8 +3,9 @@
  * device has a second one (vkt picks it), else as two submissions on one queue.
  * Covers fence status/reset/wait with timeout, wait-before-signal released by a
  * host vkSignalSemaphore, vkWaitSemaphores (all/any, zero and finite timeouts),
- * vkGetSemaphoreCounterValue, and the memory dependency a semaphore carries
- * between the two queues (data written on one queue, read on the other).
+ * vkGetSemaphoreCounterValue, the memory dependency a semaphore carries
+ * between the two queues (data written on one queue, read on the other), and
+ * frames in flight paced by fences or by a timeline.
  */
 #include <stdio.h>
 #include <string.h>
@@ -365,6 +366,84 @@ sync_check_data(struct sync_test *t)
    vkt_print_hex("sync_data_digest", vkt_digest(words, 3 * SYNC_BYTES));
 }
 
+/* Frames in flight paced by fences: each of SYNC_FRAMES frames fills a
+ * large device-local buffer (GPU work that outlasts the submission of the
+ * next frame) and then its fence's readback slot with its number; a frame
+ * waits for the one two before it, checks that frame's words and its
+ * fence's status, and resets the fence; the last two fences are polled with
+ * vkGetFenceStatus. Through our driver the waits find later work behind the
+ * fences, so later submissions of them write no status (docs/driver.md,
+ * "Feedback"), and these waits and status reads go to the host. */
+#define SYNC_FRAMES 12u
+#define SYNC_FRAME_LOAD_BYTES (32u << 20)
+#define SYNC_FRAME_FILL 0x50000000u
+#define SYNC_POLL_LIMIT_NS (30ull * 1000 * 1000 * 1000)
+
+static uint32_t
+sync_frame_bad_words(struct sync_test *t, const struct vkt_buffer *rb, uint32_t frame)
+{
+   vkt_buffer_invalidate(t->ctx, rb);
+   const uint32_t *words = (const uint32_t *)rb->map + (frame % 2) * SYNC_WORDS;
+   uint32_t bad = 0;
+   for (uint32_t i = 0; i < SYNC_WORDS; i++)
+      bad += words[i] != SYNC_FRAME_FILL + frame;
+   return bad;
+}
+
+static void
+sync_test_fence_frames(struct sync_test *t)
+{
+   struct vkt_context *ctx = t->ctx;
+   struct vkt_buffer load, rb;
+   vkt_buffer_create(ctx, SYNC_FRAME_LOAD_BYTES, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                     VKT_MEM_DEVICE, &load);
+   vkt_buffer_create(ctx, 2 * SYNC_BYTES, VK_BUFFER_USAGE_TRANSFER_DST_BIT, VKT_MEM_READBACK,
+                     &rb);
+   const VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VkFence fences[2];
+   VkCommandBuffer cmds[2];
+   for (uint32_t i = 0; i < 2; i++)
+      VKT_CALL(vkCreateFence(t->dev, &fence_info, NULL, &fences[i]));
+   uint32_t bad_words = 0, bad_status = 0;
+   for (uint32_t frame = 0; frame < SYNC_FRAMES; frame++) {
+      const uint32_t i = frame % 2;
+      if (frame >= 2) {
+         bad_status += vkWaitForFences(t->dev, 1, &fences[i], VK_TRUE, UINT64_MAX) != VK_SUCCESS;
+         bad_status += vkGetFenceStatus(t->dev, fences[i]) != VK_SUCCESS;
+         bad_words += sync_frame_bad_words(t, &rb, frame - 2);
+         vkFreeCommandBuffers(t->dev, ctx->cmd_pool, 1, &cmds[i]);
+         VKT_CALL(vkResetFences(t->dev, 1, &fences[i]));
+         bad_status += vkGetFenceStatus(t->dev, fences[i]) != VK_NOT_READY;
+      }
+      cmds[i] = vkt_cmd_begin(ctx);
+      vkCmdFillBuffer(cmds[i], load.buffer, 0, SYNC_FRAME_LOAD_BYTES, frame);
+      vkCmdFillBuffer(cmds[i], rb.buffer, i * SYNC_BYTES, SYNC_BYTES, SYNC_FRAME_FILL + frame);
+      vkt_cmd_memory_barrier(cmds[i], VK_PIPELINE_STAGE_TRANSFER_BIT,
+                             VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                             VK_ACCESS_HOST_READ_BIT);
+      VKT_CALL(vkEndCommandBuffer(cmds[i]));
+      sync_submit(ctx->queue, cmds[i], VK_NULL_HANDLE, 0, VK_NULL_HANDLE, 0, fences[i]);
+   }
+   for (uint32_t frame = SYNC_FRAMES - 2; frame < SYNC_FRAMES; frame++) {
+      const uint32_t i = frame % 2;
+      const uint64_t start = vkt_now_ns();
+      VkResult r;
+      while ((r = vkGetFenceStatus(t->dev, fences[i])) == VK_NOT_READY &&
+             vkt_now_ns() - start < SYNC_POLL_LIMIT_NS)
+         ;
+      bad_status += r != VK_SUCCESS;
+      bad_words += sync_frame_bad_words(t, &rb, frame);
+      vkFreeCommandBuffers(t->dev, ctx->cmd_pool, 1, &cmds[i]);
+   }
+   vkt_check(ctx, !bad_status, "fence frames: %u wait or status check(s) failed", bad_status);
+   vkt_check(ctx, !bad_words, "fence frames: %u word(s) read back are wrong", bad_words);
+   vkt_print_u64("sync_fence_frames", "count", SYNC_FRAMES);
+   for (uint32_t i = 0; i < 2; i++)
+      vkDestroyFence(t->dev, fences[i], NULL);
+   vkt_buffer_destroy(ctx, &rb);
+   vkt_buffer_destroy(ctx, &load);
+}
+
 int
 main(void)
 {
@@ -416,6 +495,7 @@ main(void)
    sync_test_wait_any(&t);
    sync_test_fence_only(&t, sync2_features.synchronization2);
    sync_test_timeline_in_flight(&t);
+   sync_test_fence_frames(&t);
    VKT_CALL(vkQueueWaitIdle(ctx.queue));
    VKT_CALL(vkQueueWaitIdle(ctx.queue2));
    VKT_CALL(vkDeviceWaitIdle(t.dev));
