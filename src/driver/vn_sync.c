@@ -255,6 +255,7 @@ vn_WaitForFences(VkDevice device,
    struct vn_device *dev = vn_device_from_handle(device);
    const uint64_t deadline = vn_deadline(timeout);
    bool all_feedback = true, any_imported = false, any_on_host = false;
+   bool pending_submitted = true; /* every pending fence was submitted */
    for (uint32_t i = 0; i < fenceCount; i++) {
       struct vn_fence *fence = vn_fence_from_handle(pFences[i]);
       all_feedback &= fence->slot.buffer != VK_NULL_HANDLE;
@@ -263,15 +264,16 @@ vn_WaitForFences(VkDevice device,
           vn_feedback_read32(&fence->slot) == VK_SUCCESS)
          continue;
       /* frames in flight: later submissions of this fence write no status
-       * (vn_queue_feedback_fence); a wait with nothing behind the fence
-       * wants the early notice of feedback again */
+       * (vn_queue_feedback_fence); a wait with nothing behind the fence,
+       * or a poll (no timeout), wants the early notice of feedback again */
       const bool followed =
-         fence->queue &&
+         timeout && fence->queue &&
          atomic_load_explicit(&fence->queue->submitted_serial, memory_order_relaxed) >
             fence->serial;
       if (atomic_load_explicit(&fence->pipelined, memory_order_relaxed) != followed)
          atomic_store(&fence->pipelined, followed);
       any_on_host |= atomic_load(&fence->status_on_host);
+      pending_submitted &= !atomic_load(&fence->host_synced);
    }
 
    if (any_imported) {
@@ -294,9 +296,12 @@ vn_WaitForFences(VkDevice device,
       }
    }
 
-   if (!all_feedback || any_on_host) {
+   if (!all_feedback || (any_on_host && pending_submitted)) {
       /* bounded slices of host waits; a fence without a status write is
-       * one of frames in flight, whose wait sleeps at once */
+       * one of frames in flight, whose wait sleeps at once (with a fence
+       * not yet submitted among them, the poll below asks the host for its
+       * status instead: a host wait would hold the ring until its slice
+       * ends) */
       for (;;) {
          const uint64_t now = vu_os_time_ns();
          const uint64_t left = deadline > now ? deadline - now : 0;
