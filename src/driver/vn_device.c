@@ -250,7 +250,7 @@ vn_DestroyDevice(VkDevice device, const VkAllocationCallbacks *pAllocator)
          unwritten += dev->queues[i].unwritten_count;
       }
       vn_log_debug("device: %llu synchronous round trips, %llu submissions without their host "
-                   "fence, %llu without their fence status write",
+                   "fence, %llu fence or timeline signals without their feedback write",
                    (unsigned long long)dev->ring->roundtrips, (unsigned long long)elided,
                    (unsigned long long)unwritten);
    }

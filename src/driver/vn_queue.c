@@ -277,6 +277,49 @@ vn_queue_feedback_fence(struct vn_queue *queue, struct vn_fence *fence)
    return skip ? NULL : fence;
 }
 
+/* Whether a submission's feedback writes the value a timeline signal
+ * carries: not for a timeline of frames in flight, for the reasons of
+ * vn_queue_feedback_fence (its values then come from the host, vn_sync.c). */
+static bool
+vn_queue_feeds_back(const struct vn_queue *queue, struct vn_semaphore *sem)
+{
+   const struct vn_device *dev = queue->device;
+   return sem->type == VK_SEMAPHORE_TYPE_TIMELINE && sem->slot.buffer &&
+          !(atomic_load(&sem->pipelined) &&
+            dev->instance->transport->capset.allow_vk_wait_syncs && !VU_PERF(FENCE_FEEDBACK));
+}
+
+static void
+vn_queue_note_unwritten(struct vn_queue *queue, struct vn_semaphore *sem, uint64_t value)
+{
+   uint_fast64_t cur = atomic_load_explicit(&sem->unwritten_value, memory_order_relaxed);
+   while (cur < value && !atomic_compare_exchange_weak(&sem->unwritten_value, &cur, value))
+      ;
+   queue->unwritten_count++;
+}
+
+/* a submission with no feedback: the timeline signals it carries to
+ * semaphores with feedback slots go unwritten */
+static void
+vn_queue_note_unwritten_signals(struct vn_queue *queue,
+                                uint32_t count,
+                                const VkSemaphore *signals,
+                                const VkSemaphoreSubmitInfo *signal_infos,
+                                const uint64_t *values,
+                                uint32_t value_count)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      struct vn_semaphore *sem =
+         vn_semaphore_from_handle(signals ? signals[i] : signal_infos[i].semaphore);
+      if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE || !sem->slot.buffer)
+         continue;
+      if (signal_infos)
+         vn_queue_note_unwritten(queue, sem, signal_infos[i].value);
+      else if (i < value_count)
+         vn_queue_note_unwritten(queue, sem, values[i]);
+   }
+}
+
 void
 vn_queue_host_wait_sent(struct vn_queue *queue, uint64_t serial)
 {
@@ -452,11 +495,20 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
       for (uint32_t i = 0; i < submitCount; i++) {
          vn_collect_queries(&queries, pSubmits[i].pCommandBuffers, pSubmits[i].commandBufferCount);
          for (uint32_t j = 0; j < pSubmits[i].signalSemaphoreCount && !need; j++)
-            need = vn_semaphore_from_handle(pSubmits[i].pSignalSemaphores[j])->slot.buffer;
+            need = vn_queue_feeds_back(queue,
+                                       vn_semaphore_from_handle(pSubmits[i].pSignalSemaphores[j]));
       }
       need |= queries.end_count || queries.reset_count;
    }
    if (!need) {
+      for (uint32_t i = 0; i < submitCount; i++) {
+         const VkTimelineSemaphoreSubmitInfo *tl =
+            vn_find_struct(pSubmits[i].pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
+         vn_queue_note_unwritten_signals(queue, pSubmits[i].signalSemaphoreCount,
+                                         pSubmits[i].pSignalSemaphores, NULL,
+                                         tl ? tl->pSignalSemaphoreValues : NULL,
+                                         tl ? tl->signalSemaphoreValueCount : 0);
+      }
       vn_async_vkQueueSubmit(dev->ring, _queue, submitCount, pSubmits, _fence);
       vn_queue_note_signals(submitCount, pSubmits);
       vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
@@ -489,6 +541,10 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
          if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE || !sem->slot.buffer || !tl ||
              j >= tl->signalSemaphoreValueCount)
             continue;
+         if (!vn_queue_feeds_back(queue, sem)) {
+            vn_queue_note_unwritten(queue, sem, tl->pSignalSemaphoreValues[j]);
+            continue;
+         }
          writes[write_count++] =
             (struct vn_fb_write){ &sem->slot, tl->pSignalSemaphoreValues[j], true };
       }
@@ -585,12 +641,15 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
          for (uint32_t j = 0; j < pSubmits[i].commandBufferInfoCount; j++)
             vn_collect_queries(&queries, &pSubmits[i].pCommandBufferInfos[j].commandBuffer, 1);
          for (uint32_t j = 0; j < pSubmits[i].signalSemaphoreInfoCount && !need; j++)
-            need = vn_semaphore_from_handle(pSubmits[i].pSignalSemaphoreInfos[j].semaphore)
-                      ->slot.buffer;
+            need = vn_queue_feeds_back(
+               queue, vn_semaphore_from_handle(pSubmits[i].pSignalSemaphoreInfos[j].semaphore));
       }
       need |= queries.end_count || queries.reset_count;
    }
    if (!need) {
+      for (uint32_t i = 0; i < submitCount; i++)
+         vn_queue_note_unwritten_signals(queue, pSubmits[i].signalSemaphoreInfoCount, NULL,
+                                         pSubmits[i].pSignalSemaphoreInfos, NULL, 0);
       vn_async_vkQueueSubmit2(dev->ring, _queue, submitCount, pSubmits, _fence);
       vn_queue_note_signals2(submitCount, pSubmits);
       vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
@@ -619,6 +678,10 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
          struct vn_semaphore *sem = vn_semaphore_from_handle(s->pSignalSemaphoreInfos[j].semaphore);
          if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE || !sem->slot.buffer)
             continue;
+         if (!vn_queue_feeds_back(queue, sem)) {
+            vn_queue_note_unwritten(queue, sem, s->pSignalSemaphoreInfos[j].value);
+            continue;
+         }
          writes[write_count++] =
             (struct vn_fb_write){ &sem->slot, s->pSignalSemaphoreInfos[j].value, true };
       }

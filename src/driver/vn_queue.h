@@ -41,6 +41,13 @@ struct vn_semaphore {
    /* timeline: the highest value a queue submission sent to the host signals
     * (vn_WaitSemaphores blocks in the renderer only for values below it) */
    atomic_uint_fast64_t sent_value;
+   /* timeline of frames in flight: the last wait found signals already sent
+    * beyond its value, so later signals get no feedback write
+    * (vn_queue_feeds_back); the highest value signalled so, and the highest
+    * the host reported reached */
+   atomic_bool pipelined;
+   atomic_uint_fast64_t unwritten_value;
+   atomic_uint_fast64_t host_value;
    struct vn_queue *queue; /* binary: of the pending signal (sync-file export) */
    struct vn_sync_file imported;
 };

@@ -458,6 +458,18 @@ vn_semaphore_sync_host(struct vn_device *dev, struct vn_semaphore *sem, uint64_t
    }
 }
 
+/* the host reported `value` reached (it waited for it, or read it) */
+static void
+vn_semaphore_host_reached(struct vn_semaphore *sem, uint64_t value)
+{
+   uint_fast64_t cur = atomic_load(&sem->host_value);
+   while (cur < value && !atomic_compare_exchange_weak(&sem->host_value, &cur, value))
+      ;
+   cur = atomic_load(&sem->synced_value);
+   while (cur < value && !atomic_compare_exchange_weak(&sem->synced_value, &cur, value))
+      ;
+}
+
 static VkResult
 vn_semaphore_value(struct vn_device *dev, struct vn_semaphore *sem, uint64_t *out)
 {
@@ -466,7 +478,21 @@ vn_semaphore_value(struct vn_device *dev, struct vn_semaphore *sem, uint64_t *ou
    if (!sem->slot.buffer)
       return vn_call_vkGetSemaphoreCounterValue(dev->ring, vn_device_to_handle(dev),
                                                 vn_semaphore_to_handle(sem), out);
-   *out = vn_feedback_read64(&sem->slot);
+   uint64_t value = vn_feedback_read64(&sem->slot);
+   uint64_t host = atomic_load(&sem->host_value);
+   if (host > value)
+      value = host;
+   if (value < atomic_load(&sem->unwritten_value)) {
+      /* a signal without a feedback write is pending: the host knows */
+      const VkResult r = vn_call_vkGetSemaphoreCounterValue(
+         dev->ring, vn_device_to_handle(dev), vn_semaphore_to_handle(sem), &host);
+      if (r != VK_SUCCESS)
+         return r;
+      vn_semaphore_host_reached(sem, host);
+      if (host > value)
+         value = host;
+   }
+   *out = value;
    return VK_SUCCESS;
 }
 
@@ -476,8 +502,12 @@ vn_GetSemaphoreCounterValue(VkDevice device, VkSemaphore semaphore, uint64_t *pV
    struct vn_device *dev = vn_device_from_handle(device);
    struct vn_semaphore *sem = vn_semaphore_from_handle(semaphore);
    VkResult result = vn_semaphore_value(dev, sem, pValue);
-   if (result == VK_SUCCESS && sem->slot.buffer)
+   if (result == VK_SUCCESS && sem->slot.buffer) {
       vn_semaphore_sync_host(dev, sem, *pValue);
+      /* an application that polls the value is better served by feedback */
+      if (*pValue < atomic_load(&sem->unwritten_value))
+         atomic_store(&sem->pipelined, false);
+   }
    return vn_result(result);
 }
 
@@ -512,6 +542,43 @@ vn_WaitSemaphores(VkDevice device, const VkSemaphoreWaitInfo *pWaitInfo, uint64_
     * longer wait costs a round trip per slice). */
    const bool may_block = !any && !vu_os_spin_allowed(0) && vn_allow_host_waits(dev) &&
                           !VU_PERF(NO_HOST_WAIT);
+
+   /* Timelines of frames in flight (a wait for a value below one that
+    * signals already sent carry, as fences in vn_WaitForFences): their later
+    * signals get no feedback write (vn_queue_feeds_back), a wait with
+    * nothing sent beyond its value, or a poll, turns that off again. A wait
+    * whose every unreached value such a signal reaches goes to the host at
+    * once, in the slices above. */
+   bool all_unwritten = !any && vn_allow_host_waits(dev), any_unreached = false;
+   for (uint32_t i = 0; i < pWaitInfo->semaphoreCount; i++) {
+      struct vn_semaphore *sem = vn_semaphore_from_handle(pWaitInfo->pSemaphores[i]);
+      const uint64_t wanted = pWaitInfo->pValues[i];
+      uint64_t value = vn_feedback_read64(&sem->slot);
+      const uint64_t host = atomic_load(&sem->host_value);
+      if (VN_MAX(value, host) >= wanted)
+         continue;
+      const bool followed = timeout && !any &&
+                            atomic_load_explicit(&sem->sent_value, memory_order_relaxed) > wanted;
+      if (atomic_load_explicit(&sem->pipelined, memory_order_relaxed) != followed)
+         atomic_store(&sem->pipelined, followed);
+      all_unwritten &= atomic_load(&sem->unwritten_value) >= wanted;
+      any_unreached = true;
+   }
+   while (all_unwritten && any_unreached) {
+      const uint64_t now = vu_os_time_ns();
+      const uint64_t left = deadline > now ? deadline - now : 0;
+      vn_ring_set_host_wait(true);
+      const VkResult r = vn_call_vkWaitSemaphores(dev->ring, device, pWaitInfo,
+                                                  VN_MIN(left, VN_TIMELINE_BLOCK_SLICE_NS));
+      vn_ring_set_host_wait(false);
+      if (r == VK_SUCCESS) {
+         for (uint32_t i = 0; i < pWaitInfo->semaphoreCount; i++)
+            vn_semaphore_host_reached(vn_semaphore_from_handle(pWaitInfo->pSemaphores[i]),
+                                      pWaitInfo->pValues[i]);
+      }
+      if (r != VK_TIMEOUT || !left)
+         return vn_result(r);
+   }
    struct vn_relax relax = { 0 };
    relax.timeout_ns = timeout == UINT64_MAX ? 0 : UINT64_MAX;
    for (;;) {

@@ -16,8 +16,9 @@
 # checks that none of the host's command buffers was freed or destroyed while
 # a submission that used it was unretired.
 #
-# --unwritten N: and at least N fenced submissions without their fence status
-# write (frames in flight; docs/driver.md, "Feedback"; logged likewise).
+# --unwritten N: and at least N fence or timeline signals without their
+# feedback write (frames in flight; docs/driver.md, "Feedback"; logged
+# likewise).
 #
 # --parallel N: the renderer records with parallel recording forced on
 # (VENUS_PERF=parallel_record; docs/renderer.md, "Parallel recording"), it
@@ -102,13 +103,13 @@ for prog in "$@"; do
       fi
    fi
    if [ -n "$unwritten_min" ]; then
-      unwritten=$(sed -n 's/.*device: [0-9]* synchronous round trips, [0-9]* submissions without their host fence, \([0-9]*\) without their fence status write.*/\1/p' \
+      unwritten=$(sed -n 's/.*device: [0-9]* synchronous round trips, [0-9]* submissions without their host fence, \([0-9]*\) fence or timeline signals without their feedback write.*/\1/p' \
                   "$work/err" | head -n 1)
       if [ -z "$unwritten" ] || [ "$unwritten" -lt "$unwritten_min" ]; then
-         echo "$name: ${unwritten:-no} fenced submissions went without their status write, expected >= $unwritten_min" >&2
+         echo "$name: ${unwritten:-no} fence or timeline signals went without their feedback write, expected >= $unwritten_min" >&2
          bad=1
       else
-         echo "$name: fenced submissions without their status write: $unwritten"
+         echo "$name: fence or timeline signals without their feedback write: $unwritten"
       fi
    fi
    if [ -n "$parallel_min" ]; then

@@ -366,14 +366,16 @@ sync_check_data(struct sync_test *t)
    vkt_print_hex("sync_data_digest", vkt_digest(words, 3 * SYNC_BYTES));
 }
 
-/* Frames in flight paced by fences: each of SYNC_FRAMES frames fills a
- * large device-local buffer (GPU work that outlasts the submission of the
- * next frame) and then its fence's readback slot with its number; a frame
- * waits for the one two before it, checks that frame's words and its
- * fence's status, and resets the fence; the last two fences are polled with
- * vkGetFenceStatus. Through our driver the waits find later work behind the
- * fences, so later submissions of them write no status (docs/driver.md,
- * "Feedback"), and these waits and status reads go to the host. */
+/* Frames in flight paced by fences or by a timeline: each of SYNC_FRAMES
+ * frames fills a large device-local buffer (GPU work that outlasts the
+ * submission of the next frame) and then its readback slot with its number;
+ * a frame waits for the one two before it (its fence, or the timeline value
+ * it signals: frame f signals f + 1), checks that frame's words and the
+ * fence's status or the timeline's value, and resets the fence; the last two
+ * frames are polled with vkGetFenceStatus / vkGetSemaphoreCounterValue.
+ * Through our driver the waits find later work behind them, so later
+ * signals get no feedback write (docs/driver.md, "Feedback"), and these
+ * waits and reads go to the host. */
 #define SYNC_FRAMES 12u
 #define SYNC_FRAME_LOAD_BYTES (32u << 20)
 #define SYNC_FRAME_FILL 0x50000000u
@@ -390,30 +392,53 @@ sync_frame_bad_words(struct sync_test *t, const struct vkt_buffer *rb, uint32_t 
    return bad;
 }
 
+/* whether frame `frame` is done, waiting for it when `wait` */
+static bool
+sync_frame_done(struct sync_test *t, VkFence fence, VkSemaphore timeline, uint32_t frame,
+                bool wait)
+{
+   if (timeline) {
+      const uint64_t value = frame + 1;
+      if (wait)
+         return sync_wait(t, 1, &timeline, &value, false, UINT64_MAX) == VK_SUCCESS &&
+                sync_counter(t, timeline) >= value;
+      return sync_counter(t, timeline) >= value;
+   }
+   if (wait && vkWaitForFences(t->dev, 1, &fence, VK_TRUE, UINT64_MAX) != VK_SUCCESS)
+      return false;
+   return vkGetFenceStatus(t->dev, fence) == VK_SUCCESS;
+}
+
 static void
-sync_test_fence_frames(struct sync_test *t)
+sync_test_frames(struct sync_test *t, bool use_timeline)
 {
    struct vkt_context *ctx = t->ctx;
+   const char *what = use_timeline ? "timeline frames" : "fence frames";
    struct vkt_buffer load, rb;
    vkt_buffer_create(ctx, SYNC_FRAME_LOAD_BYTES, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                      VKT_MEM_DEVICE, &load);
    vkt_buffer_create(ctx, 2 * SYNC_BYTES, VK_BUFFER_USAGE_TRANSFER_DST_BIT, VKT_MEM_READBACK,
                      &rb);
    const VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-   VkFence fences[2];
+   VkFence fences[2] = { VK_NULL_HANDLE, VK_NULL_HANDLE };
+   VkSemaphore timeline = VK_NULL_HANDLE;
+   if (use_timeline)
+      timeline = sync_semaphore_create(t, VK_SEMAPHORE_TYPE_TIMELINE, 0);
+   else
+      for (uint32_t i = 0; i < 2; i++)
+         VKT_CALL(vkCreateFence(t->dev, &fence_info, NULL, &fences[i]));
    VkCommandBuffer cmds[2];
-   for (uint32_t i = 0; i < 2; i++)
-      VKT_CALL(vkCreateFence(t->dev, &fence_info, NULL, &fences[i]));
    uint32_t bad_words = 0, bad_status = 0;
    for (uint32_t frame = 0; frame < SYNC_FRAMES; frame++) {
       const uint32_t i = frame % 2;
       if (frame >= 2) {
-         bad_status += vkWaitForFences(t->dev, 1, &fences[i], VK_TRUE, UINT64_MAX) != VK_SUCCESS;
-         bad_status += vkGetFenceStatus(t->dev, fences[i]) != VK_SUCCESS;
+         bad_status += !sync_frame_done(t, fences[i], timeline, frame - 2, true);
          bad_words += sync_frame_bad_words(t, &rb, frame - 2);
          vkFreeCommandBuffers(t->dev, ctx->cmd_pool, 1, &cmds[i]);
-         VKT_CALL(vkResetFences(t->dev, 1, &fences[i]));
-         bad_status += vkGetFenceStatus(t->dev, fences[i]) != VK_NOT_READY;
+         if (!use_timeline) {
+            VKT_CALL(vkResetFences(t->dev, 1, &fences[i]));
+            bad_status += vkGetFenceStatus(t->dev, fences[i]) != VK_NOT_READY;
+         }
       }
       cmds[i] = vkt_cmd_begin(ctx);
       vkCmdFillBuffer(cmds[i], load.buffer, 0, SYNC_FRAME_LOAD_BYTES, frame);
@@ -422,23 +447,26 @@ sync_test_fence_frames(struct sync_test *t)
                              VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
                              VK_ACCESS_HOST_READ_BIT);
       VKT_CALL(vkEndCommandBuffer(cmds[i]));
-      sync_submit(ctx->queue, cmds[i], VK_NULL_HANDLE, 0, VK_NULL_HANDLE, 0, fences[i]);
+      sync_submit(ctx->queue, cmds[i], VK_NULL_HANDLE, 0, timeline, frame + 1, fences[i]);
    }
    for (uint32_t frame = SYNC_FRAMES - 2; frame < SYNC_FRAMES; frame++) {
       const uint32_t i = frame % 2;
       const uint64_t start = vkt_now_ns();
-      VkResult r;
-      while ((r = vkGetFenceStatus(t->dev, fences[i])) == VK_NOT_READY &&
+      bool done;
+      while (!(done = sync_frame_done(t, fences[i], timeline, frame, false)) &&
              vkt_now_ns() - start < SYNC_POLL_LIMIT_NS)
          ;
-      bad_status += r != VK_SUCCESS;
+      bad_status += !done;
       bad_words += sync_frame_bad_words(t, &rb, frame);
       vkFreeCommandBuffers(t->dev, ctx->cmd_pool, 1, &cmds[i]);
    }
-   vkt_check(ctx, !bad_status, "fence frames: %u wait or status check(s) failed", bad_status);
-   vkt_check(ctx, !bad_words, "fence frames: %u word(s) read back are wrong", bad_words);
-   vkt_print_u64("sync_fence_frames", "count", SYNC_FRAMES);
-   for (uint32_t i = 0; i < 2; i++)
+   vkt_check(ctx, !bad_status, "%s: %u wait or status check(s) failed", what, bad_status);
+   vkt_check(ctx, !bad_words, "%s: %u word(s) read back are wrong", what, bad_words);
+   vkt_print_u64(use_timeline ? "sync_timeline_frames" : "sync_fence_frames", "count",
+                 SYNC_FRAMES);
+   if (use_timeline)
+      vkDestroySemaphore(t->dev, timeline, NULL);
+   for (uint32_t i = 0; i < 2 && !use_timeline; i++)
       vkDestroyFence(t->dev, fences[i], NULL);
    vkt_buffer_destroy(ctx, &rb);
    vkt_buffer_destroy(ctx, &load);
@@ -495,7 +523,8 @@ main(void)
    sync_test_wait_any(&t);
    sync_test_fence_only(&t, sync2_features.synchronization2);
    sync_test_timeline_in_flight(&t);
-   sync_test_fence_frames(&t);
+   sync_test_frames(&t, false);
+   sync_test_frames(&t, true);
    VKT_CALL(vkQueueWaitIdle(ctx.queue));
    VKT_CALL(vkQueueWaitIdle(ctx.queue2));
    VKT_CALL(vkDeviceWaitIdle(t.dev));
