@@ -561,7 +561,10 @@ vn_WaitSemaphores(VkDevice device, const VkSemaphoreWaitInfo *pWaitInfo, uint64_
                             atomic_load_explicit(&sem->sent_value, memory_order_relaxed) > wanted;
       if (atomic_load_explicit(&sem->pipelined, memory_order_relaxed) != followed)
          atomic_store(&sem->pipelined, followed);
-      all_unwritten &= atomic_load(&sem->unwritten_value) >= wanted;
+      /* sent_value: noted once the submission is in the ring, so that the
+       * host wait cannot come before the signal */
+      all_unwritten &= atomic_load(&sem->unwritten_value) >= wanted &&
+                       atomic_load(&sem->sent_value) >= wanted;
       any_unreached = true;
    }
    while (all_unwritten && any_unreached) {
