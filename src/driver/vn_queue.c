@@ -536,12 +536,13 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
       uint32_t write_count = 0;
       const VkTimelineSemaphoreSubmitInfo *tl =
          vn_find_struct(s->pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
-      for (uint32_t j = 0; j < s->signalSemaphoreCount && write_count < VN_MAX_FB_WRITES; j++) {
+      for (uint32_t j = 0; j < s->signalSemaphoreCount; j++) {
          struct vn_semaphore *sem = vn_semaphore_from_handle(s->pSignalSemaphores[j]);
          if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE || !sem->slot.buffer || !tl ||
              j >= tl->signalSemaphoreValueCount)
             continue;
-         if (!vn_queue_feeds_back(queue, sem)) {
+         /* beyond the writes one batch takes, the host has the value */
+         if (!vn_queue_feeds_back(queue, sem) || write_count == VN_MAX_FB_WRITES) {
             vn_queue_note_unwritten(queue, sem, tl->pSignalSemaphoreValues[j]);
             continue;
          }
@@ -673,12 +674,11 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
       VkSubmitInfo2 *s = &subs[i];
       struct vn_fb_write writes[VN_MAX_FB_WRITES];
       uint32_t write_count = 0;
-      for (uint32_t j = 0; j < s->signalSemaphoreInfoCount && write_count < VN_MAX_FB_WRITES;
-           j++) {
+      for (uint32_t j = 0; j < s->signalSemaphoreInfoCount; j++) {
          struct vn_semaphore *sem = vn_semaphore_from_handle(s->pSignalSemaphoreInfos[j].semaphore);
          if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE || !sem->slot.buffer)
             continue;
-         if (!vn_queue_feeds_back(queue, sem)) {
+         if (!vn_queue_feeds_back(queue, sem) || write_count == VN_MAX_FB_WRITES) {
             vn_queue_note_unwritten(queue, sem, s->pSignalSemaphoreInfos[j].value);
             continue;
          }

@@ -366,6 +366,47 @@ sync_check_data(struct sync_test *t)
    vkt_print_hex("sync_data_digest", vkt_digest(words, 3 * SYNC_BYTES));
 }
 
+/* One batch signalling more timelines than our driver's feedback writes in
+ * a batch (64): every value must still be seen, by a wait on all of them
+ * and by their counters. */
+#define SYNC_MANY_TIMELINES 70u
+
+static void
+sync_test_many_signals(struct sync_test *t)
+{
+   struct vkt_context *ctx = t->ctx;
+   VkSemaphore sems[SYNC_MANY_TIMELINES];
+   uint64_t values[SYNC_MANY_TIMELINES];
+   for (uint32_t i = 0; i < SYNC_MANY_TIMELINES; i++) {
+      sems[i] = sync_semaphore_create(t, VK_SEMAPHORE_TYPE_TIMELINE, 0);
+      values[i] = i + 1;
+   }
+   const VkTimelineSemaphoreSubmitInfo timeline = {
+      .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+      .signalSemaphoreValueCount = SYNC_MANY_TIMELINES,
+      .pSignalSemaphoreValues = values,
+   };
+   const VkSubmitInfo submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+      .pNext = &timeline,
+      .signalSemaphoreCount = SYNC_MANY_TIMELINES,
+      .pSignalSemaphores = sems,
+   };
+   VKT_CALL(vkQueueSubmit(ctx->queue, 1, &submit, VK_NULL_HANDLE));
+   const VkResult r = sync_wait(t, SYNC_MANY_TIMELINES, sems, values, false,
+                                10ull * 1000 * 1000 * 1000);
+   vkt_check(ctx, r == VK_SUCCESS, "%u timelines of one batch: wait %s", SYNC_MANY_TIMELINES,
+             vkt_result_string(r));
+   uint32_t bad = 0;
+   for (uint32_t i = 0; i < SYNC_MANY_TIMELINES; i++) {
+      bad += sync_counter(t, sems[i]) != values[i];
+      vkDestroySemaphore(t->dev, sems[i], NULL);
+   }
+   vkt_check(ctx, !bad, "%u of %u timeline counters wrong after one batch", bad,
+             SYNC_MANY_TIMELINES);
+   vkt_print_u64("sync_many_signals", "count", SYNC_MANY_TIMELINES);
+}
+
 /* Frames in flight paced by fences or by a timeline: each of SYNC_FRAMES
  * frames fills a large device-local buffer (GPU work that outlasts the
  * submission of the next frame) and then its readback slot with its number;
@@ -525,6 +566,7 @@ main(void)
    sync_test_timeline_in_flight(&t);
    sync_test_frames(&t, false);
    sync_test_frames(&t, true);
+   sync_test_many_signals(&t);
    VKT_CALL(vkQueueWaitIdle(ctx.queue));
    VKT_CALL(vkQueueWaitIdle(ctx.queue2));
    VKT_CALL(vkDeviceWaitIdle(t.dev));
