@@ -262,16 +262,21 @@ vn_queue_submitted(struct vn_queue *queue, struct vn_fence *fence)
  * queue stays busy past it, and on the GPU of an NVIDIA H200 the write
  * (between the feedback barriers) cost each frame about 2.7 us: its status
  * comes from the host instead (status_on_host, vn_sync.c). */
+static bool
+vn_queue_may_skip_feedback(const struct vn_queue *queue)
+{
+   const struct vn_device *dev = queue->device;
+   return dev->feedback.enabled && dev->instance->transport->capset.allow_vk_wait_syncs &&
+          !VU_PERF(FENCE_FEEDBACK);
+}
+
 static struct vn_fence *
 vn_queue_feedback_fence(struct vn_queue *queue, struct vn_fence *fence)
 {
    if (!fence)
       return NULL;
-   const struct vn_device *dev = queue->device;
    const bool skip = fence->slot.buffer && atomic_load(&fence->pipelined) &&
-                     dev->feedback.enabled &&
-                     dev->instance->transport->capset.allow_vk_wait_syncs &&
-                     !VU_PERF(FENCE_FEEDBACK);
+                     vn_queue_may_skip_feedback(queue);
    atomic_store(&fence->status_on_host, skip);
    queue->unwritten_count += skip;
    return skip ? NULL : fence;
@@ -283,10 +288,8 @@ vn_queue_feedback_fence(struct vn_queue *queue, struct vn_fence *fence)
 static bool
 vn_queue_feeds_back(const struct vn_queue *queue, struct vn_semaphore *sem)
 {
-   const struct vn_device *dev = queue->device;
    return sem->type == VK_SEMAPHORE_TYPE_TIMELINE && sem->slot.buffer &&
-          !(atomic_load(&sem->pipelined) &&
-            dev->instance->transport->capset.allow_vk_wait_syncs && !VU_PERF(FENCE_FEEDBACK));
+          !(atomic_load(&sem->pipelined) && vn_queue_may_skip_feedback(queue));
 }
 
 static void

@@ -470,6 +470,15 @@ vn_semaphore_host_reached(struct vn_semaphore *sem, uint64_t value)
       ;
 }
 
+/* what the guest knows of a timeline with a slot: the slot, or more */
+static uint64_t
+vn_semaphore_known_value(struct vn_semaphore *sem)
+{
+   const uint64_t slot = vn_feedback_read64(&sem->slot);
+   const uint64_t host = atomic_load(&sem->host_value);
+   return VN_MAX(slot, host);
+}
+
 static VkResult
 vn_semaphore_value(struct vn_device *dev, struct vn_semaphore *sem, uint64_t *out)
 {
@@ -478,10 +487,7 @@ vn_semaphore_value(struct vn_device *dev, struct vn_semaphore *sem, uint64_t *ou
    if (!sem->slot.buffer)
       return vn_call_vkGetSemaphoreCounterValue(dev->ring, vn_device_to_handle(dev),
                                                 vn_semaphore_to_handle(sem), out);
-   uint64_t value = vn_feedback_read64(&sem->slot);
-   uint64_t host = atomic_load(&sem->host_value);
-   if (host > value)
-      value = host;
+   uint64_t value = vn_semaphore_known_value(sem), host;
    if (value < atomic_load(&sem->unwritten_value)) {
       /* a signal without a feedback write is pending: the host knows */
       const VkResult r = vn_call_vkGetSemaphoreCounterValue(
@@ -553,9 +559,7 @@ vn_WaitSemaphores(VkDevice device, const VkSemaphoreWaitInfo *pWaitInfo, uint64_
    for (uint32_t i = 0; i < pWaitInfo->semaphoreCount; i++) {
       struct vn_semaphore *sem = vn_semaphore_from_handle(pWaitInfo->pSemaphores[i]);
       const uint64_t wanted = pWaitInfo->pValues[i];
-      uint64_t value = vn_feedback_read64(&sem->slot);
-      const uint64_t host = atomic_load(&sem->host_value);
-      if (VN_MAX(value, host) >= wanted)
+      if (vn_semaphore_known_value(sem) >= wanted)
          continue;
       const bool followed = timeout && !any &&
                             atomic_load_explicit(&sem->sent_value, memory_order_relaxed) > wanted;
