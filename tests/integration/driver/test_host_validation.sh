@@ -69,6 +69,17 @@ if [ -n "$parallel_min" ]; then
    perf=parallel_record
    debug=$debug,init$all_to_recorders
 fi
+# check_count MIN SED_SCRIPT SUBJECT WITHOUT: the number SED_SCRIPT finds in
+# the program's stderr must be at least MIN
+check_count() {
+   n=$(sed -n "$2" "$work/err" | head -n 1)
+   if [ -z "$n" ] || [ "$n" -lt "$1" ]; then
+      echo "$name: ${n:-no} $3 went $4, expected >= $1" >&2
+      return 1
+   fi
+   echo "$name: $3 $4: $n"
+}
+
 recorded_all=0
 taken_all=0
 for prog in "$@"; do
@@ -92,25 +103,15 @@ for prog in "$@"; do
          head -n 3 >&2
       bad=1
    fi
+   # the counts the driver logs at vkDestroyDevice with VENUS_DEBUG=roundtrip
+   counts='.*device: [0-9]* synchronous round trips, \([0-9]*\) submissions without their host fence, \([0-9]*\) fence or timeline signals.*'
    if [ -n "$elided_min" ]; then
-      elided=$(sed -n 's/.*device: [0-9]* synchronous round trips, \([0-9]*\) submissions without their host fence.*/\1/p' \
-               "$work/err" | head -n 1)
-      if [ -z "$elided" ] || [ "$elided" -lt "$elided_min" ]; then
-         echo "$name: ${elided:-no} fence-only submissions went without their host fence, expected >= $elided_min" >&2
-         bad=1
-      else
-         echo "$name: fence-only submissions without their host fence: $elided"
-      fi
+      check_count "$elided_min" "s/$counts/\\1/p" "fence-only submissions" \
+         "without their host fence" || bad=1
    fi
    if [ -n "$unwritten_min" ]; then
-      unwritten=$(sed -n 's/.*device: [0-9]* synchronous round trips, [0-9]* submissions without their host fence, \([0-9]*\) fence or timeline signals without their feedback write.*/\1/p' \
-                  "$work/err" | head -n 1)
-      if [ -z "$unwritten" ] || [ "$unwritten" -lt "$unwritten_min" ]; then
-         echo "$name: ${unwritten:-no} fence or timeline signals went without their feedback write, expected >= $unwritten_min" >&2
-         bad=1
-      else
-         echo "$name: fence or timeline signals without their feedback write: $unwritten"
-      fi
+      check_count "$unwritten_min" "s/$counts/\\2/p" "fence or timeline signals" \
+         "without their feedback write" || bad=1
    fi
    if [ -n "$parallel_min" ]; then
       taken=$(sed -n 's/.*parallel recording: \([0-9]*\) calls taken.*/\1/p' "$work/err" |
