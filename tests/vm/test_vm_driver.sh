@@ -39,6 +39,8 @@ cat >"$payload/venus_icd.json" <<JSON
  "ICD": {"library_path": "/payload/lib/libvulkan_venus.so", "api_version": "1.3.239"}}
 JSON
 cp "$here"/guest/*.sh "$payload/"
+# rounds of guest/driver.sh's two concurrent processes (a stress knob)
+echo "${VENUS_VM_CONCURRENT_ROUNDS:-1}" >"$payload/concurrent_rounds"
 for f in "$build"/tests/integration/programs/vkt_* "$build"/tests/integration/programs/*.spv; do
    [ -f "$f" ] && cp "$f" "$payload/bin/"
 done
