@@ -81,19 +81,33 @@ queries_draw(VkCommandBuffer cmd,
    vkCmdEndQuery(cmd, pool, query);
 }
 
-/* Checks one set of results read back in any of the ways. */
+/* the submit2 run draws them in another order: full, none, small, hidden */
+static const uint64_t queries_expected2[QUERIES_RAN] = {
+   QUERIES_SIZE * QUERIES_SIZE, 0, 32 * 16, 0
+};
+
+/* Checks one set of results read back in any of the ways against `expected`. */
 static void
-queries_check_occlusion(struct queries_test *t, const char *how, const uint64_t *values)
+queries_check_counts(struct queries_test *t,
+                     const char *how,
+                     const uint64_t *values,
+                     const uint64_t *expected)
 {
    for (uint32_t q = 0; q < QUERIES_RAN; q++) {
       bool ok;
-      if (t->precise || !queries_expected[q])
-         ok = values[q] == queries_expected[q];
+      if (t->precise || !expected[q])
+         ok = values[q] == expected[q];
       else
          ok = values[q] > 0;
       vkt_check(t->ctx, ok, "%s: occlusion query %u = %" PRIu64 ", want %" PRIu64, how, q,
-                values[q], queries_expected[q]);
+                values[q], expected[q]);
    }
+}
+
+static void
+queries_check_occlusion(struct queries_test *t, const char *how, const uint64_t *values)
+{
+   queries_check_counts(t, how, values, queries_expected);
 }
 
 static void
@@ -152,6 +166,77 @@ queries_read_occlusion(struct queries_test *t, const struct vkt_buffer *copied)
    }
    queries_check_occlusion(t, "vkCmdCopyQueryPoolResults", copy_values);
    vkt_check(ctx, copy[2 * QUERIES_RAN + 1] == 0, "copied unused query is available");
+}
+
+/* The occlusion queries again, drawn in another order (so that results left
+ * from the first submission would show), submitted with vkQueueSubmit2 (our
+ * driver builds its query feedback for it apart from vkQueueSubmit's) and
+ * read with WAIT before anything else waits for it. The reset goes first in
+ * a submission of its own, waited for: until a reset has executed, a query
+ * stays available with its old results, and WAIT may return those. */
+static void
+queries_submit2(struct queries_test *t,
+                VkRenderPass render_pass,
+                VkFramebuffer framebuffer,
+                VkPipeline pipeline,
+                VkPipelineLayout layout)
+{
+   struct vkt_context *ctx = t->ctx;
+   VkCommandBuffer cmd = vkt_cmd_begin(ctx);
+   vkCmdResetQueryPool(cmd, t->occlusion, 0, QUERIES_OCCLUSION);
+   vkt_cmd_submit_wait(ctx, cmd);
+   cmd = vkt_cmd_begin(ctx);
+   const VkClearValue clears[2] = {
+      { .color = { .float32 = { 0.0f, 0.0f, 0.0f, 1.0f } } },
+      { .depthStencil = { 1.0f, 0 } },
+   };
+   const VkRenderPassBeginInfo rp_begin = {
+      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
+      .renderPass = render_pass,
+      .framebuffer = framebuffer,
+      .renderArea = { { 0, 0 }, { QUERIES_SIZE, QUERIES_SIZE } },
+      .clearValueCount = 2,
+      .pClearValues = clears,
+   };
+   const VkQueryControlFlags precise = t->precise ? VK_QUERY_CONTROL_PRECISE_BIT : 0;
+   vkCmdBeginRenderPass(cmd, &rp_begin, VK_SUBPASS_CONTENTS_INLINE);
+   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
+   queries_draw(cmd, layout, &queries_full, t->occlusion, 0, precise);
+   queries_draw(cmd, layout, NULL, t->occlusion, 1, precise);
+   queries_draw(cmd, layout, &queries_small, t->occlusion, 2, precise);
+   queries_draw(cmd, layout, &queries_hidden, t->occlusion, 3, precise);
+   vkCmdEndRenderPass(cmd);
+   VKT_CALL(vkEndCommandBuffer(cmd));
+   const VkCommandBufferSubmitInfo cmd_info = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO,
+      .commandBuffer = cmd,
+   };
+   const VkSubmitInfo2 submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO_2,
+      .commandBufferInfoCount = 1,
+      .pCommandBufferInfos = &cmd_info,
+   };
+   VKT_CALL(vkQueueSubmit2(ctx->queue, 1, &submit, VK_NULL_HANDLE));
+
+   uint64_t values[QUERIES_OCCLUSION * 2];
+   VKT_CALL(vkGetQueryPoolResults(
+      t->dev, t->occlusion, 0, QUERIES_RAN, sizeof(uint64_t) * QUERIES_RAN, values,
+      sizeof(uint64_t), VK_QUERY_RESULT_WAIT_BIT | VK_QUERY_RESULT_64_BIT));
+   queries_check_counts(t, "submit2, wait 64-bit", values, queries_expected2);
+   memset(values, 0xff, sizeof(values));
+   const VkResult r = vkGetQueryPoolResults(
+      t->dev, t->occlusion, 0, QUERIES_OCCLUSION, sizeof(values), values, 2 * sizeof(uint64_t),
+      VK_QUERY_RESULT_WITH_AVAILABILITY_BIT | VK_QUERY_RESULT_64_BIT);
+   vkt_check(ctx, r == VK_NOT_READY, "submit2, availability incl. an unused query: %s",
+             vkt_result_string(r));
+   uint32_t available = 0;
+   for (uint32_t q = 0; q < QUERIES_OCCLUSION; q++)
+      available += values[2 * q + 1] == 1;
+   vkt_check(ctx, available == QUERIES_RAN, "submit2: %u queries available, want %u", available,
+             QUERIES_RAN);
+   vkt_print_u64("queries_submit2_available", "count", available);
+   VKT_CALL(vkQueueWaitIdle(ctx->queue));
+   vkFreeCommandBuffers(t->dev, ctx->cmd_pool, 1, &cmd);
 }
 
 static void
@@ -449,12 +534,30 @@ main(void)
    vkGetPhysicalDeviceFeatures2(ctx.physical_device, &features2);
    const bool has_multiview = multiview.multiview &&
                               ctx.props.limits.maxFramebufferLayers >= QUERIES_VIEWS;
+   VkPhysicalDeviceSynchronization2Features sync2 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SYNCHRONIZATION_2_FEATURES,
+   };
+   if (ctx.props.apiVersion >= VK_API_VERSION_1_3) {
+      VkPhysicalDeviceFeatures2 query = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+         .pNext = &sync2,
+      };
+      vkGetPhysicalDeviceFeatures2(ctx.physical_device, &query);
+   }
+   const bool has_submit2 = sync2.synchronization2;
+   const VkPhysicalDeviceSynchronization2Features enable_sync2 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SYNCHRONIZATION_2_FEATURES,
+      .synchronization2 = VK_TRUE,
+   };
    const VkPhysicalDeviceMultiviewFeatures enable_multiview = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MULTIVIEW_FEATURES,
+      .pNext = has_submit2 ? (void *)&enable_sync2 : NULL,
       .multiview = has_multiview,
    };
+   const void *next = has_multiview ? (const void *)&enable_multiview
+                                    : has_submit2 ? (const void *)&enable_sync2 : NULL;
    const struct vkt_device_info info = {
-      .next = has_multiview ? &enable_multiview : NULL,
+      .next = next,
       .enabled_features = &features,
    };
    vkt_device_init(&ctx, &info);
@@ -589,6 +692,10 @@ main(void)
    }
    if (t.has_timestamps)
       queries_reset_after_end(&t);
+   if (has_submit2)
+      queries_submit2(&t, render_pass, framebuffer, pipeline, layout);
+   else
+      fprintf(stderr, "queries: no synchronization2, vkQueueSubmit2 not run\n");
    if (has_multiview)
       queries_multiview(&t, layout, vert, frag);
    else

@@ -5,7 +5,8 @@
  * host vkSignalSemaphore, vkWaitSemaphores (all/any, zero and finite timeouts),
  * vkGetSemaphoreCounterValue, the memory dependency a semaphore carries
  * between the two queues (data written on one queue, read on the other), and
- * frames in flight paced by fences or by a timeline.
+ * frames in flight paced by fences or by a timeline (also through
+ * vkQueueSubmit2 where synchronization2 is supported).
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,8 @@ struct sync_test {
    struct vkt_buffer x, y, z, rb;
    VkCommandBuffer cmds[5];
    VkFence fence;
+   /* the frames and many_signals tests submit with vkQueueSubmit2 */
+   bool submit2;
 };
 
 static VkSemaphore
@@ -96,6 +99,44 @@ sync_submit(VkQueue queue,
       .pSignalSemaphores = &signal_sem,
    };
    VKT_CALL(vkQueueSubmit(queue, 1, &submit, fence));
+}
+
+/* sync_submit's batch through vkQueueSubmit2 */
+static void
+sync_submit2(VkQueue queue,
+             VkCommandBuffer cmd,
+             VkSemaphore wait_sem,
+             uint64_t wait_value,
+             VkSemaphore signal_sem,
+             uint64_t signal_value,
+             VkFence fence)
+{
+   const VkSemaphoreSubmitInfo wait = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO,
+      .semaphore = wait_sem,
+      .value = wait_value,
+      .stageMask = VK_PIPELINE_STAGE_2_TRANSFER_BIT,
+   };
+   const VkSemaphoreSubmitInfo signal = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO,
+      .semaphore = signal_sem,
+      .value = signal_value,
+      .stageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT,
+   };
+   const VkCommandBufferSubmitInfo cmd_info = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO,
+      .commandBuffer = cmd,
+   };
+   const VkSubmitInfo2 submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO_2,
+      .waitSemaphoreInfoCount = wait_sem ? 1 : 0,
+      .pWaitSemaphoreInfos = &wait,
+      .commandBufferInfoCount = cmd ? 1 : 0,
+      .pCommandBufferInfos = &cmd_info,
+      .signalSemaphoreInfoCount = signal_sem ? 1 : 0,
+      .pSignalSemaphoreInfos = &signal,
+   };
+   VKT_CALL(vkQueueSubmit2(queue, 1, &submit, fence));
 }
 
 static uint64_t
@@ -381,18 +422,35 @@ sync_test_many_signals(struct sync_test *t)
       sems[i] = sync_semaphore_create(t, VK_SEMAPHORE_TYPE_TIMELINE, 0);
       values[i] = i + 1;
    }
-   const VkTimelineSemaphoreSubmitInfo timeline = {
-      .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-      .signalSemaphoreValueCount = SYNC_MANY_TIMELINES,
-      .pSignalSemaphoreValues = values,
-   };
-   const VkSubmitInfo submit = {
-      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-      .pNext = &timeline,
-      .signalSemaphoreCount = SYNC_MANY_TIMELINES,
-      .pSignalSemaphores = sems,
-   };
-   VKT_CALL(vkQueueSubmit(ctx->queue, 1, &submit, VK_NULL_HANDLE));
+   if (t->submit2) {
+      VkSemaphoreSubmitInfo signals[SYNC_MANY_TIMELINES];
+      for (uint32_t i = 0; i < SYNC_MANY_TIMELINES; i++)
+         signals[i] = (VkSemaphoreSubmitInfo){
+            .sType = VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO,
+            .semaphore = sems[i],
+            .value = values[i],
+            .stageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT,
+         };
+      const VkSubmitInfo2 submit = {
+         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO_2,
+         .signalSemaphoreInfoCount = SYNC_MANY_TIMELINES,
+         .pSignalSemaphoreInfos = signals,
+      };
+      VKT_CALL(vkQueueSubmit2(ctx->queue, 1, &submit, VK_NULL_HANDLE));
+   } else {
+      const VkTimelineSemaphoreSubmitInfo timeline = {
+         .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+         .signalSemaphoreValueCount = SYNC_MANY_TIMELINES,
+         .pSignalSemaphoreValues = values,
+      };
+      const VkSubmitInfo submit = {
+         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+         .pNext = &timeline,
+         .signalSemaphoreCount = SYNC_MANY_TIMELINES,
+         .pSignalSemaphores = sems,
+      };
+      VKT_CALL(vkQueueSubmit(ctx->queue, 1, &submit, VK_NULL_HANDLE));
+   }
    const VkResult r = sync_wait(t, SYNC_MANY_TIMELINES, sems, values, false,
                                 10ull * 1000 * 1000 * 1000);
    vkt_check(ctx, r == VK_SUCCESS, "%u timelines of one batch: wait %s", SYNC_MANY_TIMELINES,
@@ -404,7 +462,8 @@ sync_test_many_signals(struct sync_test *t)
    }
    vkt_check(ctx, !bad, "%u of %u timeline counters wrong after one batch", bad,
              SYNC_MANY_TIMELINES);
-   vkt_print_u64("sync_many_signals", "count", SYNC_MANY_TIMELINES);
+   vkt_print_u64(t->submit2 ? "sync_many_signals2" : "sync_many_signals", "count",
+                 SYNC_MANY_TIMELINES);
 }
 
 /* Frames in flight paced by fences or by a timeline: each of SYNC_FRAMES
@@ -454,7 +513,8 @@ static void
 sync_test_frames(struct sync_test *t, bool use_timeline)
 {
    struct vkt_context *ctx = t->ctx;
-   const char *what = use_timeline ? "timeline frames" : "fence frames";
+   const char *what = use_timeline ? (t->submit2 ? "timeline frames (submit2)" : "timeline frames")
+                                   : (t->submit2 ? "fence frames (submit2)" : "fence frames");
    struct vkt_buffer load, rb;
    vkt_buffer_create(ctx, SYNC_FRAME_LOAD_BYTES, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                      VKT_MEM_DEVICE, &load);
@@ -488,7 +548,8 @@ sync_test_frames(struct sync_test *t, bool use_timeline)
                              VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
                              VK_ACCESS_HOST_READ_BIT);
       VKT_CALL(vkEndCommandBuffer(cmds[i]));
-      sync_submit(ctx->queue, cmds[i], VK_NULL_HANDLE, 0, timeline, frame + 1, fences[i]);
+      (t->submit2 ? sync_submit2 : sync_submit)(ctx->queue, cmds[i], VK_NULL_HANDLE, 0, timeline,
+                                                frame + 1, fences[i]);
    }
    for (uint32_t frame = SYNC_FRAMES - 2; frame < SYNC_FRAMES; frame++) {
       const uint32_t i = frame % 2;
@@ -503,8 +564,11 @@ sync_test_frames(struct sync_test *t, bool use_timeline)
    }
    vkt_check(ctx, !bad_status, "%s: %u wait or status check(s) failed", what, bad_status);
    vkt_check(ctx, !bad_words, "%s: %u word(s) read back are wrong", what, bad_words);
-   vkt_print_u64(use_timeline ? "sync_timeline_frames" : "sync_fence_frames", "count",
-                 SYNC_FRAMES);
+   static const char *const names[2][2] = {
+      { "sync_fence_frames", "sync_timeline_frames" },
+      { "sync_fence_frames2", "sync_timeline_frames2" },
+   };
+   vkt_print_u64(names[t->submit2][use_timeline], "count", SYNC_FRAMES);
    if (use_timeline)
       vkDestroySemaphore(t->dev, timeline, NULL);
    for (uint32_t i = 0; i < 2 && !use_timeline; i++)
@@ -567,6 +631,13 @@ main(void)
    sync_test_frames(&t, false);
    sync_test_frames(&t, true);
    sync_test_many_signals(&t);
+   /* the same through vkQueueSubmit2, whose feedback our driver builds apart */
+   if (sync2_features.synchronization2) {
+      t.submit2 = true;
+      sync_test_frames(&t, false);
+      sync_test_frames(&t, true);
+      sync_test_many_signals(&t);
+   }
    VKT_CALL(vkQueueWaitIdle(ctx.queue));
    VKT_CALL(vkQueueWaitIdle(ctx.queue2));
    VKT_CALL(vkDeviceWaitIdle(t.dev));
