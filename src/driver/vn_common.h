@@ -100,6 +100,19 @@ vn_log_result(const char *func, int line, VkResult result);
 /* diagnostics asked for with VENUS_DEBUG (which makes debug the default level) */
 #define vn_log_debug(...) vu_log(VU_LOG_DEBUG, "driver", __VA_ARGS__)
 
+/* raises *p to v (counters that only grow: timeline values, serials);
+ * returns whether it did */
+static inline bool
+vn_atomic_raise(atomic_uint_fast64_t *p, uint64_t v)
+{
+   uint_fast64_t cur = atomic_load_explicit(p, memory_order_relaxed);
+   while (cur < v) {
+      if (atomic_compare_exchange_weak(p, &cur, v))
+         return true;
+   }
+   return false;
+}
+
 /* pNext helpers */
 static inline const void *
 vn_find_struct(const void *chain, VkStructureType stype)

@@ -231,15 +231,6 @@ vn_queue_batch_fb(struct vn_queue *queue,
    return vn_queue_record_fb(queue, serial, writes, write_count, last, fence, queries);
 }
 
-/* the queries of command buffers, added to `list` in submission order (the
- * driver's own allocator: the list lasts as long as the call) */
-static void
-vn_collect_queries(struct vn_query_list *list, const VkCommandBuffer *cmds, uint32_t count)
-{
-   for (uint32_t i = 0; i < count; i++)
-      vn_query_list_append(list, NULL, &vn_command_buffer_from_handle(cmds[i])->queries);
-}
-
 /* A submission sent as the application made it: until the renderer was told
  * to wait for a host fence behind it, fence-only submissions of the queue
  * keep their host fence (vn_queue_elide_fence). Returns its serial. */
@@ -292,66 +283,162 @@ vn_queue_feeds_back(const struct vn_queue *queue, struct vn_semaphore *sem)
           !(atomic_load(&sem->pipelined) && vn_queue_may_skip_feedback(queue));
 }
 
+/* a timeline signal sent without its feedback write: the host has its
+ * value (vn_sync.c reads it there while the slot is below it) */
 static void
 vn_queue_note_unwritten(struct vn_queue *queue, struct vn_semaphore *sem, uint64_t value)
 {
-   uint_fast64_t cur = atomic_load_explicit(&sem->unwritten_value, memory_order_relaxed);
-   while (cur < value && !atomic_compare_exchange_weak(&sem->unwritten_value, &cur, value))
-      ;
+   vn_atomic_raise(&sem->unwritten_value, value);
    queue->unwritten_count++;
-}
-
-/* a submission with no feedback: the timeline signals it carries to
- * semaphores with feedback slots go unwritten */
-static void
-vn_queue_note_unwritten_signals(struct vn_queue *queue,
-                                uint32_t count,
-                                const VkSemaphore *signals,
-                                const VkSemaphoreSubmitInfo *signal_infos,
-                                const uint64_t *values,
-                                uint32_t value_count)
-{
-   for (uint32_t i = 0; i < count; i++) {
-      struct vn_semaphore *sem =
-         vn_semaphore_from_handle(signals ? signals[i] : signal_infos[i].semaphore);
-      if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE || !sem->slot.buffer)
-         continue;
-      if (signal_infos)
-         vn_queue_note_unwritten(queue, sem, signal_infos[i].value);
-      else if (i < value_count)
-         vn_queue_note_unwritten(queue, sem, values[i]);
-   }
 }
 
 void
 vn_queue_host_wait_sent(struct vn_queue *queue, uint64_t serial)
 {
-   uint_fast64_t retired = atomic_load(&queue->retired_serial);
-   while (retired < serial && !atomic_compare_exchange_weak(&queue->retired_serial, &retired, serial))
-      ;
+   vn_atomic_raise(&queue->retired_serial, serial);
 }
 
+/* The batches of a vkQueueSubmit or a vkQueueSubmit2, read alike: what the
+ * feedback needs of them (semaphores, signal values, command buffers) is
+ * the same in both. */
+struct vn_submits {
+   uint32_t count;
+   bool is2;               /* which of the two (either may be NULL) */
+   const VkSubmitInfo *v1;
+   const VkSubmitInfo2 *v2;
+};
+
 static bool
-vn_submits_empty(uint32_t count, const VkSubmitInfo *submits)
+vn_submits_empty(const struct vn_submits *s)
 {
-   for (uint32_t i = 0; i < count; i++) {
-      const VkSubmitInfo *s = &submits[i];
-      if (s->pNext || s->waitSemaphoreCount || s->commandBufferCount || s->signalSemaphoreCount)
+   for (uint32_t i = 0; i < s->count; i++) {
+      if (s->is2 ? s->v2[i].pNext || s->v2[i].flags || s->v2[i].waitSemaphoreInfoCount ||
+                      s->v2[i].commandBufferInfoCount || s->v2[i].signalSemaphoreInfoCount
+                 : s->v1[i].pNext || s->v1[i].waitSemaphoreCount ||
+                      s->v1[i].commandBufferCount || s->v1[i].signalSemaphoreCount)
          return false;
    }
    return true;
 }
 
-static bool
-vn_submits2_empty(uint32_t count, const VkSubmitInfo2 *submits)
+static uint32_t
+vn_submits_signal_count(const struct vn_submits *s, uint32_t i)
 {
-   for (uint32_t i = 0; i < count; i++) {
-      const VkSubmitInfo2 *s = &submits[i];
-      if (s->pNext || s->flags || s->waitSemaphoreInfoCount || s->commandBufferInfoCount ||
-          s->signalSemaphoreInfoCount)
-         return false;
+   return s->is2 ? s->v2[i].signalSemaphoreInfoCount : s->v1[i].signalSemaphoreCount;
+}
+
+/* The j-th signal of batch i; *value is its timeline value, false where a
+ * vkQueueSubmit batch gives none (a binary semaphore, or a short array). */
+static bool
+vn_submits_signal(const struct vn_submits *s,
+                  uint32_t i,
+                  uint32_t j,
+                  struct vn_semaphore **sem,
+                  uint64_t *value)
+{
+   if (s->is2) {
+      *sem = vn_semaphore_from_handle(s->v2[i].pSignalSemaphoreInfos[j].semaphore);
+      *value = s->v2[i].pSignalSemaphoreInfos[j].value;
+      return true;
    }
+   *sem = vn_semaphore_from_handle(s->v1[i].pSignalSemaphores[j]);
+   const VkTimelineSemaphoreSubmitInfo *tl =
+      vn_find_struct(s->v1[i].pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
+   if (!tl || j >= tl->signalSemaphoreValueCount)
+      return false;
+   *value = tl->pSignalSemaphoreValues[j];
    return true;
+}
+
+/* the queries of the command buffers, added to `list` in submission order
+ * (the driver's own allocator: the list lasts as long as the call) */
+static void
+vn_submits_collect_queries(const struct vn_submits *s, struct vn_query_list *list)
+{
+   for (uint32_t i = 0; i < s->count; i++) {
+      const uint32_t n = s->is2 ? s->v2[i].commandBufferInfoCount : s->v1[i].commandBufferCount;
+      for (uint32_t j = 0; j < n; j++) {
+         VkCommandBuffer cmd =
+            s->is2 ? s->v2[i].pCommandBufferInfos[j].commandBuffer : s->v1[i].pCommandBuffers[j];
+         vn_query_list_append(list, NULL, &vn_command_buffer_from_handle(cmd)->queries);
+      }
+   }
+}
+
+/* after a submission went into the ring: the timeline values it signals */
+static void
+vn_submits_note_sent(const struct vn_submits *s)
+{
+   for (uint32_t i = 0; i < s->count; i++) {
+      for (uint32_t j = 0; j < vn_submits_signal_count(s, i); j++) {
+         struct vn_semaphore *sem;
+         uint64_t value;
+         if (vn_submits_signal(s, i, j, &sem, &value) && sem->type == VK_SEMAPHORE_TYPE_TIMELINE)
+            vn_atomic_raise(&sem->sent_value, value);
+      }
+   }
+}
+
+/* Whether the submission needs feedback (a fence status, timeline values
+ * written, queries ended or reset); `queries` gets its queries. Without it,
+ * the timeline signals it carries to semaphores with feedback slots go
+ * unwritten. */
+static bool
+vn_queue_needs_feedback(struct vn_queue *queue,
+                        const struct vn_submits *s,
+                        const struct vn_fence *fb_fence,
+                        struct vn_query_list *queries)
+{
+   if (queue->device->feedback.enabled) {
+      bool need = fb_fence && fb_fence->slot.buffer;
+      vn_submits_collect_queries(s, queries);
+      need |= queries->end_count || queries->reset_count;
+      for (uint32_t i = 0; i < s->count && !need; i++) {
+         for (uint32_t j = 0; j < vn_submits_signal_count(s, i) && !need; j++) {
+            struct vn_semaphore *sem;
+            uint64_t value;
+            vn_submits_signal(s, i, j, &sem, &value);
+            need = vn_queue_feeds_back(queue, sem);
+         }
+      }
+      if (need)
+         return true;
+   }
+   for (uint32_t i = 0; i < s->count; i++) {
+      for (uint32_t j = 0; j < vn_submits_signal_count(s, i); j++) {
+         struct vn_semaphore *sem;
+         uint64_t value;
+         if (vn_submits_signal(s, i, j, &sem, &value) &&
+             sem->type == VK_SEMAPHORE_TYPE_TIMELINE && sem->slot.buffer)
+            vn_queue_note_unwritten(queue, sem, value);
+      }
+   }
+   return false;
+}
+
+/* The feedback writes of batch i's timeline signals, at most
+ * VN_MAX_FB_WRITES: beyond them, and for timelines of frames in flight, the
+ * host has the value. */
+static uint32_t
+vn_queue_batch_writes(struct vn_queue *queue,
+                      const struct vn_submits *s,
+                      uint32_t i,
+                      struct vn_fb_write *writes)
+{
+   uint32_t count = 0;
+   for (uint32_t j = 0; i < s->count && j < vn_submits_signal_count(s, i); j++) {
+      struct vn_semaphore *sem;
+      uint64_t value;
+      if (!vn_submits_signal(s, i, j, &sem, &value) ||
+          sem->type != VK_SEMAPHORE_TYPE_TIMELINE || !sem->slot.buffer)
+         continue;
+      if (!vn_queue_feeds_back(queue, sem) || count == VN_MAX_FB_WRITES) {
+         vn_queue_note_unwritten(queue, sem, value);
+         continue;
+      }
+      writes[count++] = (struct vn_fb_write){ &sem->slot, value, true };
+   }
+   return count;
 }
 
 /* Fence elision, for a submission with nothing in its batches but a fence.
@@ -435,89 +522,83 @@ vn_queue_prepare_semaphores(struct vn_queue *queue,
    return VK_SUCCESS;
 }
 
-static void
-vn_semaphore_note_sent(VkSemaphore handle, uint64_t value)
+/* `batches` into the ring, as vkQueueSubmit or vkQueueSubmit2 (whichever
+ * they are); then the timeline values the application's submission `s`
+ * signals count as sent */
+static VkResult
+vn_queue_send(struct vn_queue *queue,
+              const struct vn_submits *s,
+              const struct vn_submits *batches,
+              VkFence fence)
 {
-   struct vn_semaphore *sem = vn_semaphore_from_handle(handle);
-   if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE)
-      return;
-   uint_fast64_t cur = atomic_load_explicit(&sem->sent_value, memory_order_relaxed);
-   while (cur < value && !atomic_compare_exchange_weak(&sem->sent_value, &cur, value))
-      ;
+   struct vn_device *dev = queue->device;
+   if (batches->is2)
+      vn_async_vkQueueSubmit2(dev->ring, vn_queue_to_handle(queue), batches->count, batches->v2,
+                              fence);
+   else
+      vn_async_vkQueueSubmit(dev->ring, vn_queue_to_handle(queue), batches->count, batches->v1,
+                             fence);
+   vn_submits_note_sent(s);
+   vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
+   return vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_SUCCESS;
 }
 
-/* after a submission went into the ring: the timeline values it signals */
-static void
-vn_queue_note_signals(uint32_t count, const VkSubmitInfo *submits)
+/* What vkQueueSubmit and vkQueueSubmit2 share before their batches are
+ * built: semaphore preparation, fence elision, the serial, and a submission
+ * that needs no feedback sent as it is. Returns false when the submission
+ * is done (*result says how); else *serial, *fb_fence and `queries` are set
+ * for the batches' feedback. */
+static bool
+vn_queue_submit_begin(struct vn_queue *queue,
+                      const struct vn_submits *s,
+                      struct vn_fence *fence,
+                      uint64_t *serial,
+                      struct vn_fence **fb_fence,
+                      struct vn_query_list *queries,
+                      VkResult *result)
 {
-   for (uint32_t i = 0; i < count; i++) {
-      const VkTimelineSemaphoreSubmitInfo *tl =
-         vn_find_struct(submits[i].pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
-      for (uint32_t j = 0; tl && j < submits[i].signalSemaphoreCount &&
-                           j < tl->signalSemaphoreValueCount; j++)
-         vn_semaphore_note_sent(submits[i].pSignalSemaphores[j], tl->pSignalSemaphoreValues[j]);
+   struct vn_device *dev = queue->device;
+   *result = VK_SUCCESS;
+   if (vn_device_is_lost(dev)) {
+      *result = VK_ERROR_DEVICE_LOST;
+      return false;
    }
-}
-
-static void
-vn_queue_note_signals2(uint32_t count, const VkSubmitInfo2 *submits)
-{
-   for (uint32_t i = 0; i < count; i++) {
-      for (uint32_t j = 0; j < submits[i].signalSemaphoreInfoCount; j++)
-         vn_semaphore_note_sent(submits[i].pSignalSemaphoreInfos[j].semaphore,
-                                submits[i].pSignalSemaphoreInfos[j].value);
+   for (uint32_t i = 0; i < s->count; i++) {
+      *result = s->is2 ? vn_queue_prepare_semaphores(
+                            queue, s->v2[i].waitSemaphoreInfoCount, NULL,
+                            s->v2[i].pWaitSemaphoreInfos, s->v2[i].signalSemaphoreInfoCount,
+                            NULL, s->v2[i].pSignalSemaphoreInfos)
+                       : vn_queue_prepare_semaphores(
+                            queue, s->v1[i].waitSemaphoreCount, s->v1[i].pWaitSemaphores, NULL,
+                            s->v1[i].signalSemaphoreCount, s->v1[i].pSignalSemaphores, NULL);
+      if (*result != VK_SUCCESS)
+         return false;
    }
+   if (vn_submits_empty(s) && vn_queue_elide_fence(queue, fence)) {
+      *result = vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_SUCCESS;
+      return false;
+   }
+   *serial = vn_queue_submitted(queue, fence);
+   *fb_fence = vn_queue_feedback_fence(queue, fence);
+   if (vn_queue_needs_feedback(queue, s, *fb_fence, queries))
+      return true;
+   vn_query_list_fini(queries, NULL);
+   *result = vn_queue_send(queue, s, s, vn_fence_to_handle(fence));
+   return false;
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL
 vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmits, VkFence _fence)
 {
    struct vn_queue *queue = vn_queue_from_handle(_queue);
-   struct vn_device *dev = queue->device;
-   struct vn_fence *fence = vn_fence_from_handle(_fence);
-   VkResult result = VK_SUCCESS;
-
-   if (vn_device_is_lost(dev))
-      return vn_error(VK_ERROR_DEVICE_LOST);
-   for (uint32_t i = 0; i < submitCount; i++) {
-      result = vn_queue_prepare_semaphores(
-         queue, pSubmits[i].waitSemaphoreCount, pSubmits[i].pWaitSemaphores, NULL,
-         pSubmits[i].signalSemaphoreCount, pSubmits[i].pSignalSemaphores, NULL);
-      if (result != VK_SUCCESS)
-         return vn_error(result);
-   }
-   if (vn_submits_empty(submitCount, pSubmits) && vn_queue_elide_fence(queue, fence))
-      return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
-   const uint64_t serial = vn_queue_submitted(queue, fence);
-   struct vn_fence *fb_fence = vn_queue_feedback_fence(queue, fence);
-
+   const struct vn_submits submits = { submitCount, false, pSubmits, NULL };
+   uint64_t serial;
+   struct vn_fence *fb_fence;
    struct vn_query_list queries = { 0 };
-   bool need = false;
-   if (dev->feedback.enabled) {
-      need = fb_fence && fb_fence->slot.buffer;
-      for (uint32_t i = 0; i < submitCount; i++) {
-         vn_collect_queries(&queries, pSubmits[i].pCommandBuffers, pSubmits[i].commandBufferCount);
-         for (uint32_t j = 0; j < pSubmits[i].signalSemaphoreCount && !need; j++)
-            need = vn_queue_feeds_back(queue,
-                                       vn_semaphore_from_handle(pSubmits[i].pSignalSemaphores[j]));
-      }
-      need |= queries.end_count || queries.reset_count;
-   }
-   if (!need) {
-      for (uint32_t i = 0; i < submitCount; i++) {
-         const VkTimelineSemaphoreSubmitInfo *tl =
-            vn_find_struct(pSubmits[i].pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
-         vn_queue_note_unwritten_signals(queue, pSubmits[i].signalSemaphoreCount,
-                                         pSubmits[i].pSignalSemaphores, NULL,
-                                         tl ? tl->pSignalSemaphoreValues : NULL,
-                                         tl ? tl->signalSemaphoreValueCount : 0);
-      }
-      vn_async_vkQueueSubmit(dev->ring, _queue, submitCount, pSubmits, _fence);
-      vn_queue_note_signals(submitCount, pSubmits);
-      vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
-      vn_query_list_fini(&queries, NULL);
-      return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
-   }
+   VkResult result;
+   if (!vn_queue_submit_begin(queue, &submits, vn_fence_from_handle(_fence), &serial, &fb_fence,
+                              &queries, &result))
+      return vn_result(result);
 
    const uint32_t count = submitCount ? submitCount : 1;
    VkSubmitInfo *subs = calloc(count, sizeof(*subs));
@@ -536,29 +617,15 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
    for (uint32_t i = 0; i < count; i++) {
       VkSubmitInfo *s = &subs[i];
       struct vn_fb_write writes[VN_MAX_FB_WRITES];
-      uint32_t write_count = 0;
-      const VkTimelineSemaphoreSubmitInfo *tl =
-         vn_find_struct(s->pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
-      for (uint32_t j = 0; j < s->signalSemaphoreCount; j++) {
-         struct vn_semaphore *sem = vn_semaphore_from_handle(s->pSignalSemaphores[j]);
-         if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE || !sem->slot.buffer || !tl ||
-             j >= tl->signalSemaphoreValueCount)
-            continue;
-         /* beyond the writes one batch takes, the host has the value */
-         if (!vn_queue_feeds_back(queue, sem) || write_count == VN_MAX_FB_WRITES) {
-            vn_queue_note_unwritten(queue, sem, tl->pSignalSemaphoreValues[j]);
-            continue;
-         }
-         writes[write_count++] =
-            (struct vn_fb_write){ &sem->slot, tl->pSignalSemaphoreValues[j], true };
-      }
+      const uint32_t write_count = vn_queue_batch_writes(queue, &submits, i, writes);
       const bool last = i == count - 1;
       if (!write_count && !last)
          continue;
       VkCommandBuffer fb = vn_queue_batch_fb(queue, serial, writes, write_count, last, fb_fence,
                                              &queries);
       if (!fb) {
-         result = vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_ERROR_OUT_OF_HOST_MEMORY;
+         result = vn_device_is_lost(queue->device) ? VK_ERROR_DEVICE_LOST
+                                                   : VK_ERROR_OUT_OF_HOST_MEMORY;
          goto out;
       }
       cmd_arrays[i] = malloc(sizeof(VkCommandBuffer) * (s->commandBufferCount + 1));
@@ -592,11 +659,8 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
       s->pCommandBuffers = cmd_arrays[i];
       s->commandBufferCount++;
    }
-   vn_async_vkQueueSubmit(dev->ring, _queue, count, subs, _fence);
-   vn_queue_note_signals(submitCount, pSubmits);
-   vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
-   if (vn_device_is_lost(dev))
-      result = VK_ERROR_DEVICE_LOST;
+   const struct vn_submits batches = { count, false, subs, NULL };
+   result = vn_queue_send(queue, &submits, &batches, _fence);
 
 out:
    for (uint32_t i = 0; subs && i < count; i++) {
@@ -619,47 +683,14 @@ VKAPI_ATTR VkResult VKAPI_CALL
 vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubmits, VkFence _fence)
 {
    struct vn_queue *queue = vn_queue_from_handle(_queue);
-   struct vn_device *dev = queue->device;
-   struct vn_fence *fence = vn_fence_from_handle(_fence);
-   VkResult result = VK_SUCCESS;
-
-   if (vn_device_is_lost(dev))
-      return vn_error(VK_ERROR_DEVICE_LOST);
-   for (uint32_t i = 0; i < submitCount; i++) {
-      result = vn_queue_prepare_semaphores(
-         queue, pSubmits[i].waitSemaphoreInfoCount, NULL, pSubmits[i].pWaitSemaphoreInfos,
-         pSubmits[i].signalSemaphoreInfoCount, NULL, pSubmits[i].pSignalSemaphoreInfos);
-      if (result != VK_SUCCESS)
-         return vn_error(result);
-   }
-   if (vn_submits2_empty(submitCount, pSubmits) && vn_queue_elide_fence(queue, fence))
-      return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
-   const uint64_t serial = vn_queue_submitted(queue, fence);
-   struct vn_fence *fb_fence = vn_queue_feedback_fence(queue, fence);
-
+   const struct vn_submits submits = { submitCount, true, NULL, pSubmits };
+   uint64_t serial;
+   struct vn_fence *fb_fence;
    struct vn_query_list queries = { 0 };
-   bool need = false;
-   if (dev->feedback.enabled) {
-      need = fb_fence && fb_fence->slot.buffer;
-      for (uint32_t i = 0; i < submitCount; i++) {
-         for (uint32_t j = 0; j < pSubmits[i].commandBufferInfoCount; j++)
-            vn_collect_queries(&queries, &pSubmits[i].pCommandBufferInfos[j].commandBuffer, 1);
-         for (uint32_t j = 0; j < pSubmits[i].signalSemaphoreInfoCount && !need; j++)
-            need = vn_queue_feeds_back(
-               queue, vn_semaphore_from_handle(pSubmits[i].pSignalSemaphoreInfos[j].semaphore));
-      }
-      need |= queries.end_count || queries.reset_count;
-   }
-   if (!need) {
-      for (uint32_t i = 0; i < submitCount; i++)
-         vn_queue_note_unwritten_signals(queue, pSubmits[i].signalSemaphoreInfoCount, NULL,
-                                         pSubmits[i].pSignalSemaphoreInfos, NULL, 0);
-      vn_async_vkQueueSubmit2(dev->ring, _queue, submitCount, pSubmits, _fence);
-      vn_queue_note_signals2(submitCount, pSubmits);
-      vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
-      vn_query_list_fini(&queries, NULL);
-      return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
-   }
+   VkResult result;
+   if (!vn_queue_submit_begin(queue, &submits, vn_fence_from_handle(_fence), &serial, &fb_fence,
+                              &queries, &result))
+      return vn_result(result);
 
    const uint32_t count = submitCount ? submitCount : 1;
    VkSubmitInfo2 *subs = calloc(count, sizeof(*subs));
@@ -676,25 +707,15 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
    for (uint32_t i = 0; i < count; i++) {
       VkSubmitInfo2 *s = &subs[i];
       struct vn_fb_write writes[VN_MAX_FB_WRITES];
-      uint32_t write_count = 0;
-      for (uint32_t j = 0; j < s->signalSemaphoreInfoCount; j++) {
-         struct vn_semaphore *sem = vn_semaphore_from_handle(s->pSignalSemaphoreInfos[j].semaphore);
-         if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE || !sem->slot.buffer)
-            continue;
-         if (!vn_queue_feeds_back(queue, sem) || write_count == VN_MAX_FB_WRITES) {
-            vn_queue_note_unwritten(queue, sem, s->pSignalSemaphoreInfos[j].value);
-            continue;
-         }
-         writes[write_count++] =
-            (struct vn_fb_write){ &sem->slot, s->pSignalSemaphoreInfos[j].value, true };
-      }
+      const uint32_t write_count = vn_queue_batch_writes(queue, &submits, i, writes);
       const bool last = i == count - 1;
       if (!write_count && !last)
          continue;
       VkCommandBuffer fb = vn_queue_batch_fb(queue, serial, writes, write_count, last, fb_fence,
                                              &queries);
       if (!fb) {
-         result = vn_device_is_lost(dev) ? VK_ERROR_DEVICE_LOST : VK_ERROR_OUT_OF_HOST_MEMORY;
+         result = vn_device_is_lost(queue->device) ? VK_ERROR_DEVICE_LOST
+                                                   : VK_ERROR_OUT_OF_HOST_MEMORY;
          goto out;
       }
       cmd_arrays[i] = malloc(sizeof(VkCommandBufferSubmitInfo) * (s->commandBufferInfoCount + 1));
@@ -712,11 +733,8 @@ vn_QueueSubmit2(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo2 *pSubm
       s->pCommandBufferInfos = cmd_arrays[i];
       s->commandBufferInfoCount++;
    }
-   vn_async_vkQueueSubmit2(dev->ring, _queue, count, subs, _fence);
-   vn_queue_note_signals2(submitCount, pSubmits);
-   vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
-   if (vn_device_is_lost(dev))
-      result = VK_ERROR_DEVICE_LOST;
+   const struct vn_submits batches = { count, true, NULL, subs };
+   result = vn_queue_send(queue, &submits, &batches, _fence);
 
 out:
    for (uint32_t i = 0; cmd_arrays && i < count; i++)

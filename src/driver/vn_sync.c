@@ -440,34 +440,24 @@ vn_DestroySemaphore(VkDevice device, VkSemaphore semaphore, const VkAllocationCa
 static void
 vn_semaphore_sync_host(struct vn_device *dev, struct vn_semaphore *sem, uint64_t value)
 {
-   uint64_t synced = atomic_load(&sem->synced_value);
-   while (synced < value) {
-      if (atomic_compare_exchange_weak(&sem->synced_value, &synced, value)) {
-         if (!vn_allow_host_waits(dev))
-            return;
-         VkSemaphore handle = vn_semaphore_to_handle(sem);
-         const VkSemaphoreWaitInfo info = {
-            .sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
-            .semaphoreCount = 1,
-            .pSemaphores = &handle,
-            .pValues = &value,
-         };
-         vn_async_vkWaitSemaphores(dev->ring, vn_device_to_handle(dev), &info, UINT64_MAX);
-         return;
-      }
-   }
+   if (!vn_atomic_raise(&sem->synced_value, value) || !vn_allow_host_waits(dev))
+      return;
+   VkSemaphore handle = vn_semaphore_to_handle(sem);
+   const VkSemaphoreWaitInfo info = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
+      .semaphoreCount = 1,
+      .pSemaphores = &handle,
+      .pValues = &value,
+   };
+   vn_async_vkWaitSemaphores(dev->ring, vn_device_to_handle(dev), &info, UINT64_MAX);
 }
 
 /* the host reported `value` reached (it waited for it, or read it) */
 static void
 vn_semaphore_host_reached(struct vn_semaphore *sem, uint64_t value)
 {
-   uint_fast64_t cur = atomic_load(&sem->host_value);
-   while (cur < value && !atomic_compare_exchange_weak(&sem->host_value, &cur, value))
-      ;
-   cur = atomic_load(&sem->synced_value);
-   while (cur < value && !atomic_compare_exchange_weak(&sem->synced_value, &cur, value))
-      ;
+   vn_atomic_raise(&sem->host_value, value);
+   vn_atomic_raise(&sem->synced_value, value);
 }
 
 /* what the guest knows of a timeline with a slot: the slot, or more */
@@ -633,10 +623,7 @@ vn_SignalSemaphore(VkDevice device, const VkSemaphoreSignalInfo *pSignalInfo)
    struct vn_semaphore *sem = vn_semaphore_from_handle(pSignalInfo->semaphore);
    if (sem->slot.buffer) {
       vn_feedback_write64(&sem->slot, pSignalInfo->value);
-      uint64_t synced = atomic_load(&sem->synced_value);
-      while (synced < pSignalInfo->value &&
-             !atomic_compare_exchange_weak(&sem->synced_value, &synced, pSignalInfo->value))
-         ;
+      vn_atomic_raise(&sem->synced_value, pSignalInfo->value);
    }
    vn_async_vkSignalSemaphore(dev->ring, device, pSignalInfo);
    return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
