@@ -745,6 +745,30 @@ out:
    return vn_result(result);
 }
 
+/* The timeline signals of sparse bindings: before they go into the ring,
+ * unwritten (`sent` false); after, sent. */
+static void
+vn_queue_note_sparse_signals(struct vn_queue *queue,
+                             uint32_t count,
+                             const VkBindSparseInfo *infos,
+                             bool sent)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const VkTimelineSemaphoreSubmitInfo *tl =
+         vn_find_struct(infos[i].pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
+      for (uint32_t j = 0; tl && j < infos[i].signalSemaphoreCount &&
+                           j < tl->signalSemaphoreValueCount; j++) {
+         struct vn_semaphore *sem = vn_semaphore_from_handle(infos[i].pSignalSemaphores[j]);
+         if (sem->type != VK_SEMAPHORE_TYPE_TIMELINE)
+            continue;
+         if (sent)
+            vn_atomic_raise(&sem->sent_value, tl->pSignalSemaphoreValues[j]);
+         else if (sem->slot.buffer)
+            vn_queue_note_unwritten(queue, sem, tl->pSignalSemaphoreValues[j]);
+      }
+   }
+}
+
 VKAPI_ATTR VkResult VKAPI_CALL
 vn_QueueBindSparse(VkQueue _queue,
                    uint32_t bindInfoCount,
@@ -761,15 +785,20 @@ vn_QueueBindSparse(VkQueue _queue,
       if (result != VK_SUCCESS)
          return vn_error(result);
    }
+   /* no feedback writes the timeline values a binding signals: the host has
+    * them (as for a submission without feedback) */
+   vn_queue_note_sparse_signals(queue, bindInfoCount, pBindInfo, false);
    if (fence && fence->slot.buffer) {
       /* the fence's feedback comes from an empty submission behind it (with
        * its host fence: the binding is work to retire) */
       vn_queue_submitted(queue, NULL);
       vn_async_vkQueueBindSparse(dev->ring, _queue, bindInfoCount, pBindInfo, VK_NULL_HANDLE);
+      vn_queue_note_sparse_signals(queue, bindInfoCount, pBindInfo, true);
       return vn_QueueSubmit(_queue, 0, NULL, _fence);
    }
    vn_queue_submitted(queue, fence);
    vn_async_vkQueueBindSparse(dev->ring, _queue, bindInfoCount, pBindInfo, _fence);
+   vn_queue_note_sparse_signals(queue, bindInfoCount, pBindInfo, true);
    vn_ring_kick(dev->ring); /* GPU work waits for the ring thread */
    return vn_device_is_lost(dev) ? vn_error(VK_ERROR_DEVICE_LOST) : VK_SUCCESS;
 }

@@ -15,6 +15,11 @@
  * the second copied out and every pixel checked. Then the second is cleared
  * and the first read back.
  *
+ * Timeline signals of a binding: a binding with nothing to bind signals a
+ * timeline semaphore, waited for with vkWaitSemaphores; a second one's
+ * value is polled with vkGetSemaphoreCounterValue (where timelineSemaphore is
+ * supported).
+ *
  * Exit 77 where the device lacks sparseBinding or a queue family with both
  * graphics/compute and sparse binding.
  */
@@ -318,6 +323,64 @@ sp_test_images(struct vkt_context *ctx, uint64_t *digest)
    vkFreeMemory(ctx->device, mem, NULL);
 }
 
+/* a binding of nothing that signals `timeline` to `value` */
+static void
+sp_bind_signal(struct vkt_context *ctx, VkSemaphore timeline, uint64_t value)
+{
+   const VkTimelineSemaphoreSubmitInfo values = {
+      .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+      .signalSemaphoreValueCount = 1,
+      .pSignalSemaphoreValues = &value,
+   };
+   const VkBindSparseInfo info = {
+      .sType = VK_STRUCTURE_TYPE_BIND_SPARSE_INFO,
+      .pNext = &values,
+      .signalSemaphoreCount = 1,
+      .pSignalSemaphores = &timeline,
+   };
+   VKT_CALL(vkQueueBindSparse(ctx->queue, 1, &info, VK_NULL_HANDLE));
+}
+
+#define SP_POLL_LIMIT_NS (10ull * 1000 * 1000 * 1000)
+
+static void
+sp_test_timeline(struct vkt_context *ctx)
+{
+   const VkSemaphoreTypeCreateInfo type = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+      .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE,
+   };
+   const VkSemaphoreCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
+      .pNext = &type,
+   };
+   VkSemaphore timeline;
+   VKT_CALL(vkCreateSemaphore(ctx->device, &info, NULL, &timeline));
+
+   sp_bind_signal(ctx, timeline, 7);
+   const uint64_t seven = 7;
+   const VkSemaphoreWaitInfo wait = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
+      .semaphoreCount = 1,
+      .pSemaphores = &timeline,
+      .pValues = &seven,
+   };
+   const VkResult r = vkWaitSemaphores(ctx->device, &wait, SP_POLL_LIMIT_NS);
+   vkt_check(ctx, r == VK_SUCCESS, "wait for a binding's timeline signal: %s",
+             vkt_result_string(r));
+
+   sp_bind_signal(ctx, timeline, 9);
+   const uint64_t start = vkt_now_ns();
+   uint64_t value = 0;
+   do {
+      VKT_CALL(vkGetSemaphoreCounterValue(ctx->device, timeline, &value));
+   } while (value < 9 && vkt_now_ns() - start < SP_POLL_LIMIT_NS);
+   vkt_check(ctx, value == 9, "timeline after a binding signalled 9: %llu",
+             (unsigned long long)value);
+   vkt_print_u64("sparse_timeline", "value", value);
+   vkDestroySemaphore(ctx->device, timeline, NULL);
+}
+
 int
 main(void)
 {
@@ -328,7 +391,21 @@ main(void)
       return 77;
    }
    const VkPhysicalDeviceFeatures features = { .sparseBinding = VK_TRUE };
-   vkt_device_init(&ctx, &(struct vkt_device_info){ .enabled_features = &features });
+   VkPhysicalDeviceTimelineSemaphoreFeatures timeline = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES,
+   };
+   if (ctx.props.apiVersion >= VK_API_VERSION_1_2) {
+      VkPhysicalDeviceFeatures2 query = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+         .pNext = &timeline,
+      };
+      vkGetPhysicalDeviceFeatures2(ctx.physical_device, &query);
+   }
+   const bool has_timeline = timeline.timelineSemaphore;
+   vkt_device_init(&ctx, &(struct vkt_device_info){
+                            .next = has_timeline ? &timeline : NULL,
+                            .enabled_features = &features,
+                         });
    if (!(ctx.queue_families[ctx.queue_family].queueFlags & VK_QUEUE_SPARSE_BINDING_BIT)) {
       fprintf(stderr, "sparse: the graphics/compute queue has no sparse binding: skipped\n");
       vkt_finish(&ctx);
@@ -338,5 +415,9 @@ main(void)
    sp_test_buffers(&ctx, &digest);
    sp_test_images(&ctx, &digest);
    vkt_print_hex("sparse_digest", digest);
+   if (has_timeline)
+      sp_test_timeline(&ctx);
+   else
+      fprintf(stderr, "sparse: no timelineSemaphore: its binding signals not run\n");
    return vkt_finish(&ctx);
 }
