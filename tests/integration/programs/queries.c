@@ -234,7 +234,9 @@ queries_submit2(struct queries_test *t,
       available += values[2 * q + 1] == 1;
    vkt_check(ctx, available == QUERIES_RAN, "submit2: %u queries available, want %u", available,
              QUERIES_RAN);
-   vkt_print_u64("queries_submit2_available", "count", available);
+   /* not printed: the printed results are compared across stacks, and not
+    * every stack offers synchronization2 */
+   fprintf(stderr, "queries: %u occlusion queries through vkQueueSubmit2\n", available);
    VKT_CALL(vkQueueWaitIdle(ctx->queue));
    vkFreeCommandBuffers(t->dev, ctx->cmd_pool, 1, &cmd);
 }
