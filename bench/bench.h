@@ -79,6 +79,7 @@ void bench_run_compute(struct bench *b);
 void bench_run_latency(struct bench *b);
 void bench_run_hostcompute(struct bench *b);
 void bench_run_frame(struct bench *b);
+void bench_run_hostsignal(struct bench *b);
 void bench_run_coopmat(struct bench *b);
 
 /* Before the device is created: where VK_KHR_cooperative_matrix, shaderFloat16

@@ -25,6 +25,8 @@ static const struct bench_workload bench_workloads[] = {
    { "hostcompute", "FMA kernel over 16 MiB of host-visible coherent memory",
      bench_run_hostcompute },
    { "frame", "offscreen frame loop of a small textured scene", bench_run_frame },
+   { "hostsignal", "fence wait released by another thread's vkSignalSemaphore",
+     bench_run_hostsignal },
    { "coopmat", "cooperative-matrix fp16 matrix multiply (VK_KHR_cooperative_matrix)",
      bench_run_coopmat },
 };

@@ -40,8 +40,15 @@ vn_sync_file_signalled(const struct vn_sync_file *file)
    return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLERR | POLLHUP));
 }
 
-/* slices of host waits without feedback, so that a wait stays bounded */
-#define VN_HOST_WAIT_SLICE_NS (100ull * 1000 * 1000)
+/* A host wait (vkWaitForFences, vkWaitSemaphores through the ring) holds the
+ * ring: every other thread's command waits behind it, among them the
+ * vkSignalSemaphore or vkSetEvent that the awaited work may itself wait for
+ * (wait-before-signal is legal). So a host wait lasts at most this long and
+ * is then sent again. With slices of 20 ms (fences) and 100 ms (fences of
+ * frames in flight, no feedback) such a signal from another thread reached
+ * the waiter 15.7 and 95 ms late, natively 32 and 56 us (vkbench
+ * hostsignal, lavapipe); a slice costs a round trip. */
+#define VN_HOST_WAIT_SLICE_NS (2ull * 1000 * 1000)
 
 /* A fence wait first polls the feedback slots; past this it blocks in the
  * renderer (a host vkWaitForFences through the ring while this thread sleeps
@@ -55,11 +62,7 @@ vn_sync_file_signalled(const struct vn_sync_file *file)
  * 0.84x native, 0.94x with the reply wait of vn_ring_set_host_wait;
  * bench/README.md, issue 13 round 11). */
 #define VN_FENCE_POLL_NS (500ull * 1000)
-/* and waits in the host in slices this long, so that other users of the
- * ring are never stalled for longer */
-#define VN_FENCE_BLOCK_SLICE_NS (20ull * 1000 * 1000)
-/* vn_WaitSemaphores' host waits, shorter: wait-before-signal is legal */
-#define VN_TIMELINE_BLOCK_SLICE_NS (2ull * 1000 * 1000)
+/* and waits in the host in slices of VN_HOST_WAIT_SLICE_NS */
 
 /* With 4 or more CPUs (a GPU host, where polling steals nothing from the
  * work) the poll goes on this long, looking every VN_FENCE_FINE_SLEEP_NS
@@ -369,7 +372,7 @@ vn_WaitForFences(VkDevice device,
          vn_ring_set_host_wait(true);
          const VkResult r =
             vn_call_vkWaitForFences(dev->ring, device, pending_count, pending, waitAll,
-                                    VN_MIN(deadline - now, VN_FENCE_BLOCK_SLICE_NS));
+                                    VN_MIN(deadline - now, VN_HOST_WAIT_SLICE_NS));
          vn_ring_set_host_wait(false);
          if (r != VK_SUCCESS && r != VK_TIMEOUT) {
             result = vn_error(r);
@@ -566,7 +569,7 @@ vn_WaitSemaphores(VkDevice device, const VkSemaphoreWaitInfo *pWaitInfo, uint64_
       const uint64_t left = deadline > now ? deadline - now : 0;
       vn_ring_set_host_wait(true);
       const VkResult r = vn_call_vkWaitSemaphores(dev->ring, device, pWaitInfo,
-                                                  VN_MIN(left, VN_TIMELINE_BLOCK_SLICE_NS));
+                                                  VN_MIN(left, VN_HOST_WAIT_SLICE_NS));
       vn_ring_set_host_wait(false);
       if (r == VK_SUCCESS) {
          for (uint32_t i = 0; i < pWaitInfo->semaphoreCount; i++)
@@ -603,7 +606,7 @@ vn_WaitSemaphores(VkDevice device, const VkSemaphoreWaitInfo *pWaitInfo, uint64_
          vn_ring_set_host_wait(true);
          const VkResult r =
             vn_call_vkWaitSemaphores(dev->ring, device, pWaitInfo,
-                                     VN_MIN(deadline - now, VN_TIMELINE_BLOCK_SLICE_NS));
+                                     VN_MIN(deadline - now, VN_HOST_WAIT_SLICE_NS));
          vn_ring_set_host_wait(false);
          if (r != VK_SUCCESS && r != VK_TIMEOUT)
             return vn_error(r);
