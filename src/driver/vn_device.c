@@ -131,7 +131,6 @@ vn_CreateDevice(VkPhysicalDevice physicalDevice,
    mtx_init(&dev->cache_mutex, mtx_plain);
    dev->has_buffer_reqs_cache = !VU_PERF(NO_CACHE);
    mtx_init(&dev->record_mutex, mtx_plain);
-   mtx_init(&dev->wait_ring_mutex, mtx_plain);
 
    /* extensions: those the host implements are forwarded, the driver's
     * own are not */
@@ -227,34 +226,10 @@ fail_queues:
 fail_alloc:
    mtx_destroy(&dev->cache_mutex);
    mtx_destroy(&dev->record_mutex);
-   mtx_destroy(&dev->wait_ring_mutex);
    vn_free(alloc, dev);
    if (result == VK_ERROR_DEVICE_LOST)
       result = VK_ERROR_INITIALIZATION_FAILED;
    return vn_error(result);
-}
-
-/* a wait ring holds one wait (a few fences or semaphores) at a time */
-#define VN_WAIT_RING_BUFFER_SIZE (16u * 1024u)
-
-struct vn_ring *
-vn_device_wait_ring(struct vn_device *dev)
-{
-   mtx_lock(&dev->wait_ring_mutex);
-   if (!dev->wait_ring && !dev->wait_ring_failed) {
-      if (vn_ring_create(dev->instance->transport, VN_WAIT_RING_BUFFER_SIZE, "wait",
-                         &dev->wait_ring) == VK_SUCCESS) {
-         dev->wait_ring->ext_mask = dev->protocol_exts.bits;
-      } else {
-         dev->wait_ring = NULL;
-         dev->wait_ring_failed = true;
-      }
-   }
-   struct vn_ring *ring = dev->wait_ring;
-   mtx_unlock(&dev->wait_ring_mutex);
-   if (!ring || !vn_ring_wait_all(dev->ring))
-      return dev->ring;
-   return ring;
 }
 
 VKAPI_ATTR void VKAPI_CALL
@@ -265,9 +240,6 @@ vn_DestroyDevice(VkDevice device, const VkAllocationCallbacks *pAllocator)
       return;
    vn_feedback_fini(dev);
    vn_device_flush_deferred_destroys(dev, true);
-   /* drained first: its waits name the device */
-   const uint64_t wait_roundtrips = dev->wait_ring ? dev->wait_ring->roundtrips : 0;
-   vn_ring_destroy(dev->wait_ring);
    vn_async_vkDestroyDevice(dev->ring, device, NULL);
    /* vn_ring_destroy drains the ring: the device is gone on the host before
     * its queues' timelines are handed out again */
@@ -279,8 +251,7 @@ vn_DestroyDevice(VkDevice device, const VkAllocationCallbacks *pAllocator)
       }
       vn_log_debug("device: %llu synchronous round trips, %llu submissions without their host "
                    "fence, %llu fence or timeline signals without their feedback write",
-                   (unsigned long long)(dev->ring->roundtrips + wait_roundtrips),
-                   (unsigned long long)elided,
+                   (unsigned long long)dev->ring->roundtrips, (unsigned long long)elided,
                    (unsigned long long)unwritten);
    }
    vn_ring_destroy(dev->ring);
@@ -289,7 +260,6 @@ vn_DestroyDevice(VkDevice device, const VkAllocationCallbacks *pAllocator)
    vn_free(&dev->alloc, dev->queues);
    mtx_destroy(&dev->cache_mutex);
    mtx_destroy(&dev->record_mutex);
-   mtx_destroy(&dev->wait_ring_mutex);
    vn_free(pAllocator ? pAllocator : &dev->alloc, dev);
 }
 

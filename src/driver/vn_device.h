@@ -104,14 +104,6 @@ struct vn_device {
    uint64_t *deferred_layouts; /* wire ids of the layouts to destroy */
    uint32_t deferred_count;
    uint32_t deferred_capacity;
-
-   /* Blocking host waits (vkWaitForFences, vkWaitSemaphores: vn_sync.c) go
-    * to a ring of their own, made at the first one (vn_device_wait_ring):
-    * in the device ring a wait held up every other thread's commands, among
-    * them a vkSignalSemaphore that the awaited work waits for. */
-   mtx_t wait_ring_mutex;
-   struct vn_ring *wait_ring;  /* protected by wait_ring_mutex */
-   bool wait_ring_failed;      /* protected by wait_ring_mutex */
 };
 VN_HANDLE_CAST(vn_device, VkDevice)
 
@@ -133,21 +125,13 @@ vn_device_is_lost(const struct vn_device *dev)
    return vn_ring_is_lost(dev->ring);
 }
 
-/* The ring for a blocking host wait: the device's wait ring, once the device
- * ring has handed everything sent before the call to the host (the work that
- * signals what the wait is for); the device ring where no wait ring can be
- * made. */
-struct vn_ring *
-vn_device_wait_ring(struct vn_device *dev);
-
 /* Sends the destroys deferred by vn_DestroyPipelineLayout (all of them, or
  * none while a command buffer records unless `all`). */
 void
 vn_device_flush_deferred_destroys(struct vn_device *dev, bool all);
 
 /* The renderer was told (in the ring, before anything sent after this call)
- * to wait for a host fence of `queue` submitted at `serial` or later, or a
- * host wait (on the wait ring) returned such a fence signalled. */
+ * to wait for a host fence of `queue` submitted at `serial` or later. */
 void
 vn_queue_host_wait_sent(struct vn_queue *queue, uint64_t serial);
 

@@ -40,16 +40,14 @@ vn_sync_file_signalled(const struct vn_sync_file *file)
    return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLERR | POLLHUP));
 }
 
-/* A host wait (vkWaitForFences, vkWaitSemaphores) holds the ring it goes
- * through until it returns. In the device ring every other thread's command
- * waited behind it, among them the vkSignalSemaphore or vkSetEvent that the
- * awaited work may itself wait for (wait-before-signal is legal): with
- * slices of 20 ms (fences) and 100 ms (fences of frames in flight, no
- * feedback) such a signal reached the waiter 15.7 and 95 ms late, natively
- * 32 and 56 us (vkbench hostsignal, lavapipe). So host waits go to the
- * device's wait ring (vn_device_wait_ring), where they hold up only each
- * other, in slices this long (a slice costs a round trip), which also bound
- * the hold-up where no wait ring could be made. */
+/* A host wait (vkWaitForFences, vkWaitSemaphores through the ring) holds the
+ * ring: every other thread's command waits behind it, among them the
+ * vkSignalSemaphore or vkSetEvent that the awaited work may itself wait for
+ * (wait-before-signal is legal). So a host wait lasts at most this long and
+ * is then sent again. With slices of 20 ms (fences) and 100 ms (fences of
+ * frames in flight, no feedback) such a signal from another thread reached
+ * the waiter 15.7 and 95 ms late, natively 32 and 56 us (vkbench
+ * hostsignal, lavapipe); a slice costs a round trip. */
 #define VN_HOST_WAIT_SLICE_NS (2ull * 1000 * 1000)
 
 /* A fence wait first polls the feedback slots; past this it blocks in the
@@ -311,9 +309,8 @@ vn_WaitForFences(VkDevice device,
          const uint64_t now = vu_os_time_ns();
          const uint64_t left = deadline > now ? deadline - now : 0;
          vn_ring_set_host_wait(any_on_host);
-         VkResult result =
-            vn_call_vkWaitForFences(vn_device_wait_ring(dev), device, fenceCount, pFences,
-                                    waitAll, VN_MIN(left, VN_HOST_WAIT_SLICE_NS));
+         VkResult result = vn_call_vkWaitForFences(dev->ring, device, fenceCount, pFences, waitAll,
+                                                   VN_MIN(left, VN_HOST_WAIT_SLICE_NS));
          vn_ring_set_host_wait(false);
          if (result == VK_SUCCESS && waitAll) {
             for (uint32_t i = 0; i < fenceCount; i++) {
@@ -374,8 +371,8 @@ vn_WaitForFences(VkDevice device,
          vn_fine_poll_end(&fine);
          vn_ring_set_host_wait(true);
          const VkResult r =
-            vn_call_vkWaitForFences(vn_device_wait_ring(dev), device, pending_count, pending,
-                                    waitAll, VN_MIN(deadline - now, VN_HOST_WAIT_SLICE_NS));
+            vn_call_vkWaitForFences(dev->ring, device, pending_count, pending, waitAll,
+                                    VN_MIN(deadline - now, VN_HOST_WAIT_SLICE_NS));
          vn_ring_set_host_wait(false);
          if (r != VK_SUCCESS && r != VK_TIMEOUT) {
             result = vn_error(r);
@@ -527,8 +524,8 @@ vn_WaitSemaphores(VkDevice device, const VkSemaphoreWaitInfo *pWaitInfo, uint64_
       for (;;) {
          const uint64_t now = vu_os_time_ns();
          const uint64_t left = deadline > now ? deadline - now : 0;
-         VkResult result = vn_call_vkWaitSemaphores(
-            vn_device_wait_ring(dev), device, pWaitInfo, VN_MIN(left, VN_HOST_WAIT_SLICE_NS));
+         VkResult result = vn_call_vkWaitSemaphores(dev->ring, device, pWaitInfo,
+                                                    VN_MIN(left, VN_HOST_WAIT_SLICE_NS));
          if (result != VK_TIMEOUT || !left)
             return vn_result(result);
       }
@@ -571,7 +568,7 @@ vn_WaitSemaphores(VkDevice device, const VkSemaphoreWaitInfo *pWaitInfo, uint64_
       const uint64_t now = vu_os_time_ns();
       const uint64_t left = deadline > now ? deadline - now : 0;
       vn_ring_set_host_wait(true);
-      const VkResult r = vn_call_vkWaitSemaphores(vn_device_wait_ring(dev), device, pWaitInfo,
+      const VkResult r = vn_call_vkWaitSemaphores(dev->ring, device, pWaitInfo,
                                                   VN_MIN(left, VN_HOST_WAIT_SLICE_NS));
       vn_ring_set_host_wait(false);
       if (r == VK_SUCCESS) {
@@ -608,7 +605,7 @@ vn_WaitSemaphores(VkDevice device, const VkSemaphoreWaitInfo *pWaitInfo, uint64_
       if (may_block && all_followed) {
          vn_ring_set_host_wait(true);
          const VkResult r =
-            vn_call_vkWaitSemaphores(vn_device_wait_ring(dev), device, pWaitInfo,
+            vn_call_vkWaitSemaphores(dev->ring, device, pWaitInfo,
                                      VN_MIN(deadline - now, VN_HOST_WAIT_SLICE_NS));
          vn_ring_set_host_wait(false);
          if (r != VK_SUCCESS && r != VK_TIMEOUT)
