@@ -81,6 +81,42 @@ queries_draw(VkCommandBuffer cmd,
    vkCmdEndQuery(cmd, pool, query);
 }
 
+/* what the occlusion queries draw with */
+struct queries_scene {
+   VkRenderPass render_pass;
+   VkFramebuffer framebuffer;
+   VkPipeline pipeline;
+   VkPipelineLayout layout;
+};
+
+/* The occlusion queries' render pass: query q around quads[q] (NULL: a
+ * query with nothing drawn). */
+static void
+queries_record_draws(struct queries_test *t,
+                     VkCommandBuffer cmd,
+                     const struct queries_scene *scene,
+                     const struct queries_quad *const quads[QUERIES_RAN])
+{
+   const VkClearValue clears[2] = {
+      { .color = { .float32 = { 0.0f, 0.0f, 0.0f, 1.0f } } },
+      { .depthStencil = { 1.0f, 0 } },
+   };
+   const VkRenderPassBeginInfo rp_begin = {
+      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
+      .renderPass = scene->render_pass,
+      .framebuffer = scene->framebuffer,
+      .renderArea = { { 0, 0 }, { QUERIES_SIZE, QUERIES_SIZE } },
+      .clearValueCount = 2,
+      .pClearValues = clears,
+   };
+   const VkQueryControlFlags precise = t->precise ? VK_QUERY_CONTROL_PRECISE_BIT : 0;
+   vkCmdBeginRenderPass(cmd, &rp_begin, VK_SUBPASS_CONTENTS_INLINE);
+   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, scene->pipeline);
+   for (uint32_t q = 0; q < QUERIES_RAN; q++)
+      queries_draw(cmd, scene->layout, quads[q], t->occlusion, q, precise);
+   vkCmdEndRenderPass(cmd);
+}
+
 /* the submit2 run draws them in another order: full, none, small, hidden */
 static const uint64_t queries_expected2[QUERIES_RAN] = {
    QUERIES_SIZE * QUERIES_SIZE, 0, 32 * 16, 0
@@ -175,37 +211,17 @@ queries_read_occlusion(struct queries_test *t, const struct vkt_buffer *copied)
  * a submission of its own, waited for: until a reset has executed, a query
  * stays available with its old results, and WAIT may return those. */
 static void
-queries_submit2(struct queries_test *t,
-                VkRenderPass render_pass,
-                VkFramebuffer framebuffer,
-                VkPipeline pipeline,
-                VkPipelineLayout layout)
+queries_submit2(struct queries_test *t, const struct queries_scene *scene)
 {
    struct vkt_context *ctx = t->ctx;
    VkCommandBuffer cmd = vkt_cmd_begin(ctx);
    vkCmdResetQueryPool(cmd, t->occlusion, 0, QUERIES_OCCLUSION);
    vkt_cmd_submit_wait(ctx, cmd);
    cmd = vkt_cmd_begin(ctx);
-   const VkClearValue clears[2] = {
-      { .color = { .float32 = { 0.0f, 0.0f, 0.0f, 1.0f } } },
-      { .depthStencil = { 1.0f, 0 } },
+   static const struct queries_quad *const quads[QUERIES_RAN] = {
+      &queries_full, NULL, &queries_small, &queries_hidden,
    };
-   const VkRenderPassBeginInfo rp_begin = {
-      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
-      .renderPass = render_pass,
-      .framebuffer = framebuffer,
-      .renderArea = { { 0, 0 }, { QUERIES_SIZE, QUERIES_SIZE } },
-      .clearValueCount = 2,
-      .pClearValues = clears,
-   };
-   const VkQueryControlFlags precise = t->precise ? VK_QUERY_CONTROL_PRECISE_BIT : 0;
-   vkCmdBeginRenderPass(cmd, &rp_begin, VK_SUBPASS_CONTENTS_INLINE);
-   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
-   queries_draw(cmd, layout, &queries_full, t->occlusion, 0, precise);
-   queries_draw(cmd, layout, NULL, t->occlusion, 1, precise);
-   queries_draw(cmd, layout, &queries_small, t->occlusion, 2, precise);
-   queries_draw(cmd, layout, &queries_hidden, t->occlusion, 3, precise);
-   vkCmdEndRenderPass(cmd);
+   queries_record_draws(t, cmd, scene, quads);
    VKT_CALL(vkEndCommandBuffer(cmd));
    const VkCommandBufferSubmitInfo cmd_info = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO,
@@ -624,26 +640,11 @@ main(void)
       vkCmdFillBuffer(cmd, scratch.buffer, 0, QUERIES_FILL_BYTES, 0x5a5a5a5a);
       vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, t.timestamps, 1);
    }
-   const VkClearValue clears[2] = {
-      { .color = { .float32 = { 0.0f, 0.0f, 0.0f, 1.0f } } },
-      { .depthStencil = { 1.0f, 0 } },
+   const struct queries_scene scene = { render_pass, framebuffer, pipeline, layout };
+   static const struct queries_quad *const quads[QUERIES_RAN] = {
+      NULL, &queries_small, &queries_hidden, &queries_full,
    };
-   const VkRenderPassBeginInfo rp_begin = {
-      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
-      .renderPass = render_pass,
-      .framebuffer = framebuffer,
-      .renderArea = { { 0, 0 }, { QUERIES_SIZE, QUERIES_SIZE } },
-      .clearValueCount = 2,
-      .pClearValues = clears,
-   };
-   const VkQueryControlFlags precise = t.precise ? VK_QUERY_CONTROL_PRECISE_BIT : 0;
-   vkCmdBeginRenderPass(cmd, &rp_begin, VK_SUBPASS_CONTENTS_INLINE);
-   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
-   queries_draw(cmd, layout, NULL, t.occlusion, 0, precise);
-   queries_draw(cmd, layout, &queries_small, t.occlusion, 1, precise);
-   queries_draw(cmd, layout, &queries_hidden, t.occlusion, 2, precise);
-   queries_draw(cmd, layout, &queries_full, t.occlusion, 3, precise);
-   vkCmdEndRenderPass(cmd);
+   queries_record_draws(&t, cmd, &scene, quads);
    /* The queries that ran are copied with WAIT: without it one the GPU has
     * not finished is copied as unavailable (NVIDIA does), and the checks
     * below require the values. The never-begun one must not be waited for. */
@@ -695,7 +696,7 @@ main(void)
    if (t.has_timestamps)
       queries_reset_after_end(&t);
    if (has_submit2)
-      queries_submit2(&t, render_pass, framebuffer, pipeline, layout);
+      queries_submit2(&t, &scene);
    else
       fprintf(stderr, "queries: no synchronization2, vkQueueSubmit2 not run\n");
    if (has_multiview)
