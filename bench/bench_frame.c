@@ -448,15 +448,7 @@ bench_run_frame(struct bench *b)
       fprintf(stderr, "vkbench: frame: no timestamps on the queue: frame_loop_timestamps skipped\n");
    }
    if (b->has_timeline) {
-      const VkSemaphoreTypeCreateInfo type_info = {
-         .sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
-         .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE,
-      };
-      const VkSemaphoreCreateInfo sem_info = {
-         .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
-         .pNext = &type_info,
-      };
-      VKT_CALL(vkCreateSemaphore(dev, &sem_info, NULL, &s.timeline));
+      s.timeline = vkt_semaphore_create(&b->ctx, VK_SEMAPHORE_TYPE_TIMELINE, 0);
       frame_measure(&s, FRAME_TIMELINE, "frame_loop_timeline");
       vkDestroySemaphore(dev, s.timeline, NULL);
    } else {

@@ -88,16 +88,7 @@ bench_run_hostsignal(struct bench *b)
       return;
    }
    VkDevice dev = b->ctx.device;
-   const VkSemaphoreTypeCreateInfo type = {
-      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
-      .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE,
-   };
-   const VkSemaphoreCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
-      .pNext = &type,
-   };
-   VkSemaphore timeline;
-   VKT_CALL(vkCreateSemaphore(dev, &info, NULL, &timeline));
+   VkSemaphore timeline = vkt_semaphore_create(&b->ctx, VK_SEMAPHORE_TYPE_TIMELINE, 0);
    VkFence fence = bench_fence_create(b);
    const uint32_t reps = bench_count(b, HOSTSIGNAL_MAX_REPS, 3);
    uint64_t value = 0;

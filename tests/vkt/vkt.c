@@ -690,6 +690,23 @@ vkt_cmd_begin_in(struct vkt_context *ctx, VkCommandPool pool, VkCommandBufferUsa
    return cmd;
 }
 
+VkSemaphore
+vkt_semaphore_create(struct vkt_context *ctx, VkSemaphoreType type, uint64_t initial)
+{
+   const VkSemaphoreTypeCreateInfo type_info = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+      .semaphoreType = type,
+      .initialValue = initial,
+   };
+   const VkSemaphoreCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
+      .pNext = &type_info,
+   };
+   VkSemaphore sem;
+   VKT_CALL(vkCreateSemaphore(ctx->device, &info, NULL, &sem));
+   return sem;
+}
+
 VkCommandBuffer
 vkt_cmd_begin(struct vkt_context *ctx)
 {

@@ -239,6 +239,10 @@ vkt_image_create(struct vkt_context *ctx,
 void
 vkt_image_destroy(struct vkt_context *ctx, struct vkt_image *img);
 
+/* A binary or timeline semaphore (`initial`: a timeline's first value). */
+VkSemaphore
+vkt_semaphore_create(struct vkt_context *ctx, VkSemaphoreType type, uint64_t initial);
+
 /* --- commands ------------------------------------------------------------ */
 
 /* One-shot command buffer from ctx->cmd_pool, already begun. */

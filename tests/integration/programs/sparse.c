@@ -346,16 +346,7 @@ sp_bind_signal(struct vkt_context *ctx, VkSemaphore timeline, uint64_t value)
 static void
 sp_test_timeline(struct vkt_context *ctx)
 {
-   const VkSemaphoreTypeCreateInfo type = {
-      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
-      .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE,
-   };
-   const VkSemaphoreCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
-      .pNext = &type,
-   };
-   VkSemaphore timeline;
-   VKT_CALL(vkCreateSemaphore(ctx->device, &info, NULL, &timeline));
+   VkSemaphore timeline = vkt_semaphore_create(ctx, VK_SEMAPHORE_TYPE_TIMELINE, 0);
 
    sp_bind_signal(ctx, timeline, 7);
    const uint64_t seven = 7;

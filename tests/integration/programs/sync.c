@@ -30,23 +30,6 @@ struct sync_test {
    bool submit2;
 };
 
-static VkSemaphore
-sync_semaphore_create(struct sync_test *t, VkSemaphoreType type, uint64_t initial)
-{
-   const VkSemaphoreTypeCreateInfo type_info = {
-      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
-      .semaphoreType = type,
-      .initialValue = initial,
-   };
-   const VkSemaphoreCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
-      .pNext = &type_info,
-   };
-   VkSemaphore sem;
-   VKT_CALL(vkCreateSemaphore(t->dev, &info, NULL, &sem));
-   return sem;
-}
-
 static void
 sync_record_fill(VkCommandBuffer cmd, const struct vkt_buffer *buf, uint32_t value)
 {
@@ -214,7 +197,7 @@ static void
 sync_test_timeline_in_flight(struct sync_test *t)
 {
    struct vkt_context *ctx = t->ctx;
-   VkSemaphore timeline = sync_semaphore_create(t, VK_SEMAPHORE_TYPE_TIMELINE, 0);
+   VkSemaphore timeline = vkt_semaphore_create(t->ctx, VK_SEMAPHORE_TYPE_TIMELINE, 0);
    for (uint64_t value = 1; value <= 4; value++)
       sync_submit(ctx->queue, VK_NULL_HANDLE, VK_NULL_HANDLE, 0, timeline, value, VK_NULL_HANDLE);
    const uint64_t one = 1, four = 4;
@@ -262,7 +245,7 @@ static void
 sync_test_cross_queue(struct sync_test *t, VkSemaphore timeline)
 {
    struct vkt_context *ctx = t->ctx;
-   VkSemaphore binary = sync_semaphore_create(t, VK_SEMAPHORE_TYPE_BINARY, 0);
+   VkSemaphore binary = vkt_semaphore_create(t->ctx, VK_SEMAPHORE_TYPE_BINARY, 0);
 
    t->cmds[1] = vkt_cmd_begin_in(t->ctx, ctx->cmd_pool2, 0);
    sync_record_fill(t->cmds[1], &t->y, SYNC_FILL_Y);
@@ -317,8 +300,8 @@ sync_test_wait_any(struct sync_test *t)
 {
    struct vkt_context *ctx = t->ctx;
    const VkSemaphore sems[2] = {
-      sync_semaphore_create(t, VK_SEMAPHORE_TYPE_TIMELINE, 0),
-      sync_semaphore_create(t, VK_SEMAPHORE_TYPE_TIMELINE, 5),
+      vkt_semaphore_create(t->ctx, VK_SEMAPHORE_TYPE_TIMELINE, 0),
+      vkt_semaphore_create(t->ctx, VK_SEMAPHORE_TYPE_TIMELINE, 5),
    };
    const uint64_t values[2] = { 1, 7 };
 
@@ -419,7 +402,7 @@ sync_test_many_signals(struct sync_test *t)
    VkSemaphore sems[SYNC_MANY_TIMELINES];
    uint64_t values[SYNC_MANY_TIMELINES];
    for (uint32_t i = 0; i < SYNC_MANY_TIMELINES; i++) {
-      sems[i] = sync_semaphore_create(t, VK_SEMAPHORE_TYPE_TIMELINE, 0);
+      sems[i] = vkt_semaphore_create(t->ctx, VK_SEMAPHORE_TYPE_TIMELINE, 0);
       values[i] = i + 1;
    }
    if (t->submit2) {
@@ -530,7 +513,7 @@ sync_test_frames(struct sync_test *t, bool use_timeline)
    VkFence fences[2] = { VK_NULL_HANDLE, VK_NULL_HANDLE };
    VkSemaphore timeline = VK_NULL_HANDLE;
    if (use_timeline)
-      timeline = sync_semaphore_create(t, VK_SEMAPHORE_TYPE_TIMELINE, 0);
+      timeline = vkt_semaphore_create(t->ctx, VK_SEMAPHORE_TYPE_TIMELINE, 0);
    else
       for (uint32_t i = 0; i < 2; i++)
          VKT_CALL(vkCreateFence(t->dev, &fence_info, NULL, &fences[i]));
@@ -626,7 +609,7 @@ main(void)
                      VKT_MEM_READBACK, &t.rb);
    const VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VKT_CALL(vkCreateFence(t.dev, &fence_info, NULL, &t.fence));
-   VkSemaphore timeline = sync_semaphore_create(&t, VK_SEMAPHORE_TYPE_TIMELINE, 0);
+   VkSemaphore timeline = vkt_semaphore_create(&ctx, VK_SEMAPHORE_TYPE_TIMELINE, 0);
 
    sync_test_fences(&t);
    sync_test_host_signal(&t, timeline);
