@@ -44,6 +44,9 @@
 #define VKR_DEFAULT_MAX_OBJECTS (1u << 20)
 #define VKR_DEFAULT_MAX_MEMORY_BYTES ((uint64_t)64 << 30)
 #define VKR_DEFAULT_MAX_RING_SIZE (16u << 20)
+/* rings per context: each is a thread (our driver makes two or three per
+ * device, Mesa's one per instance and per submitting thread) */
+#define VKR_MAX_RINGS 256u
 /* the largest blob/allocation we back with one memfd */
 #define VKR_MAX_SHM_BYTES ((uint64_t)1 << 40)
 /* blocking host waits are cut into slices so teardown is never stuck */
@@ -317,8 +320,7 @@ enum vkr_resource_kind {
 struct vkr_resource {
    uint32_t id;
    enum vkr_resource_kind kind;
-   atomic_int refs;
-   atomic_int ring_users; /* live rings in it: unref is fatal */
+   atomic_int refs; /* the context's table, rings, decoders reading it */
    struct vkr_shm *shm;
    uint64_t size;
    bool opaque_fd;       /* shm->fd is an exported OPAQUE_FD */

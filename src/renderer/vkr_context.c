@@ -499,7 +499,6 @@ vkr_context_publish_resource(struct vkr_context *ctx,
    res->foreign = foreign;
    res->type_index = type_index;
    atomic_init(&res->refs, 1);
-   atomic_init(&res->ring_users, 0);
 
    const int fd = fcntl(shm->fd, F_DUPFD_CLOEXEC, 0);
    if (fd < 0) {
@@ -588,12 +587,10 @@ bool
 vkr_context_destroy_resource(struct vkr_context *ctx, uint32_t res_id)
 {
    mtx_lock(&ctx->resource_mutex);
+   /* A ring in the resource keeps its memory (its own reference) until
+    * vkDestroyRingMESA: a process that exits without destroying its rings has
+    * its resources unreferenced before its context is destroyed. */
    struct vkr_resource *res = res_id ? vu_idmap_get(&ctx->resources, res_id) : NULL;
-   if (res && atomic_load(&res->ring_users) > 0) {
-      mtx_unlock(&ctx->resource_mutex);
-      vkr_context_set_fatal(ctx, "resource %u unreferenced while a ring lives in it", res_id);
-      return false;
-   }
    if (res) {
       vu_idmap_remove(&ctx->resources, res_id);
       atomic_fetch_add_explicit(&ctx->resource_generation, 1, memory_order_release);

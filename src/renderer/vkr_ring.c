@@ -500,6 +500,17 @@ vkr_context_find_ring_locked(struct vkr_context *ctx, uint64_t id)
    return NULL;
 }
 
+static uint32_t
+vkr_context_ring_count(struct vkr_context *ctx)
+{
+   uint32_t n = 0;
+   mtx_lock(&ctx->ring_mutex);
+   for (struct vkr_list *l = ctx->rings.next; l != &ctx->rings; l = l->next)
+      n++;
+   mtx_unlock(&ctx->ring_mutex);
+   return n;
+}
+
 static struct vkr_ring *
 vkr_context_find_ring(struct vkr_context *ctx, uint64_t id)
 {
@@ -533,12 +544,11 @@ static void
 vkr_ring_destroy(struct vkr_ring *ring)
 {
    vkr_ring_stop(ring);
-   if (ring->res) {
-      atomic_fetch_sub(&ring->res->ring_users, 1);
-      vkr_resource_unref(ring->res);
-   }
+   vkr_resource_unref(ring->res);
    vkr_decoder_destroy(ring->dec);
    free(ring->copy);
+   if (ring->copy_charged)
+      vkr_context_uncharge_memory(ring->ctx, ring->buffer_size);
    free(ring);
 }
 
@@ -588,6 +598,12 @@ vkr_exec_vkCreateRingMESA(struct vp_dispatch *d, struct vp_command_vkCreateRingM
       vkr_dispatch_fatal(d, "vkCreateRingMESA with a ring id in use");
       return;
    }
+   /* only this thread (the context path) adds rings */
+   if (vkr_context_ring_count(ctx) >= VKR_MAX_RINGS) {
+      vkr_log(VU_LOG_ERROR, "context %u: ring limit (%u rings) reached", ctx->id, VKR_MAX_RINGS);
+      vkr_dispatch_fatal(d, "vkCreateRingMESA: ring limit reached");
+      return;
+   }
 
    uint32_t period_us = 0;
    bool has_priority = false;
@@ -633,7 +649,6 @@ vkr_exec_vkCreateRingMESA(struct vp_dispatch *d, struct vp_command_vkCreateRingM
    ring->ctx = ctx;
    ring->id = args->ring;
    ring->res = res;
-   atomic_fetch_add(&res->ring_users, 1);
    ring->head = (_Atomic uint32_t *)(base + info->headOffset);
    ring->tail = (_Atomic uint32_t *)(base + info->tailOffset);
    ring->status = (_Atomic uint32_t *)(base + info->statusOffset);
@@ -666,10 +681,11 @@ vkr_exec_vkCreateRingMESA(struct vp_dispatch *d, struct vp_command_vkCreateRingM
       return;
    }
    ring->dec = vkr_decoder_create(ctx, ring);
-   ring->copy = malloc(ring->buffer_size);
+   ring->copy_charged = vkr_context_charge_memory(ctx, ring->buffer_size, "ring buffer copy");
+   ring->copy = ring->copy_charged ? malloc(ring->buffer_size) : NULL;
    if (!ring->dec || !ring->copy) {
       vkr_ring_destroy(ring);
-      vkr_dispatch_fatal(d, "out of host memory");
+      vkr_dispatch_fatal(d, ring->copy_charged ? "out of host memory" : "memory limit reached");
       return;
    }
 

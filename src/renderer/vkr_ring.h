@@ -33,7 +33,8 @@ struct vkr_ring {
    struct vkr_list link; /* in ctx->rings, under ring_mutex */
    struct vkr_context *ctx;
    uint64_t id;
-   struct vkr_resource *res; /* holds a reference and a ring_users count */
+   struct vkr_resource *res; /* holds a reference: the memory outlives an unref
+                              * of the resource id until the ring is destroyed */
 
    _Atomic uint32_t *head;
    _Atomic uint32_t *tail;
@@ -50,7 +51,9 @@ struct vkr_ring {
    int priority;
 
    struct vkr_decoder *dec;
-   uint8_t *copy;  /* reassembly buffer for commands that wrap */
+   uint8_t *copy;  /* reassembly buffer for commands that wrap, buffer_size
+                    * bytes charged to the context (copy_charged) */
+   bool copy_charged;
    uint32_t cur;   /* bytes consumed (ring thread only) */
    /* the head last published, kept here as well: the shared head word is
     * the guest's to scribble over, so waits on this side read this one */

@@ -2,7 +2,7 @@
  * Renderer rings without a guest process: layout validation (transport.md
  * §C.2), a ring thread consuming commands with the head published after each
  * one, IDLE sleep and futex wake on the tail, the waiter flag, FATAL on a bad
- * stream, the seqno commands, and unref of a ring's resource.
+ * stream, the seqno commands, and unref of a ring's resource (the ring goes on).
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -207,9 +207,20 @@ TEST(ring_thread)
    CHECK(vkr_context_submit_cmd(env.ctx, ctx_cmd, vp_encoder_size(&e)));
    CHECK_EQ(atomic_load(word(&env, VW_RING_BUFFER_OFFSET + BUF_SIZE + 8)), 0xabcd);
 
-   /* unreferencing the ring's resource is fatal */
-   CHECK(!vkr_context_destroy_resource(env.ctx, 1));
-   CHECK(vkr_context_is_fatal(env.ctx));
+   /* unreferencing the ring's resource drops its id only: the ring keeps
+    * the memory and goes on (a guest process exiting without destroying its
+    * rings; the VM's kernel releases resources before the context) */
+   CHECK(vkr_context_destroy_resource(env.ctx, 1));
+   CHECK(!vkr_context_is_fatal(env.ctx));
+   CHECK(vkr_context_get_resource(env.ctx, 1) == NULL);
+   for (int i = 0; i < 100; i++)
+      env_write(&env, cmds, n);
+   CHECK(env_wait(&env));
+   CHECK(!(atomic_load(word(&env, VW_RING_STATUS_OFFSET)) & VW_RING_STATUS_FATAL));
+   vp_encoder_init_fixed(&e, ctx_cmd, sizeof(ctx_cmd));
+   vp_encode_vkDestroyRingMESA(&e, 0, RING_ID);
+   CHECK(vkr_context_submit_cmd(env.ctx, ctx_cmd, vp_encoder_size(&e)));
+   CHECK(!vkr_context_is_fatal(env.ctx));
    env_destroy(&env);
 }
 
@@ -307,4 +318,53 @@ TEST(ring_create_rules)
    env_destroy(&env);
 }
 
-RUN_TESTS(layout_validation, ring_thread, ring_fatal, ring_create_rules)
+/* a ring on resource `res_id` of `ctx` (made here); submit's result */
+static bool
+ring_on_new_resource(struct vkr_context *ctx, uint32_t res_id, uint64_t ring_id)
+{
+   int fd = -1;
+   if (!vkr_context_create_resource(ctx, res_id, 2, 1, 0, vw_ring_total_size(BUF_SIZE), &fd))
+      return false;
+   close(fd);
+   VkRingCreateInfoMESA info = mesa_layout(res_id, BUF_SIZE);
+   uint8_t buf[256];
+   struct vp_encoder e;
+   vp_encoder_init_fixed(&e, buf, sizeof(buf));
+   vp_encode_vkCreateRingMESA(&e, 0, ring_id, &info);
+   return vkr_context_submit_cmd(ctx, buf, vp_encoder_size(&e));
+}
+
+TEST(ring_limits)
+{
+   /* at most VKR_MAX_RINGS rings (threads) per context */
+   struct vkr_context *ctx = vkr_context_create(5, "ring", NULL, NULL);
+   for (uint32_t i = 1; i <= VKR_MAX_RINGS; i++) {
+      if (!ring_on_new_resource(ctx, i, 1000 + i)) {
+         CHECK(!"a ring under the limit was refused");
+         break;
+      }
+   }
+   CHECK(!vkr_context_is_fatal(ctx));
+   CHECK(!ring_on_new_resource(ctx, VKR_MAX_RINGS + 1, 1000 + VKR_MAX_RINGS + 1));
+   CHECK(vkr_context_is_fatal(ctx));
+   vkr_context_destroy(ctx);
+
+   /* a ring's private copy of its buffer counts against the context's
+    * memory: room for the resource but not for the copy */
+   const struct vkr_context_limits limits = {
+      .max_memory_bytes = vw_ring_total_size(BUF_SIZE) + BUF_SIZE / 2,
+   };
+   ctx = vkr_context_create(6, "ring", NULL, &limits);
+   CHECK(!ring_on_new_resource(ctx, 1, 1));
+   CHECK(vkr_context_is_fatal(ctx));
+   vkr_context_destroy(ctx);
+   const struct vkr_context_limits enough = {
+      .max_memory_bytes = vw_ring_total_size(BUF_SIZE) + BUF_SIZE,
+   };
+   ctx = vkr_context_create(7, "ring", NULL, &enough);
+   CHECK(ring_on_new_resource(ctx, 1, 1));
+   CHECK(!vkr_context_is_fatal(ctx));
+   vkr_context_destroy(ctx);
+}
+
+RUN_TESTS(layout_validation, ring_thread, ring_fatal, ring_create_rules, ring_limits)
