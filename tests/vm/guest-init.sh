@@ -7,6 +7,8 @@
 # Lines for tests/vm/vm.py on the serial console:
 #   VENUS-VM-START        run.sh starts now (boot time ends here)
 #   VENUS-VM-EXIT <n>     run.sh returned status <n>
+# While run.sh runs, a byte every 5 s goes to the second serial port (ttyS1):
+# vm.py's heartbeat (a guest that stops altogether sends none).
 # A guest that powers off without the second line was stopped before run.sh finished.
 #
 # run.sh runs with cwd a fresh directory in /tmp (tmpfs), stdin /dev/null, stdout and
@@ -58,12 +60,18 @@ if mount -t ext4 -o ro /dev/vdb /payload; then
    # backtraces (hung tasks, oopses)
    dmesg -n 7
    echo "VENUS-VM-START"
+   heartbeat=
+   if [ -c /dev/ttyS1 ]; then
+      (while :; do printf .; sleep 5; done) >/dev/ttyS1 2>/dev/null </dev/null &
+      heartbeat=$!
+   fi
    if [ -x /payload/run.sh ]; then
       /payload/run.sh </dev/null
    else
       /bin/sh /payload/run.sh </dev/null
    fi
    status=$?
+   [ -n "$heartbeat" ] && kill "$heartbeat" 2>/dev/null
    cd /
    if [ -n "${VENUS_VM_OUTPUT:-}" ]; then
       sync

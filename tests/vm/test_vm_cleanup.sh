@@ -5,6 +5,8 @@
 #   2. run.sh outlives --timeout                        -> status 124
 #   3. vm.py gets SIGTERM while run.sh runs             -> status 143
 #   4. vm.py gets SIGKILL while the guest boots         -> (killed)
+#   5. the guest stops altogether (QEMU SIGSTOPped while run.sh runs, as
+#      QEMU's TCG now and then does by itself: docs/vm.md) -> status 123
 # After each: no process carrying the run's VENUS_VM_RUN_ID (QEMU, Xvfb,
 # virgl_render_server, unshare, vm.py's namespace process) is left, /proc/mounts is
 # as before (nothing under the cache), no new file in the cache directory, in
@@ -130,10 +132,11 @@ cat "$work/out"
 expect "power-off" 121 $status 'guest stopped before run.sh finished'
 check_clean "power-off"
 
-# 2. timeout; long enough for the guest to reach run.sh
+# 2. timeout; long enough for the guest to reach run.sh (a guest that only
+# sleeps keeps its heartbeat: not taken for a frozen one)
 tag=test_vm_cleanup.$$.timeout
 state >"$work/before"
-vmpy timeout run --timeout 75 "$work/sleep" >"$work/out" 2>&1
+vmpy timeout run --timeout 75 --frozen-after 20 "$work/sleep" >"$work/out" 2>&1
 status=$?
 cat "$work/out"
 expect "timeout" 124 $status 'timeout: run.sh did not finish'
@@ -177,5 +180,32 @@ while [ $i -lt 50 ]; do
    i=$((i + 1))
 done
 check_clean "SIGKILL"
+
+# 5. a frozen guest: QEMU stopped (SIGSTOP) while run.sh sleeps; vm.py sees
+# no heartbeat for --frozen-after seconds and kills it
+tag=test_vm_cleanup.$$.frozen
+state >"$work/before"
+VENUS_VM_RUN_ID=$tag TMPDIR=$work/tmp "$vm" run --timeout 300 --frozen-after 20 \
+   "$work/sleep" >"$work/out" 2>&1 &
+pid=$!
+if ! wait_for '^run.sh: sleeping' 120; then
+   echo "note: the guest did not reach run.sh within 120 s; stopping QEMU anyway"
+fi
+sleep 6 # a heartbeat or two
+running "frozen"
+qemu=$(state | sed -n 's/^process \([0-9]*\) qemu-system.*/\1/p' | head -n 1)
+[ -n "$qemu" ] && kill -STOP "$qemu"
+t0=$(date +%s)
+wait $pid
+status=$?
+cat "$work/out"
+expect "frozen" 123 $status 'guest frozen: no heartbeat for 20 s'
+took=$(($(date +%s) - t0))
+if [ "$took" -ge 14 ] && [ "$took" -le 120 ]; then
+   pass "frozen: vm.py ended $took s after QEMU stopped"
+else
+   fail "frozen: vm.py ended $took s after QEMU stopped (want 15-20 s: the last beat came up to 5 s before the stop)"
+fi
+check_clean "frozen"
 
 exit $failed

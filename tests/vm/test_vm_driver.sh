@@ -9,7 +9,8 @@
 #   novenus  QEMU venus=off: VK_ERROR_INCOMPATIBLE_DRIVER, one log line, the
 #            loader moves on
 #   vmm      as venus, but QEMU loads our VMM library (BUILD_DIR/src/vmm)
-#            instead of virglrenderer; our driver gets memory fds there
+#            instead of virglrenderer; our driver gets memory fds there; no
+#            context goes fatal (QEMU's log)
 #   vmm_hostile  our VMM library: a guest process sending garbage (stream,
 #            ring buffer, ring tail) loses only its own context (one fatal
 #            line in QEMU's log for each), processes
@@ -49,16 +50,17 @@ done
 # QEMU 10 under TCG now and then aborts by itself (an iotlb_to_section
 # assertion) or stalls its virtio-gpu queue (the guest's hung-task check,
 # which the guest scripts turn into a panic) while host-visible blobs are
-# mapped and unmapped; Mesa's Venus driver meets the same (docs/vm.md). A
-# run that ends that way, and only that way, is repeated, at most four times.
+# mapped and unmapped, or the whole guest stops (vm.py: no heartbeat, status
+# 123); Mesa's Venus driver meets the same (docs/vm.md). A run that ends one
+# of these ways, and only that way, is repeated, at most four times.
 run_vm() { # its variables start with rv_: sh has no locals
    rv_attempt=1
    while :; do
       rv_log=$payload.attempt
       { $vm run "$@"; echo $? >"$rv_log.rc"; } 2>&1 | tee "$rv_log"
       rv_st=$(cat "$rv_log.rc")
-      if { [ "$rv_st" = 121 ] || [ "$rv_st" = 122 ]; } &&
-         grep -q -E "iotlb_to_section: Assertion|hung_task: blocked tasks|blocked for more than" "$rv_log" &&
+      if { [ "$rv_st" = 123 ] || { { [ "$rv_st" = 121 ] || [ "$rv_st" = 122 ]; } &&
+         grep -q -E "iotlb_to_section: Assertion|hung_task: blocked tasks|blocked for more than" "$rv_log"; }; } &&
          [ "$rv_attempt" -lt 5 ]; then
          rv_attempt=$((rv_attempt + 1))
          echo "# QEMU's TCG failed on its own (known QEMU issue, see docs/vm.md); attempt $rv_attempt of 5"
@@ -90,9 +92,20 @@ vmm)
    record_native
    cp "$payload/driver.sh" "$payload/run.sh"
    touch "$payload/mesa_required" "$payload/our_vmm_library"
+   log=$payload.qemu.log
+   trap 'rm -rf "$payload" "$log"' EXIT INT TERM
    run_vm --venus on --smp 1 --renderer-lib "$build/src/vmm" \
-      --timeout "${VENUS_VM_TIMEOUT:-500}" "$payload"
+      --timeout "${VENUS_VM_TIMEOUT:-500}" --qemu-log "$log" "$payload"
    status=$?
+   # correct programs, ours and Mesa's (whose vkt_extmem exits without
+   # destroying its instance), leave no fatal context behind
+   if grep -q 'fatal' "$log"; then
+      echo "not ok - a context went fatal in QEMU's log:"
+      grep 'fatal' "$log" | sed 's/^/#   /'
+      [ "$status" = 0 ] && status=1
+   else
+      echo "ok - no fatal context in QEMU's log"
+   fi
    ;;
 vmm_hostile)
    record_native

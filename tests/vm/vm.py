@@ -8,7 +8,7 @@
                                      compilers, headers; tests/vm/run_suite_debian13.sh)
     vm.py run [--venus on|off] [--timeout S] [--smp N] [--mem SIZE] [--output DIR]
               [--renderer-lib DIR] [--qemu-log FILE] [--kill-qemu-on LINE]
-              PAYLOAD_DIR
+              [--frozen-after S] PAYLOAD_DIR
                                      boot the guest and run PAYLOAD_DIR/run.sh in it
                                      (--renderer-lib: QEMU loads libvirglrenderer.so.1
                                      from DIR, e.g. our VMM library's build folder)
@@ -49,6 +49,7 @@ GUEST_INIT = os.path.join(HERE, 'guest-init.sh')
 
 EXIT_QEMU_CRASH = 122  # QEMU ended abnormally after the guest had started booting
 EXIT_NO_MARKER = 121   # the guest stopped (powered off, panicked) before run.sh finished
+EXIT_FROZEN = 123      # the guest's heartbeat stopped (--frozen-after); QEMU was killed
 EXIT_TIMEOUT = 124     # --timeout passed; QEMU was killed
 EXIT_HARNESS = 125     # the harness failed: cache build, Xvfb or QEMU start, usage
 EXIT_WORKERS_LEFT = 120  # --renderer-lib: renderer workers outlived QEMU
@@ -68,6 +69,12 @@ KERNEL_CMDLINE = ('console=ttyS0 root=/dev/vda rw rootfstype=ext4 '
                   'mitigations=off fsck.mode=skip')
 OUTPUT_SIZE = '1G'  # sparse; only what the guest writes takes memory
 MARKER_START = 'VENUS-VM-START'
+# The guest (guest-init.sh) writes a byte every 5 s to its second
+# serial port while run.sh runs. Under TCG the whole guest now and then stops
+# (no output, QEMU idle with its vCPU halted: docs/vm.md); a heartbeat that
+# stops for --frozen-after s tells that apart from a program that is only
+# quiet, so that the test scripts can repeat such a run.
+FROZEN_AFTER = 90
 MARKER_EXIT = re.compile(r'VENUS-VM-EXIT (\d+)\s*$')
 
 
@@ -522,6 +529,8 @@ def qemu_command(a, payload_image, output_image, run):
     ] if output_image else []) + [
         '-device', gpu, '-display', 'gtk,gl=on',
         '-chardev', 'file,id=console,path=%s/serial.log' % run, '-serial', 'chardev:console',
+        '-chardev', 'file,id=heartbeat,path=%s/heartbeat.log' % run,
+        '-serial', 'chardev:heartbeat',
         '-nic', 'none', '-no-reboot',
     ]
 
@@ -592,10 +601,14 @@ def ns_run(a):
                                 env=env)
     t_qemu = time.monotonic()
     console = Console(root + run + '/serial.log')
+    heartbeat_log = root + run + '/heartbeat.log'
+    heartbeat_size = 0
+    t_heartbeat = None  # when the heartbeat last grew; None before the first beat
     t_start = None
     guest_status = None
     seen_output = False
     timed_out = False
+    frozen = False
     kill_now = False
 
     def scan(lines):
@@ -625,7 +638,20 @@ def ns_run(a):
                 qemu.kill()
                 qemu.wait()
             break
-        if time.monotonic() - t_qemu > a.timeout:
+        now = time.monotonic()
+        try:
+            size = os.path.getsize(heartbeat_log)
+        except OSError:
+            size = 0
+        if size != heartbeat_size:
+            heartbeat_size = size
+            t_heartbeat = now
+        if t_heartbeat is not None and now - t_heartbeat > a.frozen_after:
+            frozen = True
+            qemu.kill()
+            qemu.wait()
+            break
+        if now - t_qemu > a.timeout:
             timed_out = True
             qemu.kill()
             qemu.wait()
@@ -656,6 +682,12 @@ def ns_run(a):
     if guest_status is not None:
         say('run.sh exited with status %d' % guest_status)
         return guest_status
+    if frozen:
+        if os.path.getsize(qemu_log):
+            print(tail(qemu_log))
+        say('guest frozen: no heartbeat for %d s (known QEMU TCG failure, docs/vm.md); '
+            'QEMU killed' % a.frozen_after)
+        return EXIT_FROZEN
     if timed_out:
         if os.path.getsize(qemu_log):
             print(tail(qemu_log))
@@ -717,6 +749,7 @@ def ns_main(argv):
     r.add_argument('--renderer-lib')
     r.add_argument('--qemu-log')
     r.add_argument('--kill-qemu-on')
+    r.add_argument('--frozen-after', type=int)
     r.add_argument('--kernel-arg', dest='kernel_args', action='append', default=[])
     r.add_argument('--output')
     a = p.parse_args(argv)
@@ -766,6 +799,10 @@ def main():
     r.add_argument('--kill-qemu-on', metavar='LINE',
                    help='SIGKILL QEMU when the guest prints LINE (status 0 then, '
                         'unless workers are left)')
+    r.add_argument('--frozen-after', type=int, default=FROZEN_AFTER, metavar='S',
+                   help='kill QEMU (status %d) when the guest, once its heartbeat '
+                        'began, sent none for S seconds (default %d)'
+                        % (EXIT_FROZEN, FROZEN_AFTER))
     r.add_argument('--kernel-arg', dest='kernel_args', action='append', default=[],
                    metavar='ARG', help='append ARG to the guest kernel command line')
     r.add_argument('--output', metavar='DIR',
@@ -803,7 +840,8 @@ def main():
             args.append('--bind=%s:%s' % (host_dir, chroot_dir))
         return run_namespace(args + ['--'] + a.cmd, session=False)
     args = ['run', img, payload, '--venus', a.venus, '--timeout', str(a.timeout),
-            '--smp', str(a.smp), '--mem', a.mem, '--hostmem', a.hostmem]
+            '--smp', str(a.smp), '--mem', a.mem, '--hostmem', a.hostmem,
+            '--frozen-after', str(a.frozen_after)]
     args += ['--kernel-arg=' + k for k in a.kernel_args]
     if a.output:
         args += ['--output', os.path.abspath(a.output)]
