@@ -124,11 +124,11 @@ vn_ring_is_lost(const struct vn_ring *ring)
 bool
 vn_ring_submit(struct vn_ring *ring, const void *data, size_t size, uint32_t *out_seqno);
 
-/* Waits until the head passes seqno (bounded). False when lost. */
 /* Wakes our renderer's ring thread if it sleeps between batches. */
 void
 vn_ring_kick(struct vn_ring *ring);
 
+/* Waits until the head passes seqno (bounded). False when lost. */
 bool
 vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno);
 
