@@ -74,9 +74,11 @@ vn_ring_create(struct vn_transport *transport,
       (uint32_t *)(base + VW_RING_BUFFER_OFFSET + buffer_size + VW_RING_EXTRA_SLEEPING);
    ring->head_wanted =
       (uint32_t *)(base + VW_RING_BUFFER_OFFSET + buffer_size + VW_RING_EXTRA_HEAD_WANTED);
-   /* every seqno wait is counted at head_wanted (vn_ring_wait_seqno) */
+   /* every seqno wait is counted at head_wanted (vn_ring_wait_seqno); every
+    * host wait is a loop of slices that takes VK_TIMEOUT as a slice's end
+    * (vn_sync.c) */
    *(uint32_t *)(base + VW_RING_BUFFER_OFFSET + buffer_size + VW_RING_EXTRA_FLAGS) =
-      VW_RING_FLAG_LAZY_HEAD;
+      VW_RING_FLAG_LAZY_HEAD | VW_RING_FLAG_EARLY_WAIT_END;
 
    if (!vn_transport_shm_create(transport, VN_RING_REPLY_SIZE, &ring->reply))
       goto fail_shm;

@@ -51,6 +51,9 @@
 #define VKR_MAX_SHM_BYTES ((uint64_t)1 << 40)
 /* blocking host waits are cut into slices so teardown is never stuck */
 #define VKR_WAIT_SLICE_NS 100000000ull
+/* in a ring whose driver allows it (VW_RING_FLAG_EARLY_WAIT_END): slices
+ * this long, and the wait ends after one when commands wait behind it */
+#define VKR_EARLY_WAIT_SLICE_NS 100000ull
 
 #define VKR_LOG_TAG "renderer"
 #define vkr_log(level, ...) vu_log(level, VKR_LOG_TAG, __VA_ARGS__)
@@ -688,10 +691,13 @@ vkr_queue_submit_fence(struct vkr_context *ctx,
                        struct vkr_queue *queue,
                        uint32_t ring_idx,
                        uint64_t fence_id);
-/* Waits for host fences in slices; stops early once the context is fatal. */
+/* Waits for host fences in slices; stops early once the context is fatal,
+ * and with VK_TIMEOUT once commands wait behind it in `ring` (NULL: never;
+ * see VW_RING_FLAG_EARLY_WAIT_END). */
 VkResult
 vkr_device_wait_fences(struct vkr_context *ctx,
                        struct vkr_device *dev,
+                       const struct vkr_ring *ring,
                        uint32_t count,
                        const VkFence *fences,
                        VkBool32 wait_all,

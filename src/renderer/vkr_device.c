@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "util/vu_os.h"
+#include "vkr_ring.h"
 
 /* fence threads wait in slices of this length */
 #define VKR_FENCE_WAIT_SLICE_NS 3000000000ull
@@ -172,21 +173,47 @@ vkr_deadline(uint64_t timeout_ns)
    return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
 }
 
+/* The ring of a host wait that may end early (VW_RING_FLAG_EARLY_WAIT_END:
+ * a host wait holds its ring, and another thread's vkSignalSemaphore or
+ * vkSetEvent that the awaited work depends on may be behind it), or NULL. */
+static const struct vkr_ring *
+vkr_early_wait_ring(struct vp_dispatch *d)
+{
+   const struct vkr_ring *ring = vkr_decoder_from_dispatch(d)->ring;
+   return ring && ring->early_wait_end ? ring : NULL;
+}
+
+/* The next slice of a host wait with `left` ns to go, or 0 when it is to end
+ * now (after a slice that timed out: the deadline, a fatal context, or
+ * commands behind it in an early-wait ring). */
+static uint64_t
+vkr_wait_slice(struct vkr_context *ctx, const struct vkr_ring *ring, uint64_t deadline, bool first)
+{
+   const uint64_t now = vu_os_time_ns();
+   const uint64_t left = deadline > now ? deadline - now : 0;
+   if (!first && (!left || vkr_context_fatal(ctx) || (ring && vkr_ring_has_more(ring))))
+      return 0;
+   const uint64_t cap = ring ? VKR_EARLY_WAIT_SLICE_NS : VKR_WAIT_SLICE_NS;
+   return left < cap ? left : cap;
+}
+
 VkResult
 vkr_device_wait_fences(struct vkr_context *ctx,
                        struct vkr_device *dev,
+                       const struct vkr_ring *ring,
                        uint32_t count,
                        const VkFence *fences,
                        VkBool32 wait_all,
                        uint64_t timeout_ns)
 {
    const uint64_t deadline = vkr_deadline(timeout_ns);
-   for (;;) {
-      const uint64_t now = vu_os_time_ns();
-      const uint64_t left = deadline > now ? deadline - now : 0;
-      const uint64_t slice = left < VKR_WAIT_SLICE_NS ? left : VKR_WAIT_SLICE_NS;
-      const VkResult r = dev->table.vkWaitForFences(dev->host, count, fences, wait_all, slice);
-      if (r != VK_TIMEOUT || slice == left || vkr_context_fatal(ctx))
+   VkResult r = VK_TIMEOUT;
+   for (bool first = true;; first = false) {
+      const uint64_t slice = vkr_wait_slice(ctx, ring, deadline, first);
+      if (!first && !slice)
+         return r;
+      r = dev->table.vkWaitForFences(dev->host, count, fences, wait_all, slice);
+      if (r != VK_TIMEOUT)
          return r;
    }
 }
@@ -202,8 +229,9 @@ vkr_exec_vkWaitForFences(struct vp_dispatch *d, struct vp_command_vkWaitForFence
       }
    }
    vp_replace_vkWaitForFences_args_handles(args);
-   args->ret = vkr_device_wait_fences(vkr_dispatch_context(d), dev, args->fenceCount,
-                                      args->pFences, args->waitAll, args->timeout);
+   args->ret = vkr_device_wait_fences(vkr_dispatch_context(d), dev, vkr_early_wait_ring(d),
+                                      args->fenceCount, args->pFences, args->waitAll,
+                                      args->timeout);
 }
 
 void
@@ -216,13 +244,14 @@ vkr_exec_vkWaitSemaphores(struct vp_dispatch *d, struct vp_command_vkWaitSemapho
       return;
    }
    vp_replace_vkWaitSemaphores_args_handles(args);
+   const struct vkr_ring *ring = vkr_early_wait_ring(d);
    const uint64_t deadline = vkr_deadline(args->timeout);
-   for (;;) {
-      const uint64_t now = vu_os_time_ns();
-      const uint64_t left = deadline > now ? deadline - now : 0;
-      const uint64_t slice = left < VKR_WAIT_SLICE_NS ? left : VKR_WAIT_SLICE_NS;
+   for (bool first = true;; first = false) {
+      const uint64_t slice = vkr_wait_slice(ctx, ring, deadline, first);
+      if (!first && !slice)
+         return;
       args->ret = dev->table.vkWaitSemaphores(dev->host, args->pWaitInfo, slice);
-      if (args->ret != VK_TIMEOUT || slice == left || vkr_context_fatal(ctx))
+      if (args->ret != VK_TIMEOUT)
          return;
    }
 }

@@ -246,6 +246,16 @@ vkr_ring_progress(void *data, size_t consumed)
    vkr_ring_publish_head(ring, head, batch_end, type);
 }
 
+bool
+vkr_ring_has_more(const struct vkr_ring *ring)
+{
+   const struct vp_decoder *dec = &ring->dec->dec;
+   if (dec->cur < dec->end)
+      return true;
+   const uint32_t tail = atomic_load_explicit(ring->tail, memory_order_acquire);
+   return tail != ring->batch_start + ring->batch_size;
+}
+
 static bool
 vkr_ring_process(struct vkr_ring *ring, uint32_t n)
 {
@@ -662,6 +672,10 @@ vkr_exec_vkCreateRingMESA(struct vp_dispatch *d, struct vp_command_vkCreateRingM
       ring->head_wanted = (const _Atomic uint32_t *)(ring->extra + VW_RING_EXTRA_HEAD_WANTED);
       ring->lazy_stride = (uint32_t)info->bufferSize / 16;
    }
+   ring->early_wait_end =
+      ring->extra_size >= VW_RING_EXTRA_FLAGS + 4 &&
+      (atomic_load((_Atomic uint32_t *)(ring->extra + VW_RING_EXTRA_FLAGS)) &
+       VW_RING_FLAG_EARLY_WAIT_END);
    ring->idle_timeout_ns = info->idleTimeout;
    ring->monitor_period_us = period_us;
    ring->has_priority = has_priority;

@@ -65,6 +65,8 @@ struct vkr_ring {
     * then the head is stored after every command */
    const _Atomic uint32_t *head_wanted;
    uint32_t lazy_stride; /* with head_wanted: bytes the head may lag at most */
+   /* VW_RING_FLAG_EARLY_WAIT_END: host waits end when commands wait behind */
+   bool early_wait_end;
    /* ring thread's counts (VENUS_DEBUG=ring): commands and head stores,
     * and those of them not at the end of a batch */
    uint64_t commands, head_stores, inner_commands, inner_head_stores;
@@ -81,6 +83,11 @@ struct vkr_ring {
    atomic_bool has_awaited;
    atomic_uint awaited_seqno;
 };
+
+/* Whether commands wait behind the one the ring thread runs (in its batch,
+ * or written after it): a hint from guest memory, for ending host waits. */
+bool
+vkr_ring_has_more(const struct vkr_ring *ring);
 
 /* Validates a VkRingCreateInfoMESA layout against a resource of res_size
  * bytes (transport.md §C.2); NULL if fine, else why not (static string). */

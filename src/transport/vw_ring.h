@@ -38,12 +38,18 @@
  *           reads them once). VW_RING_FLAG_LAZY_HEAD: the driver counts
  *           every seqno wait at offset 8, so the renderer may leave the
  *           head behind inside a run of cheap commands while that count is
- *           0 (the driver then waits only for room in the ring). */
+ *           0 (the driver then waits only for room in the ring).
+ *           VW_RING_FLAG_EARLY_WAIT_END: the driver takes VK_TIMEOUT from a
+ *           host wait (vkWaitForFences, vkWaitSemaphores) as the end of a
+ *           slice and checks and waits again, so the renderer may end such
+ *           a wait early when commands wait behind it in the ring (another
+ *           thread's vkSignalSemaphore the awaited work depends on). */
 #define VW_RING_EXTRA_WAITERS 0u
 #define VW_RING_EXTRA_SLEEPING 4u
 #define VW_RING_EXTRA_HEAD_WANTED 8u
 #define VW_RING_EXTRA_FLAGS 12u
 #define VW_RING_FLAG_LAZY_HEAD 0x1u
+#define VW_RING_FLAG_EARLY_WAIT_END 0x2u
 
 static inline uint32_t
 vw_ring_total_size(uint32_t buffer_size)

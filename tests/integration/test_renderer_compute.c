@@ -258,6 +258,10 @@ tc_create_ring(struct tc *tc, uint64_t idle_timeout_ns, uint32_t monitor_us)
    tc->ring_map = map_fd(fd, tc->ring_map_size);
    if (!tc->ring_map)
       return false;
+   /* host waits may end early (TEST(compute) checks it) */
+   atomic_store((_Atomic uint32_t *)(tc->ring_map + VW_RING_BUFFER_OFFSET + RING_BUFFER_SIZE +
+                                     VW_RING_EXTRA_FLAGS),
+                VW_RING_FLAG_EARLY_WAIT_END);
    const VkRingMonitorInfoMESA monitor = {
       .sType = VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA,
       .maxReportingPeriodMicroseconds = monitor_us,
@@ -814,6 +818,39 @@ TEST(compute)
    /* and the host fence, waited for in the renderer */
    CALL(tc, true, r, vkWaitForFences, device, 1, &fence, VK_TRUE, 5000000000ull);
    CHECK_EQ(r, VK_SUCCESS);
+
+   /* A host wait in a ring whose driver allows it (VW_RING_FLAG_EARLY_WAIT_END)
+    * ends with VK_TIMEOUT once commands wait behind it; with nothing behind
+    * it, or on the context path, it lasts its timeout. The fence is never
+    * submitted. */
+   VkFence unsubmitted = NEW_HANDLE(VkFence);
+   ASYNC(tc, true, vkCreateFence, device, &finfo, NULL, &unsubmitted);
+   for (int path = 0; path < 3; path++) {
+      const bool via_ring = path < 2;
+      const bool behind = path != 1;
+      const uint64_t timeout = path == 0 ? 10000000000ull : 300000000ull;
+      tc_begin(tc, true);
+      vp_encode_vkWaitForFences(&tc->enc, VK_COMMAND_GENERATE_REPLY_BIT_EXT, device, 1,
+                                &unsubmitted, VK_TRUE, timeout);
+      if (behind)
+         vp_encode_vkResetFences(&tc->enc, 0, device, 1, &unsubmitted);
+      const uint64_t start = vu_os_time_ns();
+      CHECK(tc_flush(tc, via_ring));
+      const uint64_t took = vu_os_time_ns() - start;
+      struct vp_decoder dec;
+      vp_decoder_init(&dec, tc->reply_map, REPLY_SIZE, NULL);
+      r = vp_decode_vkWaitForFences_reply(&dec, device, 1, &unsubmitted, VK_TRUE, timeout);
+      CHECK(!vp_decoder_is_fatal(&dec));
+      CHECK_EQ(r, VK_TIMEOUT);
+      if (path == 0)
+         CHECK(took < timeout / 2);
+      else
+         CHECK(took >= timeout);
+      fprintf(stderr, "  host wait %s, %s behind it: VK_TIMEOUT after %.1f ms\n",
+              via_ring ? "in the ring" : "on the context path",
+              behind ? "a command" : "nothing", took / 1e6);
+   }
+   ASYNC(tc, true, vkDestroyFence, device, unsubmitted, NULL);
 
    /* results, read through our own mapping of the same pages */
    uint32_t bad = 0;
