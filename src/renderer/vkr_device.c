@@ -183,9 +183,10 @@ vkr_early_wait_ring(struct vp_dispatch *d)
    return ring && ring->early_wait_end ? ring : NULL;
 }
 
-/* The next slice of a host wait with `left` ns to go, or 0 when it is to end
- * now (after a slice that timed out: the deadline, a fatal context, or
- * commands behind it in an early-wait ring). */
+/* The next slice of a host wait that ends at `deadline` (the first may be 0:
+ * a status check), or 0 when the wait is to end after a slice that timed
+ * out: the deadline passed, the context is fatal, or commands wait behind
+ * it in an early-wait ring. */
 static uint64_t
 vkr_wait_slice(struct vkr_context *ctx, const struct vkr_ring *ring, uint64_t deadline, bool first)
 {
