@@ -175,12 +175,17 @@ vkr_deadline(uint64_t timeout_ns)
 
 /* The ring of a host wait that may end early (VW_RING_FLAG_EARLY_WAIT_END:
  * a host wait holds its ring, and another thread's vkSignalSemaphore or
- * vkSetEvent that the awaited work depends on may be behind it), or NULL. */
+ * vkSetEvent that the awaited work depends on may be behind it), or NULL.
+ * Only a wait whose result the driver reads (a reply) may: one without is
+ * a barrier, which the commands behind it rely on (our driver's wait for a
+ * fence that feedback showed signalled, before a vkResetFences). */
 static const struct vkr_ring *
 vkr_early_wait_ring(struct vp_dispatch *d)
 {
    const struct vkr_ring *ring = vkr_decoder_from_dispatch(d)->ring;
-   return ring && ring->early_wait_end ? ring : NULL;
+   return ring && ring->early_wait_end && (d->cmd_flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)
+             ? ring
+             : NULL;
 }
 
 /* The next slice of a host wait that ends at `deadline` (the first may be 0:

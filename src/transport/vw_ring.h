@@ -40,10 +40,11 @@
  *           head behind inside a run of cheap commands while that count is
  *           0 (the driver then waits only for room in the ring).
  *           VW_RING_FLAG_EARLY_WAIT_END: the driver takes VK_TIMEOUT from a
- *           host wait (vkWaitForFences, vkWaitSemaphores) as the end of a
- *           slice and checks and waits again, so the renderer may end such
- *           a wait early when commands wait behind it in the ring (another
- *           thread's vkSignalSemaphore the awaited work depends on). */
+ *           host wait (vkWaitForFences, vkWaitSemaphores) with a reply as
+ *           the end of a slice and checks and waits again, so the renderer
+ *           may end such a wait early when commands wait behind it in the
+ *           ring (another thread's vkSignalSemaphore the awaited work
+ *           depends on). A wait without a reply is a barrier: never. */
 #define VW_RING_EXTRA_WAITERS 0u
 #define VW_RING_EXTRA_SLEEPING 4u
 #define VW_RING_EXTRA_HEAD_WANTED 8u
