@@ -698,8 +698,9 @@ vkr_exec_vkCreateRingMESA(struct vp_dispatch *d, struct vp_command_vkCreateRingM
    ring->copy_charged = vkr_context_charge_memory(ctx, ring->buffer_size, "ring buffer copy");
    ring->copy = ring->copy_charged ? malloc(ring->buffer_size) : NULL;
    if (!ring->dec || !ring->copy) {
+      const char *why = ring->copy_charged ? "out of host memory" : "memory limit reached";
       vkr_ring_destroy(ring);
-      vkr_dispatch_fatal(d, ring->copy_charged ? "out of host memory" : "memory limit reached");
+      vkr_dispatch_fatal(d, why);
       return;
    }
 
