@@ -10,10 +10,18 @@
  * With multiview, an occlusion query and a timestamp inside a two-view render
  * pass take two query indices each; both must become available (a wait for
  * the second one hung through the driver's query feedback).
+ * Frames of an occlusion query and two timestamps, each read after its
+ * fence, must all read back right; then a read with WAIT of a frame that
+ * waits for a timeline value another thread signals later must end (a
+ * driver that hands that WAIT, or any read, to a host whose
+ * vkGetQueryPoolResults waits, as lavapipe's does, holds the signal up
+ * behind it for good).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <threads.h>
+#include <time.h>
 
 #include "vkt.h"
 
@@ -534,6 +542,156 @@ queries_multiview(struct queries_test *t, VkPipelineLayout layout, VkShaderModul
    vkFreeMemory(t->dev, memory, NULL);
 }
 
+#define QUERIES_FRAMES 40u
+
+/* One frame: resets, a timestamp, the small quad inside an occlusion query
+ * (query 0 of `occlusion`), a timestamp (queries 0 and 1 of `timestamps`). */
+static VkCommandBuffer
+queries_frame_record(struct queries_test *t,
+                     const struct queries_scene *scene,
+                     VkQueryPool occlusion,
+                     VkQueryPool timestamps)
+{
+   VkCommandBuffer cmd = vkt_cmd_begin(t->ctx);
+   vkCmdResetQueryPool(cmd, occlusion, 0, 1);
+   vkCmdResetQueryPool(cmd, timestamps, 0, 2);
+   vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps, 0);
+   const VkClearValue clears[2] = {
+      { .color = { .float32 = { 0.0f, 0.0f, 0.0f, 1.0f } } },
+      { .depthStencil = { 1.0f, 0 } },
+   };
+   const VkRenderPassBeginInfo rp_begin = {
+      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
+      .renderPass = scene->render_pass,
+      .framebuffer = scene->framebuffer,
+      .renderArea = { { 0, 0 }, { QUERIES_SIZE, QUERIES_SIZE } },
+      .clearValueCount = 2,
+      .pClearValues = clears,
+   };
+   vkCmdBeginRenderPass(cmd, &rp_begin, VK_SUBPASS_CONTENTS_INLINE);
+   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, scene->pipeline);
+   queries_draw(cmd, scene->layout, &queries_small, occlusion, 0,
+                t->precise ? VK_QUERY_CONTROL_PRECISE_BIT : 0);
+   vkCmdEndRenderPass(cmd);
+   vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps, 1);
+   VKT_CALL(vkEndCommandBuffer(cmd));
+   return cmd;
+}
+
+/* Whether a frame's results read back right: the small quad's samples, the
+ * timestamps in order. */
+static bool
+queries_frame_check(struct queries_test *t,
+                    VkQueryPool occlusion,
+                    VkQueryPool timestamps,
+                    VkQueryResultFlags flags,
+                    const char *how)
+{
+   struct vkt_context *ctx = t->ctx;
+   uint64_t samples = UINT64_MAX, ts[2] = { 0, 0 };
+   const VkResult ro = vkGetQueryPoolResults(t->dev, occlusion, 0, 1, sizeof(samples), &samples,
+                                             sizeof(samples), VK_QUERY_RESULT_64_BIT | flags);
+   const VkResult rt = vkGetQueryPoolResults(t->dev, timestamps, 0, 2, sizeof(ts), ts,
+                                             sizeof(ts[0]), VK_QUERY_RESULT_64_BIT | flags);
+   const uint32_t bits = ctx->queue_families[ctx->queue_family].timestampValidBits;
+   const uint64_t mask = bits >= 64 ? UINT64_MAX : (1ull << bits) - 1;
+   const bool ok = ro == VK_SUCCESS && rt == VK_SUCCESS &&
+                   (t->precise ? samples == 32 * 16 : samples != 0) &&
+                   ((ts[1] - ts[0]) & mask) < mask / 2;
+   vkt_check(ctx, ok, "%s: occlusion %s, %" PRIu64 " samples; timestamps %s, %" PRIu64
+             " then %" PRIu64, how, vkt_result_string(ro), samples, vkt_result_string(rt),
+             ts[0], ts[1]);
+   return ok;
+}
+
+struct queries_signal {
+   struct vkt_context *ctx;
+   VkSemaphore timeline;
+};
+
+static int
+queries_signal_later(void *data)
+{
+   const struct queries_signal *s = data;
+   thrd_sleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
+   const VkSemaphoreSignalInfo signal = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
+      .semaphore = s->timeline,
+      .value = 1,
+   };
+   VKT_CALL(vkSignalSemaphore(s->ctx->device, &signal));
+   return 0;
+}
+
+/* QUERIES_FRAMES frames, each read without WAIT after its fence; then, with
+ * timeline semaphores, a frame behind a timeline value another thread
+ * signals 50 ms later, read with WAIT at once. */
+static void
+queries_frames(struct queries_test *t, const struct queries_scene *scene, bool has_timeline)
+{
+   struct vkt_context *ctx = t->ctx;
+   VkQueryPool occlusion = queries_pool_create(t, VK_QUERY_TYPE_OCCLUSION, 1);
+   VkQueryPool timestamps = queries_pool_create(t, VK_QUERY_TYPE_TIMESTAMP, 2);
+   const VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VkFence fence;
+   VKT_CALL(vkCreateFence(t->dev, &fence_info, NULL, &fence));
+   uint32_t right = 0;
+   for (uint32_t frame = 0; frame < QUERIES_FRAMES; frame++) {
+      VkCommandBuffer cmd = queries_frame_record(t, scene, occlusion, timestamps);
+      const VkSubmitInfo submit = {
+         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+         .commandBufferCount = 1,
+         .pCommandBuffers = &cmd,
+      };
+      VKT_CALL(vkQueueSubmit(ctx->queue, 1, &submit, fence));
+      VKT_CALL(vkWaitForFences(t->dev, 1, &fence, VK_TRUE, UINT64_MAX));
+      VKT_CALL(vkResetFences(t->dev, 1, &fence));
+      right += queries_frame_check(t, occlusion, timestamps, 0, "frame read after its fence");
+      vkFreeCommandBuffers(t->dev, ctx->cmd_pool, 1, &cmd);
+   }
+   vkt_print_u64("queries_frames_read_right", "frames", right);
+
+   if (has_timeline) {
+      struct queries_signal signal = {
+         .ctx = ctx,
+         .timeline = vkt_semaphore_create(ctx, VK_SEMAPHORE_TYPE_TIMELINE, 0),
+      };
+      VkCommandBuffer cmd = queries_frame_record(t, scene, occlusion, timestamps);
+      const uint64_t one = 1;
+      const VkTimelineSemaphoreSubmitInfo values = {
+         .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+         .waitSemaphoreValueCount = 1,
+         .pWaitSemaphoreValues = &one,
+      };
+      const VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
+      const VkSubmitInfo submit = {
+         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+         .pNext = &values,
+         .waitSemaphoreCount = 1,
+         .pWaitSemaphores = &signal.timeline,
+         .pWaitDstStageMask = &stage,
+         .commandBufferCount = 1,
+         .pCommandBuffers = &cmd,
+      };
+      VKT_CALL(vkQueueSubmit(ctx->queue, 1, &submit, fence));
+      thrd_t thread;
+      if (thrd_create(&thread, queries_signal_later, &signal) != thrd_success)
+         vkt_die("queries: thrd_create failed");
+      const bool ok = queries_frame_check(t, occlusion, timestamps, VK_QUERY_RESULT_WAIT_BIT,
+                                          "WAIT for a frame behind a later host signal");
+      thrd_join(thread, NULL);
+      vkt_print_u64("queries_wait_before_signal_right", "bool", ok);
+      VKT_CALL(vkWaitForFences(t->dev, 1, &fence, VK_TRUE, UINT64_MAX));
+      vkFreeCommandBuffers(t->dev, ctx->cmd_pool, 1, &cmd);
+      vkDestroySemaphore(t->dev, signal.timeline, NULL);
+   } else {
+      fprintf(stderr, "queries: no timeline semaphores, no WAIT behind a host signal\n");
+   }
+   vkDestroyFence(t->dev, fence, NULL);
+   vkDestroyQueryPool(t->dev, timestamps, NULL);
+   vkDestroyQueryPool(t->dev, occlusion, NULL);
+}
+
 int
 main(void)
 {
@@ -574,6 +732,24 @@ main(void)
    };
    const void *next = has_multiview ? (const void *)&enable_multiview
                                     : has_submit2 ? (const void *)&enable_sync2 : NULL;
+   VkPhysicalDeviceTimelineSemaphoreFeatures timeline = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES,
+   };
+   if (ctx.props.apiVersion >= VK_API_VERSION_1_2) {
+      VkPhysicalDeviceFeatures2 query = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+         .pNext = &timeline,
+      };
+      vkGetPhysicalDeviceFeatures2(ctx.physical_device, &query);
+   }
+   const bool has_timeline = timeline.timelineSemaphore;
+   const VkPhysicalDeviceTimelineSemaphoreFeatures enable_timeline = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES,
+      .pNext = (void *)next,
+      .timelineSemaphore = VK_TRUE,
+   };
+   if (has_timeline)
+      next = &enable_timeline;
    const struct vkt_device_info info = {
       .next = next,
       .enabled_features = &features,
@@ -699,6 +875,10 @@ main(void)
       queries_submit2(&t, &scene);
    else
       fprintf(stderr, "queries: no synchronization2, vkQueueSubmit2 not run\n");
+   if (t.has_timestamps)
+      queries_frames(&t, &scene, has_timeline);
+   else
+      fprintf(stderr, "queries: no timestamps, no frames\n");
    if (has_multiview)
       queries_multiview(&t, layout, vert, frag);
    else
