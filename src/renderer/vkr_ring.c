@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -262,7 +263,12 @@ vkr_ring_process(struct vkr_ring *ring, uint32_t n)
    const uint32_t mask = ring->buffer_size - 1;
    const uint32_t start = ring->cur & mask;
    const uint8_t *data;
-   if (start + n <= ring->buffer_size) {
+   if (ring->mirror) {
+      /* n <= buffer_size: the batch lies in the two mappings (the decoder
+       * reads each byte once and copies what it keeps, so later guest
+       * writes cannot confuse it) */
+      data = ring->mirror + start;
+   } else if (start + n <= ring->buffer_size) {
       /* contiguous: decode in place (the decoder reads each byte once and
        * copies what it keeps, so later guest writes cannot confuse it) */
       data = ring->buffer + start;
@@ -550,12 +556,39 @@ vkr_ring_stop(struct vkr_ring *ring)
    }
 }
 
+/* Maps the `size` bytes at `offset` of `fd` twice, back to back and
+ * read-only, so that a batch that wraps around the ring's end is one run of
+ * bytes; NULL where the place is not page-aligned (Mesa's layout puts the
+ * buffer right after the control words) or a mapping fails. */
+static uint8_t *
+vkr_ring_map_mirror(int fd, uint64_t offset, uint32_t size)
+{
+   const long page = sysconf(_SC_PAGESIZE);
+   if (fd < 0 || page <= 0 || offset % (uint64_t)page || size % (uint64_t)page ||
+       offset > (uint64_t)INT64_MAX)
+      return NULL;
+   const size_t twice = 2 * (size_t)size;
+   uint8_t *area = mmap(NULL, twice, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+   if (area == MAP_FAILED)
+      return NULL;
+   for (size_t i = 0; i < 2; i++) {
+      if (mmap(area + i * size, size, PROT_READ, MAP_SHARED | MAP_FIXED, fd, (off_t)offset) ==
+          MAP_FAILED) {
+         munmap(area, twice);
+         return NULL;
+      }
+   }
+   return area;
+}
+
 static void
 vkr_ring_destroy(struct vkr_ring *ring)
 {
    vkr_ring_stop(ring);
    vkr_resource_unref(ring->res);
    vkr_decoder_destroy(ring->dec);
+   if (ring->mirror)
+      munmap(ring->mirror, 2 * (size_t)ring->buffer_size);
    free(ring->copy);
    if (ring->copy_charged)
       vkr_context_uncharge_memory(ring->ctx, ring->buffer_size);
@@ -695,10 +728,19 @@ vkr_exec_vkCreateRingMESA(struct vp_dispatch *d, struct vp_command_vkCreateRingM
       return;
    }
    ring->dec = vkr_decoder_create(ctx, ring);
-   ring->copy_charged = vkr_context_charge_memory(ctx, ring->buffer_size, "ring buffer copy");
-   ring->copy = ring->copy_charged ? malloc(ring->buffer_size) : NULL;
-   if (!ring->dec || !ring->copy) {
-      const char *why = ring->copy_charged ? "out of host memory" : "memory limit reached";
+   /* (the resource's memory starts at offset 0 of its memfd) */
+   ring->mirror = VU_PERF(NO_RING_MIRROR)
+                     ? NULL
+                     : vkr_ring_map_mirror(res->shm->fd, info->offset + info->bufferOffset,
+                                           ring->buffer_size);
+   if (!ring->mirror) {
+      ring->copy_charged =
+         vkr_context_charge_memory(ctx, ring->buffer_size, "ring buffer copy");
+      ring->copy = ring->copy_charged ? malloc(ring->buffer_size) : NULL;
+   }
+   if (!ring->dec || (!ring->mirror && !ring->copy)) {
+      const char *why = ring->dec && !ring->copy_charged ? "memory limit reached"
+                                                         : "out of host memory";
       vkr_ring_destroy(ring);
       vkr_dispatch_fatal(d, why);
       return;
@@ -724,10 +766,11 @@ vkr_exec_vkCreateRingMESA(struct vp_dispatch *d, struct vp_command_vkCreateRingM
    ring->started = true;
    if (VU_DEBUG(RING))
       vkr_log(VU_LOG_INFO,
-              "context %u: ring 0x%llx in resource %u: buffer %u bytes, extra %zu, idle %llu ns%s",
+              "context %u: ring 0x%llx in resource %u: buffer %u bytes (%s), extra %zu, idle "
+              "%llu ns%s",
               ctx->id, (unsigned long long)ring->id, info->resourceId, ring->buffer_size,
-              ring->extra_size, (unsigned long long)ring->idle_timeout_ns,
-              period_us ? ", monitored" : "");
+              ring->mirror ? "mapped twice" : "wrapped batches copied", ring->extra_size,
+              (unsigned long long)ring->idle_timeout_ns, period_us ? ", monitored" : "");
 }
 
 void

@@ -51,8 +51,12 @@ struct vkr_ring {
    int priority;
 
    struct vkr_decoder *dec;
-   uint8_t *copy;  /* reassembly buffer for commands that wrap, buffer_size
-                    * bytes charged to the context (copy_charged) */
+   /* the buffer mapped twice back to back, read-only (2 x buffer_size
+    * bytes), where its place in the resource's memfd is page-aligned: a
+    * batch that wraps is read in place; or NULL */
+   uint8_t *mirror;
+   uint8_t *copy;  /* else: reassembly buffer for batches that wrap,
+                    * buffer_size bytes charged to the context (copy_charged) */
    bool copy_charged;
    uint32_t cur;   /* bytes consumed (ring thread only) */
    /* the head last published, kept here as well: the shared head word is

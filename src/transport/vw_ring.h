@@ -13,11 +13,15 @@
 
 #define VW_RING_MAX_BUFFER_SIZE (16u << 20)
 
-/* The layout we (and Mesa) use: each control word on its own cache line. */
+/* The layout we use: each control word on its own cache line, the buffer on
+ * a page of its own (so that the renderer can map it twice, back to back,
+ * and read a batch that wraps in place), the extra region after it. Mesa's
+ * puts the buffer right after the control lines. */
 #define VW_RING_HEAD_OFFSET 0x00u
 #define VW_RING_TAIL_OFFSET 0x40u
 #define VW_RING_STATUS_OFFSET 0x80u
-#define VW_RING_BUFFER_OFFSET 0xc0u
+#define VW_RING_BUFFER_OFFSET 0x1000u
+#define VW_RING_MESA_BUFFER_OFFSET 0xc0u
 /* the rest of the head's cache line, unused by the ring itself: our driver
  * points the replies of small calls there (vn_ring_reply_reserve), so that
  * the renderer's head store and the reply reach it in one line */

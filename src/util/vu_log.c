@@ -46,6 +46,7 @@ static const struct vu_env_option vu_perf_options[] = {
    { "no_parallel_record", VU_PERF_NO_PARALLEL_RECORD },
    { "precise_head", VU_PERF_PRECISE_HEAD },
    { "fence_feedback", VU_PERF_FENCE_FEEDBACK },
+   { "no_ring_mirror", VU_PERF_NO_RING_MIRROR },
 };
 
 static const char *const vu_log_level_names[] = {

@@ -45,6 +45,7 @@ enum vu_perf_flag {
    VU_PERF_NO_PARALLEL_RECORD = 1u << 14, /* renderer: command buffers recorded on the ring thread */
    VU_PERF_PRECISE_HEAD = 1u << 15, /* renderer: ring head stored after every command */
    VU_PERF_FENCE_FEEDBACK = 1u << 16, /* driver: frames-in-flight fences keep their status write */
+   VU_PERF_NO_RING_MIRROR = 1u << 17, /* renderer: wrapped ring batches copied, not mapped twice */
 };
 
 struct vu_env {

@@ -10,6 +10,7 @@
 #include "vu_log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <sched.h>
@@ -39,7 +40,10 @@ vu_os_create_shm(const char *name, size_t size)
       memfd_create(name ? name : "venus-shm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
    if (fd < 0)
       return -1;
-   if (ftruncate(fd, (off_t)size) < 0) {
+   /* sealed against shrinking: whoever the fd reaches (a vtest client, a
+    * compositor) cannot turn the renderer's reads of its mapping into
+    * SIGBUS */
+   if (ftruncate(fd, (off_t)size) < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
       const int err = errno;
       close(fd);
       errno = err;

@@ -2,7 +2,9 @@
  * Renderer rings without a guest process: layout validation (transport.md
  * §C.2), a ring thread consuming commands with the head published after each
  * one, IDLE sleep and futex wake on the tail, the waiter flag, FATAL on a bad
- * stream, the seqno commands, and unref of a ring's resource (the ring goes on).
+ * stream, the seqno commands, unref of a ring's resource (the ring goes on),
+ * batches and commands that wrap around the buffer's end in our layout (the
+ * buffer mapped twice) and in Mesa's (copied), and the limits.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -19,8 +21,11 @@
 #define BUF_SIZE 4096u
 #define RING_ID 77
 
+/* our layout (VW_RING_BUFFER_OFFSET: the buffer on a page of its own, which
+ * the renderer maps twice) or Mesa's (VW_RING_MESA_BUFFER_OFFSET: wrapped
+ * batches copied); the area is our layout's size either way */
 static VkRingCreateInfoMESA
-mesa_layout(uint32_t res_id, size_t buffer_size)
+ring_layout(uint32_t res_id, size_t buffer_size, uint32_t buffer_offset)
 {
    return (VkRingCreateInfoMESA){
       .sType = VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA,
@@ -31,11 +36,23 @@ mesa_layout(uint32_t res_id, size_t buffer_size)
       .headOffset = VW_RING_HEAD_OFFSET,
       .tailOffset = VW_RING_TAIL_OFFSET,
       .statusOffset = VW_RING_STATUS_OFFSET,
-      .bufferOffset = VW_RING_BUFFER_OFFSET,
+      .bufferOffset = buffer_offset,
       .bufferSize = buffer_size,
-      .extraOffset = VW_RING_BUFFER_OFFSET + buffer_size,
+      .extraOffset = buffer_offset + buffer_size,
       .extraSize = VW_RING_EXTRA_SIZE,
    };
+}
+
+static VkRingCreateInfoMESA
+mesa_layout(uint32_t res_id, size_t buffer_size)
+{
+   return ring_layout(res_id, buffer_size, VW_RING_MESA_BUFFER_OFFSET);
+}
+
+static VkRingCreateInfoMESA
+our_layout(uint32_t res_id, size_t buffer_size)
+{
+   return ring_layout(res_id, buffer_size, VW_RING_BUFFER_OFFSET);
 }
 
 TEST(layout_validation)
@@ -72,17 +89,17 @@ TEST(layout_validation)
    i.tailOffset = VW_RING_HEAD_OFFSET; /* overlaps head */
    CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
    i = good;
-   i.statusOffset = VW_RING_BUFFER_OFFSET + 8; /* inside the buffer */
+   i.statusOffset = VW_RING_MESA_BUFFER_OFFSET + 8; /* inside the buffer */
    CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
    i = good;
    i.extraSize = 6; /* not a multiple of 4 */
    CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
    i = good;
-   i.extraOffset = VW_RING_BUFFER_OFFSET; /* extra overlaps the buffer */
+   i.extraOffset = VW_RING_MESA_BUFFER_OFFSET; /* extra overlaps the buffer */
    CHECK(vkr_ring_validate_layout(&i, res, max) != NULL);
    i = good;
    i.extraSize = 0; /* empty extra may sit anywhere */
-   i.extraOffset = VW_RING_BUFFER_OFFSET;
+   i.extraOffset = VW_RING_MESA_BUFFER_OFFSET;
    CHECK(vkr_ring_validate_layout(&i, res, max) == NULL);
    i = good;
    i.extraOffset = UINT64_MAX - 2; /* offset overflow */
@@ -93,6 +110,7 @@ struct ring_env {
    struct vkr_context *ctx;
    uint8_t *map;
    size_t size;
+   uint32_t buffer_offset;
    uint32_t tail;
 };
 
@@ -103,9 +121,10 @@ word(struct ring_env *env, uint32_t offset)
 }
 
 static bool
-env_create(struct ring_env *env, VkRingCreateInfoMESA *info)
+env_create(struct ring_env *env, const VkRingCreateInfoMESA *info)
 {
    memset(env, 0, sizeof(*env));
+   env->buffer_offset = (uint32_t)info->bufferOffset;
    env->ctx = vkr_context_create(3, "ring", NULL, NULL);
    env->size = vw_ring_total_size(BUF_SIZE);
    int fd = -1;
@@ -130,7 +149,7 @@ env_destroy(struct ring_env *env)
 static void
 env_write(struct ring_env *env, const void *data, uint32_t size)
 {
-   uint8_t *buf = env->map + VW_RING_BUFFER_OFFSET;
+   uint8_t *buf = env->map + env->buffer_offset;
    for (uint32_t i = 0; i < size; i++)
       buf[(env->tail + i) & (BUF_SIZE - 1)] = ((const uint8_t *)data)[i];
    env->tail += size;
@@ -143,7 +162,7 @@ static bool
 env_wait(struct ring_env *env)
 {
    /* the waiter flag: the ring thread futex-wakes the head for us */
-   atomic_store(word(env, VW_RING_BUFFER_OFFSET + BUF_SIZE), 1);
+   atomic_store(word(env, env->buffer_offset + BUF_SIZE), 1);
    const uint64_t deadline = vu_os_time_ns() + 5000000000ull;
    for (;;) {
       const uint32_t head = atomic_load(word(env, VW_RING_HEAD_OFFSET));
@@ -154,6 +173,65 @@ env_wait(struct ring_env *env)
          return false;
       vu_os_futex_wait((const uint32_t *)word(env, VW_RING_HEAD_OFFSET), head, 100000000);
    }
+}
+
+/* Batches of 0 to 6 vkEnumerateInstanceVersion, a seek of the reply stream
+ * (resource 2) to the batch's slot and one with a reply, written back to
+ * back over several laps, so that batches and single commands straddle the
+ * buffer's end at many offsets, in both layouts: every third batch is
+ * waited for, and its reply must be in its slot. */
+static void
+ring_wraps(const VkRingCreateInfoMESA *info)
+{
+   struct ring_env env;
+   CHECK(env_create(&env, info));
+   if (!env.map)
+      return;
+   int fd = -1;
+   CHECK(vkr_context_create_resource(env.ctx, 2, 2, 1, 0, 4096, &fd));
+   uint8_t *replies = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+   close(fd);
+   CHECK(replies != MAP_FAILED);
+   if (replies == MAP_FAILED) {
+      env_destroy(&env);
+      return;
+   }
+   uint8_t cmds[512];
+   struct vp_encoder e;
+   uint32_t version;
+   const VkCommandStreamDescriptionMESA stream = { 2, 0, 4096 };
+   for (uint32_t round = 1; round <= 300; round++) {
+      const uint32_t slot = (round % 128) * 32;
+      memset(replies + slot, 0, 32);
+      vp_encoder_init_fixed(&e, cmds, sizeof(cmds));
+      if (round == 1)
+         vp_encode_vkSetReplyCommandStreamMESA(&e, 0, &stream);
+      for (uint32_t i = 0; i < round % 7; i++)
+         vp_encode_vkEnumerateInstanceVersion(&e, 0, &version);
+      vp_encode_vkSeekReplyCommandStreamMESA(&e, 0, slot);
+      vp_encode_vkEnumerateInstanceVersion(&e, VK_COMMAND_GENERATE_REPLY_BIT_EXT, &version);
+      env_write(&env, cmds, (uint32_t)vp_encoder_size(&e));
+      if (round % 3)
+         continue;
+      CHECK(env_wait(&env));
+      struct vp_decoder dec;
+      vp_decoder_init(&dec, replies + slot, 32, NULL);
+      version = 0;
+      CHECK_EQ(vp_decode_vkEnumerateInstanceVersion_reply(&dec, &version), VK_SUCCESS);
+      CHECK(version >= VK_API_VERSION_1_0);
+   }
+   CHECK(env.tail > 3 * BUF_SIZE);
+   CHECK(!(atomic_load(word(&env, VW_RING_STATUS_OFFSET)) & VW_RING_STATUS_FATAL));
+   munmap(replies, 4096);
+   env_destroy(&env);
+}
+
+TEST(ring_wrap_both_layouts)
+{
+   const VkRingCreateInfoMESA ours = our_layout(1, BUF_SIZE);
+   const VkRingCreateInfoMESA mesa = mesa_layout(1, BUF_SIZE);
+   ring_wraps(&ours);
+   ring_wraps(&mesa);
 }
 
 TEST(ring_thread)
@@ -205,7 +283,7 @@ TEST(ring_thread)
    vp_encoder_init_fixed(&e, ctx_cmd, sizeof(ctx_cmd));
    vp_encode_vkWriteRingExtraMESA(&e, 0, RING_ID, 8, 0xabcd);
    CHECK(vkr_context_submit_cmd(env.ctx, ctx_cmd, vp_encoder_size(&e)));
-   CHECK_EQ(atomic_load(word(&env, VW_RING_BUFFER_OFFSET + BUF_SIZE + 8)), 0xabcd);
+   CHECK_EQ(atomic_load(word(&env, env.buffer_offset + BUF_SIZE + 8)), 0xabcd);
 
    /* unreferencing the ring's resource drops its id only: the ring keeps
     * the memory and goes on (a guest process exiting without destroying its
@@ -320,13 +398,16 @@ TEST(ring_create_rules)
 
 /* a ring on resource `res_id` of `ctx` (made here); submit's result */
 static bool
-ring_on_new_resource(struct vkr_context *ctx, uint32_t res_id, uint64_t ring_id)
+ring_on_new_resource(struct vkr_context *ctx,
+                     uint32_t res_id,
+                     uint64_t ring_id,
+                     uint32_t buffer_offset)
 {
    int fd = -1;
    if (!vkr_context_create_resource(ctx, res_id, 2, 1, 0, vw_ring_total_size(BUF_SIZE), &fd))
       return false;
    close(fd);
-   VkRingCreateInfoMESA info = mesa_layout(res_id, BUF_SIZE);
+   VkRingCreateInfoMESA info = ring_layout(res_id, BUF_SIZE, buffer_offset);
    uint8_t buf[256];
    struct vp_encoder e;
    vp_encoder_init_fixed(&e, buf, sizeof(buf));
@@ -339,32 +420,39 @@ TEST(ring_limits)
    /* at most VKR_MAX_RINGS rings (threads) per context */
    struct vkr_context *ctx = vkr_context_create(5, "ring", NULL, NULL);
    for (uint32_t i = 1; i <= VKR_MAX_RINGS; i++) {
-      if (!ring_on_new_resource(ctx, i, 1000 + i)) {
+      if (!ring_on_new_resource(ctx, i, 1000 + i, VW_RING_MESA_BUFFER_OFFSET)) {
          CHECK(!"a ring under the limit was refused");
          break;
       }
    }
    CHECK(!vkr_context_is_fatal(ctx));
-   CHECK(!ring_on_new_resource(ctx, VKR_MAX_RINGS + 1, 1000 + VKR_MAX_RINGS + 1));
+   CHECK(!ring_on_new_resource(ctx, VKR_MAX_RINGS + 1, 1000 + VKR_MAX_RINGS + 1,
+                               VW_RING_MESA_BUFFER_OFFSET));
    CHECK(vkr_context_is_fatal(ctx));
    vkr_context_destroy(ctx);
 
-   /* a ring's private copy of its buffer counts against the context's
-    * memory: room for the resource but not for the copy */
+   /* a ring that needs a private copy of its buffer (Mesa's layout) counts
+    * it against the context's memory: room for the resource but not for the
+    * copy; our layout's ring maps its buffer twice and needs none */
    const struct vkr_context_limits limits = {
       .max_memory_bytes = vw_ring_total_size(BUF_SIZE) + BUF_SIZE / 2,
    };
    ctx = vkr_context_create(6, "ring", NULL, &limits);
-   CHECK(!ring_on_new_resource(ctx, 1, 1));
+   CHECK(!ring_on_new_resource(ctx, 1, 1, VW_RING_MESA_BUFFER_OFFSET));
    CHECK(vkr_context_is_fatal(ctx));
+   vkr_context_destroy(ctx);
+   ctx = vkr_context_create(6, "ring", NULL, &limits);
+   CHECK(ring_on_new_resource(ctx, 1, 1, VW_RING_BUFFER_OFFSET));
+   CHECK(!vkr_context_is_fatal(ctx));
    vkr_context_destroy(ctx);
    const struct vkr_context_limits enough = {
       .max_memory_bytes = vw_ring_total_size(BUF_SIZE) + BUF_SIZE,
    };
    ctx = vkr_context_create(7, "ring", NULL, &enough);
-   CHECK(ring_on_new_resource(ctx, 1, 1));
+   CHECK(ring_on_new_resource(ctx, 1, 1, VW_RING_MESA_BUFFER_OFFSET));
    CHECK(!vkr_context_is_fatal(ctx));
    vkr_context_destroy(ctx);
 }
 
-RUN_TESTS(layout_validation, ring_thread, ring_fatal, ring_create_rules, ring_limits)
+RUN_TESTS(layout_validation, ring_thread, ring_wrap_both_layouts, ring_fatal, ring_create_rules,
+          ring_limits)
