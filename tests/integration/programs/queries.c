@@ -97,13 +97,9 @@ struct queries_scene {
    VkPipelineLayout layout;
 };
 
-/* The occlusion queries' render pass: query q around quads[q] (NULL: a
- * query with nothing drawn). */
+/* begins the scene's render pass (cleared) and binds its pipeline */
 static void
-queries_record_draws(struct queries_test *t,
-                     VkCommandBuffer cmd,
-                     const struct queries_scene *scene,
-                     const struct queries_quad *const quads[QUERIES_RAN])
+queries_begin_scene(VkCommandBuffer cmd, const struct queries_scene *scene)
 {
    const VkClearValue clears[2] = {
       { .color = { .float32 = { 0.0f, 0.0f, 0.0f, 1.0f } } },
@@ -117,9 +113,20 @@ queries_record_draws(struct queries_test *t,
       .clearValueCount = 2,
       .pClearValues = clears,
    };
-   const VkQueryControlFlags precise = t->precise ? VK_QUERY_CONTROL_PRECISE_BIT : 0;
    vkCmdBeginRenderPass(cmd, &rp_begin, VK_SUBPASS_CONTENTS_INLINE);
    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, scene->pipeline);
+}
+
+/* The occlusion queries' render pass: query q around quads[q] (NULL: a
+ * query with nothing drawn). */
+static void
+queries_record_draws(struct queries_test *t,
+                     VkCommandBuffer cmd,
+                     const struct queries_scene *scene,
+                     const struct queries_quad *const quads[QUERIES_RAN])
+{
+   const VkQueryControlFlags precise = t->precise ? VK_QUERY_CONTROL_PRECISE_BIT : 0;
+   queries_begin_scene(cmd, scene);
    for (uint32_t q = 0; q < QUERIES_RAN; q++)
       queries_draw(cmd, scene->layout, quads[q], t->occlusion, q, precise);
    vkCmdEndRenderPass(cmd);
@@ -556,20 +563,7 @@ queries_frame_record(struct queries_test *t,
    vkCmdResetQueryPool(cmd, occlusion, 0, 1);
    vkCmdResetQueryPool(cmd, timestamps, 0, 2);
    vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps, 0);
-   const VkClearValue clears[2] = {
-      { .color = { .float32 = { 0.0f, 0.0f, 0.0f, 1.0f } } },
-      { .depthStencil = { 1.0f, 0 } },
-   };
-   const VkRenderPassBeginInfo rp_begin = {
-      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
-      .renderPass = scene->render_pass,
-      .framebuffer = scene->framebuffer,
-      .renderArea = { { 0, 0 }, { QUERIES_SIZE, QUERIES_SIZE } },
-      .clearValueCount = 2,
-      .pClearValues = clears,
-   };
-   vkCmdBeginRenderPass(cmd, &rp_begin, VK_SUBPASS_CONTENTS_INLINE);
-   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, scene->pipeline);
+   queries_begin_scene(cmd, scene);
    queries_draw(cmd, scene->layout, &queries_small, occlusion, 0,
                 t->precise ? VK_QUERY_CONTROL_PRECISE_BIT : 0);
    vkCmdEndRenderPass(cmd);
