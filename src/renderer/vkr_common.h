@@ -366,6 +366,15 @@ struct vkr_decoder {
    /* [0]: dispatchable handles (command buffers repeat on every vkCmd*),
     * [1]: everything else */
    struct vkr_lookup_cache cache[2];
+   /* whether the host can import HOST_ALLOCATION memory for buffers of a
+    * given physical device, create flags and usage (vkr_instance.c,
+    * "Resources over imported host memory"); direct-mapped */
+   struct vkr_buffer_import_cache {
+      const struct vkr_physical_device *pd; /* NULL: empty */
+      uint64_t usage;
+      uint32_t flags;
+      bool importable;
+   } buffer_import[8];
 };
 
 /* ------------------------------------------------------------------ */

@@ -1220,15 +1220,219 @@ vkr_created_resource(struct vp_dispatch *d,
       obj->sparse = sparse;
 }
 
+/* ------------------------------------------------------------------ */
+/* Resources over imported host memory. A buffer or image bound to memory
+ * imported from a host pointer (every guest-mappable allocation of a
+ * host-pointer type) must have been created with HOST_ALLOCATION among its
+ * external handle types (VUID-vkBindBufferMemory-memory-02727,
+ * VUID-vkBindImageMemory-memory-02729). The guest does not know of the
+ * import, so the renderer adds VkExternalMemory{Buffer,Image}CreateInfo
+ * itself, wherever the host reports the handle type importable for the
+ * resource: every buffer that is neither sparse nor protected (on NVIDIA
+ * such a buffer no longer accepts the BAR type, which the guest sees as
+ * plain device-local memory and so does not miss), and every image whose
+ * memory types include a host-pointer type (on NVIDIA linear images only;
+ * optimal images there never meet imported memory and stay as they were).
+ * Resources whose guest chain already names external handle types are
+ * left as the guest made them. The memory-requirement queries without a
+ * resource (vkGetDevice*MemoryRequirements) see the same create info. */
+
+#define VKR_HOST_ALLOCATION VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT
+
+static const void *
+vkr_chain_find(const void *chain, VkStructureType type)
+{
+   for (const VkBaseInStructure *s = chain; s; s = s->pNext) {
+      if (s->sType == type)
+         return s;
+   }
+   return NULL;
+}
+
+static bool
+vkr_host_pointer_in_use(const struct vkr_device *dev)
+{
+   return dev->use_host_pointer && dev->physical_device->host_pointer_type_bits;
+}
+
+static bool
+vkr_buffer_importable(struct vkr_decoder *dec,
+                      const struct vkr_physical_device *pd,
+                      const VkBufferCreateInfo *info)
+{
+   uint64_t usage = info->usage;
+#ifdef VK_KHR_maintenance5
+   const VkBufferUsageFlags2CreateInfoKHR *usage2 =
+      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_BUFFER_USAGE_FLAGS_2_CREATE_INFO_KHR);
+   VkBufferUsageFlags2CreateInfoKHR query_usage2;
+   if (usage2) {
+      usage = usage2->usage;
+      query_usage2 = *usage2;
+      query_usage2.pNext = NULL;
+   }
+#endif
+   const uint64_t key = usage ^ (usage >> 29) ^ info->flags;
+   struct vkr_buffer_import_cache *entry =
+      &dec->buffer_import[(key ^ (key >> 3) ^ (key >> 7)) % (sizeof(dec->buffer_import) / sizeof(dec->buffer_import[0]))];
+   if (entry->pd == pd && entry->usage == usage && entry->flags == info->flags)
+      return entry->importable;
+
+   VkPhysicalDeviceExternalBufferInfo query = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_BUFFER_INFO,
+      .flags = info->flags,
+      .usage = info->usage,
+      .handleType = VKR_HOST_ALLOCATION,
+   };
+#ifdef VK_KHR_maintenance5
+   if (usage2)
+      query.pNext = &query_usage2;
+#endif
+   VkExternalBufferProperties props = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES,
+   };
+   pd->obj.instance->table.vkGetPhysicalDeviceExternalBufferProperties(pd->host, &query, &props);
+   const VkExternalMemoryProperties *ext = &props.externalMemoryProperties;
+   *entry = (struct vkr_buffer_import_cache){
+      .pd = pd,
+      .usage = usage,
+      .flags = info->flags,
+      .importable = (ext->externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) &&
+                    (ext->compatibleHandleTypes & VKR_HOST_ALLOCATION),
+   };
+   return entry->importable;
+}
+
+/* `info`, or `*copy` with `*ext` in front of its chain when the buffer may
+ * be bound to imported host memory */
+static const VkBufferCreateInfo *
+vkr_buffer_create_info(struct vp_dispatch *d,
+                       const struct vkr_device *dev,
+                       const VkBufferCreateInfo *info,
+                       VkBufferCreateInfo *copy,
+                       VkExternalMemoryBufferCreateInfo *ext)
+{
+   const VkBufferCreateFlags never =
+      VK_BUFFER_CREATE_SPARSE_BINDING_BIT | VK_BUFFER_CREATE_PROTECTED_BIT;
+   if (!vkr_host_pointer_in_use(dev) || (info->flags & never) ||
+       vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO) ||
+       !vkr_buffer_importable(vkr_decoder_from_dispatch(d), dev->physical_device, info))
+      return info;
+   *ext = (VkExternalMemoryBufferCreateInfo){
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+      .pNext = info->pNext,
+      .handleTypes = VKR_HOST_ALLOCATION,
+   };
+   *copy = *info;
+   copy->pNext = ext;
+   return copy;
+}
+
+/* whether an image of `info` may be bound to a host-pointer memory type
+ * and the host can import HOST_ALLOCATION memory for it */
+static bool
+vkr_image_importable(const struct vkr_device *dev, const VkImageCreateInfo *info)
+{
+   const struct vkr_physical_device *pd = dev->physical_device;
+   if (info->tiling == VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT ||
+       vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_IMAGE_SWAPCHAIN_CREATE_INFO_KHR))
+      return false; /* neither may be part of the queries below */
+   if (info->tiling != VK_IMAGE_TILING_LINEAR) {
+      /* optimal images: only where their memory types include one */
+      const PFN_vkGetDeviceImageMemoryRequirements reqs_fn =
+         dev->table.vkGetDeviceImageMemoryRequirements;
+      if (!reqs_fn)
+         return false;
+      const VkDeviceImageMemoryRequirements query = {
+         .sType = VK_STRUCTURE_TYPE_DEVICE_IMAGE_MEMORY_REQUIREMENTS,
+         .pCreateInfo = info,
+         .planeAspect = (info->flags & VK_IMAGE_CREATE_DISJOINT_BIT)
+                           ? VK_IMAGE_ASPECT_PLANE_0_BIT
+                           : (VkImageAspectFlagBits)0,
+      };
+      VkMemoryRequirements2 reqs = { .sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2 };
+      reqs_fn(dev->host, &query, &reqs);
+      if (!(reqs.memoryRequirements.memoryTypeBits & pd->host_pointer_type_bits))
+         return false;
+   }
+   const VkImageFormatListCreateInfo *list =
+      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_IMAGE_FORMAT_LIST_CREATE_INFO);
+   const VkImageStencilUsageCreateInfo *stencil =
+      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_IMAGE_STENCIL_USAGE_CREATE_INFO);
+   VkImageFormatListCreateInfo list_copy;
+   VkImageStencilUsageCreateInfo stencil_copy;
+   VkPhysicalDeviceExternalImageFormatInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO,
+      .handleType = VKR_HOST_ALLOCATION,
+   };
+   if (list) {
+      list_copy = *list;
+      list_copy.pNext = ext.pNext;
+      ext.pNext = &list_copy;
+   }
+   if (stencil) {
+      stencil_copy = *stencil;
+      stencil_copy.pNext = ext.pNext;
+      ext.pNext = &stencil_copy;
+   }
+   const VkPhysicalDeviceImageFormatInfo2 query = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2,
+      .pNext = &ext,
+      .format = info->format,
+      .type = info->imageType,
+      .tiling = info->tiling,
+      .usage = info->usage,
+      .flags = info->flags,
+   };
+   VkExternalImageFormatProperties ext_props = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES,
+   };
+   VkImageFormatProperties2 props = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2,
+      .pNext = &ext_props,
+   };
+   if (pd->obj.instance->table.vkGetPhysicalDeviceImageFormatProperties2(pd->host, &query,
+                                                                          &props) != VK_SUCCESS)
+      return false;
+   const VkExternalMemoryProperties *mem = &ext_props.externalMemoryProperties;
+   return (mem->externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) &&
+          (mem->compatibleHandleTypes & VKR_HOST_ALLOCATION);
+}
+
+/* as vkr_buffer_create_info, for images */
+static const VkImageCreateInfo *
+vkr_image_create_info(const struct vkr_device *dev,
+                      const VkImageCreateInfo *info,
+                      VkImageCreateInfo *copy,
+                      VkExternalMemoryImageCreateInfo *ext)
+{
+   const VkImageCreateFlags never =
+      VK_IMAGE_CREATE_SPARSE_BINDING_BIT | VK_IMAGE_CREATE_PROTECTED_BIT;
+   if (!vkr_host_pointer_in_use(dev) || (info->flags & never) ||
+       vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO) ||
+       !vkr_image_importable(dev, info))
+      return info;
+   *ext = (VkExternalMemoryImageCreateInfo){
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+      .pNext = info->pNext,
+      .handleTypes = VKR_HOST_ALLOCATION,
+   };
+   *copy = *info;
+   copy->pNext = ext;
+   return copy;
+}
+
 void
 vkr_exec_vkCreateBuffer(struct vp_dispatch *d, struct vp_command_vkCreateBuffer *args)
 {
    struct vkr_object *dev = (struct vkr_object *)(uintptr_t)args->device;
    const uint64_t id = (uint64_t)(uintptr_t)*args->pBuffer;
    const bool sparse = args->pCreateInfo->flags & VK_BUFFER_CREATE_SPARSE_BINDING_BIT;
+   VkBufferCreateInfo copy;
+   VkExternalMemoryBufferCreateInfo ext;
+   const VkBufferCreateInfo *info =
+      vkr_buffer_create_info(d, dev->device, args->pCreateInfo, &copy, &ext);
    vp_replace_vkCreateBuffer_args_handles(args);
-   args->ret =
-      dev->device->table.vkCreateBuffer(args->device, args->pCreateInfo, NULL, args->pBuffer);
+   args->ret = dev->device->table.vkCreateBuffer(args->device, info, NULL, args->pBuffer);
    if (args->ret == VK_SUCCESS)
       vkr_created_resource(d, dev, VK_OBJECT_TYPE_BUFFER, id,
                            (uint64_t)(uintptr_t)*args->pBuffer, sparse);
@@ -1241,9 +1445,12 @@ vkr_exec_vkCreateImage(struct vp_dispatch *d, struct vp_command_vkCreateImage *a
    struct vkr_object *dev = (struct vkr_object *)(uintptr_t)args->device;
    const uint64_t id = (uint64_t)(uintptr_t)*args->pImage;
    const bool sparse = args->pCreateInfo->flags & VK_IMAGE_CREATE_SPARSE_BINDING_BIT;
+   VkImageCreateInfo copy;
+   VkExternalMemoryImageCreateInfo ext;
+   const VkImageCreateInfo *info = vkr_image_create_info(dev->device, args->pCreateInfo, &copy,
+                                                         &ext);
    vp_replace_vkCreateImage_args_handles(args);
-   args->ret =
-      dev->device->table.vkCreateImage(args->device, args->pCreateInfo, NULL, args->pImage);
+   args->ret = dev->device->table.vkCreateImage(args->device, info, NULL, args->pImage);
    if (args->ret == VK_SUCCESS)
       vkr_created_resource(d, dev, VK_OBJECT_TYPE_IMAGE, id, (uint64_t)(uintptr_t)*args->pImage,
                            sparse);
@@ -1338,8 +1545,13 @@ vkr_exec_vkGetDeviceBufferMemoryRequirements(
       return;
    }
    const bool sparse = args->pInfo->pCreateInfo->flags & VK_BUFFER_CREATE_SPARSE_BINDING_BIT;
+   VkBufferCreateInfo copy;
+   VkExternalMemoryBufferCreateInfo ext;
+   VkDeviceBufferMemoryRequirements info = *args->pInfo;
+   info.pCreateInfo = vkr_buffer_create_info(
+      d, ((const struct vkr_object *)device)->device, info.pCreateInfo, &copy, &ext);
    vp_replace_vkGetDeviceBufferMemoryRequirements_args_handles(args);
-   fn(args->device, args->pInfo, args->pMemoryRequirements);
+   fn(args->device, &info, args->pMemoryRequirements);
    vkr_reqs_to_guest(device, &args->pMemoryRequirements->memoryRequirements, sparse);
 }
 
@@ -1357,7 +1569,12 @@ vkr_exec_vkGetDeviceImageMemoryRequirements(
       return;
    }
    const bool sparse = args->pInfo->pCreateInfo->flags & VK_IMAGE_CREATE_SPARSE_BINDING_BIT;
+   VkImageCreateInfo copy;
+   VkExternalMemoryImageCreateInfo ext;
+   VkDeviceImageMemoryRequirements info = *args->pInfo;
+   info.pCreateInfo = vkr_image_create_info(((const struct vkr_object *)device)->device,
+                                            info.pCreateInfo, &copy, &ext);
    vp_replace_vkGetDeviceImageMemoryRequirements_args_handles(args);
-   fn(args->device, args->pInfo, args->pMemoryRequirements);
+   fn(args->device, &info, args->pMemoryRequirements);
    vkr_reqs_to_guest(device, &args->pMemoryRequirements->memoryRequirements, sparse);
 }
