@@ -1230,9 +1230,10 @@ vkr_created_resource(struct vp_dispatch *d,
  * itself, wherever the host reports the handle type importable for the
  * resource: every buffer that is neither sparse nor protected (on NVIDIA
  * such a buffer no longer accepts the BAR type, which the guest sees as
- * plain device-local memory and so does not miss), and every image whose
- * memory types include a host-pointer type (on NVIDIA linear images only;
- * optimal images there never meet imported memory and stay as they were).
+ * plain device-local memory and so does not miss), every linear image, and
+ * every other image whose memory types include a host-pointer type (on
+ * NVIDIA none: optimal images there never meet imported memory and stay as
+ * they were).
  * Resources whose guest chain already names external handle types are
  * left as the guest made them. The memory-requirement queries without a
  * resource (vkGetDevice*MemoryRequirements) see the same create info. */
