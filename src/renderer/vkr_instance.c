@@ -1272,9 +1272,10 @@ vkr_buffer_importable(struct vkr_decoder *dec,
       query_usage2.pNext = NULL;
    }
 #endif
+   const size_t slots = sizeof(dec->buffer_import) / sizeof(dec->buffer_import[0]);
    const uint64_t key = usage ^ (usage >> 29) ^ info->flags;
    struct vkr_buffer_import_cache *entry =
-      &dec->buffer_import[(key ^ (key >> 3) ^ (key >> 7)) % (sizeof(dec->buffer_import) / sizeof(dec->buffer_import[0]))];
+      &dec->buffer_import[(key ^ (key >> 3) ^ (key >> 7)) % slots];
    if (entry->pd == pd && entry->usage == usage && entry->flags == info->flags)
       return entry->importable;
 
