@@ -93,6 +93,12 @@ def count(build, workload, marker, out_dir):
     for path in sorted(glob.glob(os.path.join(out_dir, 'server.*-*'))):
         if file_has(path, 'vkr_ring_progress'):
             rings.append((callgrind_total(path) or 0, bool(marker) and file_has(path, marker)))
+    # the functions named above are how the counts are cut out: a rename
+    # would leave them empty rather than wrong
+    if not app_ir:
+        sys.exit('instructions.py: nothing counted inside bench_run_%s (%s)' % (workload, build))
+    if not rings or (marker and not any(workload_ring for _, workload_ring in rings)):
+        sys.exit('instructions.py: no ring thread of the workload found (%s)' % build)
     return app_ir, rings
 
 
