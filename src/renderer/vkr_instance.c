@@ -1235,8 +1235,9 @@ vkr_created_resource(struct vp_dispatch *d,
  * NVIDIA none: optimal images there never meet imported memory and stay as
  * they were).
  * Resources whose guest chain already names external handle types are
- * left as the guest made them. The memory-requirement queries without a
- * resource (vkGetDevice*MemoryRequirements) see the same create info. */
+ * left as the guest made them (an empty list names none, and takes
+ * HOST_ALLOCATION). The memory-requirement queries without a resource
+ * (vkGetDevice*MemoryRequirements) see the same create info. */
 
 #define VKR_HOST_ALLOCATION VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT
 
@@ -1305,7 +1306,11 @@ vkr_buffer_importable(struct vkr_decoder *dec,
 }
 
 /* `info`, or `*copy` with `*ext` in front of its chain when the buffer may
- * be bound to imported host memory */
+ * be bound to imported host memory. Where the guest's chain has a
+ * VkExternalMemoryBufferCreateInfo with an empty handle-type list, that
+ * structure takes HOST_ALLOCATION instead (a second one in front would be
+ * invalid); the chain was decoded into the renderer's own temporary storage,
+ * so it may be written. */
 static const VkBufferCreateInfo *
 vkr_buffer_create_info(struct vp_dispatch *d,
                        const struct vkr_device *dev,
@@ -1315,10 +1320,19 @@ vkr_buffer_create_info(struct vp_dispatch *d,
 {
    const VkBufferCreateFlags never =
       VK_BUFFER_CREATE_SPARSE_BINDING_BIT | VK_BUFFER_CREATE_PROTECTED_BIT;
-   if (!vkr_host_pointer_in_use(dev) || (info->flags & never) ||
-       vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO) ||
+   if (!vkr_host_pointer_in_use(dev) || (info->flags & never))
+      return info;
+   const VkExternalMemoryBufferCreateInfo *guest =
+      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO);
+   if ((guest && guest->handleTypes) ||
        !vkr_buffer_importable(vkr_decoder_from_dispatch(d), dev->physical_device, info))
       return info;
+   if (guest) {
+      VkExternalMemoryBufferCreateInfo *own =
+         (VkExternalMemoryBufferCreateInfo *)(uintptr_t)guest;
+      own->handleTypes = VKR_HOST_ALLOCATION;
+      return info;
+   }
    *ext = (VkExternalMemoryBufferCreateInfo){
       .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
       .pNext = info->pNext,
@@ -1409,10 +1423,18 @@ vkr_image_create_info(const struct vkr_device *dev,
 {
    const VkImageCreateFlags never =
       VK_IMAGE_CREATE_SPARSE_BINDING_BIT | VK_IMAGE_CREATE_PROTECTED_BIT;
-   if (!vkr_host_pointer_in_use(dev) || (info->flags & never) ||
-       vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO) ||
-       !vkr_image_importable(dev, info))
+   if (!vkr_host_pointer_in_use(dev) || (info->flags & never))
       return info;
+   const VkExternalMemoryImageCreateInfo *guest =
+      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO);
+   if ((guest && guest->handleTypes) || !vkr_image_importable(dev, info))
+      return info;
+   if (guest) {
+      VkExternalMemoryImageCreateInfo *own =
+         (VkExternalMemoryImageCreateInfo *)(uintptr_t)guest;
+      own->handleTypes = VKR_HOST_ALLOCATION;
+      return info;
+   }
    *ext = (VkExternalMemoryImageCreateInfo){
       .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
       .pNext = info->pNext,

@@ -8,7 +8,9 @@
  * Host writes are flushed and GPU writes invalidated with explicit,
  * nonCoherentAtomSize-aligned ranges on every type (a no-op on coherent types,
  * required on the others). Finally the memory is unmapped and mapped again at an
- * offset, and the CPU data must still be there.
+ * offset, and the CPU data must still be there. Last, a buffer and a linear
+ * image whose external-memory create info names no handle type, in host-visible
+ * memory, written by the GPU and read through their mappings.
  */
 #include <stdio.h>
 #include <string.h>
@@ -248,6 +250,143 @@ hostmem_test_type(struct vkt_context *ctx, struct hostmem_gpu *gpu, uint32_t typ
    return digest;
 }
 
+/* Host-visible memory for a resource of `reqs` (a coherent type where there
+ * is one), mapped whole. */
+static VkDeviceMemory
+hostmem_bind_memory(struct vkt_context *ctx, const VkMemoryRequirements *reqs, void **map)
+{
+   const uint32_t type = vkt_memory_type(ctx, reqs->memoryTypeBits,
+                                         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
+                                         VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+   if (type == VKT_NO_MEMORY_TYPE)
+      vkt_die("hostmem: no host-visible memory type for a resource of types 0x%x",
+              reqs->memoryTypeBits);
+   const VkMemoryAllocateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+      .allocationSize = reqs->size,
+      .memoryTypeIndex = type,
+   };
+   VkDeviceMemory memory;
+   VKT_CALL(vkAllocateMemory(ctx->device, &info, NULL, &memory));
+   VKT_CALL(vkMapMemory(ctx->device, memory, 0, VK_WHOLE_SIZE, 0, map));
+   return memory;
+}
+
+static void
+hostmem_invalidate(struct vkt_context *ctx, VkDeviceMemory memory)
+{
+   const VkMappedMemoryRange range = {
+      .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE,
+      .memory = memory,
+      .size = VK_WHOLE_SIZE,
+   };
+   VKT_CALL(vkInvalidateMappedMemoryRanges(ctx->device, 1, &range));
+}
+
+/* A buffer and a linear image whose VkExternalMemory{Buffer,Image}CreateInfo
+ * names no handle type are plain resources: bound to host-visible memory,
+ * written by the GPU, read through the mapping. (A renderer that backs such
+ * memory with an import must still see that the resources can meet it.) */
+static uint64_t
+hostmem_empty_external(struct vkt_context *ctx)
+{
+   const VkExternalMemoryBufferCreateInfo buffer_ext = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+      .handleTypes = 0,
+   };
+   const VkBufferCreateInfo buffer_info = {
+      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+      .pNext = &buffer_ext,
+      .size = HOSTMEM_REGION,
+      .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+   };
+   VkBuffer buffer;
+   VKT_CALL(vkCreateBuffer(ctx->device, &buffer_info, NULL, &buffer));
+   VkMemoryRequirements reqs;
+   vkGetBufferMemoryRequirements(ctx->device, buffer, &reqs);
+   void *buffer_map;
+   VkDeviceMemory buffer_memory = hostmem_bind_memory(ctx, &reqs, &buffer_map);
+   VKT_CALL(vkBindBufferMemory(ctx->device, buffer, buffer_memory, 0));
+
+   const VkExternalMemoryImageCreateInfo image_ext = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+      .handleTypes = 0,
+   };
+   const VkImageCreateInfo image_info = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+      .pNext = &image_ext,
+      .imageType = VK_IMAGE_TYPE_2D,
+      .format = VK_FORMAT_R8G8B8A8_UNORM,
+      .extent = { 32, 32, 1 },
+      .mipLevels = 1,
+      .arrayLayers = 1,
+      .samples = VK_SAMPLE_COUNT_1_BIT,
+      .tiling = VK_IMAGE_TILING_LINEAR,
+      .usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+      .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+   };
+   struct vkt_image image = {
+      .format = image_info.format,
+      .aspect = VK_IMAGE_ASPECT_COLOR_BIT,
+      .width = 32,
+      .height = 32,
+   };
+   VKT_CALL(vkCreateImage(ctx->device, &image_info, NULL, &image.image));
+   vkGetImageMemoryRequirements(ctx->device, image.image, &reqs);
+   void *image_map;
+   image.memory = hostmem_bind_memory(ctx, &reqs, &image_map);
+   VKT_CALL(vkBindImageMemory(ctx->device, image.image, image.memory, 0));
+
+   VkCommandBuffer cmd = vkt_cmd_begin(ctx);
+   vkCmdFillBuffer(cmd, buffer, 0, HOSTMEM_REGION, HOSTMEM_FILL);
+   vkt_cmd_image_barrier(cmd, &image, VK_IMAGE_LAYOUT_UNDEFINED,
+                         VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                         VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, 0,
+                         VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
+   const VkClearColorValue rgba = { .float32 = { 1.0f, 0.0f, 1.0f, 0.0f } };
+   const VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
+   vkCmdClearColorImage(cmd, image.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &rgba, 1,
+                        &range);
+   /* host reads of a linear image: GENERAL */
+   vkt_cmd_image_barrier(cmd, &image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                         VK_IMAGE_LAYOUT_GENERAL, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                         VK_ACCESS_HOST_READ_BIT);
+   vkt_cmd_memory_barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                          VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                          VK_ACCESS_HOST_READ_BIT);
+   vkt_cmd_submit_wait(ctx, cmd);
+   hostmem_invalidate(ctx, buffer_memory);
+   hostmem_invalidate(ctx, image.memory);
+
+   const uint32_t bad = hostmem_count_bad(buffer_map, hostmem_expect_fill);
+   vkt_check(ctx, !bad, "buffer with an empty external handle list: %u word(s) wrong",
+             bad);
+   uint64_t digest = vkt_digest(buffer_map, HOSTMEM_REGION);
+
+   const VkImageSubresource sub = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0 };
+   VkSubresourceLayout layout;
+   vkGetImageSubresourceLayout(ctx->device, image.image, &sub, &layout);
+   uint32_t bad_pixels = 0;
+   for (uint32_t y = 0; y < 32; y++) {
+      const uint8_t *row =
+         (const uint8_t *)image_map + layout.offset + y * layout.rowPitch;
+      for (uint32_t x = 0; x < 32; x++)
+         bad_pixels += row[4 * x] != 255 || row[4 * x + 1] != 0 ||
+                       row[4 * x + 2] != 255 || row[4 * x + 3] != 0;
+      digest = vkt_digest_update(digest, row, 4 * 32);
+   }
+   vkt_check(ctx, !bad_pixels,
+             "linear image with an empty external handle list: %u pixel(s) wrong",
+             bad_pixels);
+
+   vkDestroyImage(ctx->device, image.image, NULL);
+   vkFreeMemory(ctx->device, image.memory, NULL);
+   vkDestroyBuffer(ctx->device, buffer, NULL);
+   vkFreeMemory(ctx->device, buffer_memory, NULL);
+   return digest;
+}
+
 int
 main(void)
 {
@@ -291,6 +430,7 @@ main(void)
            non_coherent);
    vkt_check(&ctx, tested > 0, "no host-visible memory type for storage buffers");
    vkt_print_hex("hostmem_data_digest", first_digest);
+   vkt_print_hex("hostmem_empty_external_digest", hostmem_empty_external(&ctx));
 
    hostmem_gpu_fini(&ctx, &gpu);
    return vkt_finish(&ctx);
