@@ -22,7 +22,6 @@ test: it prints figures.
 import argparse
 import glob
 import os
-import re
 import shutil
 import subprocess
 import sys
