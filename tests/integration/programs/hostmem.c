@@ -23,6 +23,7 @@
 #define HOSTMEM_FILL 0xc0ffee11u
 #define HOSTMEM_MUL 2654435761u
 #define HOSTMEM_ADD 12345u
+#define HOSTMEM_IMAGE 32u /* width and height of the linear image */
 
 struct hostmem_push {
    uint32_t mul;
@@ -317,7 +318,7 @@ hostmem_empty_external(struct vkt_context *ctx)
       .pNext = &image_ext,
       .imageType = VK_IMAGE_TYPE_2D,
       .format = VK_FORMAT_R8G8B8A8_UNORM,
-      .extent = { 32, 32, 1 },
+      .extent = { HOSTMEM_IMAGE, HOSTMEM_IMAGE, 1 },
       .mipLevels = 1,
       .arrayLayers = 1,
       .samples = VK_SAMPLE_COUNT_1_BIT,
@@ -328,8 +329,8 @@ hostmem_empty_external(struct vkt_context *ctx)
    struct vkt_image image = {
       .format = image_info.format,
       .aspect = VK_IMAGE_ASPECT_COLOR_BIT,
-      .width = 32,
-      .height = 32,
+      .width = HOSTMEM_IMAGE,
+      .height = HOSTMEM_IMAGE,
    };
    VKT_CALL(vkCreateImage(ctx->device, &image_info, NULL, &image.image));
    vkGetImageMemoryRequirements(ctx->device, image.image, &reqs);
@@ -368,13 +369,13 @@ hostmem_empty_external(struct vkt_context *ctx)
    VkSubresourceLayout layout;
    vkGetImageSubresourceLayout(ctx->device, image.image, &sub, &layout);
    uint32_t bad_pixels = 0;
-   for (uint32_t y = 0; y < 32; y++) {
+   for (uint32_t y = 0; y < HOSTMEM_IMAGE; y++) {
       const uint8_t *row =
          (const uint8_t *)image_map + layout.offset + y * layout.rowPitch;
-      for (uint32_t x = 0; x < 32; x++)
+      for (uint32_t x = 0; x < HOSTMEM_IMAGE; x++)
          bad_pixels += row[4 * x] != 255 || row[4 * x + 1] != 0 ||
                        row[4 * x + 2] != 255 || row[4 * x + 3] != 0;
-      digest = vkt_digest_update(digest, row, 4 * 32);
+      digest = vkt_digest_update(digest, row, 4 * HOSTMEM_IMAGE);
    }
    vkt_check(ctx, !bad_pixels,
              "linear image with an empty external handle list: %u pixel(s) wrong",
