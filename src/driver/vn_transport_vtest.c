@@ -15,6 +15,7 @@
 
 #include "transport/vw_vtest.h"
 #include "transport/vw_vtest_client.h"
+#include "util/vu_os.h"
 
 #define VN_VTEST_MAX_TIMELINES 64
 
@@ -103,8 +104,20 @@ vn_vtest_blob_create(struct vn_transport *t, uint64_t blob_id, uint32_t flags, s
                                "not export the memory)");
       return false;
    }
-   if ((flags & VCMD_BLOB_FLAG_MAPPABLE) && !vn_vtest_map_fd(fd, blob->size, &blob->ptr))
-      goto fail;
+   if (flags & VCMD_BLOB_FLAG_MAPPABLE) {
+      /* A host driver that pins the memory it imports (NVIDIA) has every
+       * page of the file already: the mapping then comes filled in, as the
+       * host's own would, instead of faulting each page in on first touch.
+       * Memory the host has not touched yet (lavapipe) stays unallocated. */
+      bool populated;
+      blob->ptr = vu_os_map_shared(fd, blob->size, &populated);
+      if (!blob->ptr) {
+         vn_log_err("cannot map a blob of %zu bytes: %s", blob->size, strerror(errno));
+         goto fail;
+      }
+      if (populated)
+         vn_log_debug("blob of %zu bytes mapped with its pages", blob->size);
+   }
    if (flags & VCMD_BLOB_FLAG_SHAREABLE) {
       struct stat st;
       if (fstat(fd, &st) != 0) {

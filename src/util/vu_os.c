@@ -52,6 +52,57 @@ vu_os_create_shm(const char *name, size_t size)
    return fd;
 }
 
+/* pages whose residency one mincore() call asks for (16 MiB of 4 KiB pages) */
+#define VU_OS_RESIDENCY_CHUNK 4096u
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
+/* whether every page of a mapping exists in the file it maps */
+static bool
+vu_os_resident(void *ptr, size_t size, size_t page)
+{
+   const size_t pages = size / page + (size % page != 0);
+   unsigned char vec[VU_OS_RESIDENCY_CHUNK];
+   for (size_t first = 0; first < pages; first += VU_OS_RESIDENCY_CHUNK) {
+      const size_t n = pages - first < VU_OS_RESIDENCY_CHUNK ? pages - first
+                                                              : VU_OS_RESIDENCY_CHUNK;
+      if (mincore((uint8_t *)ptr + first * page, n * page, vec) < 0)
+         return false;
+      for (size_t i = 0; i < n; i++) {
+         if (!(vec[i] & 1))
+            return false;
+      }
+   }
+   return true;
+}
+
+void *
+vu_os_map_shared(int fd, size_t size, bool *populated)
+{
+   *populated = false;
+   void *ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+   if (ptr == MAP_FAILED)
+      return NULL;
+   const long page = sysconf(_SC_PAGESIZE);
+   if (!size || page <= 0 || !vu_os_resident(ptr, size, (size_t)page))
+      return ptr;
+   /* every page exists: this only fills the page tables */
+   if (madvise(ptr, size, MADV_POPULATE_WRITE) == 0) {
+      *populated = true;
+      return ptr;
+   }
+   /* kernels before 5.14 (and gVisor) lack it: a second mapping, filled in
+    * as it is made, replaces the first */
+   void *filled = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+   if (filled == MAP_FAILED)
+      return ptr;
+   munmap(ptr, size);
+   *populated = true;
+   return filled;
+}
+
 void
 vu_lock_wait(struct vu_lock *lock, uint32_t seen)
 {

@@ -14,6 +14,15 @@
 int
 vu_os_create_shm(const char *name, size_t size);
 
+/* mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), or NULL
+ * (errno set). When every page of the file's range already exists (a host
+ * driver pinned the memory), the mapping comes with its page tables filled
+ * in, so that first touches take no page fault each, and *populated is set;
+ * a file with pages still to allocate is mapped as it is, since filling in
+ * would allocate memory that may never be used. */
+void *
+vu_os_map_shared(int fd, size_t size, bool *populated);
+
 /* Wait while *addr == expected, at most timeout_ns (<0: forever). Works across
  * processes (shared futex). Returns false on timeout. A true return may be
  * spurious (or *addr already differed): callers recheck the word. Signals do

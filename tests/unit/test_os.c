@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -439,9 +440,75 @@ TEST(lock_excludes_and_wakes_sleepers)
    CHECK_EQ(atomic_load(&test_lock.state), 0u);
 }
 
+/* minor page faults this process has taken so far */
+static long
+minor_faults(void)
+{
+   struct rusage ru;
+   CHECK(getrusage(RUSAGE_SELF, &ru) == 0);
+   return ru.ru_minflt;
+}
+
+/* writes one byte into every page; returns the minor faults that took */
+static long
+touch_pages(uint8_t *map, size_t size, uint8_t value)
+{
+   const long before = minor_faults();
+   for (size_t off = 0; off < size; off += 4096)
+      map[off] = value;
+   return minor_faults() - before;
+}
+
+#define POPULATE_PAGES 1024u
+
+TEST(map_shared_fills_page_tables_of_resident_files_only)
+{
+   const size_t size = (size_t)POPULATE_PAGES * 4096;
+   int fd = vu_os_create_shm("test-populate", size);
+   CHECK(fd >= 0);
+   bool populated = true;
+
+   /* nothing allocated yet: mapped as it is, and still nothing allocated */
+   uint8_t *a = vu_os_map_shared(fd, size, &populated);
+   CHECK(a != NULL);
+   CHECK(!populated);
+   struct stat st;
+   CHECK(fstat(fd, &st) == 0);
+   CHECK_EQ((long long)st.st_blocks, 0);
+
+   /* half the pages written through one mapping: still as it is */
+   touch_pages(a, size / 2, 1);
+   uint8_t *b = vu_os_map_shared(fd, size, &populated);
+   CHECK(b != NULL);
+   CHECK(!populated);
+   CHECK(fstat(fd, &st) == 0);
+   CHECK((size_t)st.st_blocks * 512 <= size / 2);
+
+   /* every page exists (as after a host driver pinned the memory): the
+    * plain mapping faults once per page, the filled-in one not at all, and
+    * both see the same memory */
+   touch_pages(a + size / 2, size / 2, 2);
+   CHECK(touch_pages(b, size, 3) >= (long)POPULATE_PAGES / 2);
+   uint8_t *c = vu_os_map_shared(fd, size, &populated);
+   CHECK(c != NULL);
+   CHECK(populated);
+   CHECK(touch_pages(c, size, 4) < (long)POPULATE_PAGES / 16);
+   CHECK_EQ(a[size - 4096], 4);
+   CHECK_EQ(b[0], 4);
+
+   /* no file: no mapping */
+   CHECK(vu_os_map_shared(-1, size, &populated) == NULL);
+   CHECK(!populated);
+   munmap(c, size);
+   munmap(b, size);
+   munmap(a, size);
+   close(fd);
+}
+
 RUN_TESTS(env_parsed_once, log_writes_one_line, shm_is_sized_sealable_cloexec,
           futex_wait_times_out, futex_wake_reaches_other_process,
           futex_value_change_wakes_child, time_is_monotonic,
           read_write_full_survive_eintr_and_short_transfers,
           write_full_to_closed_socket_fails_without_sigpipe, fd_passing_gives_working_fd,
-          relax_yields_then_sleeps_bounded, lock_excludes_and_wakes_sleepers)
+          relax_yields_then_sleeps_bounded, lock_excludes_and_wakes_sleepers,
+          map_shared_fills_page_tables_of_resident_files_only)
