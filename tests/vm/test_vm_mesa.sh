@@ -49,6 +49,8 @@ cat >"$payload/run.sh" <<'GUEST'
 #!/bin/sh
 icd=/usr/share/vulkan/icd.d/virtio_icd.json
 export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
+# a stalled virtio-gpu queue (below) shows within 30 s, not the default 120
+echo 30 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 # With fence feedback (the renderer writes fence states into a host-visible blob
 # the driver polls), Mesa 25.0.7 hung in "stuck in fence wait" in 3 of 15 runs on
 # QEMU TCG with 2 vCPUs and two or three VMs at once (docs/vm.md); without it, 0 of 18.
@@ -65,11 +67,27 @@ fi
 exit 0
 GUEST
 
-start=$(date +%s)
-"$vm" run --timeout 420 "$payload" >"$work/vm.out" 2>&1
-status=$?
-cat "$work/vm.out"
-echo "test_vm_mesa: vm.py run took $(($(date +%s) - start)) s"
+# QEMU 10 under TCG now and then aborts by itself or stalls its virtio-gpu
+# queue while host-visible blobs are mapped (the guest's hung-task check turns
+# that into a panic), or the whole guest stops (vm.py status 123; docs/vm.md);
+# a run that ends one of these ways, and only that way, is repeated, at most
+# four times (as in test_vm_driver.sh)
+attempt=1
+while :; do
+   start=$(date +%s)
+   "$vm" run --timeout 420 "$payload" >"$work/vm.out" 2>&1
+   status=$?
+   cat "$work/vm.out"
+   echo "test_vm_mesa: vm.py run took $(($(date +%s) - start)) s"
+   if { [ "$status" = 123 ] || { { [ "$status" = 121 ] || [ "$status" = 122 ]; } &&
+      grep -q -E "iotlb_to_section: Assertion|hung_task: blocked tasks|blocked for more than" \
+         "$work/vm.out"; }; } && [ "$attempt" -lt 5 ]; then
+      attempt=$((attempt + 1))
+      echo "# QEMU's TCG failed on its own (known QEMU issue, see docs/vm.md); attempt $attempt of 5"
+      continue
+   fi
+   break
+done
 if [ $status -eq 0 ]; then
    pass "guest run.sh ran to its end"
 else
