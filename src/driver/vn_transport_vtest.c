@@ -50,14 +50,21 @@ vn_vtest_destroy(struct vn_transport *t)
    free(v);
 }
 
+/* A host driver that pins the memory it imports (NVIDIA) has every page of
+ * the file already: the mapping then comes filled in, as the host's own
+ * would, instead of faulting each page in on first touch. Memory the host
+ * has not touched yet (lavapipe) stays unallocated. */
 static bool
 vn_vtest_map_fd(int fd, size_t size, void **out_ptr)
 {
-   void *ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-   if (ptr == MAP_FAILED) {
+   bool populated;
+   void *ptr = vu_os_map_shared(fd, size, &populated);
+   if (!ptr) {
       vn_log_err("cannot map a blob of %zu bytes: %s", size, strerror(errno));
       return false;
    }
+   if (populated)
+      vn_log_debug("blob of %zu bytes mapped with its pages", size);
    *out_ptr = ptr;
    return true;
 }
@@ -104,20 +111,8 @@ vn_vtest_blob_create(struct vn_transport *t, uint64_t blob_id, uint32_t flags, s
                                "not export the memory)");
       return false;
    }
-   if (flags & VCMD_BLOB_FLAG_MAPPABLE) {
-      /* A host driver that pins the memory it imports (NVIDIA) has every
-       * page of the file already: the mapping then comes filled in, as the
-       * host's own would, instead of faulting each page in on first touch.
-       * Memory the host has not touched yet (lavapipe) stays unallocated. */
-      bool populated;
-      blob->ptr = vu_os_map_shared(fd, blob->size, &populated);
-      if (!blob->ptr) {
-         vn_log_err("cannot map a blob of %zu bytes: %s", blob->size, strerror(errno));
-         goto fail;
-      }
-      if (populated)
-         vn_log_debug("blob of %zu bytes mapped with its pages", blob->size);
-   }
+   if ((flags & VCMD_BLOB_FLAG_MAPPABLE) && !vn_vtest_map_fd(fd, blob->size, &blob->ptr))
+      goto fail;
    if (flags & VCMD_BLOB_FLAG_SHAREABLE) {
       struct stat st;
       if (fstat(fd, &st) != 0) {

@@ -86,7 +86,7 @@ vu_os_map_shared(int fd, size_t size, bool *populated)
    if (ptr == MAP_FAILED)
       return NULL;
    const long page = sysconf(_SC_PAGESIZE);
-   if (!size || page <= 0 || !vu_os_resident(ptr, size, (size_t)page))
+   if (page <= 0 || !vu_os_resident(ptr, size, (size_t)page))
       return ptr;
    /* every page exists: this only fills the page tables */
    if (madvise(ptr, size, MADV_POPULATE_WRITE) == 0) {
