@@ -47,28 +47,13 @@ for f in "$build"/tests/integration/programs/vkt_* "$build"/tests/integration/pr
 done
 [ -x "$payload/bin/vkt_compute" ] || { echo "the test programs are not built"; exit 1; }
 
-# QEMU 10 under TCG now and then aborts by itself (an iotlb_to_section
-# assertion) or stalls its virtio-gpu queue (the guest's hung-task check,
-# which the guest scripts turn into a panic) while host-visible blobs are
-# mapped and unmapped, or the whole guest stops (vm.py: no heartbeat, status
-# 123); Mesa's Venus driver meets the same (docs/vm.md). A run that ends one
-# of these ways, and only that way, is repeated, at most four times.
-run_vm() { # its variables start with rv_: sh has no locals
-   rv_attempt=1
-   while :; do
-      rv_log=$payload.attempt
-      { $vm run "$@"; echo $? >"$rv_log.rc"; } 2>&1 | tee "$rv_log"
-      rv_st=$(cat "$rv_log.rc")
-      if { [ "$rv_st" = 123 ] || { { [ "$rv_st" = 121 ] || [ "$rv_st" = 122 ]; } &&
-         grep -q -E "iotlb_to_section: Assertion|hung_task: blocked tasks|blocked for more than" "$rv_log"; }; } &&
-         [ "$rv_attempt" -lt 5 ]; then
-         rv_attempt=$((rv_attempt + 1))
-         echo "# QEMU's TCG failed on its own (known QEMU issue, see docs/vm.md); attempt $rv_attempt of 5"
-         continue
-      fi
-      rm -f "$rv_log" "$rv_log.rc"
-      return "$rv_st"
-   done
+# a run that ends in QEMU's own TCG failure is repeated (tcg_retry.sh)
+. "$here/tcg_retry.sh"
+run_vm() {
+   tcg_retry "$payload.attempt" $vm run "$@"
+   rv_st=$?
+   rm -f "$payload.attempt"
+   return "$rv_st"
 }
 
 record_native() {

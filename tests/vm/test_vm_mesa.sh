@@ -67,27 +67,17 @@ fi
 exit 0
 GUEST
 
-# QEMU 10 under TCG now and then aborts by itself or stalls its virtio-gpu
-# queue while host-visible blobs are mapped (the guest's hung-task check turns
-# that into a panic), or the whole guest stops (vm.py status 123; docs/vm.md);
-# a run that ends one of these ways, and only that way, is repeated, at most
-# four times (as in test_vm_driver.sh)
-attempt=1
-while :; do
+# a run that ends in QEMU's own TCG failure is repeated (tcg_retry.sh)
+. "$here/tcg_retry.sh"
+run_mesa() {
    start=$(date +%s)
-   "$vm" run --timeout 420 "$payload" >"$work/vm.out" 2>&1
-   status=$?
-   cat "$work/vm.out"
+   "$vm" run --timeout 420 "$payload"
+   st=$?
    echo "test_vm_mesa: vm.py run took $(($(date +%s) - start)) s"
-   if { [ "$status" = 123 ] || { { [ "$status" = 121 ] || [ "$status" = 122 ]; } &&
-      grep -q -E "iotlb_to_section: Assertion|hung_task: blocked tasks|blocked for more than" \
-         "$work/vm.out"; }; } && [ "$attempt" -lt 5 ]; then
-      attempt=$((attempt + 1))
-      echo "# QEMU's TCG failed on its own (known QEMU issue, see docs/vm.md); attempt $attempt of 5"
-      continue
-   fi
-   break
-done
+   return "$st"
+}
+tcg_retry "$work/vm.out" run_mesa
+status=$?
 if [ $status -eq 0 ]; then
    pass "guest run.sh ran to its end"
 else

@@ -42,25 +42,15 @@ echo "# native reference: vkcube on the host chroot's lavapipe under Xvfb"
 $vm host --bind "$payload:/payload" -- sh /payload/run.sh --record-native ||
    { echo "not ok - native vkcube reference run failed"; exit 1; }
 
-# QEMU 10 under TCG now and then aborts by itself or stalls its virtio-gpu
-# queue while host-visible blobs are mapped, or the whole guest stops (vm.py
-# status 123; docs/vm.md); a run that ends one of these ways, and only that
-# way, is repeated, at most four times (as in test_vm_driver.sh)
-attempt=1
-while :; do
+# a run that ends in QEMU's own TCG failure is repeated (tcg_retry.sh),
+# each attempt with an empty output directory
+. "$here/tcg_retry.sh"
+run_wsi() {
    rm -rf "$out"
-   { $vm run --venus on --smp 1 --timeout "${VENUS_VM_TIMEOUT:-600}" --output "$out" "$payload"
-     echo $? >"$payload.attempt.rc"; } 2>&1 | tee "$payload.attempt"
-   status=$(cat "$payload.attempt.rc")
-   if { [ "$status" = 123 ] || { { [ "$status" = 121 ] || [ "$status" = 122 ]; } &&
-      grep -q -E "iotlb_to_section: Assertion|hung_task: blocked tasks|blocked for more than" \
-         "$payload.attempt"; }; } && [ "$attempt" -lt 5 ]; then
-      attempt=$((attempt + 1))
-      echo "# QEMU's TCG failed on its own (known QEMU issue, see docs/vm.md); attempt $attempt of 5"
-      continue
-   fi
-   break
-done
+   $vm run --venus on --smp 1 --timeout "${VENUS_VM_TIMEOUT:-600}" --output "$out" "$payload"
+}
+tcg_retry "$payload.attempt" run_wsi
+status=$?
 if [ -f "$out/vkcube_guest.ppm" ]; then
    cp "$payload/ref/vkcube_native.ppm" "$out/"
    echo "# the guest's and the native vkcube frames are kept in $out"
