@@ -2,9 +2,11 @@
  * vkbench entry point: option parsing, the workload table and the helpers the
  * workloads share.
  *
- * usage: vkbench [--short] [--workload NAME[,NAME...]]... [--list]
+ * usage: vkbench [--short] [--repeat N] [--workload NAME[,NAME...]]... [--list]
  * Without --workload every workload runs, in one process (peak RSS figures are
- * then cumulative); bench/run.py runs one workload per process.
+ * then cumulative); bench/run.py runs one workload per process. --repeat runs
+ * each selected workload N times in a row (each run prints its figures), so
+ * that a profiler sees more of a short workload than of the device setup.
  */
 #include "bench.h"
 
@@ -187,7 +189,7 @@ bench_can_timeline(struct bench *b)
 static void
 bench_usage(FILE *out)
 {
-   fprintf(out, "usage: vkbench [--short] [--workload NAME[,NAME...]]... [--list]\n"
+   fprintf(out, "usage: vkbench [--short] [--repeat N] [--workload NAME[,NAME...]]... [--list]\n"
                 "workloads:\n");
    for (size_t i = 0; i < BENCH_WORKLOAD_COUNT; i++)
       fprintf(out, "  %-10s %s\n", bench_workloads[i].name, bench_workloads[i].what);
@@ -221,10 +223,18 @@ main(int argc, char **argv)
    bool selected[BENCH_WORKLOAD_COUNT] = { false };
    bool any_selected = false;
    bool is_short = false;
+   unsigned long repeat = 1;
 
    for (int i = 1; i < argc; i++) {
       if (!strcmp(argv[i], "--short")) {
          is_short = true;
+      } else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) {
+         char *end;
+         repeat = strtoul(argv[++i], &end, 10);
+         if (*end || !repeat || repeat > 100000) {
+            fprintf(stderr, "vkbench: --repeat takes a count from 1 to 100000\n");
+            return 2;
+         }
       } else if (!strcmp(argv[i], "--workload") && i + 1 < argc) {
          if (!bench_select(argv[++i], selected))
             return 2;
@@ -273,7 +283,8 @@ main(int argc, char **argv)
    };
    vkt_device_init(&b.ctx, &info);
 
-   for (size_t i = 0; i < BENCH_WORKLOAD_COUNT; i++) {
+   for (size_t n = 0; n < BENCH_WORKLOAD_COUNT * repeat; n++) {
+      const size_t i = n / repeat;
       if (any_selected && !selected[i])
          continue;
       const struct bench_workload *w = &bench_workloads[i];
