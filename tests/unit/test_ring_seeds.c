@@ -14,8 +14,13 @@
  *             through its blob, holds the pattern
  *
  * and the fill seed with one byte changed (the instance's sType) must make
- * the context fatal. With RING_CORPUS=DIR the seeds are also written there
- * (.ci/run seeds fuzz_ring's corpus this way).
+ * the context fatal. With RING_CORPUS=DIR the instance and buffer seeds are
+ * also written there (.ci/run seeds fuzz_ring's corpus this way). The fill
+ * seed is not: from a live command buffer the fuzzer soon makes invalid
+ * vkCmd* sequences that crash the host driver (lavapipe 22 dereferences NULL
+ * at a vkCmdEndRenderPass outside a render pass), which the renderer leaves
+ * to the host by design (renderer.md: only that guest's worker ends), and
+ * which would make CI's short run fail at random.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -471,7 +476,6 @@ TEST(seeds)
    seed_requirements(s);
    seed_fill(s, type, buffer.reqs.size);
    seed_wait_ring(s);
-   write_seed("fill", s);
    const struct outcome fill = play(s);
    CHECK(fill.played && !fill.fatal && fill.consumed);
    CHECK_EQ(fill.wait_result, VK_SUCCESS);
