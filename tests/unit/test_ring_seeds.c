@@ -40,6 +40,9 @@
 #define SLOT_REQS 1088u
 #define SLOT_WAIT 1152u
 
+/* the ring of FUZZ_LAYOUT_8K */
+#define RING_SIZE (8u << 10)
+
 #define FILL_SIZE 4096u
 #define FILL_WORD 0xdeadbeefu
 #define MEMORY_RES_ID 2u
@@ -90,6 +93,7 @@ seed_ring(struct seed *s, const struct vp_encoder *e)
 {
    const uint8_t *bytes = e->base;
    const uint32_t size = (uint32_t)vp_encoder_size(e);
+   CHECK(!vp_encoder_is_fatal(e)); /* all of it fitted the encoder's storage */
    if (size <= 255) {
       seed_byte(s, FUZZ_OP_APPEND);
       seed_byte(s, (uint8_t)size);
@@ -100,7 +104,7 @@ seed_ring(struct seed *s, const struct vp_encoder *e)
          uint32_t w;
          memcpy(&w, bytes + i, 4);
          seed_byte(s, FUZZ_OP_WORD);
-         seed_u32(s, VW_RING_BUFFER_OFFSET + ((s->tail + i) & ((8u << 10) - 1)));
+         seed_u32(s, VW_RING_BUFFER_OFFSET + ((s->tail + i) & (RING_SIZE - 1)));
          seed_u32(s, w);
       }
       seed_byte(s, FUZZ_OP_TAIL);
@@ -421,7 +425,7 @@ play(const struct seed *s)
    memset(&o, 0, sizeof(o));
    o.enum_result = o.device_result = o.wait_result = VK_ERROR_UNKNOWN;
    CHECK(!s->overflow);
-   CHECK(s->tail < (8u << 10)); /* the ring never wraps under unread bytes */
+   CHECK(s->tail < RING_SIZE); /* the ring never wraps under unread bytes */
    CHECK(fuzz_ring_play(s->data, s->size, check_end, &o));
    return o;
 }
