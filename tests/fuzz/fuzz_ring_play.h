@@ -26,6 +26,8 @@
 #include "renderer/vkr_renderer.h"
 #include "vp_protocol.h"
 
+#include "fuzz_input.h"
+
 #define FUZZ_RING_ID 9
 #define FUZZ_RES_ID 1
 /* the blob: a ring of up to 8 KiB plus its words and extra region; what
@@ -56,31 +58,6 @@ enum fuzz_ring_cmd {
    FUZZ_CMD_WRITE_EXTRA,   /* vkWriteRingExtraMESA, offset b, value a */
    FUZZ_CMD_VIRTQUEUE,     /* vkSubmitVirtqueueSeqnoMESA, seqno b */
 };
-
-struct fuzz_input {
-   const uint8_t *p;
-   size_t left;
-};
-
-static inline uint32_t
-fuzz_u32(struct fuzz_input *in)
-{
-   uint32_t v = 0;
-   const size_t n = in->left < 4 ? in->left : 4;
-   memcpy(&v, in->p, n);
-   in->p += n;
-   in->left -= n;
-   return v;
-}
-
-static inline uint8_t
-fuzz_u8(struct fuzz_input *in)
-{
-   if (!in->left)
-      return 0;
-   in->left--;
-   return *in->p++;
-}
 
 static inline _Atomic uint32_t *
 fuzz_word(uint8_t *map, uint32_t offset)

@@ -16,35 +16,12 @@
 
 #include "vmm/virglrenderer.h"
 
+#include "fuzz_input.h"
+
 /* at most this many calls, and contexts, per input */
 #define FUZZ_MAX_OPS 64
 #define FUZZ_MAX_CONTEXTS 2
 #define FUZZ_MAX_SUBMIT_DWORDS 1024
-
-struct fuzz_input {
-   const uint8_t *p;
-   size_t left;
-};
-
-static uint32_t
-fuzz_u32(struct fuzz_input *in)
-{
-   uint32_t v = 0;
-   const size_t n = in->left < 4 ? in->left : 4;
-   memcpy(&v, in->p, n);
-   in->p += n;
-   in->left -= n;
-   return v;
-}
-
-static uint8_t
-fuzz_u8(struct fuzz_input *in)
-{
-   if (!in->left)
-      return 0;
-   in->left--;
-   return *in->p++;
-}
 
 static void
 fuzz_write_fence(void *cookie, uint32_t fence)
