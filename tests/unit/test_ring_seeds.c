@@ -330,6 +330,17 @@ seed_fill(struct seed *s, uint32_t memory_type, VkDeviceSize size)
    seed_ring(s, &e);
 }
 
+/* the whole fill input; bad_stype: with the instance's sType changed */
+static void
+seed_fill_all(struct seed *s, bool bad_stype, uint32_t memory_type, VkDeviceSize size)
+{
+   seed_instance(s, bad_stype);
+   seed_device(s);
+   seed_requirements(s);
+   seed_fill(s, memory_type, size);
+   seed_wait_ring(s);
+}
+
 static void
 write_seed(const char *name, const struct seed *s)
 {
@@ -475,11 +486,7 @@ TEST(seeds)
    CHECK(type != UINT32_MAX);
 
    /* fill: the GPU's writes are in the memory */
-   seed_instance(s, false);
-   seed_device(s);
-   seed_requirements(s);
-   seed_fill(s, type, buffer.reqs.size);
-   seed_wait_ring(s);
+   seed_fill_all(s, false, type, buffer.reqs.size);
    const struct outcome fill = play(s);
    CHECK(fill.played && !fill.fatal && fill.consumed);
    CHECK_EQ(fill.wait_result, VK_SUCCESS);
@@ -487,11 +494,7 @@ TEST(seeds)
 
    /* the same with an instance create info of the wrong sType: fatal (the
     * renderer logs one line for it) */
-   seed_instance(s, true);
-   seed_device(s);
-   seed_requirements(s);
-   seed_fill(s, type, buffer.reqs.size);
-   seed_wait_ring(s);
+   seed_fill_all(s, true, type, buffer.reqs.size);
    const struct outcome bad = play(s);
    CHECK(bad.played && bad.fatal);
    CHECK_EQ(bad.filled_words, 0);
