@@ -92,7 +92,9 @@ class Emitter:
         out.append('#define VP_VK_XML_VERSION VK_MAKE_API_VERSION(0, 1, %d, %d)' % (m.api_minor, m.header_version))
         out.append('#define VP_WIRE_FORMAT_VERSION 1')
         out.append('#define VP_COMMAND_SERIALIZATION_SPEC_VERSION 1')
-        out.append('#define VP_VENUS_PROTOCOL_SPEC_VERSION 1')
+        # 3: the host image copy commands 297/298 (needs a registry with
+        # VK_EXT_host_image_copy); 2's VkRingPriorityInfoMESA is carried too
+        out.append('#define VP_VENUS_PROTOCOL_SPEC_VERSION %d' % (3 if m.host_copy else 1))
         out.append('')
         # private enums and types
         out.append('/* VK_EXT_command_serialization, VK_MESA_venus_protocol */')
@@ -125,13 +127,18 @@ class Emitter:
                    'VkRingNotifyFlagsMESA', 'VkRingStatusFlagsMESA'):
             out.append('typedef VkFlags %s;' % tn)
         out.append('')
-        for ty in self.structs:
-            if getattr(ty, 'private', False):
-                out.append('typedef struct %s {' % ty.name)
-                for mm in ty.members:
-                    out.append('   %s;' % mm.decl)
-                out.append('} %s;' % ty.name)
-                out.append('')
+        # private structs, each after the private structs its members name
+        private = [ty for ty in self.structs if getattr(ty, 'private', False)]
+        while private:
+            names = {ty.name for ty in private}
+            ty = next((t for t in private if not any(mm.type in names for mm in t.members)),
+                      private[0])
+            private.remove(ty)
+            out.append('typedef struct %s {' % ty.name)
+            for mm in ty.members:
+                out.append('   %s;' % mm.decl)
+            out.append('} %s;' % ty.name)
+            out.append('')
         # args structs
         for cmd in self.commands:
             out.append('struct vp_command_%s {' % cmd.name)
@@ -194,6 +201,16 @@ struct vp_command_info {
 const struct vp_command_info *vp_command_info(int32_t type);
 int32_t vp_command_type_from_name(const char *name); /* -1 if unknown; aliases ok */
 extern const unsigned vp_carried_command_count;
+
+/* How copies between an image and memory (buffer-image copies, host image
+ * copies) address one aspect of a format: bytes per texel block and the
+ * block's extent in texels (vk.xml's <formats>). false for a format or an
+ * aspect the registry does not describe. */
+struct vp_copy_block {
+   uint32_t bytes;
+   uint32_t width, height, depth;
+};
+bool vp_format_copy_block(uint32_t format, uint32_t aspect, struct vp_copy_block *block);
 
 struct vp_extension_info {
    const char *name;
@@ -1513,6 +1530,59 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
         out.append('   return !vp_decoder_is_fatal(dec);\n}')
         return '\n'.join(out) + '\n'
 
+    def emit_format_copy_block(self):
+        m = self.m
+        vals = dict(m.enum_values.get('VkFormat', []))
+
+        def value(name):
+            v = vals.get(name)
+            for _ in range(8):
+                if not isinstance(v, str):
+                    break
+                v = vals.get(v)
+            return v if isinstance(v, int) else None
+
+        # aspects: COLOR 0x1, DEPTH 0x2, STENCIL 0x4, PLANE_0..2 0x10..0x40
+        out = ['bool\nvp_format_copy_block(uint32_t format, uint32_t aspect, struct vp_copy_block *block)\n{',
+               '   uint32_t color = 0, depth = 0, stencil = 0, w = 1, h = 1, d = 1;',
+               '   uint32_t plane[3] = { 0, 0, 0 };',
+               '   switch (format) {']
+        for f in sorted(m.formats.values(), key=lambda f: value(f.name) or 0):
+            v = value(f.name)
+            if v is None:
+                continue
+            body = []
+            if f.planes:
+                for i, pf in enumerate(f.planes):
+                    body.append('plane[%d] = %d;' % (i, m.formats[pf].block_size))
+            elif f.depth_bytes or f.stencil_bytes:
+                if f.depth_bytes:
+                    body.append('depth = %d;' % f.depth_bytes)
+                if f.stencil_bytes:
+                    body.append('stencil = %d;' % f.stencil_bytes)
+            else:
+                body.append('color = %d;' % f.block_size)
+                if f.block_extent != (1, 1, 1):
+                    body.append('w = %d; h = %d; d = %d;' % f.block_extent)
+            out.append('   case %d: /* %s */ %s break;' % (v, f.name, ' '.join(body)))
+        out += ['   default: return false;', '   }',
+                '   uint32_t bytes;',
+                '   switch (aspect) {',
+                '   case 0x1: bytes = color; break;',
+                '   case 0x2: bytes = depth; break;',
+                '   case 0x4: bytes = stencil; break;',
+                '   case 0x10: bytes = plane[0]; break;',
+                '   case 0x20: bytes = plane[1]; break;',
+                '   case 0x40: bytes = plane[2]; break;',
+                '   default: return false;',
+                '   }',
+                '   if (!bytes)',
+                '      return false;',
+                '   *block = (struct vp_copy_block){ bytes, w, h, d };',
+                '   return true;',
+                '}', '']
+        return out
+
     def emit_info_c(self):
         m = self.m
         carried = {c.name for c in self.commands}
@@ -1552,6 +1622,7 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
         out.append('   const void *e = bsearch(name, vp_command_names, sizeof(vp_command_names) / sizeof(vp_command_names[0]),')
         out.append('                           sizeof(vp_command_names[0]), vp_name_cmp);')
         out.append('   return e ? ((const int32_t *)((const char *const *)e + 1))[0] : -1;\n}\n')
+        out += self.emit_format_copy_block()
         exts = sorted(m.carried_exts.values(), key=lambda e: e.name)
         out.append('const struct vp_extension_info vp_extensions[] = {')
         for e in exts:

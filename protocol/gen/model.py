@@ -141,6 +141,16 @@ class Extension:
         self.commands = []
 
 
+class FormatInfo:
+    def __init__(self, name):
+        self.name = name
+        self.block_size = 0
+        self.block_extent = (1, 1, 1)
+        self.depth_bytes = 0    # the depth aspect's bytes per texel in copies
+        self.stencil_bytes = 0
+        self.planes = []        # compatible format of each plane
+
+
 def _api_ok(elem):
     api = elem.get('api')
     return api is None or 'vulkan' in api.split(',')
@@ -158,11 +168,20 @@ class Model:
         self.missing_commands = []  # numbered but unknown to this vk.xml
         self.header_version = 0
         self.api_minor = 3          # VK_HEADER_VERSION_COMPLETE's minor
+        self.formats = {}           # VkFormat name -> FormatInfo (vk.xml <formats>)
 
-        self._parse(ET.parse(vk_xml).getroot(), private=False)
+        root = ET.parse(vk_xml).getroot()
+        self._parse(root, private=False)
+        self._parse_formats(root)
         self._name_promoted()
         self._parse(ET.parse(os.path.join(proto_dir, 'venus_private.xml')).getroot(),
                     private=True)
+        # the host image copy commands (297/298) name VkHostImageCopyFlagsEXT,
+        # which only registries with VK_EXT_host_image_copy define
+        self.host_copy = 'VkHostImageCopyFlagsEXT' in self.types
+        if self.host_copy:
+            self._parse(ET.parse(os.path.join(proto_dir, 'venus_private_host_copy.xml')).getroot(),
+                        private=True)
         self._load_numbering(os.path.join(proto_dir, 'command_types.txt'))
         self._load_extensions(os.path.join(proto_dir, 'extensions.txt'))
         self._load_lens(os.path.join(proto_dir, 'lens.txt'))
@@ -234,10 +253,12 @@ class Model:
         if exts is not None:
             for x in exts.findall('extension'):
                 number = int(x.get('number'))
-                ext = Extension(x.get('name'), number, x.get('type'), 0)
-                supported = x.get('supported', '')
-                ext.supported = 'vulkan' in supported.split(',')
-                self.extensions[ext.name] = ext
+                ext = self.extensions.get(x.get('name')) if private else None
+                if ext is None:  # a second private file adds to its extension
+                    ext = Extension(x.get('name'), number, x.get('type'), 0)
+                    supported = x.get('supported', '')
+                    ext.supported = 'vulkan' in supported.split(',')
+                    self.extensions[ext.name] = ext
                 for req in x.findall('require'):
                     if not _api_ok(req):
                         continue
@@ -259,6 +280,24 @@ class Model:
                 m = re.search(r'\(\s*\w+\s*,\s*(\d+)\s*,\s*(\d+)\s*,', ''.join(t.itertext()))
                 if m:
                     self.api_minor = int(m.group(2))
+
+    def _parse_formats(self, root):
+        """The size of a texel block as copies between images and memory
+        address it, per format: block bytes and extent, the depth and stencil
+        aspects' bytes, the planes' formats."""
+        for f in root.iter('format'):
+            info = FormatInfo(f.get('name'))
+            info.block_size = int(f.get('blockSize'))
+            if f.get('blockExtent'):
+                info.block_extent = tuple(int(v) for v in f.get('blockExtent').split(','))
+            for c in f.findall('component'):
+                if c.get('name') == 'D':
+                    info.depth_bytes = 2 if int(c.get('bits')) <= 16 else 4
+                elif c.get('name') == 'S':
+                    info.stencil_bytes = 1
+            for pl in f.findall('plane'):
+                info.planes.append(pl.get('compatible'))
+            self.formats[info.name] = info
 
     def _name_promoted(self):
         """EXT_NAMED_VERSIONS: the C name of a promoted command is its alias

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "protocol/vp_copy.h"
 #include "transport/vw_vtest.h"
 
 #include "vn_device.h"
@@ -374,21 +375,289 @@ vn_UnmapMemory2KHR(VkDevice device, const VkMemoryUnmapInfoKHR *pMemoryUnmapInfo
 #endif
 
 #ifdef VK_EXT_host_image_copy
-/* Host image copy is not offered (hostImageCopy is VK_FALSE,
- * VK_EXT_host_image_copy hidden: vn_physical_device.c); these exist only
- * because Vulkan 1.4 names them, and valid applications never call them. */
+/* Host image copies travel as vkCopyMemoryToImageMESA /
+ * vkCopyImageToMemoryMESA (VK_MESA_venus_protocol spec version 3), with the
+ * pixels in the stream: each region's bytes as the buffer-image copy rules
+ * address them (vp_copy.h), or for VK_HOST_IMAGE_COPY_MEMCPY the host's
+ * size of each whole subresource. Both are synchronous, so that the image
+ * (memory to image) or the application's memory (image to memory) holds the
+ * pixels when the call returns. Offered only where the renderer has them
+ * (vn_physical_device.c). */
+
+/* A command moves at most this many pixel bytes (a region is split into
+ * parts of whole slices or whole block rows; a single block row may be
+ * more): the renderer decodes each command into at most 256 MiB of
+ * temporary storage (renderer.md, "Limits"). */
+#define VN_HOST_COPY_CHUNK ((uint64_t)16 << 20)
+
+/* the layers a copy region names, VK_REMAINING_ARRAY_LAYERS resolved */
+static uint32_t
+vn_image_copy_layers(const struct vn_image *img, const VkImageSubresourceLayers *sub)
+{
+   if (sub->layerCount != VK_REMAINING_ARRAY_LAYERS)
+      return sub->layerCount;
+   return sub->baseArrayLayer < img->array_layers ? img->array_layers - sub->baseArrayLayer : 0;
+}
+
+/* One region of a host copy, or a part of one that moves at most
+ * VN_HOST_COPY_CHUNK bytes. */
+struct vn_host_copy_part {
+   VkImageSubresourceLayers sub;
+   VkOffset3D offset;
+   VkExtent3D extent;
+   uint32_t row_length, image_height;
+   size_t at;      /* bytes into the region's host memory */
+   uint64_t bytes; /* what the part addresses */
+   bool tight;     /* no gap between its rows and slices */
+};
+
+/* Walks a region in parts: `next` from 0 on, false after the last part or
+ * (with *failed) for a region that has no size. */
+struct vn_host_copy_walk {
+   struct vn_device *dev;
+   VkImage image;
+   VkHostImageCopyFlagsEXT flags;
+   struct vn_host_copy_part region; /* at = 0, bytes set */
+   struct vp_copy_shape shape;      /* not for MEMCPY */
+   uint64_t slice, row;             /* where the next part starts */
+   bool done, failed;
+};
+
+static bool
+vn_host_copy_memcpy_bytes(struct vn_device *dev, VkImage image,
+                          const VkImageSubresourceLayers *sub, uint32_t layers, uint64_t *bytes)
+{
+   VkSubresourceHostMemcpySizeEXT size = {
+      .sType = VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE_EXT,
+   };
+   VkSubresourceLayout2EXT layout = {
+      .sType = VK_STRUCTURE_TYPE_SUBRESOURCE_LAYOUT_2_EXT,
+      .pNext = &size,
+   };
+   const VkImageSubresource2EXT subresource = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_SUBRESOURCE_2_EXT,
+      .imageSubresource = {
+         .aspectMask = sub->aspectMask,
+         .mipLevel = sub->mipLevel,
+         .arrayLayer = sub->baseArrayLayer,
+      },
+   };
+   vn_call_vkGetImageSubresourceLayout2EXT(dev->ring, vn_device_to_handle(dev), image,
+                                           &subresource, &layout);
+   return !__builtin_mul_overflow(size.size, (uint64_t)layers, bytes) && *bytes <= SIZE_MAX;
+}
+
+static void
+vn_host_copy_walk_init(struct vn_host_copy_walk *w, struct vn_device *dev, VkImage image,
+                       VkHostImageCopyFlagsEXT flags, const VkImageSubresourceLayers *sub,
+                       VkOffset3D offset, VkExtent3D extent, uint32_t row_length,
+                       uint32_t image_height)
+{
+   const struct vn_image *img = vn_image_from_handle(image);
+   const uint32_t layers = vn_image_copy_layers(img, sub);
+   *w = (struct vn_host_copy_walk){
+      .dev = dev,
+      .image = image,
+      .flags = flags,
+      .region = {
+         .sub = *sub,
+         .offset = offset,
+         .extent = extent,
+         .row_length = row_length,
+         .image_height = image_height,
+      },
+   };
+   w->region.sub.layerCount = layers;
+   if (flags & VK_HOST_IMAGE_COPY_MEMCPY_EXT) {
+      w->failed = !vn_host_copy_memcpy_bytes(dev, image, sub, layers, &w->region.bytes);
+      w->region.tight = true;
+      return;
+   }
+   w->failed =
+      !vp_copy_region_shape(img->format, sub->aspectMask, row_length, image_height, extent,
+                            layers, &w->shape) ||
+      !vp_copy_region_bytes(img->format, sub->aspectMask, row_length, image_height, extent,
+                            layers, &w->region.bytes) ||
+      w->region.bytes > SIZE_MAX;
+   w->region.tight = w->shape.row == w->shape.width &&
+                     (w->shape.slices <= 1 || w->shape.rows == w->shape.height);
+}
+
+static bool
+vn_host_copy_walk_next(struct vn_host_copy_walk *w, struct vn_host_copy_part *part)
+{
+   if (w->done || w->failed)
+      return false;
+   const struct vp_copy_shape *s = &w->shape;
+   if (w->region.bytes <= VN_HOST_COPY_CHUNK || (w->flags & VK_HOST_IMAGE_COPY_MEMCPY_EXT)) {
+      *part = w->region;
+      w->done = true;
+      return true;
+   }
+   const uint64_t row_bytes = s->row * s->bytes;
+   const uint64_t slice_bytes = s->rows * row_bytes;
+   uint64_t slices = 1, rows = s->height;
+   if (w->row == 0 && slice_bytes <= VN_HOST_COPY_CHUNK)
+      slices = VN_MIN(VN_HOST_COPY_CHUNK / slice_bytes, s->slices - w->slice);
+   else
+      rows = VN_MIN(VN_MAX(VN_HOST_COPY_CHUNK / row_bytes, 1), s->height - w->row);
+
+   const struct vn_image *img = vn_image_from_handle(w->image);
+   *part = w->region;
+   /* the region's row length and image height, which the parts keep */
+   part->row_length = (uint32_t)(s->row * s->block_width);
+   part->image_height = (uint32_t)(s->rows * s->block_height);
+   const uint32_t y = (uint32_t)(w->row * s->block_height);
+   part->offset.y += (int32_t)y;
+   part->extent.height = VN_MIN((uint32_t)(rows * s->block_height), w->region.extent.height - y);
+   if (w->region.extent.depth > 1) {
+      const uint32_t z = (uint32_t)(w->slice * s->block_depth);
+      part->offset.z += (int32_t)z;
+      part->extent.depth = VN_MIN((uint32_t)(slices * s->block_depth), w->region.extent.depth - z);
+   } else {
+      part->sub.baseArrayLayer += (uint32_t)w->slice;
+      part->sub.layerCount = (uint32_t)slices;
+   }
+   part->at = (size_t)((w->slice * s->rows + w->row) * row_bytes);
+   vp_copy_region_bytes(img->format, part->sub.aspectMask, part->row_length, part->image_height,
+                        part->extent, part->sub.layerCount, &part->bytes);
+   part->tight = w->region.tight;
+   /* advance */
+   if (rows < s->height && w->row + rows < s->height) {
+      w->row += rows;
+   } else {
+      w->row = 0;
+      w->slice += slices;
+   }
+   w->done = w->slice >= s->slices;
+   return true;
+}
+
 VKAPI_ATTR VkResult VKAPI_CALL
 vn_CopyMemoryToImageEXT(VkDevice device, const VkCopyMemoryToImageInfoEXT *pCopyMemoryToImageInfo)
 {
-   vn_log_err("vkCopyMemoryToImage without the hostImageCopy feature");
-   return VK_ERROR_INITIALIZATION_FAILED;
+   struct vn_device *dev = vn_device_from_handle(device);
+   const VkCopyMemoryToImageInfoEXT *info = pCopyMemoryToImageInfo;
+   if (vn_device_is_lost(dev))
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   uint32_t cap = info->regionCount ? info->regionCount : 1, count = 0;
+   VkMemoryToImageCopyMESA *regions = malloc(cap * sizeof(*regions));
+   if (!regions)
+      return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+   VkCopyMemoryToImageInfoMESA mesa = {
+      .sType = VK_STRUCTURE_TYPE_COPY_MEMORY_TO_IMAGE_INFO_MESA,
+      .flags = info->flags,
+      .dstImage = info->dstImage,
+      .dstImageLayout = info->dstImageLayout,
+      .pRegions = regions,
+   };
+   VkResult result = VK_SUCCESS;
+   uint64_t pending = 0; /* bytes of the regions gathered so far */
+   for (uint32_t i = 0; i < info->regionCount && result == VK_SUCCESS; i++) {
+      const VkMemoryToImageCopyEXT *r = &info->pRegions[i];
+      struct vn_host_copy_walk walk;
+      vn_host_copy_walk_init(&walk, dev, info->dstImage, info->flags, &r->imageSubresource,
+                             r->imageOffset, r->imageExtent, r->memoryRowLength,
+                             r->memoryImageHeight);
+      if (walk.failed) {
+         vn_log_err("vkCopyMemoryToImage: region %u has no size (format, aspect or extent)", i);
+         result = VK_ERROR_INITIALIZATION_FAILED;
+         break;
+      }
+      struct vn_host_copy_part part;
+      while (vn_host_copy_walk_next(&walk, &part)) {
+         if (count && pending + part.bytes > VN_HOST_COPY_CHUNK) {
+            mesa.regionCount = count;
+            result = vn_call_vkCopyMemoryToImageMESA(dev->ring, device, &mesa);
+            count = 0;
+            pending = 0;
+            if (result != VK_SUCCESS)
+               break;
+         }
+         if (count == cap) {
+            VkMemoryToImageCopyMESA *more = realloc(regions, 2 * cap * sizeof(*regions));
+            if (!more) {
+               result = VK_ERROR_OUT_OF_HOST_MEMORY;
+               break;
+            }
+            regions = more;
+            mesa.pRegions = regions;
+            cap *= 2;
+         }
+         regions[count++] = (VkMemoryToImageCopyMESA){
+            .sType = VK_STRUCTURE_TYPE_MEMORY_TO_IMAGE_COPY_MESA,
+            .dataSize = (size_t)part.bytes,
+            .pData = part.bytes ? (const uint8_t *)r->pHostPointer + part.at : NULL,
+            .memoryRowLength = part.row_length,
+            .memoryImageHeight = part.image_height,
+            .imageSubresource = part.sub,
+            .imageOffset = part.offset,
+            .imageExtent = part.extent,
+         };
+         pending += part.bytes;
+      }
+   }
+   if (result == VK_SUCCESS && count) {
+      mesa.regionCount = count;
+      result = vn_call_vkCopyMemoryToImageMESA(dev->ring, device, &mesa);
+   }
+   free(regions);
+   return result == VK_SUCCESS ? VK_SUCCESS : vn_error(result);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL
 vn_CopyImageToMemoryEXT(VkDevice device, const VkCopyImageToMemoryInfoEXT *pCopyImageToMemoryInfo)
 {
-   vn_log_err("vkCopyImageToMemory without the hostImageCopy feature");
-   return VK_ERROR_INITIALIZATION_FAILED;
+   struct vn_device *dev = vn_device_from_handle(device);
+   const VkCopyImageToMemoryInfoEXT *info = pCopyImageToMemoryInfo;
+   if (vn_device_is_lost(dev))
+      return vn_error(VK_ERROR_DEVICE_LOST);
+   const struct vn_image *img = vn_image_from_handle(info->srcImage);
+   /* one part per call: the reply carries one region's pixels */
+   for (uint32_t i = 0; i < info->regionCount; i++) {
+      const VkImageToMemoryCopyEXT *r = &info->pRegions[i];
+      struct vn_host_copy_walk walk;
+      vn_host_copy_walk_init(&walk, dev, info->srcImage, info->flags, &r->imageSubresource,
+                             r->imageOffset, r->imageExtent, r->memoryRowLength,
+                             r->memoryImageHeight);
+      if (walk.failed) {
+         vn_log_err("vkCopyImageToMemory: region %u has no size (format, aspect or extent)", i);
+         return vn_error(VK_ERROR_INITIALIZATION_FAILED);
+      }
+      struct vn_host_copy_part part;
+      while (vn_host_copy_walk_next(&walk, &part)) {
+         const VkCopyImageToMemoryInfoMESA mesa = {
+            .sType = VK_STRUCTURE_TYPE_COPY_IMAGE_TO_MEMORY_INFO_MESA,
+            .flags = info->flags,
+            .srcImage = info->srcImage,
+            .srcImageLayout = info->srcImageLayout,
+            .memoryRowLength = part.row_length,
+            .memoryImageHeight = part.image_height,
+            .imageSubresource = part.sub,
+            .imageOffset = part.offset,
+            .imageExtent = part.extent,
+         };
+         /* The reply holds the part's whole span, the gaps between rows and
+          * slices included, which the copy must leave as the application
+          * had them: such a part comes back into a buffer of its own. */
+         uint8_t *dst = (uint8_t *)r->pHostPointer + part.at;
+         void *data = part.tight || !part.bytes ? dst : malloc((size_t)part.bytes);
+         if (!data)
+            return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
+         const VkResult result = vn_call_vkCopyImageToMemoryMESA(
+            dev->ring, device, &mesa, (size_t)part.bytes, part.bytes ? data : NULL);
+         if (data != dst) {
+            if (result == VK_SUCCESS)
+               vp_copy_region_rows(img->format, part.sub.aspectMask, part.row_length,
+                                   part.image_height, part.extent, part.sub.layerCount, data,
+                                   dst);
+            free(data);
+         }
+         if (result != VK_SUCCESS)
+            return vn_error(result);
+      }
+   }
+   return VK_SUCCESS;
 }
 #endif
 
@@ -573,6 +842,8 @@ vn_CreateImage(VkDevice device,
    if (!img)
       return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
    img->disjoint = pCreateInfo->flags & VK_IMAGE_CREATE_DISJOINT_BIT;
+   img->format = pCreateInfo->format;
+   img->array_layers = pCreateInfo->arrayLayers;
    *pImage = vn_image_to_handle(img);
    vn_async_vkCreateImage(dev->ring, device, pCreateInfo, NULL, pImage);
    if (img->disjoint)

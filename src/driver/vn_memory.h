@@ -41,6 +41,8 @@ struct vn_image {
    struct vn_object obj;
    struct vn_resource_reqs reqs;
    bool disjoint;
+   VkFormat format;       /* host image copies size their regions by it */
+   uint32_t array_layers; /* ... and resolve VK_REMAINING_ARRAY_LAYERS */
 };
 VN_HANDLE_CAST(vn_image, VkImage)
 

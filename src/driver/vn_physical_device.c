@@ -17,12 +17,23 @@
 static const uint32_t vn_hidden_device_exts[] = {
    126, /* VK_EXT_external_memory_dma_buf (unproven, see above) */
    127, /* VK_EXT_queue_family_foreign (goes with dma-buf) */
-   271, /* VK_EXT_host_image_copy: Venus carries it with its own commands
-         * (vkCopyMemoryToImageMESA, vkCopyImageToMemoryMESA), which this
-         * protocol does not have yet; the core 1.4 feature is off too */
    499, /* VK_EXT_pipeline_library_group_handles: group handles of ray
          * tracing pipeline libraries, not tried on any host yet */
 };
+
+/* vkCopyMemoryToImageMESA and vkCopyImageToMemoryMESA: this driver built
+ * with them, and a renderer that knows them */
+static bool
+vn_physical_device_has_host_copy(const struct vn_physical_device *pdev)
+{
+#ifdef VK_EXT_host_image_copy
+   return pdev->instance->transport->capset.vk_mesa_venus_protocol_spec_version >= 3 &&
+          VP_VENUS_PROTOCOL_SPEC_VERSION >= 3;
+#else
+   (void)pdev;
+   return false;
+#endif
+}
 
 /* implemented in the guest whatever the host offers, some of them where
  * the renderer can drop the payload an exported sync file takes away */
@@ -316,6 +327,11 @@ vn_physical_device_init_extensions(struct vn_physical_device *pdev, struct vn_ri
       if (info->number == 127 &&
           !vn_physical_device_host_has(host, count, VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME))
          continue;
+      /* VK_EXT_host_image_copy: Venus carries its copies with its own
+       * commands (vkCopyMemoryToImageMESA, vkCopyImageToMemoryMESA), which
+       * renderers of VK_MESA_venus_protocol spec version 3 know */
+      if (info->number == 271 && !vn_physical_device_has_host_copy(pdev))
+         continue;
       vn_ext_set_add(&pdev->exposed_exts, info->number);
       VkExtensionProperties *e = &pdev->extensions[pdev->extension_count++];
       strcpy(e->extensionName, host[i].extensionName);
@@ -375,11 +391,13 @@ vn_physical_device_fix_properties(struct vn_physical_device *pdev)
    }
 }
 
+/* host image copies need the renderer's commands for them */
 static void
-vn_physical_device_fix_features(struct vn_physical_device *pdev)
+vn_physical_device_fix_host_copy(struct vn_physical_device *pdev)
 {
 #ifdef VK_EXT_host_image_copy
-   /* host image copy is not carried (vn_hidden_device_exts) */
+   if (vn_physical_device_has_host_copy(pdev))
+      return;
 #ifdef VK_VERSION_1_4
    VkPhysicalDeviceVulkan14Features *v14 = (VkPhysicalDeviceVulkan14Features *)
       vn_physical_device_cached_struct(pdev, true,
@@ -392,7 +410,15 @@ vn_physical_device_fix_features(struct vn_physical_device *pdev)
                                        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_HOST_IMAGE_COPY_FEATURES_EXT);
    if (hic)
       hic->hostImageCopy = VK_FALSE;
+#else
+   (void)pdev;
 #endif
+}
+
+static void
+vn_physical_device_fix_features(struct vn_physical_device *pdev)
+{
+   vn_physical_device_fix_host_copy(pdev);
    /* host commands on acceleration structures read and write memory
     * through host pointers, which cannot cross to the renderer (and
     * VK_KHR_deferred_host_operations is the driver's own) */
@@ -826,6 +852,17 @@ vn_GetPhysicalDeviceFormatProperties2(VkPhysicalDevice physicalDevice,
    if (pFormatProperties->pNext) {
       vn_call_vkGetPhysicalDeviceFormatProperties2(pdev->instance->ring, physicalDevice, format,
                                                    pFormatProperties);
+#ifdef VK_EXT_host_image_copy
+      /* a renderer without the host-copy commands may pass the host's bit
+       * through (virglrenderer) */
+      VkFormatProperties3 *p3 =
+         vn_find_struct_mut(pFormatProperties->pNext, VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_3);
+      if (p3 && !vn_physical_device_has_host_copy(pdev)) {
+         p3->linearTilingFeatures &= ~VK_FORMAT_FEATURE_2_HOST_IMAGE_TRANSFER_BIT_EXT;
+         p3->optimalTilingFeatures &= ~VK_FORMAT_FEATURE_2_HOST_IMAGE_TRANSFER_BIT_EXT;
+         p3->bufferFeatures &= ~VK_FORMAT_FEATURE_2_HOST_IMAGE_TRANSFER_BIT_EXT;
+      }
+#endif
       return;
    }
    mtx_lock(&pdev->format_mutex);

@@ -128,6 +128,10 @@ struct vkr_object {
    bool recycled; /* a plain object from vkr_context_alloc_object: recycled on removal */
    bool pool_protected;  /* command pools: created with VK_COMMAND_POOL_CREATE_PROTECTED_BIT */
    uint32_t pool_family; /* command pools: their queue family */
+   /* images: what host image copies need to size a region's memory
+    * (vkr_host_copy.c) */
+   uint32_t image_format;
+   uint32_t image_layers;
 };
 
 /* Every command buffer: with keep_layouts, the host pipeline layouts its

@@ -620,16 +620,17 @@ vkr_exec_vkGetPhysicalDeviceMemoryProperties2(
    args->pMemoryProperties->memoryProperties = pd->memory;
 }
 
-/* Format feature bits that belong to extensions this stack never offers:
- * VK_NV_linear_color_attachment (not in Venus's extension table) and
- * VK_EXT_host_image_copy (hidden until its copy commands are carried,
- * docs/renderer.md). A guest must not see them. */
+/* Format feature bits that belong to extensions this stack does not offer:
+ * VK_NV_linear_color_attachment (not in Venus's extension table) and,
+ * in a renderer built without its copy commands (a registry without
+ * VK_EXT_host_image_copy: VK_MESA_venus_protocol spec version 1),
+ * VK_EXT_host_image_copy. A guest must not see them. */
 #ifndef VK_FORMAT_FEATURE_2_HOST_IMAGE_TRANSFER_BIT_EXT
 #define VK_FORMAT_FEATURE_2_HOST_IMAGE_TRANSFER_BIT_EXT 0x400000000000ULL
 #endif
 static const VkFormatFeatureFlags2 vkr_hidden_format_features =
    VK_FORMAT_FEATURE_2_LINEAR_COLOR_ATTACHMENT_BIT_NV |
-   VK_FORMAT_FEATURE_2_HOST_IMAGE_TRANSFER_BIT_EXT;
+   (VP_VENUS_PROTOCOL_SPEC_VERSION >= 3 ? 0 : VK_FORMAT_FEATURE_2_HOST_IMAGE_TRANSFER_BIT_EXT);
 
 void
 vkr_exec_vkGetPhysicalDeviceFormatProperties2(
@@ -1207,7 +1208,7 @@ vkr_physical_device_init_memory(struct vkr_physical_device *pd)
  * types (vkr_instance.c, docs/renderer.md "Memory types for sparse
  * resources"), every memoryTypeBits goes to the guest's numbering */
 
-static void
+static struct vkr_object *
 vkr_created_resource(struct vp_dispatch *d,
                      struct vkr_object *dev,
                      VkObjectType type,
@@ -1218,6 +1219,7 @@ vkr_created_resource(struct vp_dispatch *d,
    struct vkr_object *obj = vkr_dispatch_add_device_object(d, dev, type, id, handle);
    if (obj)
       obj->sparse = sparse;
+   return obj;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1475,9 +1477,14 @@ vkr_exec_vkCreateImage(struct vp_dispatch *d, struct vp_command_vkCreateImage *a
                                                          &ext);
    vp_replace_vkCreateImage_args_handles(args);
    args->ret = dev->device->table.vkCreateImage(args->device, info, NULL, args->pImage);
-   if (args->ret == VK_SUCCESS)
-      vkr_created_resource(d, dev, VK_OBJECT_TYPE_IMAGE, id, (uint64_t)(uintptr_t)*args->pImage,
-                           sparse);
+   if (args->ret == VK_SUCCESS) {
+      struct vkr_object *image = vkr_created_resource(
+         d, dev, VK_OBJECT_TYPE_IMAGE, id, (uint64_t)(uintptr_t)*args->pImage, sparse);
+      if (image) {
+         image->image_format = info->format;
+         image->image_layers = info->arrayLayers;
+      }
+   }
    *args->pImage = (VkImage)(uintptr_t)id;
 }
 

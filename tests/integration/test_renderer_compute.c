@@ -1155,13 +1155,17 @@ TEST(hostile_pipeline)
    tc_close(&tc);
 }
 
-/* Ray tracing (renderer.md "Ray tracing"), where the host has it (lavapipe
- * 25; skipped on lavapipe 22): a ray tracing group naming a stage the
- * pipeline lacks, group handles of a pipeline without groups, and a
- * build-size query without pMaxPrimitiveCounts each make the context fatal;
- * the same query with its counts is answered. */
+/* A client of its own with a device of `exts`, `features` chained into
+ * vkCreateDevice: false where the host does not list one of the first
+ * `listed` extensions (the test skips) or the device was not created. */
 static bool
-rt_device(struct tc *tc, VkDevice *out)
+ext_device(struct tc *tc,
+           uint32_t api_version,
+           const char *const *exts,
+           uint32_t ext_count,
+           uint32_t listed,
+           const void *features,
+           VkDevice *out)
 {
    VkResult r;
    if (!tc_connect(tc))
@@ -1173,7 +1177,7 @@ rt_device(struct tc *tc, VkDevice *out)
                                         "VK_MESA_venus_protocol" };
    const VkApplicationInfo app = {
       .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-      .apiVersion = VK_API_VERSION_1_2,
+      .apiVersion = api_version,
    };
    const VkInstanceCreateInfo iinfo = {
       .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
@@ -1191,32 +1195,15 @@ rt_device(struct tc *tc, VkDevice *out)
    static VkExtensionProperties props[512];
    count = 512;
    CALL(tc, false, r, vkEnumerateDeviceExtensionProperties, pd, NULL, &count, props);
-   bool has_as = false, has_rtp = false;
-   for (uint32_t i = 0; i < count; i++) {
-      has_as |= !strcmp(props[i].extensionName, "VK_KHR_acceleration_structure");
-      has_rtp |= !strcmp(props[i].extensionName, "VK_KHR_ray_tracing_pipeline");
+   for (uint32_t e = 0; e < listed; e++) {
+      bool found = false;
+      for (uint32_t i = 0; i < count; i++)
+         found |= !strcmp(props[i].extensionName, exts[e]);
+      if (!found) {
+         fprintf(stderr, "  the host has no %s: skipped\n", exts[e]);
+         return false;
+      }
    }
-   if (!has_as || !has_rtp) {
-      fprintf(stderr, "  the host has no ray tracing: skipped\n");
-      return false;
-   }
-   static const char *const dexts[] = { "VK_KHR_acceleration_structure",
-                                        "VK_KHR_deferred_host_operations",
-                                        "VK_KHR_ray_tracing_pipeline" };
-   VkPhysicalDeviceRayTracingPipelineFeaturesKHR rtp = {
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_PIPELINE_FEATURES_KHR,
-      .rayTracingPipeline = VK_TRUE,
-   };
-   VkPhysicalDeviceAccelerationStructureFeaturesKHR as = {
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ACCELERATION_STRUCTURE_FEATURES_KHR,
-      .pNext = &rtp,
-      .accelerationStructure = VK_TRUE,
-   };
-   VkPhysicalDeviceVulkan12Features v12 = {
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
-      .pNext = &as,
-      .bufferDeviceAddress = VK_TRUE,
-   };
    const float prio = 1.0f;
    const VkDeviceQueueCreateInfo qinfo = {
       .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
@@ -1226,17 +1213,47 @@ rt_device(struct tc *tc, VkDevice *out)
    };
    const VkDeviceCreateInfo dinfo = {
       .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-      .pNext = &v12,
+      .pNext = features,
       .queueCreateInfoCount = 1,
       .pQueueCreateInfos = &qinfo,
-      .enabledExtensionCount = 3,
-      .ppEnabledExtensionNames = dexts,
+      .enabledExtensionCount = ext_count,
+      .ppEnabledExtensionNames = exts,
    };
    VkDevice device = NEW_HANDLE(VkDevice);
    CALL(tc, true, r, vkCreateDevice, pd, &dinfo, NULL, &device);
    CHECK_EQ(r, VK_SUCCESS);
    *out = device;
    return r == VK_SUCCESS;
+}
+
+/* Ray tracing (renderer.md "Ray tracing"), where the host has it (lavapipe
+ * 25; skipped on lavapipe 22): a ray tracing group naming a stage the
+ * pipeline lacks, group handles of a pipeline without groups, and a
+ * build-size query without pMaxPrimitiveCounts each make the context fatal;
+ * the same query with its counts is answered. */
+static bool
+rt_device(struct tc *tc, VkDevice *out)
+{
+   /* the renderer does not list VK_KHR_deferred_host_operations (the
+    * driver's own), which the host has with the other two */
+   static const char *const exts[] = { "VK_KHR_acceleration_structure",
+                                       "VK_KHR_ray_tracing_pipeline",
+                                       "VK_KHR_deferred_host_operations" };
+   static VkPhysicalDeviceRayTracingPipelineFeaturesKHR rtp = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_PIPELINE_FEATURES_KHR,
+      .rayTracingPipeline = VK_TRUE,
+   };
+   static VkPhysicalDeviceAccelerationStructureFeaturesKHR as = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ACCELERATION_STRUCTURE_FEATURES_KHR,
+      .pNext = &rtp,
+      .accelerationStructure = VK_TRUE,
+   };
+   static const VkPhysicalDeviceVulkan12Features v12 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+      .pNext = &as,
+      .bufferDeviceAddress = VK_TRUE,
+   };
+   return ext_device(tc, VK_API_VERSION_1_2, exts, 3, 2, &v12, out);
 }
 
 /* one triangle geometry of three vertices at a made-up device address (the
@@ -1374,6 +1391,145 @@ TEST(hostile_ray_tracing)
    tc_close(&tc);
 }
 
+/* Host image copies (vkCopyMemoryToImageMESA / vkCopyImageToMemoryMESA,
+ * renderer.md), where the host has them (lavapipe 25; a renderer built
+ * with a registry that has VK_EXT_host_image_copy): pixels up and back
+ * through the stream, then a region that addresses more bytes than the
+ * command carries, and a read into less room than the region needs, each
+ * fatal (the host would read or write past the renderer's buffers). */
+#if VP_VENUS_PROTOCOL_SPEC_VERSION >= 3
+enum { HC_W = 16, HC_H = 8, HC_BYTES = HC_W * HC_H * 4 };
+
+static bool
+host_copy_device(struct tc *tc, VkDevice *device, VkImage *image)
+{
+   static const char *const exts[] = { "VK_EXT_host_image_copy" };
+   static const VkPhysicalDeviceHostImageCopyFeaturesEXT hic = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_HOST_IMAGE_COPY_FEATURES_EXT,
+      .hostImageCopy = VK_TRUE,
+   };
+   if (!ext_device(tc, VK_API_VERSION_1_3, exts, 1, 1, &hic, device))
+      return false;
+   VkResult r;
+   const VkImageCreateInfo iinfo = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+      .imageType = VK_IMAGE_TYPE_2D,
+      .format = VK_FORMAT_R8G8B8A8_UNORM,
+      .extent = { HC_W, HC_H, 1 },
+      .mipLevels = 1,
+      .arrayLayers = 1,
+      .samples = VK_SAMPLE_COUNT_1_BIT,
+      .tiling = VK_IMAGE_TILING_OPTIMAL,
+      .usage = VK_IMAGE_USAGE_HOST_TRANSFER_BIT_EXT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+   };
+   *image = NEW_HANDLE(VkImage);
+   CALL(tc, true, r, vkCreateImage, *device, &iinfo, NULL, image);
+   CHECK_EQ(r, VK_SUCCESS);
+   VkMemoryRequirements reqs;
+   CALL_VOID(tc, true, vkGetImageMemoryRequirements, *device, *image, &reqs);
+   CHECK(reqs.memoryTypeBits != 0);
+   const VkMemoryAllocateInfo ainfo = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+      .allocationSize = reqs.size,
+      .memoryTypeIndex = (uint32_t)__builtin_ctz(reqs.memoryTypeBits | 0x80000000u),
+   };
+   VkDeviceMemory memory = NEW_HANDLE(VkDeviceMemory);
+   ASYNC(tc, true, vkAllocateMemory, *device, &ainfo, NULL, &memory);
+   CALL(tc, true, r, vkBindImageMemory, *device, *image, memory, 0);
+   CHECK_EQ(r, VK_SUCCESS);
+   const VkHostImageLayoutTransitionInfoEXT transition = {
+      .sType = VK_STRUCTURE_TYPE_HOST_IMAGE_LAYOUT_TRANSITION_INFO_EXT,
+      .image = *image,
+      .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+      .newLayout = VK_IMAGE_LAYOUT_GENERAL,
+      .subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 },
+   };
+   CALL(tc, true, r, vkTransitionImageLayoutEXT, *device, 1, &transition);
+   CHECK_EQ(r, VK_SUCCESS);
+   return r == VK_SUCCESS;
+}
+
+static void
+host_copy_region(VkImage image, uint8_t *pixels, size_t size, uint32_t row_length,
+                 VkMemoryToImageCopyMESA *region, VkCopyMemoryToImageInfoMESA *info)
+{
+   *region = (VkMemoryToImageCopyMESA){
+      .sType = VK_STRUCTURE_TYPE_MEMORY_TO_IMAGE_COPY_MESA,
+      .dataSize = size,
+      .pData = pixels,
+      .memoryRowLength = row_length,
+      .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+      .imageExtent = { HC_W, HC_H, 1 },
+   };
+   *info = (VkCopyMemoryToImageInfoMESA){
+      .sType = VK_STRUCTURE_TYPE_COPY_MEMORY_TO_IMAGE_INFO_MESA,
+      .dstImage = image,
+      .dstImageLayout = VK_IMAGE_LAYOUT_GENERAL,
+      .regionCount = 1,
+      .pRegions = region,
+   };
+}
+#endif
+
+TEST(host_copy)
+{
+#if VP_VENUS_PROTOCOL_SPEC_VERSION < 3
+   fprintf(stderr, "  built without VK_EXT_host_image_copy: skipped\n");
+#else
+   struct tc tc;
+   VkDevice device;
+   VkImage image;
+   VkResult r;
+   static uint8_t pixels[HC_BYTES], back[HC_BYTES];
+   for (uint32_t i = 0; i < HC_BYTES; i++)
+      pixels[i] = (uint8_t)(i * 7 + 3);
+   if (!host_copy_device(&tc, &device, &image)) {
+      tc_close(&tc);
+      return;
+   }
+   VkMemoryToImageCopyMESA region;
+   VkCopyMemoryToImageInfoMESA info;
+   host_copy_region(image, pixels, sizeof(pixels), 0, &region, &info);
+   CALL(&tc, true, r, vkCopyMemoryToImageMESA, device, &info);
+   CHECK_EQ(r, VK_SUCCESS);
+   VkCopyImageToMemoryInfoMESA rinfo = {
+      .sType = VK_STRUCTURE_TYPE_COPY_IMAGE_TO_MEMORY_INFO_MESA,
+      .srcImage = image,
+      .srcImageLayout = VK_IMAGE_LAYOUT_GENERAL,
+      .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+      .imageExtent = { HC_W, HC_H, 1 },
+   };
+   CALL(&tc, true, r, vkCopyImageToMemoryMESA, device, &rinfo, sizeof(back), back);
+   CHECK_EQ(r, VK_SUCCESS);
+   CHECK(!memcmp(back, pixels, sizeof(back)));
+   CHECK(!(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL));
+   /* rows of 17 texels: the region addresses (7 * 17 + 16) * 4 bytes, more
+    * than the stream carries */
+   host_copy_region(image, pixels, sizeof(pixels), HC_W + 1, &region, &info);
+   tc_begin(&tc, false);
+   vp_encode_vkCopyMemoryToImageMESA(&tc.enc, 0, device, &info);
+   CHECK(!tc_flush(&tc, true));
+   CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
+   tc_close(&tc);
+
+   /* a read into 4 bytes less than the region (after the same read with
+    * room, so that only the room makes the difference) */
+   if (!host_copy_device(&tc, &device, &image)) {
+      tc_close(&tc);
+      return;
+   }
+   rinfo.srcImage = image;
+   CALL(&tc, true, r, vkCopyImageToMemoryMESA, device, &rinfo, sizeof(back), back);
+   CHECK_EQ(r, VK_SUCCESS);
+   CHECK(!(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL));
+   tc_begin(&tc, false);
+   vp_encode_vkCopyImageToMemoryMESA(&tc.enc, 0, device, &rinfo, sizeof(back) - 4, back);
+   CHECK(!tc_flush(&tc, true));
+   CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
+   tc_close(&tc);
+#endif
+}
+
 TEST(hostile_ring)
 {
    struct tc tc;
@@ -1428,6 +1584,7 @@ RUN_TESTS(start_server,
           hostile_streams,
           hostile_pipeline,
           hostile_ray_tracing,
+          host_copy,
           hostile_ring,
           main_client_survived,
           stop_server)
