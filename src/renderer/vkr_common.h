@@ -131,7 +131,7 @@ struct vkr_object {
    /* images: what host image copies need to size a region's memory
     * (vkr_host_copy.c) */
    uint32_t image_format;
-   uint32_t image_layers;
+   uint32_t image_layers, image_mips;
 };
 
 /* Every command buffer: with keep_layouts, the host pipeline layouts its

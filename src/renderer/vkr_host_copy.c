@@ -7,9 +7,11 @@
  * as many bytes as the region addresses, so each region is sized here from
  * the image's format (vp_copy.h), or for VK_HOST_IMAGE_COPY_MEMCPY from the
  * host's own VkSubresourceHostMemcpySize, and a guest that names fewer
- * bytes than that makes its context fatal. Everything else about the
- * region (inside the image, a layout the host allows) is valid usage the
- * host driver checks, as for vkCmdCopyBufferToImage.
+ * bytes than that makes its context fatal, and so does a region naming a
+ * mip level or layers its image lacks (a memcpy size of those would mean
+ * nothing). Everything else about the region (inside the subresource, a
+ * layout the host allows) is valid usage the host driver checks, as for
+ * vkCmdCopyBufferToImage.
  */
 #include "vkr_common.h"
 
@@ -41,6 +43,14 @@ vkr_host_copy_bytes(struct vp_dispatch *d,
       layers = sub->baseArrayLayer < image->image_layers
                   ? image->image_layers - sub->baseArrayLayer
                   : 0;
+   /* the subresources the image has (the host's memcpy size of another
+    * would mean nothing) */
+   if (image->device != dev || sub->mipLevel >= image->image_mips ||
+       sub->baseArrayLayer > image->image_layers ||
+       layers > image->image_layers - sub->baseArrayLayer) {
+      vkr_dispatch_fatal(d, "host image copy: subresources the image does not have");
+      return false;
+   }
    if (!(flags & VK_HOST_IMAGE_COPY_MEMCPY_EXT)) {
       if (!vp_copy_region_bytes(image->image_format, sub->aspectMask, row_length, image_height,
                                 extent, layers, bytes)) {

@@ -1483,6 +1483,7 @@ vkr_exec_vkCreateImage(struct vp_dispatch *d, struct vp_command_vkCreateImage *a
       if (image) {
          image->image_format = info->format;
          image->image_layers = info->arrayLayers;
+         image->image_mips = info->mipLevels;
       }
    }
    *args->pImage = (VkImage)(uintptr_t)id;

@@ -1395,8 +1395,9 @@ TEST(hostile_ray_tracing)
  * renderer.md), where the host has them (lavapipe 25; a renderer built
  * with a registry that has VK_EXT_host_image_copy): pixels up and back
  * through the stream, then a region that addresses more bytes than the
- * command carries, and a read into less room than the region needs, each
- * fatal (the host would read or write past the renderer's buffers). */
+ * command carries, a read into less room than the region needs (the host
+ * would read or write past the renderer's buffers) and a write to a mip
+ * level the image lacks, each fatal. */
 #if VP_VENUS_PROTOCOL_SPEC_VERSION >= 3
 enum { HC_W = 16, HC_H = 8, HC_BYTES = HC_W * HC_H * 4 };
 
@@ -1524,6 +1525,19 @@ TEST(host_copy)
    CHECK(!(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL));
    tc_begin(&tc, false);
    vp_encode_vkCopyImageToMemoryMESA(&tc.enc, 0, device, &rinfo, sizeof(back) - 4, back);
+   CHECK(!tc_flush(&tc, true));
+   CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
+   tc_close(&tc);
+
+   /* a write to mip level 1 of a one-level image */
+   if (!host_copy_device(&tc, &device, &image)) {
+      tc_close(&tc);
+      return;
+   }
+   host_copy_region(image, pixels, sizeof(pixels), 0, &region, &info);
+   region.imageSubresource.mipLevel = 1;
+   tc_begin(&tc, false);
+   vp_encode_vkCopyMemoryToImageMESA(&tc.enc, 0, device, &info);
    CHECK(!tc_flush(&tc, true));
    CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
    tc_close(&tc);
