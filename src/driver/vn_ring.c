@@ -5,7 +5,7 @@
 
 #include <sched.h>
 
-#include "transport/vw_ring.h"
+#include "transport/vw_ring_info.h"
 #include "util/vu_os.h"
 
 #define VN_RING_IDLE_TIMEOUT_NS (5ull * 1000 * 1000)
@@ -91,21 +91,9 @@ vn_ring_create(struct vn_transport *transport,
       .sType = VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA,
       .maxReportingPeriodMicroseconds = VN_RING_MONITOR_PERIOD_US,
    };
-   const VkRingCreateInfoMESA info = {
-      .sType = VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA,
-      .pNext = ring->monitored ? &monitor : NULL,
-      .resourceId = ring->shm.res_id,
-      .offset = 0,
-      .size = total,
-      .idleTimeout = VN_RING_IDLE_TIMEOUT_NS,
-      .headOffset = VW_RING_HEAD_OFFSET,
-      .tailOffset = VW_RING_TAIL_OFFSET,
-      .statusOffset = VW_RING_STATUS_OFFSET,
-      .bufferOffset = VW_RING_BUFFER_OFFSET,
-      .bufferSize = buffer_size,
-      .extraOffset = VW_RING_BUFFER_OFFSET + buffer_size,
-      .extraSize = VW_RING_EXTRA_SIZE,
-   };
+   VkRingCreateInfoMESA info =
+      vw_ring_create_info(ring->shm.res_id, buffer_size, VN_RING_IDLE_TIMEOUT_NS);
+   info.pNext = ring->monitored ? &monitor : NULL;
    uint8_t storage[256];
    struct vp_encoder enc;
    vp_encoder_init_fixed(&enc, storage, sizeof(storage));

@@ -22,7 +22,7 @@
 
 #include "util/vu_os.h"
 #include "protocol/vp_cs.h"
-#include "transport/vw_ring.h"
+#include "transport/vw_ring_info.h"
 #include "renderer/vkr_renderer.h"
 #include "vp_protocol.h"
 
@@ -71,20 +71,7 @@ fuzz_layout(struct fuzz_input *in)
 {
    const uint8_t shape = fuzz_u8(in);
    const uint32_t buffer_size = 64u << (shape & 7); /* 64 B .. 8 KiB */
-   VkRingCreateInfoMESA info = {
-      .sType = VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA,
-      .resourceId = FUZZ_RES_ID,
-      .offset = 0,
-      .size = vw_ring_total_size(buffer_size),
-      .idleTimeout = 1000000,
-      .headOffset = VW_RING_HEAD_OFFSET,
-      .tailOffset = VW_RING_TAIL_OFFSET,
-      .statusOffset = VW_RING_STATUS_OFFSET,
-      .bufferOffset = VW_RING_BUFFER_OFFSET,
-      .bufferSize = buffer_size,
-      .extraOffset = VW_RING_BUFFER_OFFSET + buffer_size,
-      .extraSize = VW_RING_EXTRA_SIZE,
-   };
+   VkRingCreateInfoMESA info = vw_ring_create_info(FUZZ_RES_ID, buffer_size, 1000000);
    if (shape & FUZZ_LAYOUT_HOSTILE) {
       info.offset = fuzz_u32(in);
       info.size = fuzz_u32(in);

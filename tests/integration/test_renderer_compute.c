@@ -36,7 +36,7 @@
 #include "protocol/vp_cs.h"
 #include "vp_protocol.h"
 #include "transport/vw_capset.h"
-#include "transport/vw_ring.h"
+#include "transport/vw_ring_info.h"
 #include "transport/vw_vtest.h"
 #include "transport/vw_vtest_client.h"
 
@@ -266,21 +266,9 @@ tc_create_ring(struct tc *tc, uint64_t idle_timeout_ns, uint32_t monitor_us)
       .sType = VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA,
       .maxReportingPeriodMicroseconds = monitor_us,
    };
-   const VkRingCreateInfoMESA info = {
-      .sType = VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA,
-      .pNext = monitor_us ? &monitor : NULL,
-      .resourceId = tc->ring_res,
-      .offset = 0,
-      .size = tc->ring_map_size,
-      .idleTimeout = idle_timeout_ns,
-      .headOffset = VW_RING_HEAD_OFFSET,
-      .tailOffset = VW_RING_TAIL_OFFSET,
-      .statusOffset = VW_RING_STATUS_OFFSET,
-      .bufferOffset = VW_RING_BUFFER_OFFSET,
-      .bufferSize = RING_BUFFER_SIZE,
-      .extraOffset = VW_RING_BUFFER_OFFSET + RING_BUFFER_SIZE,
-      .extraSize = VW_RING_EXTRA_SIZE,
-   };
+   VkRingCreateInfoMESA info =
+      vw_ring_create_info(tc->ring_res, RING_BUFFER_SIZE, idle_timeout_ns);
+   info.pNext = monitor_us ? &monitor : NULL;
    tc_begin(tc, false);
    vp_encode_vkCreateRingMESA(&tc->enc, 0, RING_ID, &info);
    return tc_flush(tc, false);

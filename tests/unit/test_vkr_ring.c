@@ -16,7 +16,7 @@
 #include "vkr_common.h"
 #include "vkr_ring.h"
 #include "util/vu_os.h"
-#include "transport/vw_ring.h"
+#include "transport/vw_ring_info.h"
 
 #define BUF_SIZE 4096u
 #define RING_ID 77
@@ -27,20 +27,10 @@
 static VkRingCreateInfoMESA
 ring_layout(uint32_t res_id, size_t buffer_size, uint32_t buffer_offset)
 {
-   return (VkRingCreateInfoMESA){
-      .sType = VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA,
-      .resourceId = res_id,
-      .offset = 0,
-      .size = vw_ring_total_size((uint32_t)buffer_size),
-      .idleTimeout = 1000000,
-      .headOffset = VW_RING_HEAD_OFFSET,
-      .tailOffset = VW_RING_TAIL_OFFSET,
-      .statusOffset = VW_RING_STATUS_OFFSET,
-      .bufferOffset = buffer_offset,
-      .bufferSize = buffer_size,
-      .extraOffset = buffer_offset + buffer_size,
-      .extraSize = VW_RING_EXTRA_SIZE,
-   };
+   VkRingCreateInfoMESA info = vw_ring_create_info(res_id, (uint32_t)buffer_size, 1000000);
+   info.bufferOffset = buffer_offset;
+   info.extraOffset = buffer_offset + buffer_size;
+   return info;
 }
 
 static VkRingCreateInfoMESA
