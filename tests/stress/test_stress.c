@@ -50,7 +50,7 @@
 #include "util/vu_os.h"
 #include "protocol/vp_cs.h"
 #include "transport/vw_capset.h"
-#include "transport/vw_ring.h"
+#include "transport/vw_ring_info.h"
 #include "transport/vw_vtest.h"
 #include "transport/vw_vtest_client.h"
 #include "vp_protocol.h"
@@ -799,19 +799,7 @@ cycle_ring(struct vw_vtest_client *c)
    close(fd);
    if (map == MAP_FAILED)
       return false;
-   const VkRingCreateInfoMESA info = {
-      .sType = VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA,
-      .resourceId = res_id,
-      .size = size,
-      .idleTimeout = 1000000,
-      .headOffset = VW_RING_HEAD_OFFSET,
-      .tailOffset = VW_RING_TAIL_OFFSET,
-      .statusOffset = VW_RING_STATUS_OFFSET,
-      .bufferOffset = VW_RING_BUFFER_OFFSET,
-      .bufferSize = STRESS_RING_SIZE,
-      .extraOffset = VW_RING_BUFFER_OFFSET + STRESS_RING_SIZE,
-      .extraSize = VW_RING_EXTRA_SIZE,
-   };
+   const VkRingCreateInfoMESA info = vw_ring_create_info(res_id, STRESS_RING_SIZE, 1000000);
    uint8_t cmd[1024];
    struct vp_encoder e;
    vp_encoder_init_fixed(&e, cmd, sizeof(cmd));
