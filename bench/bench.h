@@ -19,6 +19,7 @@ struct bench {
    bool has_calibrated_ts;     /* VK_EXT_calibrated_timestamps enabled */
    bool has_coopmat;           /* VK_KHR_cooperative_matrix and fp16 storage enabled */
    bool has_timeline;          /* timelineSemaphore enabled */
+   bool has_host_copy;         /* VK_EXT_host_image_copy enabled, R8G8B8A8 has it */
 };
 
 struct bench_workload {
@@ -78,6 +79,12 @@ void bench_run_staging(struct bench *b);
 void bench_run_compute(struct bench *b);
 void bench_run_latency(struct bench *b);
 void bench_run_hostcompute(struct bench *b);
+void bench_run_hostcopy(struct bench *b);
+
+/* VK_EXT_host_image_copy's feature chained in front of next where the device
+ * has it for R8G8B8A8 (sets has_host_copy), else next. */
+const void *
+bench_hostcopy_features(struct bench *b, const void *next);
 void bench_run_frame(struct bench *b);
 void bench_run_hostsignal(struct bench *b);
 void bench_run_coopmat(struct bench *b);

@@ -27,6 +27,8 @@ static const struct bench_workload bench_workloads[] = {
    { "hostcompute", "FMA kernel over 16 MiB of host-visible coherent memory",
      bench_run_hostcompute },
    { "frame", "offscreen frame loop of a small textured scene", bench_run_frame },
+   { "hostcopy", "host image copies of a 64 MiB image, both ways (VK_EXT_host_image_copy)",
+     bench_run_hostcopy },
    { "hostsignal", "fence wait released by another thread's vkSignalSemaphore",
      bench_run_hostsignal },
    { "coopmat", "cooperative-matrix fp16 matrix multiply (VK_KHR_cooperative_matrix)",
@@ -260,7 +262,7 @@ main(int argc, char **argv)
    b.is_short = is_short;
    vkt_init(&b.ctx, "vkbench");
    b.has_calibrated_ts = bench_can_calibrate(&b);
-   const char *extensions[2];
+   const char *extensions[3];
    uint32_t extension_count = 0;
    if (b.has_calibrated_ts)
       extensions[extension_count++] = VK_EXT_CALIBRATED_TIMESTAMPS_EXTENSION_NAME;
@@ -276,6 +278,10 @@ main(int argc, char **argv)
    };
    if (!features && b.has_timeline)
       features = &timeline;
+   /* host image copies (hostcopy), where offered */
+   features = bench_hostcopy_features(&b, features);
+   if (b.has_host_copy)
+      extensions[extension_count++] = "VK_EXT_host_image_copy";
    const struct vkt_device_info info = {
       .next = features,
       .extensions = extensions,

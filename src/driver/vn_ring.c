@@ -139,6 +139,8 @@ vn_ring_destroy(struct vn_ring *ring)
    for (uint32_t i = 0; i < ring->chunk_count; i++)
       vn_transport_shm_destroy(t, &ring->chunks[i].shm);
    free(ring->chunks);
+   if (ring->reply_big.ptr)
+      vn_transport_shm_destroy(t, &ring->reply_big);
    vn_transport_shm_destroy(t, &ring->reply);
    vn_transport_shm_destroy(t, &ring->shm);
    free(ring);
@@ -547,7 +549,14 @@ vn_ring_reply_reserve(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size
    cmd->reply_size = size;
    cmd->reply_in_head = false;
    if (size > VN_RING_REPLY_SIZE / 4) {
-      if (!vn_transport_shm_create(ring->transport, size, &cmd->reply_big))
+      vu_lock_take(&ring->reply_lock);
+      if (ring->reply_big.ptr && ring->reply_big.size >= size) {
+         cmd->reply_big = ring->reply_big;
+         ring->reply_big.ptr = NULL;
+      }
+      vu_lock_give(&ring->reply_lock);
+      if (!cmd->reply_big.ptr &&
+          !vn_transport_shm_create(ring->transport, size, &cmd->reply_big))
          return false;
       cmd->reply_ptr = cmd->reply_big.ptr;
       return true;
@@ -595,7 +604,20 @@ vn_ring_reply_release(struct vn_ring *ring, struct vn_ring_cmd *cmd)
    if (!cmd->reply_size)
       return;
    if (cmd->reply_big.ptr) {
-      vn_transport_shm_destroy(ring->transport, &cmd->reply_big);
+      /* kept for the next large reply if it is the largest yet (at most
+       * VN_RING_REPLY_BIG_KEEP) */
+      struct vn_shm drop = cmd->reply_big;
+      vu_lock_take(&ring->reply_lock);
+      if (drop.size <= VN_RING_REPLY_BIG_KEEP &&
+          (!ring->reply_big.ptr || ring->reply_big.size < drop.size)) {
+         const struct vn_shm kept = ring->reply_big;
+         ring->reply_big = drop;
+         drop = kept;
+      }
+      vu_lock_give(&ring->reply_lock);
+      if (drop.ptr)
+         vn_transport_shm_destroy(ring->transport, &drop);
+      cmd->reply_big.ptr = NULL;
    } else if (cmd->reply_in_head) {
       vu_lock_take(&ring->reply_lock);
       ring->head_reply_busy = false;

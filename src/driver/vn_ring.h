@@ -31,6 +31,8 @@
 
 #define VN_RING_BUFFER_SIZE (128u * 1024u)
 #define VN_RING_REPLY_SIZE (1u * 1024u * 1024u)
+/* the largest reply buffer a ring keeps for the next large reply */
+#define VN_RING_REPLY_BIG_KEEP (32u * 1024u * 1024u)
 #define VN_RING_STREAM_CHUNK_SIZE (4u * 1024u * 1024u)
 /* ring commands that cannot be encoded in the ring go on the stack up to
  * this size */
@@ -73,6 +75,11 @@ struct vn_ring {
    uint32_t reply_outstanding;
    uint32_t reply_waiters; /* threads waiting for a full window to drain */
    bool head_reply_busy;    /* the slot beside the head (vn_ring_reply_reserve) */
+   /* the last reply too large for the window, kept for the next one (host
+    * image copies read back in 16 MiB parts): a fresh one costs a resource,
+    * two mappings and their page faults on both sides. NULL ptr while a call
+    * uses it or before the first. */
+   struct vn_shm reply_big;
    /* bumped by each release while someone waits: their futex word */
    _Atomic uint32_t reply_released;
 
