@@ -1393,6 +1393,13 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
                 lines.append('   vp_decoder_set_fatal(dec, "NULL dispatchable handle");')
                 lines.append('   return;')
                 lines.append('}')
+            elif p.kind == 'handle' and not p.is_optional_ptr:
+                # vk.xml: a handle parameter without optional="true" must be
+                # valid; the host driver would dereference VK_NULL_HANDLE
+                lines.append('if (!args->%s) {' % p.name)
+                lines.append('   vp_decoder_set_fatal(dec, "VK_NULL_HANDLE where a handle is required");')
+                lines.append('   return;')
+                lines.append('}')
             first = False
             for l in lines:
                 out.append('   ' + l)

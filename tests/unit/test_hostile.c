@@ -272,6 +272,31 @@ TEST(null_required_output_array_is_fatal)
    CHECK(run_stream(buf, vp_encoder_size(&enc)).fatal);
 }
 
+/* A handle parameter vk.xml requires, sent as VK_NULL_HANDLE (the host
+ * driver would dereference it; fuzz_ring found lavapipe doing so in
+ * vkGetBufferMemoryRequirements), is fatal; one it marks optional is not. */
+TEST(null_required_handle_is_fatal)
+{
+   struct vp_guest_object dev = { 0, 3 }, buffer = { 0, 4 };
+   VkMemoryRequirements reqs;
+   uint8_t buf[256];
+   struct vp_encoder enc;
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkGetBufferMemoryRequirements(&enc, 0, (VkDevice)(uintptr_t)&dev,
+                                           (VkBuffer)(uintptr_t)&buffer, &reqs);
+   CHECK(!run_stream(buf, vp_encoder_size(&enc)).fatal);
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkGetBufferMemoryRequirements(&enc, 0, (VkDevice)(uintptr_t)&dev, VK_NULL_HANDLE,
+                                           &reqs);
+   struct run r = run_stream(buf, vp_encoder_size(&enc));
+   CHECK(r.fatal);
+   CHECK(r.error && strstr(r.error, "VK_NULL_HANDLE"));
+   /* vkDestroyBuffer's buffer is optional */
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkDestroyBuffer(&enc, 0, (VkDevice)(uintptr_t)&dev, VK_NULL_HANDLE, NULL);
+   CHECK(!run_stream(buf, vp_encoder_size(&enc)).fatal);
+}
+
 TEST(bad_union_tag_is_fatal)
 {
    struct vp_guest_object cb = { 0, 5 }, image = { 0, 6 };
@@ -373,6 +398,7 @@ main(void)
    test_unknown_stype_in_chain_is_fatal();
    test_bad_ids_and_markers_are_fatal();
    test_null_required_output_array_is_fatal();
+   test_null_required_handle_is_fatal();
    test_bad_union_tag_is_fatal();
    test_reply_without_stream_is_fatal();
    test_random_streams_never_crash();
