@@ -443,6 +443,14 @@ struct vkr_context {
    int fence_eventfd;
 };
 
+/* The device of a device-level object as the decoders hand it over (a
+ * handle argument before vp_replace_*_args_handles) */
+static inline struct vkr_device *
+vkr_device_of(const void *obj)
+{
+   return ((const struct vkr_object *)obj)->device;
+}
+
 /* ------------------------------------------------------------------ */
 /* vkr_context.c                                                       */
 

@@ -19,12 +19,6 @@
 
 #ifdef VK_EXT_host_image_copy
 
-static struct vkr_device *
-vkr_device_of(const void *obj)
-{
-   return ((const struct vkr_object *)obj)->device;
-}
-
 /* The bytes one region of `image` addresses in memory: false (after a
  * fatal error) where it cannot be sized. */
 static bool

@@ -35,12 +35,6 @@ struct vkr_kept_layout {
    bool destroyed; /* by the guest: destroyed on the host at refs == 0 */
 };
 
-static struct vkr_device *
-vkr_device_of(const void *obj)
-{
-   return ((const struct vkr_object *)obj)->device;
-}
-
 void
 vkr_device_init_layouts(struct vkr_device *dev)
 {

@@ -12,12 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct vkr_device *
-vkr_device_of(const void *obj)
-{
-   return ((const struct vkr_object *)obj)->device;
-}
-
 /* ------------------------------------------------------------------ */
 /* array creates                                                       */
 
