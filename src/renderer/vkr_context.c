@@ -781,6 +781,13 @@ vkr_context_retire_fences(struct vkr_context *ctx)
 /* ------------------------------------------------------------------ */
 /* create / destroy                                                    */
 
+uint64_t
+vkr_context_limits_memory(const struct vkr_context_limits *limits)
+{
+   return limits && limits->max_memory_bytes ? limits->max_memory_bytes
+                                             : VKR_DEFAULT_MAX_MEMORY_BYTES;
+}
+
 struct vkr_context *
 vkr_context_create(uint32_t ctx_id,
                    const char *debug_name,
@@ -798,8 +805,7 @@ vkr_context_create(uint32_t ctx_id,
       ctx->limits = *limits;
    if (!ctx->limits.max_objects)
       ctx->limits.max_objects = VKR_DEFAULT_MAX_OBJECTS;
-   if (!ctx->limits.max_memory_bytes)
-      ctx->limits.max_memory_bytes = VKR_DEFAULT_MAX_MEMORY_BYTES;
+   ctx->limits.max_memory_bytes = vkr_context_limits_memory(&ctx->limits);
    if (!ctx->limits.max_ring_size || ctx->limits.max_ring_size > VKR_DEFAULT_MAX_RING_SIZE)
       ctx->limits.max_ring_size = VKR_DEFAULT_MAX_RING_SIZE;
    atomic_init(&ctx->fatal, false);

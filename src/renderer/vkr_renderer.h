@@ -46,6 +46,12 @@ vkr_renderer_preload(void);
 void
 vkr_renderer_unload(void);
 
+/* The most shared memory (blobs and device memory) a context made with
+ * these limits may hold, and so the largest memfd it may need: limits'
+ * max_memory_bytes, or the default where that is 0 (or limits is NULL). */
+uint64_t
+vkr_context_limits_memory(const struct vkr_context_limits *limits);
+
 struct vkr_context *
 vkr_context_create(uint32_t ctx_id,
                    const char *debug_name,

@@ -793,7 +793,7 @@ vtest_worker_run(int sock, const struct vtest_options *opts, uint32_t client_id)
    /* a forked worker serves one client: the sandbox goes up before its
     * first byte (--no-fork serves clients in the server's own process) */
    int ret = 1;
-   if (opts->no_fork || vwk_worker_lock_down()) {
+   if (opts->no_fork || vwk_worker_lock_down(vkr_context_limits_memory(&opts->limits))) {
       ret = vwk_loop_run(sock, &vtest_client_loop_ops, &client);
    } else {
       vu_log(VU_LOG_ERROR, "server", "client %u: no worker sandbox; dropping it",

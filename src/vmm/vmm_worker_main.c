@@ -344,7 +344,8 @@ main(int argc, char **argv)
    }
 
    /* the sandbox goes up before the first request (docs/sandbox.md) */
-   if (!vwk_worker_lock_down()) {
+   /* its context has the renderer's default limits (vmm_worker_context_init) */
+   if (!vwk_worker_lock_down(vkr_context_limits_memory(NULL))) {
       vu_log(VU_LOG_ERROR, "vmm", "no worker sandbox; the worker ends");
       return 1;
    }

@@ -13,11 +13,11 @@
 #include "vwk_sandbox.h"
 
 bool
-vwk_worker_lock_down(void)
+vwk_worker_lock_down(uint64_t max_file_bytes)
 {
    const bool is_enabled = vwk_sandbox_is_enabled();
 
-   if (is_enabled && !vwk_sandbox_begin())
+   if (is_enabled && !vwk_sandbox_begin(max_file_bytes))
       return false;
    /* the host driver's libraries, device nodes and threads, before the
     * filter and before any guest byte */

@@ -37,8 +37,9 @@
 
 #include "util/vu_log.h"
 
-/* the largest file a worker may write (shader cache entries) */
-#define VWK_SANDBOX_MAX_FILE_BYTES (1ull << 30)
+/* the least limit on the size of a file the worker writes (shader cache
+ * entries; memfds are as large as the guest's memory limit allows) */
+#define VWK_SANDBOX_MIN_FILE_BYTES (1ull << 30)
 /* open fds: each vtest resource and sync wait keeps one (VTEST_MAX_RESOURCES
  * is 64 Ki), drivers keep a few hundred */
 #define VWK_SANDBOX_MAX_FDS (1u << 17)
@@ -331,7 +332,7 @@ vwk_sandbox_landlock(void)
 }
 
 bool
-vwk_sandbox_begin(void)
+vwk_sandbox_begin(uint64_t max_file_bytes)
 {
    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
       vu_log(VU_LOG_ERROR, "sandbox", "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
@@ -340,7 +341,13 @@ vwk_sandbox_begin(void)
    /* no ptrace by same-user processes, no core dumps, /proc entries root's */
    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
    vwk_sandbox_set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0);
-   vwk_sandbox_set_limit(RLIMIT_FSIZE, "RLIMIT_FSIZE", VWK_SANDBOX_MAX_FILE_BYTES);
+   /* a memfd is a file: one of device memory or a blob is as large as the
+    * guest's allocation (a limit below that killed the worker with SIGXFSZ
+    * on a 1.5 GiB host-visible allocation) */
+   signal(SIGXFSZ, SIG_IGN);
+   vwk_sandbox_set_limit(RLIMIT_FSIZE, "RLIMIT_FSIZE",
+                         max_file_bytes > VWK_SANDBOX_MIN_FILE_BYTES ? max_file_bytes
+                                                                    : VWK_SANDBOX_MIN_FILE_BYTES);
    vwk_sandbox_set_limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", VWK_SANDBOX_MAX_FDS);
    /* RLIMIT_NPROC counts threads, and host drivers start many: left alone */
    return vwk_sandbox_landlock();

@@ -9,17 +9,21 @@
 #define VWK_SANDBOX_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* false when VENUS_SANDBOX=0 turns the sandbox off (debugging) */
 bool
 vwk_sandbox_is_enabled(void);
 
-/* No new privileges, not dumpable, RLIMIT_CORE 0 and limits on file size and
- * open fds, and (where the kernel has Landlock) a read-only file system
- * except /dev (open for writing), /dev/shm, /proc/<own pid> and the host
- * drivers' cache folders. Call with one thread. false (logged) on failure. */
+/* No new privileges, not dumpable, RLIMIT_CORE 0 and limits on file size
+ * (max_file_bytes, at least 1 GiB: shared memory is memfd files, so the
+ * largest one the worker may create; SIGXFSZ ignored, so that a larger
+ * write fails with EFBIG instead of killing the worker) and open fds, and
+ * (where the kernel has Landlock) a read-only file system except /dev (open
+ * for writing), /dev/shm, /proc/<own pid> and the host drivers' cache
+ * folders. Call with one thread. false (logged) on failure. */
 bool
-vwk_sandbox_begin(void);
+vwk_sandbox_begin(uint64_t max_file_bytes);
 
 /* Installs the seccomp filter on every thread: a forbidden system call
  * writes one line to stderr and kills the process with SIGSYS. false

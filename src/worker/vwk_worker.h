@@ -99,9 +99,11 @@ struct vwk_loop_ops {
 /* Before a worker reads its first guest byte: enters the sandbox
  * (vwk_sandbox.h; unless VENUS_SANDBOX=0) around loading the host Vulkan
  * driver (vkr_renderer_preload). Call with one thread. false (logged) when
- * the sandbox could not be applied: the worker must end. */
+ * the sandbox could not be applied: the worker must end. max_file_bytes:
+ * the largest memfd the worker's context may create
+ * (vkr_context_limits_memory). */
 bool
-vwk_worker_lock_down(void);
+vwk_worker_lock_down(uint64_t max_file_bytes);
 
 /* Runs until a callback returns false; returns its exit status. Fences are
  * retired (vkr_context_retire_fences) before the next request is read, so

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -55,6 +56,9 @@ enum {
    CHILD_BAD_STATUS,
 };
 
+/* the sandbox's file size limit here: a guest memory limit of 2 GiB */
+#define SANDBOX_FILE_BYTES ((uint64_t)2 << 30)
+
 static int
 thread_main(void *arg)
 {
@@ -64,7 +68,7 @@ thread_main(void *arg)
 static void
 enter_sandbox(void)
 {
-   if (!vwk_sandbox_begin() || !vwk_sandbox_finish())
+   if (!vwk_sandbox_begin(SANDBOX_FILE_BYTES) || !vwk_sandbox_finish())
       _exit(CHILD_NO_SANDBOX);
 }
 
@@ -158,6 +162,17 @@ body_allowed(void)
    struct rlimit lim;
    if (getrlimit(RLIMIT_CORE, &lim) < 0 || lim.rlim_max != 0)
       _exit(CHILD_BAD_STATUS);
+   /* shared memory as large as the guest's memory limit allows (a 1.5 GiB
+    * memfd once met a 1 GiB RLIMIT_FSIZE: SIGXFSZ killed the worker), and
+    * one beyond it fails instead of killing */
+   if (getrlimit(RLIMIT_FSIZE, &lim) < 0 || lim.rlim_cur != SANDBOX_FILE_BYTES)
+      _exit(CHILD_BAD_STATUS);
+   const int fd = memfd_create("sandbox-test", MFD_CLOEXEC);
+   if (fd < 0 || ftruncate(fd, (off_t)3 << 29) < 0)
+      _exit(CHILD_BAD_STATUS);
+   if (ftruncate(fd, (off_t)SANDBOX_FILE_BYTES + 4096) == 0 || errno != EFBIG)
+      _exit(CHILD_BAD_STATUS);
+   close(fd);
 }
 
 TEST(allowed_calls_work)
