@@ -567,7 +567,7 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             L.append('{')
             L.append('   const uint64_t n = vp_decode_array_size_unchecked(dec);')
             L.append('   if (n) {')
-            L.append('      char *s = vp_decoder_alloc(dec, n);')
+            L.append('      char *s = vp_decoder_alloc_bytes(dec, n);')
             L.append('      if (s) {')
             L.append('         vp_decode_bytes(dec, s, n);')
             L.append("         s[n - 1] = '\\0';")
@@ -593,7 +593,7 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             L.append('         const uint64_t n = vp_decode_array_size_unchecked(dec);')
             L.append('         if (!n)')
             L.append('            continue;')
-            L.append('         char *s = vp_decoder_alloc(dec, n);')
+            L.append('         char *s = vp_decoder_alloc_bytes(dec, n);')
             L.append('         if (!s)')
             L.append('            return;')
             L.append('         vp_decode_bytes(dec, s, n);')
@@ -622,6 +622,16 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             L.append('   return;')
             L.append('}')
             L.append('%s = NULL;' % x)
+        elif k == 'blob' and m.inplace and m.is_output:
+            # the handler points it where the reply will carry it, so that
+            # the host writes the bytes there (vp_encode_bytes then copies
+            # nothing); a pointer the guest sends must come with its length
+            n = self.len_expr(m, prefix, siblings)
+            L.append('if (vp_decode_array_size_unchecked(dec) != (uint64_t)%s) {' % n)
+            L.append('   vp_decoder_set_fatal(dec, "in-place output blob size does not match its length");')
+            L.append('   return;')
+            L.append('}')
+            L.append('%s = NULL;' % x)
         elif k == 'blob':
             n = self.len_expr(m, prefix, siblings)
             out = m.is_output
@@ -632,10 +642,14 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             L.append('         vp_decoder_set_fatal(dec, "blob size does not match its length");')
             L.append('         return;')
             L.append('      }')
-            L.append('      void *p = vp_decoder_alloc(dec, n);')
+            if m.inplace and not out:
+                L.append('      const void *p = vp_decoder_ref_bytes(dec, n);')
+            else:
+                # an output is zero-filled: the host may leave some of it unwritten
+                L.append('      void *p = %s(dec, n);' % ('vp_decoder_alloc' if out else 'vp_decoder_alloc_bytes'))
             L.append('      if (!p)')
             L.append('         return;')
-            if not out:
+            if not out and not m.inplace:
                 L.append('      vp_decode_bytes(dec, p, n);')
             L.append('      %s = p;' % x)
             L.append('   } else {')

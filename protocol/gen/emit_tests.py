@@ -645,6 +645,12 @@ class Emitter(ProtocolEmitter):
                     lines = ['for (uint32_t i = 0; i < %s; i++) RT_EQ(r, rt_gid((uint64_t)(uintptr_t)%s[i]), (uint64_t)(uintptr_t)args.%s[i], "new ids");' % (nn, p.name, p.name)]
                 if p.kind == 'pointer' and self.scalar(p.type) and p.count_for:
                     lines = ['RT_EQ(r, *%s, *args.%s, "count");' % (p.name, p.name)]
+                if p.kind == 'blob' and p.inplace:
+                    # no storage: the handler places it (here: as the
+                    # renderer's would, but beside the reply, not in it)
+                    nn = self.len_expr(p, 'args.', params)
+                    lines = ['RT_TRUE(r, args.%s == NULL, "in-place output");' % p.name,
+                             'if (%s) args.%s = rt_alloc(r, %s);' % (nn, p.name, nn)]
             else:
                 lines = self.cmp_item(p, p.name, 'args.' + p.name, params, '', 'args.', 'in')
             out += ['   ' + l for l in lines]

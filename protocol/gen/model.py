@@ -75,6 +75,9 @@ class Member:
         opt = elem.get('optional')
         self.optional = [o == 'true' for o in opt.split(',')] if opt else []
         self.noautovalidity = elem.get('noautovalidity') == 'true'
+        # private (venus_private*.xml): an input blob the decoder hands over
+        # where it lies in the stream instead of copying it out
+        self.inplace = elem.get('inplace') == 'true'
         self.values = elem.get('values')
         self.selector = elem.get('selector')
         self.selection = elem.get('selection')

@@ -427,24 +427,11 @@ static bool
 vn_host_copy_memcpy_bytes(struct vn_device *dev, VkImage image,
                           const VkImageSubresourceLayers *sub, uint32_t layers, uint64_t *bytes)
 {
-   VkSubresourceHostMemcpySizeEXT size = {
-      .sType = VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE_EXT,
-   };
-   VkSubresourceLayout2EXT layout = {
-      .sType = VK_STRUCTURE_TYPE_SUBRESOURCE_LAYOUT_2_EXT,
-      .pNext = &size,
-   };
-   const VkImageSubresource2EXT subresource = {
-      .sType = VK_STRUCTURE_TYPE_IMAGE_SUBRESOURCE_2_EXT,
-      .imageSubresource = {
-         .aspectMask = sub->aspectMask,
-         .mipLevel = sub->mipLevel,
-         .arrayLayer = sub->baseArrayLayer,
-      },
-   };
+   struct vp_copy_memcpy_query q;
+   vp_copy_memcpy_query_init(&q, sub);
    vn_call_vkGetImageSubresourceLayout2EXT(dev->ring, vn_device_to_handle(dev), image,
-                                           &subresource, &layout);
-   return !__builtin_mul_overflow(size.size, (uint64_t)layers, bytes) && *bytes <= SIZE_MAX;
+                                           &q.subresource, &q.layout);
+   return vp_copy_memcpy_bytes(&q, layers, bytes) && *bytes <= SIZE_MAX;
 }
 
 static void
@@ -476,9 +463,7 @@ vn_host_copy_walk_init(struct vn_host_copy_walk *w, struct vn_device *dev, VkIma
    w->failed =
       !vp_copy_region_shape(img->format, sub->aspectMask, row_length, image_height, extent,
                             layers, &w->shape) ||
-      !vp_copy_region_bytes(img->format, sub->aspectMask, row_length, image_height, extent,
-                            layers, &w->region.bytes) ||
-      w->region.bytes > SIZE_MAX;
+      !vp_copy_shape_bytes(&w->shape, &w->region.bytes) || w->region.bytes > SIZE_MAX;
    w->region.tight = w->shape.row == w->shape.width &&
                      (w->shape.slices <= 1 || w->shape.rows == w->shape.height);
 }

@@ -485,6 +485,31 @@ vn_ring_stream_alloc_locked(struct vn_ring *ring, size_t size, size_t *out_offse
    return chunk;
 }
 
+/* Has the ring execute `size` bytes of a chunk at `offset`
+ * (vkExecuteCommandStreamsMESA); the chunk is busy until the head passes
+ * that command. */
+static bool
+vn_ring_execute_chunk_locked(struct vn_ring *ring,
+                             struct vn_stream_chunk *chunk,
+                             size_t offset,
+                             size_t size,
+                             uint32_t *out_seqno)
+{
+   const VkCommandStreamDescriptionMESA stream = {
+      .resourceId = chunk->shm.res_id,
+      .offset = offset,
+      .size = size,
+   };
+   uint8_t storage[128];
+   struct vp_encoder enc;
+   vp_encoder_init_fixed(&enc, storage, sizeof(storage));
+   vp_encode_vkExecuteCommandStreamsMESA(&enc, 0, 1, &stream, NULL, 0, NULL, 0);
+   const bool ok = vn_ring_write_locked(ring, enc.base, (uint32_t)vp_encoder_size(&enc), out_seqno);
+   chunk->busy = true;
+   chunk->last_seqno = *out_seqno;
+   return ok;
+}
+
 /* vn_ring_submit; `sets_reply` (the bytes set the reply stream somewhere)
  * clears reply_stream_at_head as they are published */
 static bool
@@ -510,18 +535,7 @@ vn_ring_submit_common(struct vn_ring *ring,
       ok = chunk != NULL;
       if (ok) {
          memcpy((uint8_t *)chunk->shm.ptr + offset, data, size);
-         const VkCommandStreamDescriptionMESA stream = {
-            .resourceId = chunk->shm.res_id,
-            .offset = offset,
-            .size = size,
-         };
-         uint8_t storage[128];
-         struct vp_encoder enc;
-         vp_encoder_init_fixed(&enc, storage, sizeof(storage));
-         vp_encode_vkExecuteCommandStreamsMESA(&enc, 0, 1, &stream, NULL, 0, NULL, 0);
-         ok = vn_ring_write_locked(ring, enc.base, (uint32_t)vp_encoder_size(&enc), &seqno);
-         chunk->busy = true;
-         chunk->last_seqno = seqno;
+         ok = vn_ring_execute_chunk_locked(ring, chunk, offset, size, &seqno);
       }
    }
    vu_lock_give(&ring->lock);
@@ -635,13 +649,62 @@ vn_ring_reply_release(struct vn_ring *ring, struct vn_ring_cmd *cmd)
    cmd->reply_size = 0;
 }
 
+/* Points cmd->enc at `size` bytes of a stream chunk (a command too large for
+ * the ring: encoded there, it is not copied there afterwards, which for the
+ * pixels of a host image copy is one pass over them less), with ring->lock
+ * held until vn_ring_cmd_flush, so that no other thread reuses the chunk
+ * meanwhile; false where no chunk can be had. */
+static bool __attribute__((noinline))
+vn_ring_cmd_init_chunk(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size)
+{
+   vu_lock_take(&ring->lock);
+   size_t offset;
+   struct vn_stream_chunk *chunk = vn_ring_stream_alloc_locked(ring, size, &offset);
+   if (!chunk) {
+      vu_lock_give(&ring->lock);
+      return false;
+   }
+   /* the chunk's free space whole, as the ring's for a direct command;
+    * what the encoder used is taken at the flush */
+   vp_encoder_init_fixed(&cmd->enc, (uint8_t *)chunk->shm.ptr + offset, chunk->shm.size - offset);
+   cmd->enc.ext_mask = ring->ext_mask;
+   cmd->chunk = (uint32_t)(chunk - ring->chunks) + 1;
+   cmd->chunk_offset = offset;
+   return true;
+}
+
+/* vn_ring_cmd_flush of a command in a stream chunk */
+static bool __attribute__((noinline))
+vn_ring_cmd_flush_chunk(struct vn_ring *ring, struct vn_ring_cmd *cmd)
+{
+   struct vn_stream_chunk *chunk = &ring->chunks[cmd->chunk - 1];
+   bool ok = !vp_encoder_is_fatal(&cmd->enc) && !vn_ring_is_lost(ring);
+   if (ok) {
+      /* nothing else took from the chunk since vn_ring_cmd_init_chunk */
+      chunk->used = VN_ALIGN(cmd->chunk_offset + vp_encoder_size(&cmd->enc), (size_t)64);
+      if (cmd->reply_size)
+         atomic_store(&ring->transport->reply_stream_ring, NULL);
+      ok = vn_ring_execute_chunk_locked(ring, chunk, cmd->chunk_offset,
+                                        vp_encoder_size(&cmd->enc), &cmd->seqno);
+   } else {
+      chunk->used = cmd->chunk_offset;
+   }
+   vu_lock_give(&ring->lock);
+   cmd->chunk = 0;
+   return ok;
+}
+
 /* Points cmd->enc at the ring's tail when `size` bytes fit there without
- * wrapping, with ring->lock held until vn_ring_cmd_flush; otherwise at the
- * command's own storage (or the heap). */
+ * wrapping, or at a stream chunk for a command too large for the ring, with
+ * ring->lock held until vn_ring_cmd_flush; otherwise at the command's own
+ * storage (or the heap). */
 static inline void
 vn_ring_cmd_init_encoder(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size)
 {
-   if (VP_LIKELY(size <= ring->buffer_size / 16)) {
+   if (VP_UNLIKELY(size > ring->buffer_size / 16)) {
+      if (vn_ring_cmd_init_chunk(ring, cmd, size))
+         return;
+   } else {
       vu_lock_take(&ring->lock);
       if (VP_LIKELY(vn_ring_wait_space_locked(ring, (uint32_t)size))) {
          const uint32_t offset = ring->cur & (ring->buffer_size - 1);
@@ -675,6 +738,8 @@ vn_ring_cmd_flush(struct vn_ring *ring, struct vn_ring_cmd *cmd)
            vn_ring_publish_locked(ring, (uint32_t)vp_encoder_size(&cmd->enc), &cmd->seqno);
       vu_lock_give(&ring->lock);
       cmd->is_direct = false;
+   } else if (cmd->chunk) {
+      ok = vn_ring_cmd_flush_chunk(ring, cmd);
    } else {
       ok = !vp_encoder_is_fatal(&cmd->enc) &&
            vn_ring_submit_common(ring, cmd->enc.base, vp_encoder_size(&cmd->enc),
@@ -728,6 +793,7 @@ vn_ring_cmd_begin(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size, si
 {
    /* only what the helpers read before writing it (dec: submit_wait) */
    cmd->is_direct = false;
+   cmd->chunk = 0;
    cmd->reply_size = 0;
    cmd->reply_ptr = NULL;
    cmd->reply_big.ptr = NULL;

@@ -103,6 +103,10 @@ struct vn_ring {
 struct vn_ring_cmd {
    struct vp_encoder enc;
    bool is_direct; /* enc writes into the ring; ring->lock held until submit */
+   /* or, for a command too large for the ring, 1 + the index of the
+    * stream chunk enc writes into, at chunk_offset (ring->lock held too) */
+   uint32_t chunk;
+   size_t chunk_offset;
    uint8_t storage[VN_RING_CMD_STACK_SIZE];
    /* reply window, for calls */
    size_t reply_size;

@@ -48,19 +48,24 @@ vp_copy_region_bytes(uint32_t format,
                      uint64_t *bytes)
 {
    struct vp_copy_shape s;
-   if (!vp_copy_region_shape(format, aspect, row_length, image_height, extent, layers, &s))
-      return false;
-   if (!s.width || !s.height || !s.slices) {
+   return vp_copy_region_shape(format, aspect, row_length, image_height, extent, layers, &s) &&
+          vp_copy_shape_bytes(&s, bytes);
+}
+
+bool
+vp_copy_shape_bytes(const struct vp_copy_shape *s, uint64_t *bytes)
+{
+   if (!s->width || !s->height || !s->slices) {
       *bytes = 0;
       return true;
    }
    /* the last block: (slices - 1) slices, (height - 1) rows and width
     * blocks in; every factor is below 2^32, the products are checked */
    uint64_t slice_blocks, last, total;
-   if (__builtin_mul_overflow(s.rows, s.row, &slice_blocks) ||
-       __builtin_mul_overflow(s.slices - 1, slice_blocks, &last) ||
-       __builtin_add_overflow(last, (s.height - 1) * s.row + s.width, &last) ||
-       __builtin_mul_overflow(last, (uint64_t)s.bytes, &total))
+   if (__builtin_mul_overflow(s->rows, s->row, &slice_blocks) ||
+       __builtin_mul_overflow(s->slices - 1, slice_blocks, &last) ||
+       __builtin_add_overflow(last, (s->height - 1) * s->row + s->width, &last) ||
+       __builtin_mul_overflow(last, (uint64_t)s->bytes, &total))
       return false;
    *bytes = total;
    return true;
@@ -87,3 +92,31 @@ vp_copy_region_rows(uint32_t format,
       }
    }
 }
+
+#ifdef VK_EXT_host_image_copy
+void
+vp_copy_memcpy_query_init(struct vp_copy_memcpy_query *q, const VkImageSubresourceLayers *sub)
+{
+   q->size = (VkSubresourceHostMemcpySizeEXT){
+      .sType = VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE_EXT,
+   };
+   q->layout = (VkSubresourceLayout2EXT){
+      .sType = VK_STRUCTURE_TYPE_SUBRESOURCE_LAYOUT_2_EXT,
+      .pNext = &q->size,
+   };
+   q->subresource = (VkImageSubresource2EXT){
+      .sType = VK_STRUCTURE_TYPE_IMAGE_SUBRESOURCE_2_EXT,
+      .imageSubresource = {
+         .aspectMask = sub->aspectMask,
+         .mipLevel = sub->mipLevel,
+         .arrayLayer = sub->baseArrayLayer,
+      },
+   };
+}
+
+bool
+vp_copy_memcpy_bytes(const struct vp_copy_memcpy_query *q, uint32_t layers, uint64_t *bytes)
+{
+   return !__builtin_mul_overflow(q->size.size, (uint64_t)layers, bytes);
+}
+#endif

@@ -30,6 +30,10 @@ vp_copy_region_shape(uint32_t format,
                      uint32_t layers,
                      struct vp_copy_shape *shape);
 
+/* vp_copy_region_bytes of a shape vp_copy_region_shape gave. */
+bool
+vp_copy_shape_bytes(const struct vp_copy_shape *shape, uint64_t *bytes);
+
 /* Bytes from the region's first texel block to the end of its last one.
  * row_length, image_height: the region's memoryRowLength / bufferRowLength
  * and memoryImageHeight / bufferImageHeight (0: tightly packed); layers: its
@@ -58,5 +62,26 @@ vp_copy_region_rows(uint32_t format,
                     uint32_t layers,
                     const void *src,
                     void *dst);
+
+#ifdef VK_EXT_host_image_copy
+/* A VK_HOST_IMAGE_COPY_MEMCPY region is whole subresources in the host's
+ * layout, each of the size VkSubresourceHostMemcpySize reports: the query's
+ * structures for the first layer of `sub`, chained (the driver and the
+ * renderer each make the query on their side). Not to be copied once
+ * initialised. */
+struct vp_copy_memcpy_query {
+   VkImageSubresource2EXT subresource;
+   VkSubresourceLayout2EXT layout; /* chains size */
+   VkSubresourceHostMemcpySizeEXT size;
+};
+
+void
+vp_copy_memcpy_query_init(struct vp_copy_memcpy_query *q, const VkImageSubresourceLayers *sub);
+
+/* After the query: the region's bytes for `layers` layers; false past 64
+ * bits. */
+bool
+vp_copy_memcpy_bytes(const struct vp_copy_memcpy_query *q, uint32_t layers, uint64_t *bytes);
+#endif
 
 #endif

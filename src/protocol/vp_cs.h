@@ -163,6 +163,16 @@ vp_encode_u64(struct vp_encoder *enc, uint64_t v)
 VP_INLINE void
 vp_encode_bytes(struct vp_encoder *enc, const void *data, size_t size)
 {
+   /* bytes already where they go (a reply the host wrote in place): only
+    * the padding; a growable encoder may move its buffer, so not there */
+   if (VP_UNLIKELY(data == enc->cur && !enc->growable)) {
+      const size_t padded = (size + 3) & ~(size_t)3;
+      if (VP_UNLIKELY(!vp_encoder_reserve(enc, padded)))
+         return;
+      memset(enc->cur + size, 0, padded - size);
+      enc->cur += padded;
+      return;
+   }
    vp_encoder_write(enc, (size + 3) & ~(size_t)3, data, size);
 }
 
@@ -298,6 +308,45 @@ vp_decoder_alloc(struct vp_decoder *dec, size_t size)
    void *p = dec->arena ? vu_arena_alloc(dec->arena, size, 8) : NULL;
    if (!p)
       vp_decoder_set_fatal(dec, "temporary storage limit exceeded");
+   return p;
+}
+
+/* Storage for the n bytes (n > 0) that vp_decode_bytes reads next: not
+ * zero-filled, since that read writes every byte (zeros past a short
+ * stream); NULL and fatal for n beyond what is left of the stream (nothing
+ * is allocated for it) or past the arena cap. */
+static inline void *
+vp_decoder_alloc_bytes(struct vp_decoder *dec, uint64_t n)
+{
+   if (dec->fatal)
+      return NULL;
+   if (VP_UNLIKELY(n > vp_decoder_remaining(dec))) {
+      vp_decoder_set_fatal(dec, "byte array exceeds the stream");
+      return NULL;
+   }
+   void *p = dec->arena ? vu_arena_alloc_raw(dec->arena, (size_t)n, 8) : NULL;
+   if (!p)
+      vp_decoder_set_fatal(dec, "temporary storage limit exceeded");
+   return p;
+}
+
+/* The n bytes (n > 0, padded to 4) at the decoder's position, where they
+ * lie, and skips them; NULL and fatal for n beyond the stream. Only for
+ * bytes whose values decide nothing (pixels): the stream may be memory the
+ * guest can still write while the host reads them. Valid until the command
+ * ends. */
+static inline const void *
+vp_decoder_ref_bytes(struct vp_decoder *dec, uint64_t n)
+{
+   if (dec->fatal)
+      return NULL;
+   const size_t padded = (size_t)((n + 3) & ~(uint64_t)3);
+   if (VP_UNLIKELY(n > vp_decoder_remaining(dec) || padded > vp_decoder_remaining(dec))) {
+      vp_decoder_set_fatal(dec, "byte array exceeds the stream");
+      return NULL;
+   }
+   const void *p = dec->cur;
+   dec->cur += padded;
    return p;
 }
 

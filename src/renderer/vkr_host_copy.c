@@ -2,7 +2,10 @@
  * Host image copies (VK_EXT_host_image_copy, Vulkan 1.4's hostImageCopy)
  * as Venus carries them: the pixels travel in the stream, not behind host
  * pointers. vkCopyMemoryToImageMESA (298) hands the host each region's
- * decoded bytes, vkCopyImageToMemoryMESA (297) lets the host write one
+ * bytes where they lie in the stream (the decoder does not copy them out:
+ * venus_private_host_copy.xml's inplace; a guest that rewrites them while
+ * the host reads changes only pixels), vkCopyImageToMemoryMESA (297) lets
+ * the host write one
  * region into the reply's buffer. The host driver reads or writes exactly
  * as many bytes as the region addresses, so each region is sized here from
  * the image's format (vp_copy.h), or for VK_HOST_IMAGE_COPY_MEMCPY from the
@@ -60,24 +63,11 @@ vkr_host_copy_bytes(struct vp_dispatch *d,
       vkr_dispatch_fatal(d, "host image copy: no vkGetImageSubresourceLayout2 to size it");
       return false;
    }
-   VkSubresourceHostMemcpySizeEXT size = {
-      .sType = VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE_EXT,
-   };
-   VkSubresourceLayout2EXT layout = {
-      .sType = VK_STRUCTURE_TYPE_SUBRESOURCE_LAYOUT_2_EXT,
-      .pNext = &size,
-   };
-   const VkImageSubresource2EXT subresource = {
-      .sType = VK_STRUCTURE_TYPE_IMAGE_SUBRESOURCE_2_EXT,
-      .imageSubresource = {
-         .aspectMask = sub->aspectMask,
-         .mipLevel = sub->mipLevel,
-         .arrayLayer = sub->baseArrayLayer,
-      },
-   };
+   struct vp_copy_memcpy_query q;
+   vp_copy_memcpy_query_init(&q, sub);
    dev->table.vkGetImageSubresourceLayout2EXT(dev->host, (VkImage)(uintptr_t)image->base.handle,
-                                              &subresource, &layout);
-   if (__builtin_mul_overflow(size.size, (uint64_t)layers, bytes)) {
+                                              &q.subresource, &q.layout);
+   if (!vp_copy_memcpy_bytes(&q, layers, bytes)) {
       vkr_dispatch_fatal(d, "host image copy: a region of unknown size (memcpy)");
       return false;
    }
@@ -154,12 +144,30 @@ vkr_exec_vkCopyImageToMemoryMESA(struct vp_dispatch *d,
                             info->memoryImageHeight, &info->imageSubresource, info->imageExtent,
                             &bytes))
       return;
-   if (bytes > args->dataSize || (bytes && !args->pData)) {
+   if (bytes > args->dataSize) {
       vkr_log(VU_LOG_ERROR, "vkCopyImageToMemoryMESA: the region addresses %llu bytes, the "
                             "reply has room for %llu", (unsigned long long)bytes,
               (unsigned long long)args->dataSize);
       vkr_dispatch_fatal(d, "vkCopyImageToMemoryMESA: dataSize too small for the region");
       return;
+   }
+   /* The decoder took no storage for pData (the XML's inplace): the host
+    * writes the pixels where the reply carries them, after its command
+    * type, result and the blob's size (4 + 4 + 8 bytes), so that encoding
+    * the reply copies nothing. That memory is the guest's: what the host
+    * leaves unwritten there (gaps between rows, a failed copy) is what the
+    * guest had there before. */
+   if (args->dataSize) {
+      const size_t at = 16;
+      struct vp_encoder *reply = d->reply;
+      const size_t room = reply ? (size_t)(reply->end - reply->cur) : 0;
+      if (!(d->cmd_flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) || room < at ||
+          args->dataSize > room - at) {
+         vkr_dispatch_fatal(d, "vkCopyImageToMemoryMESA: no reply, or no room in the reply "
+                               "stream for its dataSize");
+         return;
+      }
+      args->pData = reply->cur + at;
    }
    const VkImageToMemoryCopyEXT region = {
       .sType = VK_STRUCTURE_TYPE_IMAGE_TO_MEMORY_COPY_EXT,

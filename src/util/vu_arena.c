@@ -60,7 +60,7 @@ vu_arena_fini(struct vu_arena *arena)
 /* The request does not fit the current chunk or the cap: chain a new chunk,
  * where it starts unpadded. size may be anything. */
 static void *
-vu_arena_new_chunk(struct vu_arena *arena, size_t size)
+vu_arena_new_chunk(struct vu_arena *arena, size_t size, bool zero)
 {
    const size_t remaining = arena->max_bytes - arena->used;
    if (size > remaining || size > SIZE_MAX / 2)
@@ -89,12 +89,13 @@ vu_arena_new_chunk(struct vu_arena *arena, size_t size)
    arena->end = ptr + chunk_size;
    arena->used += size;
 
-   memset(ptr, 0, size);
+   if (zero)
+      memset(ptr, 0, size);
    return ptr;
 }
 
-void *
-vu_arena_alloc_slow(struct vu_arena *arena, size_t size, size_t align)
+static void *
+vu_arena_alloc_any(struct vu_arena *arena, size_t size, size_t align, bool zero)
 {
    if (align == 0)
       align = 1;
@@ -108,14 +109,27 @@ vu_arena_alloc_slow(struct vu_arena *arena, size_t size, size_t align)
    const size_t pad = -cur & (align - 1);
    const size_t avail = (uintptr_t)arena->end - cur;
    if (pad > avail || size > avail - pad || pad + size > arena->max_bytes - arena->used)
-      return vu_arena_new_chunk(arena, size);
+      return vu_arena_new_chunk(arena, size, zero);
 
    uint8_t *ptr = arena->cur + pad;
    arena->cur = ptr + size;
    arena->used += pad + size;
 
-   memset(ptr, 0, size);
+   if (zero)
+      memset(ptr, 0, size);
    return ptr;
+}
+
+void *
+vu_arena_alloc_slow(struct vu_arena *arena, size_t size, size_t align)
+{
+   return vu_arena_alloc_any(arena, size, align, true);
+}
+
+void *
+vu_arena_alloc_raw(struct vu_arena *arena, size_t size, size_t align)
+{
+   return vu_arena_alloc_any(arena, size, align, false);
 }
 
 void *

@@ -108,6 +108,12 @@ vu_arena_alloc(struct vu_arena *arena, size_t size, size_t align)
    return vu_arena_alloc_slow(arena, size, align);
 }
 
+/* vu_arena_alloc without the zero fill, for storage the caller writes whole
+ * before anything reads it (a large blob copied in from a stream: the fill
+ * would be a second pass over it). */
+void *
+vu_arena_alloc_raw(struct vu_arena *arena, size_t size, size_t align);
+
 /* Overflow-checked count * elem_size allocation. */
 void *
 vu_arena_alloc_array(struct vu_arena *arena, size_t count, size_t elem_size, size_t align);

@@ -1384,8 +1384,8 @@ TEST(hostile_ray_tracing)
  * with a registry that has VK_EXT_host_image_copy): pixels up and back
  * through the stream, then a region that addresses more bytes than the
  * command carries, a read into less room than the region needs (the host
- * would read or write past the renderer's buffers) and a write to a mip
- * level the image lacks, each fatal. */
+ * would read or write past the renderer's buffers), a read without a reply
+ * to write into and a write to a mip level the image lacks, each fatal. */
 #if VP_VENUS_PROTOCOL_SPEC_VERSION >= 3
 enum { HC_W = 16, HC_H = 8, HC_BYTES = HC_W * HC_H * 4 };
 
@@ -1501,21 +1501,26 @@ TEST(host_copy)
    CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
    tc_close(&tc);
 
-   /* a read into 4 bytes less than the region (after the same read with
-    * room, so that only the room makes the difference) */
-   if (!host_copy_device(&tc, &device, &image)) {
+   /* reads after the same read with room and a reply, so that one thing
+    * alone makes each fatal: 4 bytes less room than the region (a reply
+    * asked for, into a reply stream), and no reply to write into (the host
+    * writes the pixels where the reply carries them) */
+   for (int no_reply = 0; no_reply < 2; no_reply++) {
+      if (!host_copy_device(&tc, &device, &image)) {
+         tc_close(&tc);
+         return;
+      }
+      rinfo.srcImage = image;
+      CALL(&tc, true, r, vkCopyImageToMemoryMESA, device, &rinfo, sizeof(back), back);
+      CHECK_EQ(r, VK_SUCCESS);
+      CHECK(!(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL));
+      tc_begin(&tc, !no_reply);
+      vp_encode_vkCopyImageToMemoryMESA(&tc.enc, no_reply ? 0 : VK_COMMAND_GENERATE_REPLY_BIT_EXT,
+                                        device, &rinfo, sizeof(back) - (no_reply ? 0 : 4), back);
+      CHECK(!tc_flush(&tc, true));
+      CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
       tc_close(&tc);
-      return;
    }
-   rinfo.srcImage = image;
-   CALL(&tc, true, r, vkCopyImageToMemoryMESA, device, &rinfo, sizeof(back), back);
-   CHECK_EQ(r, VK_SUCCESS);
-   CHECK(!(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL));
-   tc_begin(&tc, false);
-   vp_encode_vkCopyImageToMemoryMESA(&tc.enc, 0, device, &rinfo, sizeof(back) - 4, back);
-   CHECK(!tc_flush(&tc, true));
-   CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
-   tc_close(&tc);
 
    /* a write to mip level 1 of a one-level image */
    if (!host_copy_device(&tc, &device, &image)) {

@@ -163,6 +163,135 @@ TEST(oversized_counts_are_fatal_without_allocating)
    CHECK(r.max_arena < ARENA_CAP);
 }
 
+/* An input byte array longer than the rest of the stream is refused before
+ * storage is taken for it (the storage is not zero-filled first either:
+ * vp_decoder_alloc_bytes). */
+TEST(blob_past_the_stream_allocates_nothing)
+{
+   uint8_t buf[512];
+   const size_t size = encode_valid(buf, sizeof(buf), 1);
+   /* push constants of 2 MiB (below the arena cap) in a stream of ~100 bytes;
+    * hdr 8, cb 8, layout 8, stages 4, offset 4, size @32, blob size @36 */
+   put_u32(buf + 32, 2u << 20);
+   put_u64(buf + 36, 2u << 20);
+   const struct run r = run_stream(buf, size);
+   CHECK(r.fatal);
+   CHECK(r.max_arena < 4096);
+}
+
+#ifdef VK_EXT_host_image_copy
+static const void *host_copy_data;
+
+static void
+record_host_copy(struct vp_dispatch *d, struct vp_command_vkCopyMemoryToImageMESA *args)
+{
+   (void)d;
+   host_copy_data = args->pCopyMemoryToImageInfo->pRegions[0].pData;
+}
+
+/* The pixels of vkCopyMemoryToImageMESA reach the handler where they lie in
+ * the stream, not copied out (venus_private_host_copy.xml's inplace), and a
+ * size the stream does not hold is fatal. */
+TEST(host_copy_pixels_are_decoded_in_place)
+{
+   struct vp_guest_object dev = { 0, 3 }, image = { 0, 4 };
+   uint8_t pixels[4 * 4 * 4];
+   for (size_t i = 0; i < sizeof(pixels); i++)
+      pixels[i] = (uint8_t)(i * 7 + 1);
+   const VkMemoryToImageCopyMESA region = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_TO_IMAGE_COPY_MESA,
+      .dataSize = sizeof(pixels),
+      .pData = pixels,
+      .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+      .imageExtent = { 4, 4, 1 },
+   };
+   const VkCopyMemoryToImageInfoMESA info = {
+      .sType = VK_STRUCTURE_TYPE_COPY_MEMORY_TO_IMAGE_INFO_MESA,
+      .dstImage = (VkImage)(uintptr_t)&image,
+      .dstImageLayout = VK_IMAGE_LAYOUT_GENERAL,
+      .regionCount = 1,
+      .pRegions = &region,
+   };
+   uint8_t buf[512];
+   struct vp_encoder enc;
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkCopyMemoryToImageMESA(&enc, 0, (VkDevice)(uintptr_t)&dev, &info);
+   const size_t size = vp_encoder_size(&enc);
+   CHECK(!vp_encoder_is_fatal(&enc));
+
+   handlers.vkCopyMemoryToImageMESA = record_host_copy;
+   host_copy_data = NULL;
+   struct run r = run_stream(buf, size);
+   CHECK(!r.fatal);
+   const uint8_t *data = host_copy_data;
+   const bool in_place = data >= buf && data + sizeof(pixels) <= buf + size;
+   CHECK(in_place);
+   CHECK(data && memcmp(data, pixels, sizeof(pixels)) == 0);
+
+   /* every cut inside the pixels is fatal and reaches no handler */
+   const size_t at = in_place ? (size_t)(data - buf) : size;
+   const size_t end = in_place ? at + sizeof(pixels) : size;
+   for (size_t cut = at; cut < end; cut += 5) {
+      host_copy_data = NULL;
+      r = run_stream(buf, cut);
+      CHECK(r.fatal);
+      CHECK(host_copy_data == NULL);
+   }
+   vp_stub_handlers_init(&handlers);
+}
+
+static size_t read_size;
+
+static void
+record_host_read(struct vp_dispatch *d, struct vp_command_vkCopyImageToMemoryMESA *args)
+{
+   (void)d;
+   host_copy_data = args->pData;
+   read_size = args->dataSize;
+}
+
+/* The output pixels of vkCopyImageToMemoryMESA take no decoder storage (its
+ * handler points them into the reply: the XML's inplace), and a length the
+ * guest does not send with them is fatal. */
+TEST(host_copy_read_takes_no_storage)
+{
+   struct vp_guest_object dev = { 0, 3 }, image = { 0, 4 };
+   const VkCopyImageToMemoryInfoMESA info = {
+      .sType = VK_STRUCTURE_TYPE_COPY_IMAGE_TO_MEMORY_INFO_MESA,
+      .srcImage = (VkImage)(uintptr_t)&image,
+      .srcImageLayout = VK_IMAGE_LAYOUT_GENERAL,
+      .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+      .imageExtent = { 512, 512, 1 },
+   };
+   static uint8_t pixels[512 * 512 * 4];
+   uint8_t buf[512];
+   struct vp_encoder enc;
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkCopyImageToMemoryMESA(&enc, 0, (VkDevice)(uintptr_t)&dev, &info, sizeof(pixels),
+                                     pixels);
+   const size_t size = vp_encoder_size(&enc);
+   CHECK(!vp_encoder_is_fatal(&enc));
+
+   handlers.vkCopyImageToMemoryMESA = record_host_read;
+   host_copy_data = pixels;
+   read_size = 0;
+   struct run r = run_stream(buf, size);
+   CHECK(!r.fatal);
+   CHECK(host_copy_data == NULL);
+   CHECK_EQ(read_size, sizeof(pixels));
+   CHECK(r.max_arena < 4096);
+
+   /* a blob size that is not dataSize (the last 8 bytes: 0 for NULL) */
+   put_u64(buf + size - 8, 0);
+   r = run_stream(buf, size);
+   CHECK(r.fatal);
+   put_u64(buf + size - 8, sizeof(pixels) - 4);
+   r = run_stream(buf, size);
+   CHECK(r.fatal);
+   vp_stub_handlers_init(&handlers);
+}
+#endif
+
 TEST(unknown_command_types_are_fatal)
 {
    const int32_t types[] = { -1, VP_COMMAND_TYPE_COUNT, 9999, 0x7fffffff,
@@ -393,6 +522,11 @@ main(void)
    test_valid_streams_pass();
    test_every_truncation_is_fatal();
    test_oversized_counts_are_fatal_without_allocating();
+   test_blob_past_the_stream_allocates_nothing();
+#ifdef VK_EXT_host_image_copy
+   test_host_copy_pixels_are_decoded_in_place();
+   test_host_copy_read_takes_no_storage();
+#endif
    test_unknown_command_types_are_fatal();
    test_missing_handler_is_fatal();
    test_unknown_stype_in_chain_is_fatal();
