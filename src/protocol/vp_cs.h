@@ -340,14 +340,13 @@ vp_decoder_ref_bytes(struct vp_decoder *dec, uint64_t n)
 {
    if (dec->fatal)
       return NULL;
-   const size_t padded = (size_t)((n + 3) & ~(uint64_t)3);
-   if (VP_UNLIKELY(n > vp_decoder_remaining(dec) || padded > vp_decoder_remaining(dec))) {
+   if (VP_UNLIKELY(n > vp_decoder_remaining(dec))) {
       vp_decoder_set_fatal(dec, "byte array exceeds the stream");
       return NULL;
    }
    const void *p = dec->cur;
-   dec->cur += padded;
-   return p;
+   vp_decoder_skip(dec, (size_t)n); /* and the padding */
+   return dec->fatal ? NULL : p;
 }
 
 /* count * elem_size, overflow-checked, count capped at VP_MAX_ARRAY_COUNT.

@@ -152,13 +152,13 @@ vkr_exec_vkCopyImageToMemoryMESA(struct vp_dispatch *d,
       return;
    }
    /* The decoder took no storage for pData (the XML's inplace): the host
-    * writes the pixels where the reply carries them, after its command
-    * type, result and the blob's size (4 + 4 + 8 bytes), so that encoding
-    * the reply copies nothing. That memory is the guest's: what the host
-    * leaves unwritten there (gaps between rows, a failed copy) is what the
-    * guest had there before. */
+    * writes the pixels where the reply carries them, after what a reply
+    * without them holds (command type, result, the blob's size), so that
+    * encoding the reply copies nothing. That memory is the guest's: what
+    * the host leaves unwritten there (gaps between rows, a failed copy) is
+    * what the guest had there before. */
    if (args->dataSize) {
-      const size_t at = 16;
+      const size_t at = vp_sizeof_vkCopyImageToMemoryMESA_reply(args->device, info, 0, NULL);
       struct vp_encoder *reply = d->reply;
       const size_t room = reply ? (size_t)(reply->end - reply->cur) : 0;
       if (!(d->cmd_flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) || room < at ||
