@@ -184,7 +184,9 @@ def inner(args):
               f"server started {how}")
         r = run([compute], env=app_env)
         if r.returncode != 0:
-            fail(f"{compute} through the installed driver: {r.returncode}\n{r.stdout}")
+            log.seek(0)
+            fail(f"{compute} through the installed driver: {r.returncode}\n{r.stdout}"
+                 f"server log:\n{log.read()}")
         print(f"ok - {os.path.basename(compute)} through the installed driver and server")
     finally:
         proc.terminate()
