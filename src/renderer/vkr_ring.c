@@ -287,13 +287,18 @@ vkr_ring_process(struct vkr_ring *ring, uint32_t n)
    return ok;
 }
 
-/* fatal if the context waits for a seqno this ring will never reach */
+/* Fatal if the context waits for a seqno this ring will never reach: the
+ * ring has run dry and its tail, read after the wait was announced, is
+ * short of the seqno. A tail read before would race the driver, which
+ * publishes its bytes and at once asks the context path to wait for them:
+ * the wait may be announced between that read and this check. */
 static bool
-vkr_ring_check_awaited(struct vkr_ring *ring, uint32_t tail)
+vkr_ring_check_awaited(struct vkr_ring *ring)
 {
    if (!atomic_load_explicit(&ring->has_awaited, memory_order_seq_cst))
       return true;
    const uint32_t seqno = atomic_load(&ring->awaited_seqno);
+   const uint32_t tail = atomic_load_explicit(ring->tail, memory_order_seq_cst);
    if (vkr_seqno_passed(tail, seqno))
       return true;
    vkr_context_set_fatal(ring->ctx,
@@ -318,7 +323,7 @@ vkr_ring_sleep(struct vkr_ring *ring)
       const uint32_t tail = atomic_load_explicit(ring->tail, memory_order_seq_cst);
       if (tail != ring->cur)
          break;
-      if (!vkr_ring_check_awaited(ring, tail)) {
+      if (!vkr_ring_check_awaited(ring)) {
          ok = false;
          break;
       }
@@ -421,7 +426,7 @@ vkr_ring_thread(void *arg)
          iter = 0;
          continue;
       }
-      if (!vkr_ring_check_awaited(ring, tail)) {
+      if (!vkr_ring_check_awaited(ring)) {
          failed = true;
          break;
       }

@@ -292,6 +292,42 @@ TEST(ring_thread)
    env_destroy(&env);
 }
 
+/* The driver publishes a command and at once asks the context path to wait
+ * for it (vkWaitRingSeqnoMESA ahead of a blob of memory the ring just
+ * allocated), over and over while the ring thread polls: the wait must
+ * never be taken for one on bytes never written. The ring thread once
+ * compared the awaited seqno with a tail it had read before the wait was
+ * announced, and made the context fatal (seen in test_stress and
+ * test_install as a dropped client). */
+TEST(ring_wait_right_after_write)
+{
+   VkRingCreateInfoMESA info = mesa_layout(1, BUF_SIZE);
+   struct ring_env env;
+   CHECK(env_create(&env, &info));
+   if (!env.map)
+      return;
+   uint8_t cmds[64], ctx_cmd[64];
+   struct vp_encoder e;
+   uint32_t version;
+   vp_encoder_init_fixed(&e, cmds, sizeof(cmds));
+   vp_encode_vkEnumerateInstanceVersion(&e, 0, &version);
+   const uint32_t n = (uint32_t)vp_encoder_size(&e);
+   uint32_t rounds = 0;
+   const uint64_t end = vu_os_time_ns() + 3000000000ull;
+   while (vu_os_time_ns() < end && !vkr_context_is_fatal(env.ctx)) {
+      env_write(&env, cmds, n);
+      vp_encoder_init_fixed(&e, ctx_cmd, sizeof(ctx_cmd));
+      vp_encode_vkWaitRingSeqnoMESA(&e, 0, RING_ID, env.tail);
+      if (!vkr_context_submit_cmd(env.ctx, ctx_cmd, vp_encoder_size(&e)))
+         break;
+      rounds++;
+   }
+   CHECK(!vkr_context_is_fatal(env.ctx));
+   CHECK(rounds > 1000);
+   fprintf(stderr, "ring_wait_right_after_write: %u rounds\n", rounds);
+   env_destroy(&env);
+}
+
 TEST(ring_fatal)
 {
    VkRingCreateInfoMESA info = mesa_layout(1, BUF_SIZE);
@@ -444,5 +480,6 @@ TEST(ring_limits)
    vkr_context_destroy(ctx);
 }
 
-RUN_TESTS(layout_validation, ring_thread, ring_wrap_both_layouts, ring_fatal, ring_create_rules,
+RUN_TESTS(layout_validation, ring_thread, ring_wrap_both_layouts, ring_wait_right_after_write,
+          ring_fatal, ring_create_rules,
           ring_limits)
