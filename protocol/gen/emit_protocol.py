@@ -514,8 +514,11 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             raise Exception('encode: %s %s' % (k, m.name))
         return L
 
-    def decode_item(self, m, x, siblings, prefix, partial=False, ctype=None):
-        """Renderer-side decode into arena storage."""
+    def decode_item(self, m, x, siblings, prefix, partial=False, ctype=None,
+                    member=False):
+        """Renderer-side decode into arena storage. member: x is a member of
+        an input structure, whose handles are checked here (a command's
+        handle parameters are checked by emit_command_decoders)."""
         k = m.kind
         t = self.rt(m.type)
         cat = self.cat(m)
@@ -529,6 +532,13 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             L.append('vp_decoder_read(dec, %d, &%s, %d);' % (w, x, vs))
         elif k == 'handle':
             L.append('%s = (%s)(uintptr_t)vp_decode_handle(dec, %s);' % (x, tn, self.objtype(tn)))
+            if member and not partial and not m.is_optional_ptr:
+                # vk.xml: without optional or noautovalidity the handle must
+                # be valid; the host driver would dereference VK_NULL_HANDLE
+                L.append('if (!%s) {' % x)
+                L.append('   vp_decoder_set_fatal(dec, "VK_NULL_HANDLE where a handle is required");')
+                L.append('   return;')
+                L.append('}')
         elif k == 'struct':
             L.append('vp_decode_%s%s_temp(dec, &%s);' % (t.name, '_partial' if partial else '', x))
         elif k == 'union':
@@ -701,11 +711,23 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             L.append('      if (!p)')
             L.append('         return;')
             if cat == 'handle':
-                L.append('      for (uint64_t i = 0; i < n; i++)')
                 if out:
+                    L.append('      for (uint64_t i = 0; i < n; i++)')
                     L.append('         p[i] = (%s)(uintptr_t)vp_decode_u64(dec); /* new object ids */' % tn)
-                else:
+                elif m.null_elements_allowed or partial:
+                    L.append('      for (uint64_t i = 0; i < n; i++)')
                     L.append('         p[i] = (%s)(uintptr_t)vp_decode_handle(dec, %s);' % (tn, self.objtype(tn)))
+                else:
+                    # vk.xml: elements must be valid handles unless the
+                    # pointee is optional (e.g. pDescriptorSets with
+                    # graphicsPipelineLibrary) or validity is conditional
+                    L.append('      for (uint64_t i = 0; i < n; i++) {')
+                    L.append('         p[i] = (%s)(uintptr_t)vp_decode_handle(dec, %s);' % (tn, self.objtype(tn)))
+                    L.append('         if (!p[i]) {')
+                    L.append('            vp_decoder_set_fatal(dec, "VK_NULL_HANDLE in an array of required handles");')
+                    L.append('            return;')
+                    L.append('         }')
+                    L.append('      }')
             elif self.scalar(m.type):
                 if not (out or partial):
                     w, vs = self.scalar(m.type)
@@ -1149,7 +1171,8 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
                 out.append('static void\nvp_decode_%s_self%s_temp(struct vp_decoder *dec, %s *val)\n{' % (n, part, n))
                 body = []
                 for mm in selfm:
-                    body += self.decode_item(mm, 'val->' + mm.name, ty.members, 'val->', partial)
+                    body += self.decode_item(mm, 'val->' + mm.name, ty.members, 'val->', partial,
+                                             member=not ty.returnedonly)
                 if not body:
                     body = ['(void)dec;', '(void)val;']
                 out += ['   ' + l for l in body]
@@ -1167,7 +1190,8 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
                 out.append('static void\nvp_decode_%s%s_temp(struct vp_decoder *dec, %s *val)\n{' % (n, part, n))
                 body = []
                 for mm in ty.members:
-                    body += self.decode_item(mm, 'val->' + mm.name, ty.members, 'val->', partial)
+                    body += self.decode_item(mm, 'val->' + mm.name, ty.members, 'val->', partial,
+                                             member=not ty.returnedonly)
                 if not body:
                     body = ['(void)dec;', '(void)val;']
                 out += ['   ' + l for l in body]

@@ -90,6 +90,13 @@ class Member:
     def is_optional_ptr(self):
         return bool(self.optional and self.optional[0]) or self.noautovalidity
 
+    @property
+    def null_elements_allowed(self):
+        """An array of handles whose elements may be VK_NULL_HANDLE: vk.xml
+        marks the pointee optional ("false,true") or the validity as
+        conditional (noautovalidity)."""
+        return (len(self.optional) > 1 and self.optional[1]) or self.noautovalidity
+
     def __repr__(self):
         return '<%s %s %s>' % (self.kind, self.type, self.name)
 

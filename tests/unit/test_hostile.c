@@ -426,6 +426,67 @@ TEST(null_required_handle_is_fatal)
    CHECK(!run_stream(buf, vp_encoder_size(&enc)).fatal);
 }
 
+/* The same inside structures and arrays: a handle member vk.xml requires
+ * (VkImageViewCreateInfo::image), or an element of an array of required
+ * handles (vkWaitForFences::pFences, VkSubmitInfo::pCommandBuffers), sent as
+ * VK_NULL_HANDLE is fatal; an array whose elements vk.xml marks optional
+ * (vkCmdBindVertexBuffers::pBuffers, for nullDescriptor) is not. */
+TEST(null_required_handle_inside_is_fatal)
+{
+   struct vp_guest_object dev = { 0, 3 }, image = { 0, 4 }, view = { 0, 5 }, fence = { 0, 6 };
+   struct vp_guest_object queue = { 0, 7 }, cb = { 0, 8 };
+   VkImageViewCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
+      .image = (VkImage)(uintptr_t)&image,
+      .viewType = VK_IMAGE_VIEW_TYPE_2D,
+      .format = VK_FORMAT_R8G8B8A8_UNORM,
+      .subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 },
+   };
+   VkImageView out = (VkImageView)(uintptr_t)&view;
+   uint8_t buf[256];
+   struct vp_encoder enc;
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkCreateImageView(&enc, 0, (VkDevice)(uintptr_t)&dev, &info, NULL, &out);
+   CHECK(!run_stream(buf, vp_encoder_size(&enc)).fatal);
+   info.image = VK_NULL_HANDLE;
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkCreateImageView(&enc, 0, (VkDevice)(uintptr_t)&dev, &info, NULL, &out);
+   struct run r = run_stream(buf, vp_encoder_size(&enc));
+   CHECK(r.fatal);
+   CHECK(r.error && strstr(r.error, "VK_NULL_HANDLE where a handle is required"));
+
+   VkFence fences[2] = { (VkFence)(uintptr_t)&fence, (VkFence)(uintptr_t)&fence };
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkWaitForFences(&enc, 0, (VkDevice)(uintptr_t)&dev, 2, fences, VK_TRUE, 0);
+   CHECK(!run_stream(buf, vp_encoder_size(&enc)).fatal);
+   fences[1] = VK_NULL_HANDLE;
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkWaitForFences(&enc, 0, (VkDevice)(uintptr_t)&dev, 2, fences, VK_TRUE, 0);
+   r = run_stream(buf, vp_encoder_size(&enc));
+   CHECK(r.fatal);
+   CHECK(r.error && strstr(r.error, "VK_NULL_HANDLE in an array of required handles"));
+
+   VkCommandBuffer cbs[1] = { (VkCommandBuffer)(uintptr_t)&cb };
+   VkSubmitInfo submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+      .commandBufferCount = 1,
+      .pCommandBuffers = cbs,
+   };
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkQueueSubmit(&enc, 0, (VkQueue)(uintptr_t)&queue, 1, &submit, VK_NULL_HANDLE);
+   CHECK(!run_stream(buf, vp_encoder_size(&enc)).fatal);
+   cbs[0] = VK_NULL_HANDLE;
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkQueueSubmit(&enc, 0, (VkQueue)(uintptr_t)&queue, 1, &submit, VK_NULL_HANDLE);
+   CHECK(run_stream(buf, vp_encoder_size(&enc)).fatal);
+
+   const VkBuffer vbs[2] = { VK_NULL_HANDLE, VK_NULL_HANDLE };
+   const VkDeviceSize offsets[2] = { 0, 0 };
+   vp_encoder_init_fixed(&enc, buf, sizeof(buf));
+   vp_encode_vkCmdBindVertexBuffers(&enc, 0, (VkCommandBuffer)(uintptr_t)&cb, 0, 2, vbs, offsets);
+   CHECK(!run_stream(buf, vp_encoder_size(&enc)).fatal);
+}
+
 TEST(bad_union_tag_is_fatal)
 {
    struct vp_guest_object cb = { 0, 5 }, image = { 0, 6 };
@@ -533,6 +594,7 @@ main(void)
    test_bad_ids_and_markers_are_fatal();
    test_null_required_output_array_is_fatal();
    test_null_required_handle_is_fatal();
+   test_null_required_handle_inside_is_fatal();
    test_bad_union_tag_is_fatal();
    test_reply_without_stream_is_fatal();
    test_random_streams_never_crash();
