@@ -514,6 +514,14 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             raise Exception('encode: %s %s' % (k, m.name))
         return L
 
+    @staticmethod
+    def fatal_if_null(x, message):
+        """Decoder lines that make the stream fatal when x is zero."""
+        return ['if (!%s) {' % x,
+                '   vp_decoder_set_fatal(dec, "%s");' % message,
+                '   return;',
+                '}']
+
     def decode_item(self, m, x, siblings, prefix, partial=False, ctype=None,
                     member=False):
         """Renderer-side decode into arena storage. member: x is a member of
@@ -535,10 +543,7 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             if member and not partial and not m.is_optional_ptr:
                 # vk.xml: without optional or noautovalidity the handle must
                 # be valid; the host driver would dereference VK_NULL_HANDLE
-                L.append('if (!%s) {' % x)
-                L.append('   vp_decoder_set_fatal(dec, "VK_NULL_HANDLE where a handle is required");')
-                L.append('   return;')
-                L.append('}')
+                L += self.fatal_if_null(x, 'VK_NULL_HANDLE where a handle is required')
         elif k == 'struct':
             L.append('vp_decode_%s%s_temp(dec, &%s);' % (t.name, '_partial' if partial else '', x))
         elif k == 'union':
@@ -723,10 +728,8 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
                     # graphicsPipelineLibrary) or validity is conditional
                     L.append('      for (uint64_t i = 0; i < n; i++) {')
                     L.append('         p[i] = (%s)(uintptr_t)vp_decode_handle(dec, %s);' % (tn, self.objtype(tn)))
-                    L.append('         if (!p[i]) {')
-                    L.append('            vp_decoder_set_fatal(dec, "VK_NULL_HANDLE in an array of required handles");')
-                    L.append('            return;')
-                    L.append('         }')
+                    L += ['         ' + l for l in
+                          self.fatal_if_null('p[i]', 'VK_NULL_HANDLE in an array of required handles')]
                     L.append('      }')
             elif self.scalar(m.type):
                 if not (out or partial):
@@ -1427,17 +1430,12 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             lines = self.decode_item(p, 'args->' + p.name, cmd.params, 'args->', ctype=self.strip_const(p))
             t = self.rt(p.type)
             if first and p.kind == 'handle' and t.dispatchable:
-                lines.append('if (!args->%s) {' % p.name)
-                lines.append('   vp_decoder_set_fatal(dec, "NULL dispatchable handle");')
-                lines.append('   return;')
-                lines.append('}')
+                lines += self.fatal_if_null('args->' + p.name, 'NULL dispatchable handle')
             elif p.kind == 'handle' and not p.is_optional_ptr:
                 # vk.xml: a handle parameter without optional="true" must be
                 # valid; the host driver would dereference VK_NULL_HANDLE
-                lines.append('if (!args->%s) {' % p.name)
-                lines.append('   vp_decoder_set_fatal(dec, "VK_NULL_HANDLE where a handle is required");')
-                lines.append('   return;')
-                lines.append('}')
+                lines += self.fatal_if_null('args->' + p.name,
+                                            'VK_NULL_HANDLE where a handle is required')
             first = False
             for l in lines:
                 out.append('   ' + l)
