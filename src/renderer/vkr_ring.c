@@ -871,10 +871,22 @@ vkr_exec_vkWaitVirtqueueSeqnoMESA(struct vp_dispatch *d,
       return;
    }
    mtx_lock(&ctx->ring_mutex);
+   ring->virtqueue_awaited = args->seqno;
    while (atomic_load(&ring->virtqueue_seqno) < args->seqno && !atomic_load(&ring->stop) &&
           !vkr_context_fatal(ctx))
       vkr_timedwait_ring_cond(ctx, VKR_SEQNO_WAIT_SLICE_NS);
+   ring->virtqueue_awaited = 0;
    mtx_unlock(&ctx->ring_mutex);
+}
+
+/* Whether `ring` waits in vkWaitVirtqueueSeqnoMESA for a seqno the context
+ * path has not submitted. Only the context path submits them, so while the
+ * context thread itself waits for the ring, that wait never ends. Caller
+ * holds ctx->ring_mutex. */
+static bool
+vkr_ring_waits_for_context_locked(const struct vkr_ring *ring)
+{
+   return ring->virtqueue_awaited > atomic_load(&ring->virtqueue_seqno);
 }
 
 void
@@ -895,10 +907,21 @@ vkr_exec_vkWaitRingSeqnoMESA(struct vp_dispatch *d, struct vp_command_vkWaitRing
    atomic_store(&ring->awaited_seqno, seqno);
    atomic_store_explicit(&ring->has_awaited, true, memory_order_seq_cst);
    vu_os_futex_wake((const uint32_t *)ring->tail, INT32_MAX);
+   bool deadlock = false;
    while (!vkr_seqno_passed(atomic_load_explicit(&ring->published_head, memory_order_acquire),
                             seqno) &&
-          !vkr_context_fatal(ctx) && !atomic_load(&ring->exited))
+          !vkr_context_fatal(ctx) && !atomic_load(&ring->exited)) {
+      /* a driver submits a virtqueue seqno before a ring waits for it, and
+       * before it asks to wait for what the ring wrote after that */
+      if (vkr_ring_waits_for_context_locked(ring)) {
+         deadlock = true;
+         break;
+      }
       vkr_timedwait_ring_cond(ctx, VKR_SEQNO_WAIT_SLICE_NS);
+   }
    atomic_store(&ring->has_awaited, false);
    mtx_unlock(&ctx->ring_mutex);
+   if (deadlock)
+      vkr_dispatch_fatal(d, "vkWaitRingSeqnoMESA waits for a ring that waits in "
+                            "vkWaitVirtqueueSeqnoMESA for the context path");
 }

@@ -83,6 +83,9 @@ struct vkr_ring {
 
    /* vkSubmitVirtqueueSeqnoMESA / vkWaitVirtqueueSeqnoMESA */
    atomic_uint_fast64_t virtqueue_seqno;
+   /* the seqno the ring thread waits for in vkWaitVirtqueueSeqnoMESA, 0
+    * when it does not (under ctx->ring_mutex) */
+   uint64_t virtqueue_awaited;
    /* vkWaitRingSeqnoMESA: the context thread waits for this seqno */
    atomic_bool has_awaited;
    atomic_uint awaited_seqno;

@@ -361,6 +361,35 @@ TEST(ring_fatal)
    CHECK(vkr_context_is_fatal(env.ctx));
    env_destroy(&env);
 
+   /* the ring waits for a virtqueue seqno the context path never
+    * submitted, and the context path waits for the ring behind that wait:
+    * each would wait for the other forever (found by fuzz_ring) */
+   CHECK(env_create(&env, &info));
+   vp_encoder_init_fixed(&e, cmd, sizeof(cmd));
+   vp_encode_vkWaitVirtqueueSeqnoMESA(&e, 0, 5);
+   env_write(&env, cmd, (uint32_t)vp_encoder_size(&e));
+   usleep(20000);
+   vp_encoder_init_fixed(&e, cmd, sizeof(cmd));
+   vp_encode_vkWaitRingSeqnoMESA(&e, 0, RING_ID, env.tail);
+   const uint64_t start = vu_os_time_ns();
+   CHECK(!vkr_context_submit_cmd(env.ctx, cmd, vp_encoder_size(&e)));
+   CHECK(vu_os_time_ns() - start < 2000000000ull);
+   CHECK(vkr_context_is_fatal(env.ctx));
+   env_destroy(&env);
+   /* a wait that the context path releases first is no deadlock */
+   CHECK(env_create(&env, &info));
+   vp_encoder_init_fixed(&e, cmd, sizeof(cmd));
+   vp_encode_vkSubmitVirtqueueSeqnoMESA(&e, 0, RING_ID, 5);
+   CHECK(vkr_context_submit_cmd(env.ctx, cmd, vp_encoder_size(&e)));
+   vp_encoder_init_fixed(&e, cmd, sizeof(cmd));
+   vp_encode_vkWaitVirtqueueSeqnoMESA(&e, 0, 5);
+   env_write(&env, cmd, (uint32_t)vp_encoder_size(&e));
+   vp_encoder_init_fixed(&e, cmd, sizeof(cmd));
+   vp_encode_vkWaitRingSeqnoMESA(&e, 0, RING_ID, env.tail);
+   CHECK(vkr_context_submit_cmd(env.ctx, cmd, vp_encoder_size(&e)));
+   CHECK(!vkr_context_is_fatal(env.ctx));
+   env_destroy(&env);
+
    /* ring-only and context-only commands on the wrong path */
    CHECK(env_create(&env, &info));
    vp_encoder_init_fixed(&e, cmd, sizeof(cmd));
