@@ -32,17 +32,15 @@ largemem_word(uint32_t i)
  * maintenance4 / 1.3 properties; UINT64_MAX where the device has no such
  * limit to report). */
 static void
-largemem_limits(struct vkt_context *ctx, VkDeviceSize *max_alloc, VkDeviceSize *max_buffer)
+largemem_limits(const struct vkt_context *ctx, VkDeviceSize *max_alloc, VkDeviceSize *max_buffer)
 {
-   VkPhysicalDeviceProperties props;
-   vkGetPhysicalDeviceProperties(ctx->physical_device, &props);
    VkPhysicalDeviceMaintenance4Properties m4 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES,
       .maxBufferSize = UINT64_MAX,
    };
    VkPhysicalDeviceMaintenance3Properties m3 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES,
-      .pNext = props.apiVersion >= VK_API_VERSION_1_3 ? &m4 : NULL,
+      .pNext = ctx->props.apiVersion >= VK_API_VERSION_1_3 ? &m4 : NULL,
       .maxMemoryAllocationSize = UINT64_MAX,
    };
    VkPhysicalDeviceProperties2 props2 = {
@@ -57,14 +55,13 @@ largemem_limits(struct vkt_context *ctx, VkDeviceSize *max_alloc, VkDeviceSize *
 /* The first host-visible type the buffer allows whose heap can hold the
  * allocation (lavapipe's one heap is 2 GiB), or VKT_NO_MEMORY_TYPE. */
 static uint32_t
-largemem_type(struct vkt_context *ctx, uint32_t type_bits)
+largemem_type(const struct vkt_context *ctx, uint32_t type_bits)
 {
-   VkPhysicalDeviceMemoryProperties mem;
-   vkGetPhysicalDeviceMemoryProperties(ctx->physical_device, &mem);
-   for (uint32_t i = 0; i < mem.memoryTypeCount; i++) {
-      const VkMemoryType *t = &mem.memoryTypes[i];
+   const VkPhysicalDeviceMemoryProperties *mem = &ctx->mem_props;
+   for (uint32_t i = 0; i < mem->memoryTypeCount; i++) {
+      const VkMemoryType *t = &mem->memoryTypes[i];
       if ((type_bits & (1u << i)) && (t->propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
-          mem.memoryHeaps[t->heapIndex].size >= LARGEMEM_SIZE)
+          mem->memoryHeaps[t->heapIndex].size >= LARGEMEM_SIZE)
          return i;
    }
    return VKT_NO_MEMORY_TYPE;
@@ -106,10 +103,8 @@ main(void)
       vkt_finish(&ctx);
       return 77;
    }
-   VkPhysicalDeviceMemoryProperties mem_props;
-   vkGetPhysicalDeviceMemoryProperties(ctx.physical_device, &mem_props);
    const bool coherent =
-      mem_props.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+      ctx.mem_props.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
 
    const VkMemoryAllocateInfo alloc_info = {
       .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
