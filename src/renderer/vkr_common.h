@@ -496,6 +496,12 @@ vkr_context_fatal(const struct vkr_context *ctx)
    return atomic_load_explicit(&ctx->fatal, memory_order_acquire);
 }
 
+/* For a context-path wait that outlasted a slice (main loop's thread only):
+ * true when it must end, because the context is fatal or the guest has hung
+ * up (vkr_context_callbacks::peer_gone), which makes it fatal. */
+bool
+vkr_context_wait_must_end(struct vkr_context *ctx);
+
 /* Marks the context fatal and logs one line (the first time). */
 void
 vkr_context_set_fatal(struct vkr_context *ctx, const char *fmt, ...)
@@ -712,17 +718,6 @@ vkr_queue_submit_fence(struct vkr_context *ctx,
                        struct vkr_queue *queue,
                        uint32_t ring_idx,
                        uint64_t fence_id);
-/* Waits for host fences in slices; stops early once the context is fatal,
- * and with VK_TIMEOUT once commands wait behind it in `ring` (NULL: never;
- * see VW_RING_FLAG_EARLY_WAIT_END). */
-VkResult
-vkr_device_wait_fences(struct vkr_context *ctx,
-                       struct vkr_device *dev,
-                       const struct vkr_ring *ring,
-                       uint32_t count,
-                       const VkFence *fences,
-                       VkBool32 wait_all,
-                       uint64_t timeout_ns);
 
 /* vkr_memory.c */
 void

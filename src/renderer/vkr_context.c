@@ -50,6 +50,17 @@ vkr_context_is_fatal(const struct vkr_context *ctx)
    return vkr_context_fatal(ctx);
 }
 
+bool
+vkr_context_wait_must_end(struct vkr_context *ctx)
+{
+   if (vkr_context_fatal(ctx))
+      return true;
+   if (!ctx->cbs.peer_gone || !ctx->cbs.peer_gone(ctx->cbs.data))
+      return false;
+   vkr_context_set_fatal(ctx, "the guest hung up while the context path waited");
+   return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* object table                                                        */
 

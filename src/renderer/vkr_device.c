@@ -188,40 +188,24 @@ vkr_early_wait_ring(struct vp_dispatch *d)
              : NULL;
 }
 
-/* The next slice of a host wait that ends at `deadline` (the first may be 0:
- * a status check), or 0 when the wait is to end after a slice that timed
- * out: the deadline passed, the context is fatal, or commands wait behind
- * it in an early-wait ring. */
+/* The next slice of the host wait of command `d` that ends at `deadline`
+ * (the first may be 0: a status check), or 0 when the wait is to end after a
+ * slice that timed out: the deadline passed, the context is fatal, commands
+ * wait behind it in an early-wait ring, or, on the context path, the guest
+ * has hung up (nothing would ever read the answer). */
 static uint64_t
-vkr_wait_slice(struct vkr_context *ctx, const struct vkr_ring *ring, uint64_t deadline, bool first)
+vkr_wait_slice(struct vp_dispatch *d, uint64_t deadline, bool first)
 {
+   struct vkr_context *ctx = vkr_dispatch_context(d);
+   const struct vkr_ring *early = vkr_early_wait_ring(d);
+   const bool context_path = !vkr_decoder_from_dispatch(d)->ring;
    const uint64_t now = vu_os_time_ns();
    const uint64_t left = deadline > now ? deadline - now : 0;
-   if (!first && (!left || vkr_context_fatal(ctx) || (ring && vkr_ring_has_more(ring))))
+   if (!first && (!left || (early && vkr_ring_has_more(early)) ||
+                  (context_path ? vkr_context_wait_must_end(ctx) : vkr_context_fatal(ctx))))
       return 0;
-   const uint64_t cap = ring ? VKR_EARLY_WAIT_SLICE_NS : VKR_WAIT_SLICE_NS;
+   const uint64_t cap = early ? VKR_EARLY_WAIT_SLICE_NS : VKR_WAIT_SLICE_NS;
    return left < cap ? left : cap;
-}
-
-VkResult
-vkr_device_wait_fences(struct vkr_context *ctx,
-                       struct vkr_device *dev,
-                       const struct vkr_ring *ring,
-                       uint32_t count,
-                       const VkFence *fences,
-                       VkBool32 wait_all,
-                       uint64_t timeout_ns)
-{
-   const uint64_t deadline = vkr_deadline(timeout_ns);
-   VkResult r = VK_TIMEOUT;
-   for (bool first = true;; first = false) {
-      const uint64_t slice = vkr_wait_slice(ctx, ring, deadline, first);
-      if (!first && !slice)
-         return r;
-      r = dev->table.vkWaitForFences(dev->host, count, fences, wait_all, slice);
-      if (r != VK_TIMEOUT)
-         return r;
-   }
 }
 
 void
@@ -230,25 +214,30 @@ vkr_exec_vkWaitForFences(struct vp_dispatch *d, struct vp_command_vkWaitForFence
    struct vkr_device *dev = ((struct vkr_object *)(uintptr_t)args->device)->device;
    /* a NULL fence is refused by the generated decoder (vk.xml) */
    vp_replace_vkWaitForFences_args_handles(args);
-   args->ret = vkr_device_wait_fences(vkr_dispatch_context(d), dev, vkr_early_wait_ring(d),
-                                      args->fenceCount, args->pFences, args->waitAll,
-                                      args->timeout);
+   const uint64_t deadline = vkr_deadline(args->timeout);
+   for (bool first = true;; first = false) {
+      const uint64_t slice = vkr_wait_slice(d, deadline, first);
+      if (!first && !slice)
+         return;
+      args->ret = dev->table.vkWaitForFences(dev->host, args->fenceCount, args->pFences,
+                                             args->waitAll, slice);
+      if (args->ret != VK_TIMEOUT)
+         return;
+   }
 }
 
 void
 vkr_exec_vkWaitSemaphores(struct vp_dispatch *d, struct vp_command_vkWaitSemaphores *args)
 {
-   struct vkr_context *ctx = vkr_dispatch_context(d);
    struct vkr_device *dev = ((struct vkr_object *)(uintptr_t)args->device)->device;
    if (!dev->table.vkWaitSemaphores) {
       vkr_dispatch_fatal(d, "the host lacks vkWaitSemaphores");
       return;
    }
    vp_replace_vkWaitSemaphores_args_handles(args);
-   const struct vkr_ring *ring = vkr_early_wait_ring(d);
    const uint64_t deadline = vkr_deadline(args->timeout);
    for (bool first = true;; first = false) {
-      const uint64_t slice = vkr_wait_slice(ctx, ring, deadline, first);
+      const uint64_t slice = vkr_wait_slice(d, deadline, first);
       if (!first && !slice)
          return;
       args->ret = dev->table.vkWaitSemaphores(dev->host, args->pWaitInfo, slice);

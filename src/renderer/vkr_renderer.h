@@ -22,6 +22,12 @@ struct vkr_context_callbacks {
    /* fence `fence_id` on timeline `ring_idx` retired (in submission order per
     * timeline) */
    void (*retire_fence)(void *data, uint32_t ring_idx, uint64_t fence_id);
+   /* optional: whether the guest's side has hung up. Asked (on the main
+    * loop's thread) by a context-path wait each time it outlasts a slice:
+    * a wait that nothing can end any more, because only the departed guest
+    * could have, then ends with the context fatal instead of keeping the
+    * worker for good */
+   bool (*peer_gone)(void *data);
 };
 
 /* Per-context resource limits; 0 = built-in default. */

@@ -847,7 +847,8 @@ vkr_exec_vkSubmitVirtqueueSeqnoMESA(struct vp_dispatch *d,
       vkr_dispatch_fatal(d, "vkSubmitVirtqueueSeqnoMESA of an unknown ring");
 }
 
-static void
+/* false when the wait timed out */
+static bool
 vkr_timedwait_ring_cond(struct vkr_context *ctx, int64_t ns)
 {
    struct timespec ts;
@@ -857,7 +858,7 @@ vkr_timedwait_ring_cond(struct vkr_context *ctx, int64_t ns)
       ts.tv_sec++;
       ts.tv_nsec -= 1000000000;
    }
-   cnd_timedwait(&ctx->ring_cond, &ctx->ring_mutex, &ts);
+   return cnd_timedwait(&ctx->ring_cond, &ctx->ring_mutex, &ts) != thrd_timedout;
 }
 
 void
@@ -917,7 +918,15 @@ vkr_exec_vkWaitRingSeqnoMESA(struct vp_dispatch *d, struct vp_command_vkWaitRing
          deadlock = true;
          break;
       }
-      vkr_timedwait_ring_cond(ctx, VKR_SEQNO_WAIT_SLICE_NS);
+      if (!vkr_timedwait_ring_cond(ctx, VKR_SEQNO_WAIT_SLICE_NS)) {
+         /* a slice without progress: is the guest still there? (not under
+          * ring_mutex, which vkr_context_set_fatal takes) */
+         mtx_unlock(&ctx->ring_mutex);
+         const bool must_end = vkr_context_wait_must_end(ctx);
+         mtx_lock(&ctx->ring_mutex);
+         if (must_end)
+            break;
+      }
    }
    atomic_store(&ring->has_awaited, false);
    mtx_unlock(&ctx->ring_mutex);

@@ -4,6 +4,10 @@
  * that accepts clients on a Unix socket and forks one worker process per
  * client (upstream's render_server model); it reaps the workers through a
  * signalfd and never touches the renderer, so no client can bring it down.
+ * It keeps a copy of each client's socket only to see the client hang up:
+ * a worker still running --worker-grace-ms after that (stuck in a host call
+ * that never returns, say) is killed, so that a departed client's worker
+ * neither lingers nor keeps a client slot.
  */
 #include "vtest_server.h"
 
@@ -23,6 +27,7 @@
 #include <unistd.h>
 
 #include "util/vu_log.h"
+#include "util/vu_os.h"
 #include "util/vu_version.h"
 #include "transport/vw_vtest.h"
 #include "worker/vwk_worker.h"
@@ -33,6 +38,14 @@
 /* sd_listen_fds(3): the first inherited fd */
 #define VTEST_LISTEN_FDS_START 3
 
+/* A worker of the forking server. */
+struct vtest_worker_slot {
+   pid_t pid;      /* 0: a free slot */
+   uint32_t client_id;
+   int sock;       /* our copy of the client's socket, until it hangs up; or -1 */
+   uint64_t kill_at_ns; /* after the hang-up: when the worker is killed; or 0 */
+};
+
 struct vtest_server {
    const struct vtest_options *opts;
    int listen_fd;
@@ -42,8 +55,10 @@ struct vtest_server {
    /* forking mode only */
    int signal_fd;
    sigset_t orig_mask;
-   pid_t *workers; /* opts->max_clients slots, 0 = free */
+   struct vtest_worker_slot *workers; /* opts->max_clients slots */
    uint32_t worker_count;
+   struct pollfd *pfds; /* signal fd, listening socket, one per slot */
+   int *close_fds;      /* what a new worker closes: ours and the slots' sockets */
 
    uint32_t next_client_id;
 };
@@ -57,6 +72,8 @@ static const char vtest_usage[] =
    "  --max-memory-mb=N       per-client blob and device memory (default: renderer's)\n"
    "  --max-objects=N         per-client live Vulkan objects (default: renderer's)\n"
    "  --max-request-mb=N      largest request payload (default 64)\n"
+   "  --worker-grace-ms=N     a worker still running N ms after its client hung up\n"
+   "                          is killed (default 10000)\n"
    "  --no-fork               serve clients one at a time in this process (debugging)\n"
    "  --no-loop-or-fork       serve a single client in this process, then exit\n"
    "  --venus, --multi-clients, --no-virgl, --render-server\n"
@@ -159,12 +176,14 @@ vtest_parse_args(int argc, char **argv, struct vtest_options *opts)
          { "--max-memory-mb", 0 },
          { "--max-objects", 0 },
          { "--max-request-mb", 1 },
+         { "--worker-grace-ms", 1 },
       };
       uint32_t *const targets[] = {
          &opts->max_clients,
          &max_memory_mb,
          &opts->limits.max_objects,
          &max_request_mb,
+         &opts->worker_grace_ms,
       };
       bool is_known = false;
       for (size_t n = 0; n < sizeof(numeric) / sizeof(numeric[0]) && !is_known; n++) {
@@ -350,6 +369,14 @@ vtest_server_accept(struct vtest_server *srv, bool *out_backoff)
 }
 
 static void
+vtest_slot_close_sock(struct vtest_worker_slot *slot)
+{
+   if (slot->sock >= 0)
+      close(slot->sock);
+   slot->sock = -1;
+}
+
+static void
 vtest_server_reap(struct vtest_server *srv)
 {
    int status;
@@ -357,8 +384,11 @@ vtest_server_reap(struct vtest_server *srv)
 
    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
       for (uint32_t i = 0; i < srv->opts->max_clients; i++) {
-         if (srv->workers[i] == pid) {
-            srv->workers[i] = 0;
+         struct vtest_worker_slot *slot = &srv->workers[i];
+         if (slot->pid == pid) {
+            /* now the client sees the end, if the worker did not show it */
+            vtest_slot_close_sock(slot);
+            *slot = (struct vtest_worker_slot){ .sock = -1 };
             srv->worker_count--;
             break;
          }
@@ -396,24 +426,43 @@ vtest_server_spawn_worker(struct vtest_server *srv, int client_fd)
       return;
    }
 
+   struct vtest_worker_slot *slot = NULL;
+   for (uint32_t i = 0; i < srv->opts->max_clients && !slot; i++) {
+      if (!srv->workers[i].pid)
+         slot = &srv->workers[i];
+   }
+   /* our copy, to see the client hang up; without one (out of fds) the
+    * worker is not watched */
+   const int watch_fd = fcntl(client_fd, F_DUPFD_CLOEXEC, 0);
+
+   /* a worker holds its own client's socket and nothing of ours or of the
+    * other clients */
+   int close_count = 0;
+   srv->close_fds[close_count++] = srv->listen_fd;
+   srv->close_fds[close_count++] = srv->signal_fd;
+   srv->close_fds[close_count++] = watch_fd;
+   for (uint32_t i = 0; i < srv->opts->max_clients; i++) {
+      if (srv->workers[i].sock >= 0)
+         srv->close_fds[close_count++] = srv->workers[i].sock;
+   }
+
    struct vtest_worker_args args = { srv->opts, client_id };
-   const int close_fds[] = { srv->listen_fd, srv->signal_fd };
    struct vwk_process worker = { .sock = client_fd };
-   if (!vwk_fork(0, "venus-worker", close_fds, 2, &srv->orig_mask, vtest_worker_main,
-                 &args, &worker)) {
+   if (!vwk_fork(0, "venus-worker", srv->close_fds, close_count, &srv->orig_mask,
+                 vtest_worker_main, &args, &worker)) {
       vu_log(VU_LOG_ERROR, "server", "fork for client %u failed: %s", client_id,
              strerror(errno));
+      if (watch_fd >= 0)
+         close(watch_fd);
       return;
    }
    const pid_t pid = worker.pid;
-
-   for (uint32_t i = 0; i < srv->opts->max_clients; i++) {
-      if (!srv->workers[i]) {
-         srv->workers[i] = pid;
-         srv->worker_count++;
-         break;
-      }
-   }
+   *slot = (struct vtest_worker_slot){
+      .pid = pid,
+      .client_id = client_id,
+      .sock = watch_fd,
+   };
+   srv->worker_count++;
    if (VU_DEBUG(VTEST))
       vu_log(VU_LOG_INFO, "server", "client %u served by worker %d", client_id, (int)pid);
 }
@@ -436,19 +485,57 @@ vtest_server_handle_signals(struct vtest_server *srv)
    return keep_running;
 }
 
+/* A slot's socket reported a hang-up: the worker's time to end starts. */
+static void
+vtest_server_client_hung_up(struct vtest_server *srv, struct vtest_worker_slot *slot)
+{
+   vtest_slot_close_sock(slot);
+   slot->kill_at_ns = vu_os_time_ns() + (uint64_t)srv->opts->worker_grace_ms * 1000000u;
+}
+
+/* Kills the workers whose time to end has passed; returns the ms until the
+ * next such deadline, or -1 for none. */
+static int
+vtest_server_kill_lingering(struct vtest_server *srv)
+{
+   const uint64_t now = vu_os_time_ns();
+   uint64_t next = UINT64_MAX;
+
+   for (uint32_t i = 0; i < srv->opts->max_clients; i++) {
+      struct vtest_worker_slot *slot = &srv->workers[i];
+      if (!slot->pid || !slot->kill_at_ns)
+         continue;
+      if (now >= slot->kill_at_ns) {
+         vu_log(VU_LOG_WARN, "server",
+                "client %u hung up %u ms ago and its worker %d still runs: killing it",
+                slot->client_id, srv->opts->worker_grace_ms, (int)slot->pid);
+         kill(slot->pid, SIGKILL);
+         slot->kill_at_ns = 0; /* reaped with the next SIGCHLD */
+      } else if (slot->kill_at_ns < next) {
+         next = slot->kill_at_ns;
+      }
+   }
+   if (next == UINT64_MAX)
+      return -1;
+   const uint64_t ms = (next - now + 999999) / 1000000;
+   return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 static void
 vtest_server_stop_workers(struct vtest_server *srv)
 {
    for (uint32_t i = 0; i < srv->opts->max_clients; i++) {
-      if (srv->workers[i])
-         kill(srv->workers[i], SIGTERM);
+      if (srv->workers[i].pid)
+         kill(srv->workers[i].pid, SIGTERM);
    }
    for (uint32_t i = 0; i < srv->opts->max_clients; i++) {
-      if (!srv->workers[i])
+      struct vtest_worker_slot *slot = &srv->workers[i];
+      vtest_slot_close_sock(slot);
+      if (!slot->pid)
          continue;
-      while (waitpid(srv->workers[i], NULL, 0) < 0 && errno == EINTR)
+      while (waitpid(slot->pid, NULL, 0) < 0 && errno == EINTR)
          ;
-      srv->workers[i] = 0;
+      slot->pid = 0;
    }
    srv->worker_count = 0;
 }
@@ -459,9 +546,14 @@ vtest_server_run_forking(struct vtest_server *srv)
    sigset_t mask;
    int ret = 1;
 
-   srv->workers = calloc(srv->opts->max_clients, sizeof(*srv->workers));
-   if (!srv->workers)
-      return 1;
+   const uint32_t max = srv->opts->max_clients;
+   srv->workers = calloc(max, sizeof(*srv->workers));
+   srv->pfds = calloc((size_t)max + 2, sizeof(*srv->pfds));
+   srv->close_fds = calloc((size_t)max + 3, sizeof(*srv->close_fds));
+   if (!srv->workers || !srv->pfds || !srv->close_fds)
+      goto out_workers;
+   for (uint32_t i = 0; i < max; i++)
+      srv->workers[i].sock = -1;
 
    sigemptyset(&mask);
    sigaddset(&mask, SIGCHLD);
@@ -478,17 +570,29 @@ vtest_server_run_forking(struct vtest_server *srv)
 
    bool is_backing_off = false;
    for (;;) {
-      struct pollfd pfds[2] = {
-         { .fd = srv->signal_fd, .events = POLLIN },
-         { .fd = is_backing_off ? -1 : srv->listen_fd, .events = POLLIN },
-      };
-      if (poll(pfds, 2, is_backing_off ? VTEST_ACCEPT_BACKOFF_MS : -1) < 0) {
+      struct pollfd *pfds = srv->pfds;
+      pfds[0] = (struct pollfd){ .fd = srv->signal_fd, .events = POLLIN };
+      pfds[1] = (struct pollfd){ .fd = is_backing_off ? -1 : srv->listen_fd, .events = POLLIN };
+      /* a client's socket: only its hang-up (POLLHUP and POLLERR come
+       * unasked), never its requests, which are the worker's to read */
+      for (uint32_t i = 0; i < max; i++)
+         pfds[2 + i] = (struct pollfd){ .fd = srv->workers[i].sock, .events = POLLRDHUP };
+
+      int timeout_ms = vtest_server_kill_lingering(srv);
+      if (is_backing_off && (timeout_ms < 0 || timeout_ms > VTEST_ACCEPT_BACKOFF_MS))
+         timeout_ms = VTEST_ACCEPT_BACKOFF_MS;
+      if (poll(pfds, (nfds_t)max + 2, timeout_ms) < 0) {
          if (errno == EINTR)
             continue;
          vu_log(VU_LOG_ERROR, "server", "poll failed: %s", strerror(errno));
          break;
       }
       is_backing_off = false;
+
+      for (uint32_t i = 0; i < max; i++) {
+         if (pfds[2 + i].revents && srv->workers[i].sock >= 0)
+            vtest_server_client_hung_up(srv, &srv->workers[i]);
+      }
 
       if ((pfds[0].revents & POLLIN) && !vtest_server_handle_signals(srv)) {
          ret = 0;
@@ -507,6 +611,8 @@ out_mask:
    sigprocmask(SIG_SETMASK, &srv->orig_mask, NULL);
 out_workers:
    free(srv->workers);
+   free(srv->pfds);
+   free(srv->close_fds);
    return ret;
 }
 
@@ -542,6 +648,7 @@ main(int argc, char **argv)
    struct vtest_options opts = {
       .inherited_fd = -1,
       .max_clients = VTEST_DEFAULT_MAX_CLIENTS,
+      .worker_grace_ms = VTEST_DEFAULT_WORKER_GRACE_MS,
    };
    struct vtest_server srv = {
       .opts = &opts,

@@ -17,6 +17,9 @@
 #define VTEST_MAX_DEBUG_NAME_BYTES 4096u
 /* blob resources one client may hold (each keeps an fd in the worker) */
 #define VTEST_MAX_RESOURCES (1u << 16)
+/* how long a worker may run on after its client hung up before the server
+ * kills it (--worker-grace-ms) */
+#define VTEST_DEFAULT_WORKER_GRACE_MS 10000u
 
 struct vtest_options {
    const char *socket_path;
@@ -25,6 +28,7 @@ struct vtest_options {
    bool no_loop;               /* with no_fork: serve a single client, then exit */
    uint32_t max_clients;       /* concurrent workers; further clients are refused */
    uint64_t max_request_bytes; /* payload cap of one request */
+   uint32_t worker_grace_ms;   /* a worker's time to end once its client hung up */
    struct vkr_context_limits limits;
 };
 

@@ -135,6 +135,13 @@ vtest_client_retire_fence(void *data, uint32_t ring_idx, uint64_t fence_id)
       vtest_syncs_retire_fence(&client->syncs, ring_idx, fence_id);
 }
 
+static bool
+vtest_client_peer_gone(void *data)
+{
+   const struct vtest_client *client = data;
+   return client->sock >= 0 && vwk_peer_hung_up(client->sock);
+}
+
 /* Hands a context-path command stream to the renderer; a rejected stream makes
  * the context fatal and, as in virglrenderer, ends the client. */
 static bool
@@ -255,6 +262,7 @@ vtest_handle_context_init(struct vtest_client *client,
    const struct vkr_context_callbacks cbs = {
       .data = client,
       .retire_fence = vtest_client_retire_fence,
+      .peer_gone = vtest_client_peer_gone,
    };
    client->ctx =
       vkr_context_create(client->id, client->debug_name, &cbs, &client->opts->limits);
@@ -730,9 +738,13 @@ vtest_client_close_resource(uint64_t id, void *value, void *data)
 static void
 vtest_client_fini(struct vtest_client *client)
 {
-   /* let the client see the end before the (possibly slow) context teardown */
-   if (client->sock >= 0)
+   /* let the client see the end before the (possibly slow) context teardown;
+    * shut down, not only closed: the server keeps a copy of the socket
+    * (vtest_main.c) */
+   if (client->sock >= 0) {
+      shutdown(client->sock, SHUT_RDWR);
       close(client->sock);
+   }
    client->sock = -1;
 
    client->is_destroying = true;

@@ -26,6 +26,10 @@
 #define VMM_WORKER_NAME "venus-vmm-worker"
 /* at cleanup: how long exiting workers get before SIGKILL */
 #define VMM_EXIT_GRACE_MS 3000
+/* while the VM runs: how long a worker whose context is gone may take to end
+ * before SIGKILL (a context-path wait ends within a slice of the hang-up; a
+ * host call that never returns does not) */
+#define VMM_EXIT_LINGER_MS 10000
 
 /* The worker executable: $VENUS_VMM_WORKER, else next to this library. */
 static const char *
@@ -78,7 +82,7 @@ vmm_worker_forget(struct vwk_process *proc)
       return;
    if (vmm.exiting_count == vmm.exiting_cap) {
       const uint32_t cap = vmm.exiting_cap ? vmm.exiting_cap * 2 : 16;
-      pid_t *p = realloc(vmm.exiting, cap * sizeof(*p));
+      struct vmm_exiting_worker *p = realloc(vmm.exiting, cap * sizeof(*p));
       if (!p) {
          kill(proc->pid, SIGKILL);
          vwk_reap(proc->pid, true, NULL);
@@ -88,7 +92,10 @@ vmm_worker_forget(struct vwk_process *proc)
       vmm.exiting = p;
       vmm.exiting_cap = cap;
    }
-   vmm.exiting[vmm.exiting_count++] = proc->pid;
+   vmm.exiting[vmm.exiting_count++] = (struct vmm_exiting_worker){
+      .pid = proc->pid,
+      .kill_at_ns = vu_os_time_ns() + (uint64_t)VMM_EXIT_LINGER_MS * 1000000,
+   };
    proc->pid = 0;
 }
 
@@ -99,22 +106,30 @@ vmm_reap_workers(bool block)
    bool killed = false;
 
    for (;;) {
+      const uint64_t now = vu_os_time_ns();
       for (uint32_t i = 0; i < vmm.exiting_count;) {
+         struct vmm_exiting_worker *w = &vmm.exiting[i];
          int status;
-         if (vwk_reap(vmm.exiting[i], false, &status)) {
+         if (vwk_reap(w->pid, false, &status)) {
             if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
-               vu_log(VU_LOG_WARN, "vmm", "worker %d ended by signal %d",
-                      (int)vmm.exiting[i], WTERMSIG(status));
-            vmm.exiting[i] = vmm.exiting[--vmm.exiting_count];
-         } else {
-            i++;
+               vu_log(VU_LOG_WARN, "vmm", "worker %d ended by signal %d", (int)w->pid,
+                      WTERMSIG(status));
+            *w = vmm.exiting[--vmm.exiting_count];
+            continue;
          }
+         if (w->kill_at_ns && now > w->kill_at_ns) {
+            vu_log(VU_LOG_WARN, "vmm", "worker %d still runs %d ms after its context "
+                   "ended: killing it", (int)w->pid, VMM_EXIT_LINGER_MS);
+            kill(w->pid, SIGKILL);
+            w->kill_at_ns = 0;
+         }
+         i++;
       }
       if (!block || !vmm.exiting_count)
          return;
-      if (!killed && vu_os_time_ns() > deadline) {
+      if (!killed && now > deadline) {
          for (uint32_t i = 0; i < vmm.exiting_count; i++)
-            kill(vmm.exiting[i], SIGKILL);
+            kill(vmm.exiting[i].pid, SIGKILL);
          killed = true;
       }
       poll(NULL, 0, 5);

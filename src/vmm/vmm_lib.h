@@ -80,6 +80,13 @@ struct vmm_context {
 };
 
 /* a fence of a destroyed context, signalled at the next poll */
+/* A worker whose context is gone: reaped when it ends, killed when it has
+ * not ended by kill_at_ns (stuck in a host call that never returns). */
+struct vmm_exiting_worker {
+   pid_t pid;
+   uint64_t kill_at_ns; /* 0 once killed */
+};
+
 struct vmm_orphan_fence {
    uint32_t ctx_id;
    uint32_t ring_idx;
@@ -105,7 +112,7 @@ struct vmm_state {
    uint32_t orphan_count;
    uint32_t orphan_cap;
 
-   pid_t *exiting; /* workers told to end, not reaped yet */
+   struct vmm_exiting_worker *exiting; /* workers told to end, not reaped yet */
    uint32_t exiting_count;
    uint32_t exiting_cap;
 

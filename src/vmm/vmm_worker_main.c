@@ -61,6 +61,13 @@ vmm_worker_retire_fence(void *data, uint32_t ring_idx, uint64_t fence_id)
                             memory_order_release);
 }
 
+/* the VMM closes the socket when the guest destroys the context */
+static bool
+vmm_worker_peer_gone(void *data)
+{
+   return vwk_peer_hung_up(((const struct vmm_worker *)data)->sock);
+}
+
 /* Publishes the fatal state once (the renderer has logged why). */
 static void
 vmm_worker_check_fatal(struct vmm_worker *w)
@@ -140,6 +147,7 @@ vmm_worker_context_init(struct vmm_worker *w, const struct vmm_req_context_init 
    const struct vkr_context_callbacks cbs = {
       .data = w,
       .retire_fence = vmm_worker_retire_fence,
+      .peer_gone = vmm_worker_peer_gone,
    };
    const struct vkr_context_limits limits = { 0 };
    w->ctx = vkr_context_create(w->ctx_id, w->name, &cbs, &limits);

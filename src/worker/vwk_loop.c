@@ -60,3 +60,10 @@ vwk_loop_run(int sock, const struct vwk_loop_ops *ops, void *data)
          return status;
    }
 }
+
+bool
+vwk_peer_hung_up(int sock)
+{
+   struct pollfd pfd = { .fd = sock, .events = POLLRDHUP };
+   return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}

@@ -111,4 +111,11 @@ vwk_worker_lock_down(uint64_t max_file_bytes);
 int
 vwk_loop_run(int sock, const struct vwk_loop_ops *ops, void *data);
 
+/* Whether the peer at the other end of `sock` has hung up (closed or shut
+ * down its writing side), without reading: the renderer asks it through
+ * vkr_context_callbacks::peer_gone while a context-path wait blocks the
+ * loop. */
+bool
+vwk_peer_hung_up(int sock);
+
 #endif

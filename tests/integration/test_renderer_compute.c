@@ -15,7 +15,8 @@
  * wrong object type, id 0, a rejected command, garbage in a ring, a
  * specialization constant outside its data) must make
  * the context fatal and get only that client dropped, while the first
- * client keeps working.
+ * client keeps working. A client that hangs up while its context path waits
+ * for ever ends its worker.
  */
 #include <errno.h>
 #include <poll.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "harness_proc.h"
 #include "util/vu_log.h"
 #include "util/vu_os.h"
 #include "protocol/vp_cs.h"
@@ -1554,6 +1556,63 @@ TEST(hostile_ring)
    tc_close(&tc);
 }
 
+/* A client that hangs up while its context path waits, without a timeout, for
+ * a fence nothing will ever signal (ring: the context path waits for the
+ * ring, whose thread waits for the fence): the worker sees the hang-up at the
+ * wait's next slice, makes the context fatal and ends, long before the server
+ * would kill it (--worker-grace-ms, 10 s by default). */
+static void
+hangup_in_wait(bool ring)
+{
+   pid_t before[256];
+   const int n_before = harness_children(server_pid, false, before, 256);
+   struct tc tc;
+   VkDevice device;
+   if (!ext_device(&tc, VK_API_VERSION_1_1, NULL, 0, 0, NULL, &device)) {
+      tc_close(&tc);
+      return;
+   }
+   const pid_t worker = harness_new_child(server_pid, before, n_before < 256 ? n_before : 256);
+   CHECK(worker > 0);
+
+   VkResult r;
+   const VkFenceCreateInfo finfo = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VkFence fence = NEW_HANDLE(VkFence);
+   CALL(&tc, false, r, vkCreateFence, device, &finfo, NULL, &fence);
+   CHECK_EQ(r, VK_SUCCESS);
+   /* the wait, sent without waiting for it */
+   tc_begin(&tc, false);
+   vp_encode_vkWaitForFences(&tc.enc, 0, device, 1, &fence, VK_TRUE, UINT64_MAX);
+   const uint32_t size = (uint32_t)vp_encoder_size(&tc.enc);
+   if (ring) {
+      memcpy(RING_BUF(&tc) + (tc.tail & (RING_BUFFER_SIZE - 1)), tc.enc.base, size);
+      tc.tail += size;
+      atomic_store_explicit(RING_TAIL(&tc), tc.tail, memory_order_release);
+      vu_os_futex_wake((const uint32_t *)RING_TAIL(&tc), 1);
+      tc_begin(&tc, false);
+      vp_encode_vkWaitRingSeqnoMESA(&tc.enc, 0, RING_ID, tc.tail);
+   }
+   const struct vw_vtest_submit_batch batch = { .cmd = tc.enc.base,
+                                                .cmd_size = vp_encoder_size(&tc.enc) };
+   CHECK(vw_vtest_submit_cmd2(tc.vt, &batch, 1));
+   usleep(500000);
+   CHECK(harness_is_live_child(server_pid, worker)); /* waiting, while its client is there */
+
+   tc_close(&tc);
+   const uint64_t start = vu_os_time_ns();
+   while (worker > 0 && harness_is_live_child(server_pid, worker) && vu_os_time_ns() - start < 8000000000ull)
+      usleep(10000);
+   fprintf(stderr, "  worker gone %llu ms after the hang-up\n",
+           (unsigned long long)((vu_os_time_ns() - start) / 1000000));
+   CHECK(worker > 0 && !harness_is_live_child(server_pid, worker));
+}
+
+TEST(hangup_in_wait)
+{
+   hangup_in_wait(false);
+   hangup_in_wait(true);
+}
+
 TEST(main_client_survived)
 {
    struct tc *tc = &main_tc;
@@ -1593,5 +1652,6 @@ RUN_TESTS(start_server,
           hostile_ray_tracing,
           host_copy,
           hostile_ring,
+          hangup_in_wait,
           main_client_survived,
           stop_server)

@@ -3,10 +3,12 @@
  * drives it, without a VM: capsets, refused non-Venus contexts, a Venus
  * context with a mapped blob and fences delivered by virgl_renderer_poll, a
  * garbage stream that makes only that context fatal (its fences still
- * signal), the context's worker sandboxed, 2D resources with hostile boxes and backings, and no worker left
- * after cleanup. Needs a host Vulkan driver (suite 'renderer').
+ * signal), the context's worker sandboxed, 2D resources with hostile boxes
+ * and backings, workers that end (or are killed) after their context is
+ * destroyed in the middle of a wait, and no worker left after cleanup. Needs a host Vulkan driver (suite 'renderer').
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,10 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "harness_proc.h"
+#include "protocol/vp_cs.h"
 #include "transport/vw_capset.h"
+#include "vp_protocol.h"
 #include "vmm/virglrenderer.h"
 
 struct fence_log {
@@ -315,6 +320,118 @@ TEST(two_d_resources)
    virgl_renderer_resource_unref(20);
 }
 
+/* Creates context `ctx_id` and returns the pid of its new worker (0: none). */
+static pid_t
+create_context_worker(uint32_t ctx_id, const char *name)
+{
+   pid_t before[64];
+   const int n_before = harness_children(getpid(), false, before, 64);
+   if (virgl_renderer_context_create_with_flags(ctx_id, 4, (uint32_t)strlen(name), name))
+      return 0;
+   return harness_new_child(getpid(), before, n_before < 64 ? n_before : 64);
+}
+
+/* Polls like QEMU until worker `pid` has gone or `limit_ms` passed; returns
+ * the ms it took (limit_ms when it did not go). */
+static uint64_t
+poll_until_gone(pid_t pid, uint64_t limit_ms)
+{
+   struct timespec t0, t;
+   clock_gettime(CLOCK_MONOTONIC, &t0);
+   for (;;) {
+      virgl_renderer_poll();
+      clock_gettime(CLOCK_MONOTONIC, &t);
+      const uint64_t ms = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000 +
+                          (uint64_t)((t.tv_nsec - t0.tv_nsec) / 1000000);
+      if (!harness_is_live_child(getpid(), pid) || ms >= limit_ms)
+         return harness_is_live_child(getpid(), pid) ? limit_ms : ms;
+      usleep(10000);
+   }
+}
+
+/* A guest that destroys a context whose context path waits, without a
+ * timeout, for a fence nothing will signal: the worker sees its socket
+ * closed at the wait's next slice and ends (without that it would live
+ * until the VM ends, or until the library kills it, below). */
+TEST(destroyed_while_waiting)
+{
+   const pid_t worker = create_context_worker(8, "waiter");
+   CHECK(worker > 0);
+
+   enum { ID_INSTANCE = 0x10, ID_PHYSICAL_DEVICE, ID_DEVICE, ID_FENCE };
+   uint32_t stream[512];
+   struct vp_encoder e;
+   vp_encoder_init_fixed(&e, stream, sizeof(stream));
+   e.raw_handles = true;
+   static const char *const exts[] = { "VK_EXT_command_serialization",
+                                       "VK_MESA_venus_protocol" };
+   const VkApplicationInfo app = {
+      .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+      .apiVersion = VK_API_VERSION_1_1,
+   };
+   const VkInstanceCreateInfo iinfo = {
+      .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+      .pApplicationInfo = &app,
+      .enabledExtensionCount = 2,
+      .ppEnabledExtensionNames = exts,
+   };
+   VkInstance inst = (VkInstance)(uintptr_t)ID_INSTANCE;
+   vp_encode_vkCreateInstance(&e, 0, &iinfo, NULL, &inst);
+   uint32_t count = 1;
+   VkPhysicalDevice pd = (VkPhysicalDevice)(uintptr_t)ID_PHYSICAL_DEVICE;
+   vp_encode_vkEnumeratePhysicalDevices(&e, 0, inst, &count, &pd);
+   const float prio = 1.0f;
+   const VkDeviceQueueCreateInfo qinfo = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+      .queueCount = 1,
+      .pQueuePriorities = &prio,
+   };
+   const VkDeviceCreateInfo dinfo = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+      .queueCreateInfoCount = 1,
+      .pQueueCreateInfos = &qinfo,
+   };
+   VkDevice device = (VkDevice)(uintptr_t)ID_DEVICE;
+   vp_encode_vkCreateDevice(&e, 0, pd, &dinfo, NULL, &device);
+   const VkFenceCreateInfo finfo = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VkFence fence = (VkFence)(uintptr_t)ID_FENCE;
+   vp_encode_vkCreateFence(&e, 0, device, &finfo, NULL, &fence);
+   vp_encode_vkWaitForFences(&e, 0, device, 1, &fence, VK_TRUE, UINT64_MAX);
+   CHECK(!vp_encoder_is_fatal(&e));
+   CHECK_EQ(virgl_renderer_submit_cmd(stream, 8, (int)(vp_encoder_size(&e) / 4)), 0);
+   /* a fence behind the wait does not signal while the worker waits */
+   CHECK_EQ(virgl_renderer_context_create_fence(8, 0, 0, 77), 0);
+   for (int i = 0; i < 50; i++) {
+      virgl_renderer_poll();
+      usleep(10000);
+   }
+   CHECK(!(fences.count && fences.ctx_id == 8 && fences.fence_id == 77));
+   CHECK(harness_is_live_child(getpid(), worker));
+
+   virgl_renderer_context_destroy(8);
+   const uint64_t ms = poll_until_gone(worker, 8000);
+   fprintf(stderr, "  waiting worker gone %llu ms after the context\n", (unsigned long long)ms);
+   CHECK(ms < 8000);
+}
+
+/* A worker that does not end after its context was destroyed (stopped here,
+ * as if stuck in a host call that never returns) is killed by the library,
+ * 10 s on (VMM_EXIT_LINGER_MS), and not before. */
+TEST(stuck_worker_killed)
+{
+   const pid_t worker = create_context_worker(9, "stuck");
+   CHECK(worker > 0);
+   if (worker <= 0)
+      return;
+   CHECK_EQ(kill(worker, SIGSTOP), 0);
+   virgl_renderer_context_destroy(9);
+   const uint64_t ms = poll_until_gone(worker, 30000);
+   fprintf(stderr, "  stopped worker gone %llu ms after its context\n", (unsigned long long)ms);
+   CHECK(ms >= 10000 && ms < 30000);
+   if (ms >= 30000)
+      kill(worker, SIGKILL);
+}
+
 TEST(cleanup_leaves_no_worker)
 {
    CHECK_EQ(virgl_renderer_context_create_with_flags(7, 4, 4, "last"), 0);
@@ -330,4 +447,6 @@ RUN_TESTS(capsets_before_init,
           init_and_refused_contexts,
           venus_context_blobs_and_fences,
           two_d_resources,
+          destroyed_while_waiting,
+          stuck_worker_killed,
           cleanup_leaves_no_worker)

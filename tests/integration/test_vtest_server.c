@@ -2,8 +2,9 @@
  * venus-server end to end: starts the server (path in $VENUS_SERVER) on a
  * temporary socket, talks to it with the vw vtest client library and with raw
  * hand-made requests, and checks the answers, the hostile cases (every one
- * must drop only the offending client) and that no worker process or fd leaks
- * in the server after many clients, one of them misbehaving.
+ * must drop only the offending client), that a worker still running after its
+ * client hung up is killed, and that no worker process or fd leaks in the
+ * server after many clients, one of them misbehaving.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "harness_proc.h"
 #include "util/vu_log.h"
 #include "util/vu_os.h"
 #include "transport/vw_vtest.h"
@@ -33,6 +35,10 @@
  * seconds when 16 start at once on a loaded 2-core machine */
 #define DROP_TIMEOUT_MS 30000
 #define CLIENT_THREADS 16
+/* the server's --worker-grace-ms here */
+#define WORKER_GRACE_MS 2000
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static pid_t server_pid = -1;
 static char tmp_dir[64];
@@ -163,30 +169,10 @@ server_fd_count(void)
 static int
 server_children(pid_t *out_pid)
 {
-   DIR *dir = opendir("/proc");
-   int count = 0;
-   for (struct dirent *e; dir && (e = readdir(dir));) {
-      if (e->d_name[0] < '1' || e->d_name[0] > '9')
-         continue;
-      char path[300], buf[512];
-      snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-      FILE *f = fopen(path, "r");
-      if (!f)
-         continue;
-      const size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-      fclose(f);
-      buf[n] = '\0';
-      const char *end = strrchr(buf, ')'); /* the command name may hold anything */
-      int ppid;
-      char state;
-      if (end && sscanf(end + 1, " %c %d", &state, &ppid) == 2 && ppid == server_pid) {
-         count++;
-         if (out_pid)
-            *out_pid = (pid_t)atoi(e->d_name);
-      }
-   }
-   if (dir)
-      closedir(dir);
+   pid_t pids[256];
+   const int count = harness_children(server_pid, true, pids, 256);
+   if (out_pid && count > 0 && count <= 256)
+      *out_pid = pids[count - 1];
    return count;
 }
 
@@ -252,7 +238,8 @@ TEST(start_server)
    snprintf(path_arg, sizeof(path_arg), "--socket-path=%s", sock_path);
    server_pid = fork();
    if (server_pid == 0) {
-      execl(server, server, "--venus", path_arg, "--max-request-mb=4", (char *)NULL);
+      execl(server, server, "--venus", path_arg, "--max-request-mb=4",
+            "--worker-grace-ms=" STR(WORKER_GRACE_MS), (char *)NULL);
       _exit(127);
    }
    CHECK(server_pid > 0);
@@ -805,6 +792,41 @@ TEST(worker_crash)
    CHECK(good_client_works());
 }
 
+/* A worker that does not end after its client hung up (stopped here, as if
+ * stuck in a host call that never returns) is killed by the server once
+ * --worker-grace-ms has passed, and not before. */
+TEST(stuck_worker_killed)
+{
+   for (int i = 0; i < 500 && server_child_count() > 0; i++)
+      usleep(10000);
+
+   struct vw_vtest_client *c = vw_vtest_connect(sock_path);
+   struct vw_capset capset;
+   uint32_t sync_id;
+   pid_t worker = -1;
+   CHECK(vw_vtest_start_session(c, "stuck", &capset));
+   CHECK(vw_vtest_context_init(c, VW_CAPSET_ID_VENUS));
+   CHECK(vw_vtest_sync_create(c, 0, &sync_id));
+   CHECK_EQ(server_children(&worker), 1);
+   CHECK(worker > 0 && kill(worker, SIGSTOP) == 0);
+   vw_vtest_disconnect(c);
+   const uint64_t start = vu_os_time_ns();
+
+   usleep(WORKER_GRACE_MS * 1000 / 2);
+   CHECK_EQ(server_child_count(), 1);
+   while (server_child_count() > 0 && vu_os_time_ns() - start < 20000000000ull)
+      usleep(10000);
+   const uint64_t ms = (vu_os_time_ns() - start) / 1000000;
+   fprintf(stderr, "  stopped worker gone after %llu ms\n", (unsigned long long)ms);
+   CHECK_EQ(server_child_count(), 0);
+   CHECK(ms >= WORKER_GRACE_MS);
+   if (server_child_count() > 0)
+      kill(worker, SIGKILL);
+
+   CHECK(server_is_running());
+   CHECK(good_client_works());
+}
+
 /* one of CLIENT_THREADS concurrent clients: index 0 misbehaves */
 static int
 client_thread(void *arg)
@@ -867,8 +889,13 @@ client_thread(void *arg)
 
 TEST(many_clients_no_leaks)
 {
-   CHECK(server_wait_idle(server_fd_count()));
+   /* the server keeps a copy of each client's socket until it reaps the
+    * client's worker: the fds to come back to are those without workers */
+   for (int i = 0; i < 3000 && server_child_count() > 0; i++)
+      usleep(10000);
+   usleep(50000);
    const int base_fds = server_fd_count();
+   CHECK_EQ(server_child_count(), 0);
    CHECK(base_fds > 0);
 
    thrd_t threads[CLIENT_THREADS];
@@ -909,5 +936,6 @@ RUN_TESTS(start_server,
           hostile_requests,
           disconnect_mid_request,
           worker_crash,
+          stuck_worker_killed,
           many_clients_no_leaks,
           stop_server)
