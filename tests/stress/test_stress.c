@@ -318,7 +318,10 @@ server_state(void)
             (int)S.server_pid);
    size_t size;
    char *list = stress_read_file(path, &size);
-   for (char *tok = list ? strtok(list, " \n") : NULL; tok; tok = strtok(NULL, " \n")) {
+   /* strtok_r: the cycle threads ask at the same time */
+   char *save = NULL;
+   for (char *tok = list ? strtok_r(list, " \n", &save) : NULL; tok;
+        tok = strtok_r(NULL, " \n", &save)) {
       st.children++;
       snprintf(path, sizeof(path), "/proc/%s/stat", tok);
       char *stat = stress_read_file(path, &size);
