@@ -322,6 +322,9 @@ virgl_renderer_context_create_with_flags(uint32_t ctx_id,
              vmm.context_count);
       return -EBUSY;
    }
+   /* the workers of destroyed contexts, overdue ones killed, also where QEMU
+    * has no fence to poll for */
+   vmm_reap_workers(false);
 
    struct vmm_context *ctx = calloc(1, sizeof(*ctx));
    if (!ctx)

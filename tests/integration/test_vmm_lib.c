@@ -331,18 +331,24 @@ create_context_worker(uint32_t ctx_id, const char *name)
    return harness_new_child(getpid(), before, n_before < 64 ? n_before : 64);
 }
 
-/* Polls like QEMU until worker `pid` has gone or `limit_ms` passed; returns
- * the ms it took (limit_ms when it did not go). */
 static uint64_t
-poll_until_gone(pid_t pid, uint64_t limit_ms)
+now_ms(void)
 {
-   struct timespec t0, t;
-   clock_gettime(CLOCK_MONOTONIC, &t0);
+   struct timespec t;
+   clock_gettime(CLOCK_MONOTONIC, &t);
+   return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* Polls like QEMU (with `poll`; else only watches) until worker `pid` has
+ * gone or `limit_ms` passed since `start_ms`; returns the ms since start_ms
+ * (limit_ms when it did not go). */
+static uint64_t
+wait_until_gone(pid_t pid, bool poll, uint64_t start_ms, uint64_t limit_ms)
+{
    for (;;) {
-      virgl_renderer_poll();
-      clock_gettime(CLOCK_MONOTONIC, &t);
-      const uint64_t ms = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000 +
-                          (uint64_t)((t.tv_nsec - t0.tv_nsec) / 1000000);
+      if (poll)
+         virgl_renderer_poll();
+      const uint64_t ms = now_ms() - start_ms;
       if (!harness_is_live_child(getpid(), pid) || ms >= limit_ms)
          return harness_is_live_child(getpid(), pid) ? limit_ms : ms;
       usleep(10000);
@@ -409,27 +415,48 @@ TEST(destroyed_while_waiting)
    CHECK(harness_is_live_child(getpid(), worker));
 
    virgl_renderer_context_destroy(8);
-   const uint64_t ms = poll_until_gone(worker, 8000);
+   const uint64_t ms = wait_until_gone(worker, true, now_ms(), 8000);
    fprintf(stderr, "  waiting worker gone %llu ms after the context\n", (unsigned long long)ms);
    CHECK(ms < 8000);
 }
 
-/* A worker that does not end after its context was destroyed (stopped here,
- * as if stuck in a host call that never returns) is killed by the library,
- * 10 s on (VMM_EXIT_LINGER_MS), and not before. */
+/* Workers that do not end after their context was destroyed (stopped here,
+ * as if stuck in a host call that never returns) are killed by the library
+ * 10 s on (VMM_EXIT_LINGER_MS), and not before: the first found overdue by
+ * a context creation without any virgl_renderer_poll, the second, destroyed
+ * 5 s later, by virgl_renderer_poll. */
 TEST(stuck_worker_killed)
 {
-   const pid_t worker = create_context_worker(9, "stuck");
-   CHECK(worker > 0);
-   if (worker <= 0)
+   const pid_t first = create_context_worker(9, "stuck");
+   const pid_t second = create_context_worker(10, "stuck-too");
+   CHECK(first > 0 && second > 0);
+   if (first <= 0 || second <= 0)
       return;
-   CHECK_EQ(kill(worker, SIGSTOP), 0);
+   CHECK_EQ(kill(first, SIGSTOP), 0);
+   CHECK_EQ(kill(second, SIGSTOP), 0);
+   const uint64_t first_end = now_ms();
    virgl_renderer_context_destroy(9);
-   const uint64_t ms = poll_until_gone(worker, 30000);
-   fprintf(stderr, "  stopped worker gone %llu ms after its context\n", (unsigned long long)ms);
-   CHECK(ms >= 10000 && ms < 30000);
-   if (ms >= 30000)
-      kill(worker, SIGKILL);
+   sleep(5);
+   const uint64_t second_end = now_ms();
+   virgl_renderer_context_destroy(10);
+   sleep(4);
+   CHECK_EQ(virgl_renderer_context_create_with_flags(11, 4, 4, "next"), 0);
+   CHECK(harness_is_live_child(getpid(), first)); /* 9 s: not yet */
+   sleep(2);
+   /* 11 s: killed (a zombie until reaped) */
+   CHECK_EQ(virgl_renderer_context_create_with_flags(12, 4, 4, "next"), 0);
+   const uint64_t first_ms = wait_until_gone(first, false, first_end, 20000);
+   const uint64_t second_ms = wait_until_gone(second, true, second_end, 20000);
+   fprintf(stderr, "  stopped workers gone %llu and %llu ms after their contexts\n",
+           (unsigned long long)first_ms, (unsigned long long)second_ms);
+   CHECK(first_ms >= 10000 && first_ms < 20000);
+   CHECK(second_ms >= 10000 && second_ms < 20000);
+   if (harness_is_live_child(getpid(), first))
+      kill(first, SIGKILL);
+   if (harness_is_live_child(getpid(), second))
+      kill(second, SIGKILL);
+   virgl_renderer_context_destroy(11);
+   virgl_renderer_context_destroy(12);
 }
 
 TEST(cleanup_leaves_no_worker)
