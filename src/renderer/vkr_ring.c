@@ -847,8 +847,7 @@ vkr_exec_vkSubmitVirtqueueSeqnoMESA(struct vp_dispatch *d,
       vkr_dispatch_fatal(d, "vkSubmitVirtqueueSeqnoMESA of an unknown ring");
 }
 
-/* false when the wait timed out */
-static bool
+static void
 vkr_timedwait_ring_cond(struct vkr_context *ctx, int64_t ns)
 {
    struct timespec ts;
@@ -858,7 +857,7 @@ vkr_timedwait_ring_cond(struct vkr_context *ctx, int64_t ns)
       ts.tv_sec++;
       ts.tv_nsec -= 1000000000;
    }
-   return cnd_timedwait(&ctx->ring_cond, &ctx->ring_mutex, &ts) != thrd_timedout;
+   cnd_timedwait(&ctx->ring_cond, &ctx->ring_mutex, &ts);
 }
 
 void
@@ -909,6 +908,7 @@ vkr_exec_vkWaitRingSeqnoMESA(struct vp_dispatch *d, struct vp_command_vkWaitRing
    atomic_store_explicit(&ring->has_awaited, true, memory_order_seq_cst);
    vu_os_futex_wake((const uint32_t *)ring->tail, INT32_MAX);
    bool deadlock = false;
+   uint64_t next_check = vu_os_time_ns() + VKR_SEQNO_WAIT_SLICE_NS;
    while (!vkr_seqno_passed(atomic_load_explicit(&ring->published_head, memory_order_acquire),
                             seqno) &&
           !vkr_context_fatal(ctx) && !atomic_load(&ring->exited)) {
@@ -918,14 +918,16 @@ vkr_exec_vkWaitRingSeqnoMESA(struct vp_dispatch *d, struct vp_command_vkWaitRing
          deadlock = true;
          break;
       }
-      if (!vkr_timedwait_ring_cond(ctx, VKR_SEQNO_WAIT_SLICE_NS)) {
-         /* a slice without progress: is the guest still there? (not under
-          * ring_mutex, which vkr_context_set_fatal takes) */
+      vkr_timedwait_ring_cond(ctx, VKR_SEQNO_WAIT_SLICE_NS);
+      if (vu_os_time_ns() >= next_check) {
+         /* a slice later: is the guest still there? (not under ring_mutex,
+          * which vkr_context_set_fatal takes) */
          mtx_unlock(&ctx->ring_mutex);
          const bool must_end = vkr_context_wait_must_end(ctx);
          mtx_lock(&ctx->ring_mutex);
          if (must_end)
             break;
+         next_check = vu_os_time_ns() + VKR_SEQNO_WAIT_SLICE_NS;
       }
    }
    atomic_store(&ring->has_awaited, false);

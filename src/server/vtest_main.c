@@ -507,7 +507,8 @@ vtest_server_kill_lingering(struct vtest_server *srv)
          continue;
       if (now >= slot->kill_at_ns) {
          vu_log(VU_LOG_WARN, "server",
-                "client %u hung up %u ms ago and its worker %d still runs: killing it",
+                "client %u's connection ended %u ms ago and its worker %d still runs: "
+                "killing it",
                 slot->client_id, srv->opts->worker_grace_ms, (int)slot->pid);
          kill(slot->pid, SIGKILL);
          slot->kill_at_ns = 0; /* reaped with the next SIGCHLD */
