@@ -79,7 +79,6 @@ struct vmm_context {
    uint64_t pending_mask; /* timelines with submitted != delivered */
 };
 
-/* a fence of a destroyed context, signalled at the next poll */
 /* A worker whose context is gone: reaped when it ends, killed when it has
  * not ended by kill_at_ns (stuck in a host call that never returns). */
 struct vmm_exiting_worker {
@@ -87,6 +86,7 @@ struct vmm_exiting_worker {
    uint64_t kill_at_ns; /* 0 once killed */
 };
 
+/* a fence of a destroyed context, signalled at the next poll */
 struct vmm_orphan_fence {
    uint32_t ctx_id;
    uint32_t ring_idx;
