@@ -16,6 +16,14 @@ it again.
       match one of six native captures within --tolerance (max per-channel
       difference, default 0: identical), in at most three runs. All runs must
       exit 0.
+
+  run_wsi.py vkd3d --venus-run PATH
+      runs the Direct3D 12 demos of Debian's vkd3d-demos (libvkd3d over
+      Vulkan, xcb) natively on lavapipe and through our driver, reading the
+      X server's screen (Xvfb -fbdir) while they run: vkd3d-triangle's frame
+      must become identical to the native one, vkd3d-gears's frames must
+      show its three gears (red, green, blue) and move, as natively. The
+      demos never end by themselves; they are stopped once checked.
 """
 
 import argparse
@@ -23,6 +31,7 @@ import glob
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -34,8 +43,9 @@ LVP_ICD = os.environ.get('NATIVE_ICD') or next(
 
 
 class Xvfb:
-    def __init__(self, size='1280x1024x24'):
+    def __init__(self, size='1280x1024x24', fbdir=None):
         self.size = size
+        self.fbdir = fbdir
         self.proc = None
         self.display = None
 
@@ -45,8 +55,11 @@ class Xvfb:
             print('SKIP: Xvfb is not installed (apt-get install xvfb)')
             sys.exit(77)
         r, w = os.pipe()
+        # -fbdir: the screen is also a file (XWD), read by screen(); -br:
+        # a black root window, so that only what a program draws is seen
+        extra = ['-fbdir', self.fbdir, '-br'] if self.fbdir else []
         self.proc = subprocess.Popen([xvfb, '-displayfd', str(w), '-screen', '0', self.size,
-                                      '-nolisten', 'tcp', '-noreset'],
+                                      '-nolisten', 'tcp', '-noreset'] + extra,
                                      pass_fds=(w,), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         os.close(w)
@@ -66,6 +79,25 @@ class Xvfb:
 
     def env(self):
         return {'DISPLAY': self.display, 'WSI_XVFB_PID': str(self.proc.pid)}
+
+    def screen(self):
+        """The screen as (width, height, RGB bytes), from Xvfb's XWD file."""
+        with open(os.path.join(self.fbdir, 'Xvfb_screen0'), 'rb') as f:
+            data = f.read()
+        (header_size, _, _, _, width, height, _, _, _, _, _, bits_per_pixel, bytes_per_line,
+         *rest) = struct.unpack('>25I', data[:100])
+        ncolors = rest[6]
+        if bits_per_pixel != 32:
+            raise RuntimeError('Xvfb screen of %d bits per pixel' % bits_per_pixel)
+        pixels = data[header_size + ncolors * 12:]
+        rgb = bytearray(width * height * 3)
+        for y in range(height):
+            row = pixels[y * bytes_per_line:y * bytes_per_line + width * 4]
+            # 24-bit TrueColor in 32 bits, little-endian: B, G, R, X
+            rgb[y * width * 3:(y + 1) * width * 3:3] = row[2::4]
+            rgb[y * width * 3 + 1:(y + 1) * width * 3:3] = row[1::4]
+            rgb[y * width * 3 + 2:(y + 1) * width * 3:3] = row[0::4]
+        return width, height, bytes(rgb)
 
     def __exit__(self, *exc):
         stop(self.proc)
@@ -165,6 +197,109 @@ def compare(a, b, tolerance):
     return colours > 16 and max_diff <= tolerance
 
 
+def gear_pixels(rgb):
+    """Pixels of each of vkd3d-gears's colours: (red, green, blue)."""
+    counts = [0, 0, 0]
+    for i in range(0, len(rgb), 3):
+        c = rgb[i:i + 3]
+        top = max(c)
+        if top >= 96:
+            k = c.index(top)
+            if all(c[j] * 2 < top for j in range(3) if j != k):
+                counts[k] += 1
+    return counts
+
+
+class Demo:
+    """A vkd3d demo running in the background, in a session of its own."""
+
+    def __init__(self, cmd, env):
+        full = dict(os.environ)
+        full.pop('WAYLAND_DISPLAY', None)
+        full.update(env)
+        print('+ ' + ' '.join(cmd), flush=True)
+        self.proc = subprocess.Popen(cmd, env=full, start_new_session=True)
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        stop(self.proc)
+
+
+def wait_screen(xvfb, demo, ok, seconds):
+    """The first screen for which ok(screen, previous) holds, read every
+    0.2 s while the demo runs, or None after `seconds` or when it exits."""
+    deadline = time.time() + seconds
+    previous = None
+    while time.time() < deadline:
+        if not demo.running():
+            print('the demo exited (%d) before its frames were seen' % demo.proc.returncode)
+            return None
+        screen = xvfb.screen()
+        if ok(screen, previous):
+            return screen
+        previous = screen
+        time.sleep(0.2)
+    print('no such frame within %d s' % seconds)
+    return None
+
+
+def vkd3d(xvfb, env, venus_run):
+    native_env = dict(env, VK_DRIVER_FILES=LVP_ICD, VK_ICD_FILENAMES=LVP_ICD)
+    ours = [venus_run]
+
+    def colours(screen):
+        rgb = screen[2]
+        return len({rgb[i:i + 3] for i in range(0, len(rgb), 3)})
+
+    # the triangle is still: natively the first frame read twice alike, with
+    # the triangle's gradient in it; ours must become that frame exactly
+    def settled(screen, previous):
+        return screen == previous and colours(screen) > 16
+
+    demo = Demo(['vkd3d-triangle'], native_env)
+    ref = wait_screen(xvfb, demo, settled, 60)
+    demo.stop()
+    if ref is None:
+        print('native vkd3d-triangle showed no frame')
+        return 1
+    print('native vkd3d-triangle: %d colours' % colours(ref))
+    last = []
+
+    def same(screen, previous):
+        last[:] = [screen]
+        return screen == ref
+
+    demo = Demo(ours + ['vkd3d-triangle'], env)
+    got = wait_screen(xvfb, demo, same, 60)
+    demo.stop()
+    if got is None:
+        if last:
+            width, height, rgb = last[0]
+            diff = sum(1 for i in range(0, len(rgb), 3) if rgb[i:i + 3] != ref[2][i:i + 3])
+            print('vkd3d-triangle through Venus: %d of %d pixels differ from native' %
+                  (diff, width * height))
+        return 1
+    print('vkd3d-triangle through Venus: identical to native')
+
+    # the gears turn: two frames that differ, each with the three gears
+    def turning(screen, previous):
+        return (previous is not None and screen != previous and
+                min(gear_pixels(screen[2])) >= 500 and min(gear_pixels(previous[2])) >= 500)
+
+    for name, prefix, e in (('native', [], native_env), ('through Venus', ours, env)):
+        demo = Demo(prefix + ['vkd3d-gears'], e)
+        got = wait_screen(xvfb, demo, turning, 60)
+        demo.stop()
+        if got is None:
+            print('vkd3d-gears %s: no two turning frames with three gears' % name)
+            return 1
+        print('vkd3d-gears %s: gears of %s pixels (red, green, blue), turning' %
+              (name, gear_pixels(got[2])))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--wayland', action='store_true')
@@ -177,7 +312,20 @@ def main():
     v.add_argument('--frames', type=int, default=60)
     v.add_argument('--tolerance', type=int, default=0)
     v.add_argument('--out')
+    d = sub.add_parser('vkd3d')
+    d.add_argument('--venus-run', required=True)
     args = ap.parse_args()
+
+    if args.mode == 'vkd3d':
+        if not shutil.which('vkd3d-triangle') or not shutil.which('vkd3d-gears'):
+            print('SKIP: vkd3d-demos is not installed (apt-get install vkd3d-demos)')
+            return 77
+        fbdir = tempfile.mkdtemp(prefix='wsi-vkd3d.')
+        try:
+            with Xvfb('800x600x24', fbdir) as xvfb:
+                return vkd3d(xvfb, xvfb.env(), args.venus_run)
+        finally:
+            shutil.rmtree(fbdir, ignore_errors=True)
 
     server = Weston() if args.wayland else Xvfb()
     with server:
