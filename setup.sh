@@ -16,6 +16,7 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recomme
    glslang-tools virgl-server libdrm-dev libseccomp-dev debootstrap \
    libxcb1-dev libxcb-shm0-dev libxcb-present-dev libx11-xcb-dev libx11-dev xvfb \
    libwayland-dev libwayland-bin wayland-protocols weston vkd3d-demos \
+   libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri \
    debhelper lintian man-db >/dev/null
 # clang's sanitizer and libFuzzer runtimes (the fuzzers, docs/TESTING.md): the
 # package named after clang's major version (Debian 12: 14, Debian 13: 19)
