@@ -766,23 +766,33 @@ TEST(disconnect_mid_request)
    CHECK(good_client_works());
 }
 
-/* a worker that dies (as if the renderer crashed) takes only its client */
-TEST(worker_crash)
+/* Once earlier clients' workers are gone: a client with a session, a
+ * context and a sync (*sync_id), and in *worker the server's one worker
+ * process, which serves it. */
+static struct vw_vtest_client *
+connect_one_worker(const char *name, uint32_t *sync_id, pid_t *worker)
 {
-   /* earlier clients' workers may still be exiting */
    for (int i = 0; i < 500 && server_child_count() > 0; i++)
       usleep(10000);
 
    struct vw_vtest_client *c = vw_vtest_connect(sock_path);
    struct vw_capset capset;
+   *worker = -1;
+   CHECK(vw_vtest_start_session(c, name, &capset));
+   CHECK(vw_vtest_context_init(c, VW_CAPSET_ID_VENUS));
+   CHECK(vw_vtest_sync_create(c, 0, sync_id));
+   CHECK_EQ(server_children(worker), 1);
+   CHECK(*worker > 0);
+   return c;
+}
+
+/* a worker that dies (as if the renderer crashed) takes only its client */
+TEST(worker_crash)
+{
    uint32_t sync_id;
    uint64_t value;
-   pid_t worker = -1;
-
-   CHECK(vw_vtest_start_session(c, "doomed", &capset));
-   CHECK(vw_vtest_context_init(c, VW_CAPSET_ID_VENUS));
-   CHECK(vw_vtest_sync_create(c, 0, &sync_id));
-   CHECK_EQ(server_children(&worker), 1);
+   pid_t worker;
+   struct vw_vtest_client *c = connect_one_worker("doomed", &sync_id, &worker);
    CHECK(worker > 0 && kill(worker, SIGKILL) == 0);
    /* the client library reports the lost server instead of aborting */
    CHECK(!vw_vtest_sync_read(c, sync_id, &value));
@@ -797,17 +807,9 @@ TEST(worker_crash)
  * --worker-grace-ms has passed, and not before. */
 TEST(stuck_worker_killed)
 {
-   for (int i = 0; i < 500 && server_child_count() > 0; i++)
-      usleep(10000);
-
-   struct vw_vtest_client *c = vw_vtest_connect(sock_path);
-   struct vw_capset capset;
    uint32_t sync_id;
-   pid_t worker = -1;
-   CHECK(vw_vtest_start_session(c, "stuck", &capset));
-   CHECK(vw_vtest_context_init(c, VW_CAPSET_ID_VENUS));
-   CHECK(vw_vtest_sync_create(c, 0, &sync_id));
-   CHECK_EQ(server_children(&worker), 1);
+   pid_t worker;
+   struct vw_vtest_client *c = connect_one_worker("stuck", &sync_id, &worker);
    CHECK(worker > 0 && kill(worker, SIGSTOP) == 0);
    vw_vtest_disconnect(c);
    const uint64_t start = vu_os_time_ns();
