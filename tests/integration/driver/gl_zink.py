@@ -118,18 +118,24 @@ def check_gl(what):
         fail('GL error 0x%x after %s' % (err, what))
 
 
+def built(obj, get_iv, status, get_log, what):
+    """obj, or the end of the run with its info log if status is false."""
+    ok = C.c_int()
+    get_iv(obj, status, C.byref(ok))
+    if not ok.value:
+        log = C.create_string_buffer(4096)
+        get_log(obj, 4096, None, log)
+        fail(what + ': ' + log.value.decode(errors='replace'))
+    return obj
+
+
 def shader(kind, src):
     s = gl.glCreateShader(kind)
     text = C.c_char_p(src.encode())
     gl.glShaderSource(s, 1, C.byref(text), None)
     gl.glCompileShader(s)
-    ok = C.c_int()
-    gl.glGetShaderiv(s, GL_COMPILE_STATUS, C.byref(ok))
-    if not ok.value:
-        log = C.create_string_buffer(4096)
-        gl.glGetShaderInfoLog(s, 4096, None, log)
-        fail('shader did not compile: ' + log.value.decode(errors='replace'))
-    return s
+    return built(s, gl.glGetShaderiv, GL_COMPILE_STATUS, gl.glGetShaderInfoLog,
+                 'shader did not compile')
 
 
 def program(*shaders):
@@ -137,13 +143,8 @@ def program(*shaders):
     for s in shaders:
         gl.glAttachShader(p, s)
     gl.glLinkProgram(p)
-    ok = C.c_int()
-    gl.glGetProgramiv(p, GL_LINK_STATUS, C.byref(ok))
-    if not ok.value:
-        log = C.create_string_buffer(4096)
-        gl.glGetProgramInfoLog(p, 4096, None, log)
-        fail('program did not link: ' + log.value.decode(errors='replace'))
-    return p
+    return built(p, gl.glGetProgramiv, GL_LINK_STATUS, gl.glGetProgramInfoLog,
+                 'program did not link')
 
 
 VERTEX = '''#version 300 es
