@@ -45,6 +45,8 @@ echo "${VENUS_VM_CONCURRENT_ROUNDS:-1}" >"$payload/concurrent_rounds"
 for f in "$build"/tests/integration/programs/vkt_* "$build"/tests/integration/programs/*.spv; do
    [ -f "$f" ] && cp "$f" "$payload/bin/"
 done
+# OpenGL ES on Zink, run by programs.sh like the Vulkan programs
+cp "$here/../integration/driver/gl_zink.py" "$payload/bin/vkt_gl_zink" || exit 1
 [ -x "$payload/bin/vkt_compute" ] || { echo "the test programs are not built"; exit 1; }
 
 # a run that ends in QEMU's own TCG failure is repeated (tcg_retry.sh)

@@ -33,20 +33,20 @@ st=$?
 [ "$st" = 0 ] || tail -n 20 /tmp/vulkaninfo.err
 check "ours vulkaninfo names the Venus device over virtio-gpu ($(($(date +%s) - start)) s)" $st
 
-# 2. the nine programs, byte-identical to the native runs. Memory fd
+# 2. the nine programs and gl_zink (OpenGL ES on Zink), byte-identical to the native runs. Memory fd
 #    imports need a renderer that keeps the fd of a device-memory blob:
 #    virglrenderer 1.1 does so only for CROSS_DEVICE blobs, which QEMU never
 #    offers; there the driver hides VK_KHR_external_memory_fd and extmem
 #    must say so instead of running. Our VMM library keeps every blob's fd
 #    and says so in its capset (version 1): there extmem must run.
-programs="compute render transfer sync events queries hostmem extmem gpl"
+programs="compute render transfer sync events queries hostmem extmem gpl gl_zink"
 VK_DRIVER_FILES=$ours VK_ICD_FILENAMES=$ours timeout 300 vulkaninfo >/tmp/vulkaninfo.full 2>&1
 if [ -f $P/our_vmm_library ]; then
    grep -q "transport: virtio-gpu.*(our renderer: memory imports)" /tmp/vulkaninfo.err &&
       grep -q VK_KHR_external_memory_fd /tmp/vulkaninfo.full
    check "ours: memory fds offered on our VMM library (capset version 1)" $?
 elif grep -q "transport: virtio-gpu.*no CROSS_DEVICE" /tmp/vulkaninfo.err; then
-   programs="compute render transfer sync events queries hostmem gpl"
+   programs="compute render transfer sync events queries hostmem gpl gl_zink"
    ! grep -q VK_KHR_external_memory_fd /tmp/vulkaninfo.full &&
       VK_DRIVER_FILES=$ours VKT_SHADER_DIR=$P/bin $P/bin/vkt_extmem 2>&1 |
       grep -q "lacks VK_KHR_external_memory_fd"
@@ -104,10 +104,10 @@ if [ -n "$mesa" ] && [ -f $P/mesa_required ]; then
       >/tmp/mesa-vulkaninfo.out 2>&1
    grep -q "deviceName *= Virtio-GPU Venus (llvmpipe" /tmp/mesa-vulkaninfo.out
    check "mesa vulkaninfo names the Venus device" $?
-   mesa_programs="compute render transfer sync events queries hostmem extmem gpl"
+   mesa_programs="compute render transfer sync events queries hostmem extmem gpl gl_zink"
    VK_DRIVER_FILES=$mesa VK_ICD_FILENAMES=$mesa timeout 300 vulkaninfo >/tmp/mesa-vulkaninfo.full 2>&1
    if ! grep -q VK_KHR_external_memory_fd /tmp/mesa-vulkaninfo.full; then
-      mesa_programs="compute render transfer sync events queries hostmem gpl"
+      mesa_programs="compute render transfer sync events queries hostmem gpl gl_zink"
       VK_DRIVER_FILES=$mesa VKT_SHADER_DIR=$P/bin $P/bin/vkt_extmem 2>&1 |
          grep -q "lacks VK_KHR_external_memory_fd"
       check "mesa extmem: no memory fds on a host driver without DRM format modifiers" $?

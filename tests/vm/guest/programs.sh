@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs the test programs of tests/integration/programs through one ICD and
+# Runs the test programs of tests/integration/programs (and gl_zink, OpenGL ES
+# on Zink: bin/vkt_gl_zink) through one ICD and
 # compares each with its reference run (exit status 0, stdout and every file
 # it wrote, byte for byte). Used in the guest (our driver, Mesa's Venus) and
 # in the host chroot (the native reference runs, with --record).
@@ -19,7 +20,7 @@ icd=$2
 bin=$3
 ref=$4
 shift 4
-programs=${*:-compute render transfer sync events queries hostmem extmem gpl}
+programs=${*:-compute render transfer sync events queries hostmem extmem gpl gl_zink}
 limit=${VKT_TIMEOUT:-300}
 work=$(mktemp -d "${TMPDIR:-/tmp}/programs.XXXXXX") || exit 100
 failed=0
