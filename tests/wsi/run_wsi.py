@@ -24,6 +24,13 @@ it again.
       must become identical to the native one, vkd3d-gears's frames must
       show its three gears (red, green, blue) and move, as natively. The
       demos never end by themselves; they are stopped once checked.
+
+  run_wsi.py glmark2 --venus-run PATH
+      runs `glmark2 --validate` (Debian 13's glmark2-x11: OpenGL 4.6 on
+      Mesa's Zink, which draws one frame of each scene and checks its pixels)
+      natively on lavapipe and through our driver: the renderer must name our
+      device, every scene must end the same way as natively, and at least 20
+      scenes must say "Success".
 """
 
 import argparse
@@ -300,6 +307,49 @@ def vkd3d(xvfb, env, venus_run):
     return 0
 
 
+def glmark2(env, venus_run):
+    # OpenGL on Zink through Mesa's software window-system path (frames
+    # copied into the X window), with no shader cache of its own
+    gl_env = dict(env, GALLIUM_DRIVER='zink', LIBGL_ALWAYS_SOFTWARE='1',
+                  MESA_SHADER_CACHE_DISABLE='true')
+    native_env = dict(gl_env, VK_DRIVER_FILES=LVP_ICD, VK_ICD_FILENAMES=LVP_ICD)
+    results = {}
+    for name, prefix, e in (('native', [], native_env), ('ours', [venus_run], gl_env)):
+        full = dict(os.environ)
+        full.pop('WAYLAND_DISPLAY', None)
+        full.update(e)
+        cmd = prefix + ['glmark2', '--validate']
+        print('+ ' + ' '.join(cmd), flush=True)
+        p = subprocess.run(cmd, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=600)
+        out = p.stdout.decode(errors='replace')
+        renderer = [l.split(':', 1)[1].strip() for l in out.splitlines()
+                    if 'GL_RENDERER:' in l]
+        scenes = {}
+        for line in out.splitlines():
+            if line.startswith('[') and ': Validation: ' in line:
+                scene, verdict = line.rsplit(': Validation: ', 1)
+                scenes[scene] = verdict.strip()
+        ok = sum(1 for v in scenes.values() if v == 'Success')
+        print('glmark2 %s: exit status %d, renderer %s, %d scenes, %d Success' %
+              (name, p.returncode, renderer[0] if renderer else '?', len(scenes), ok))
+        if p.returncode != 0 or not renderer or not renderer[0].startswith('zink'):
+            print(out[-3000:])
+            return 1
+        results[name] = (renderer[0], scenes, ok)
+    if 'Venus' not in results['ours'][0]:
+        print('through our driver the renderer is not our device')
+        return 1
+    native, ours = results['native'][1], results['ours'][1]
+    differ = sorted(set(native) | set(ours), key=str)
+    differ = [k for k in differ if native.get(k) != ours.get(k)]
+    for k in differ:
+        print('  %s: native %s, ours %s' % (k, native.get(k), ours.get(k)))
+    if differ or results['native'][2] < 20 or results['ours'][2] < 20:
+        return 1
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--wayland', action='store_true')
@@ -314,7 +364,16 @@ def main():
     v.add_argument('--out')
     d = sub.add_parser('vkd3d')
     d.add_argument('--venus-run', required=True)
+    g = sub.add_parser('glmark2')
+    g.add_argument('--venus-run', required=True)
     args = ap.parse_args()
+
+    if args.mode == 'glmark2':
+        if not shutil.which('glmark2'):
+            print('SKIP: glmark2 is not installed (Debian 13: apt-get install glmark2-x11)')
+            return 77
+        with Xvfb('1024x768x24') as xvfb:
+            return glmark2(xvfb.env(), args.venus_run)
 
     if args.mode == 'vkd3d':
         if not shutil.which('vkd3d-triangle') or not shutil.which('vkd3d-gears'):

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""OpenGL on Mesa's Zink, natively and through our stack: glmark2's scenes
+(Debian 13's glmark2-x11) run alternately on the native Vulkan driver and
+through venus-run, each pass the whole benchmark; prints every scene's FPS
+(median of the passes), the glmark2 score and the ratios ours / native.
+
+  run_glmark2.py --venus-run PATH [--passes N] [--duration S] [--native-icd JSON]
+
+Needs an X display ($DISPLAY), for instance a private Xvfb:
+  Xvfb :9 -screen 0 1024x768x24 -nolisten tcp &
+  DISPLAY=:9 bench/run_glmark2.py --venus-run build/tools/venus-run
+Zink is taken through Mesa's software window-system path
+(LIBGL_ALWAYS_SOFTWARE=1), which copies each frame into the window on the CPU,
+as it must under Xvfb and in a guest.
+"""
+
+import argparse
+import glob
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+SCENE = re.compile(r'^(\[.*?\] .*?): FPS: (\d+)')
+SCORE = re.compile(r'glmark2 Score: (\d+)')
+
+
+def run(cmd, env):
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=3600)
+    out = p.stdout.decode(errors='replace')
+    if p.returncode != 0:
+        sys.stderr.write(out[-2000:])
+        raise SystemExit('%s failed (%d)' % (' '.join(cmd), p.returncode))
+    fps = {}
+    for line in out.splitlines():
+        m = SCENE.match(line)
+        if m:
+            fps[m.group(1)] = int(m.group(2))
+        m = SCORE.search(line)
+        if m:
+            fps['score'] = int(m.group(1))
+    renderer = re.search(r'GL_RENDERER:\s*(.*)', out)
+    return fps, renderer.group(1).strip() if renderer else '?'
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--venus-run', required=True)
+    ap.add_argument('--passes', type=int, default=2)
+    ap.add_argument('--duration', type=float, default=2.0, help='seconds per scene')
+    ap.add_argument('--native-icd', default=os.environ.get('NATIVE_ICD') or next(
+        iter(sorted(glob.glob('/usr/share/vulkan/icd.d/lvp_icd*.json'))), ''))
+    args = ap.parse_args()
+    if not os.environ.get('DISPLAY'):
+        raise SystemExit('no $DISPLAY (start an Xvfb, see --help)')
+
+    env = dict(os.environ, GALLIUM_DRIVER='zink', LIBGL_ALWAYS_SOFTWARE='1',
+               MESA_SHADER_CACHE_DISABLE='true')
+    native_env = dict(env, VK_DRIVER_FILES=args.native_icd, VK_ICD_FILENAMES=args.native_icd)
+    glmark2 = ['glmark2', '-b', ':duration=%g' % args.duration]
+    runs = {'native': [], 'ours': []}
+    for i in range(args.passes):
+        for name, cmd, e in (('native', glmark2, native_env),
+                             ('ours', [args.venus_run] + glmark2, env)):
+            fps, renderer = run(cmd, e)
+            print('pass %d %s: score %s (%s)' % (i + 1, name, fps.get('score', '?'), renderer),
+                  flush=True)
+            runs[name].append(fps)
+
+    print('%-72s %8s %8s %6s' % ('scene (FPS, median of %d passes)' % args.passes,
+                                 'native', 'ours', 'ratio'))
+    for scene in runs['native'][0]:
+        n = statistics.median(r.get(scene, 0) for r in runs['native'])
+        o = statistics.median(r.get(scene, 0) for r in runs['ours'])
+        print('%-72s %8g %8g %6.2f' % (scene[:72], n, o, o / n if n else 0))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
