@@ -252,6 +252,19 @@ def wait_screen(xvfb, demo, ok, seconds):
     return None
 
 
+def wait_blank(xvfb, seconds=20):
+    """Waits until the screen is all black again (a stopped demo's window
+    gone), so that no frame of one run can be taken for the next one's."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        rgb = xvfb.screen()[2]
+        if not any(rgb):
+            return True
+        time.sleep(0.1)
+    print('the screen did not clear within %d s' % seconds)
+    return False
+
+
 def vkd3d(xvfb, env, venus_run):
     native_env = dict(env, VK_DRIVER_FILES=LVP_ICD, VK_ICD_FILENAMES=LVP_ICD)
     ours = [venus_run]
@@ -268,6 +281,8 @@ def vkd3d(xvfb, env, venus_run):
     demo = Demo(['vkd3d-triangle'], native_env)
     ref = wait_screen(xvfb, demo, settled, 60)
     demo.stop()
+    if not wait_blank(xvfb):
+        return 1
     if ref is None:
         print('native vkd3d-triangle showed no frame')
         return 1
@@ -281,6 +296,8 @@ def vkd3d(xvfb, env, venus_run):
     demo = Demo(ours + ['vkd3d-triangle'], env)
     got = wait_screen(xvfb, demo, same, 60)
     demo.stop()
+    if not wait_blank(xvfb):
+        return 1
     if got is None:
         if last:
             width, height, rgb = last[0]
@@ -299,6 +316,8 @@ def vkd3d(xvfb, env, venus_run):
         demo = Demo(prefix + ['vkd3d-gears'], e)
         got = wait_screen(xvfb, demo, turning, 60)
         demo.stop()
+        if not wait_blank(xvfb):
+            return 1
         if got is None:
             print('vkd3d-gears %s: no two turning frames with three gears' % name)
             return 1

@@ -33,12 +33,13 @@ st=$?
 [ "$st" = 0 ] || tail -n 20 /tmp/vulkaninfo.err
 check "ours vulkaninfo names the Venus device over virtio-gpu ($(($(date +%s) - start)) s)" $st
 
-# 2. the nine programs and gl_zink (OpenGL ES on Zink), byte-identical to the native runs. Memory fd
-#    imports need a renderer that keeps the fd of a device-memory blob:
-#    virglrenderer 1.1 does so only for CROSS_DEVICE blobs, which QEMU never
-#    offers; there the driver hides VK_KHR_external_memory_fd and extmem
-#    must say so instead of running. Our VMM library keeps every blob's fd
-#    and says so in its capset (version 1): there extmem must run.
+# 2. the nine programs and gl_zink (OpenGL ES on Zink), byte-identical to
+#    the native runs. Memory fd imports need a renderer that keeps the fd
+#    of a device-memory blob: virglrenderer 1.1 does so only for
+#    CROSS_DEVICE blobs, which QEMU never offers; there the driver hides
+#    VK_KHR_external_memory_fd and extmem must say so instead of running.
+#    Our VMM library keeps every blob's fd and says so in its capset
+#    (version 1): there extmem must run.
 programs="compute render transfer sync events queries hostmem extmem gpl gl_zink"
 VK_DRIVER_FILES=$ours VK_ICD_FILENAMES=$ours timeout 300 vulkaninfo >/tmp/vulkaninfo.full 2>&1
 if [ -f $P/our_vmm_library ]; then
