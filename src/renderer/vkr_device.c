@@ -280,6 +280,21 @@ vkr_device_free(struct vkr_device *dev)
    free(dev);
 }
 
+/* whether a device create info enables the protectedMemory feature */
+static bool
+vkr_device_info_protected_memory(const VkDeviceCreateInfo *info)
+{
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROTECTED_MEMORY_FEATURES &&
+          ((const VkPhysicalDeviceProtectedMemoryFeatures *)s)->protectedMemory)
+         return true;
+      if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES &&
+          ((const VkPhysicalDeviceVulkan11Features *)s)->protectedMemory)
+         return true;
+   }
+   return false;
+}
+
 void
 vkr_exec_vkCreateDevice(struct vp_dispatch *d, struct vp_command_vkCreateDevice *args)
 {
@@ -294,12 +309,25 @@ vkr_exec_vkCreateDevice(struct vp_dispatch *d, struct vp_command_vkCreateDevice 
    *args->pDevice = (VkDevice)(uintptr_t)id;
    vkr_physical_device_init_memory(pd);
 
-   /* queue requests against the cached families */
+   /* queue requests against the cached families; flags: at most the
+    * protected bit, on a family with protected queues and with the
+    * protectedMemory feature enabled (NVIDIA's vkCreateDevice crashed on
+    * other flags, found by fuzz_ring) */
+   const bool protected_memory = vkr_device_info_protected_memory(info);
    uint32_t queue_total = 0;
    for (uint32_t i = 0; i < info->queueCreateInfoCount; i++) {
       const VkDeviceQueueCreateInfo *q = &info->pQueueCreateInfos[i];
       if (q->queueFamilyIndex >= pd->queue_family_count || !q->queueCount ||
           q->queueCount > pd->queue_families[q->queueFamilyIndex].queueCount) {
+         args->ret = VK_ERROR_INITIALIZATION_FAILED;
+         return;
+      }
+      if ((q->flags & ~(VkDeviceQueueCreateFlags)VK_DEVICE_QUEUE_CREATE_PROTECTED_BIT) ||
+          ((q->flags & VK_DEVICE_QUEUE_CREATE_PROTECTED_BIT) &&
+           (!protected_memory ||
+            !(pd->queue_families[q->queueFamilyIndex].queueFlags & VK_QUEUE_PROTECTED_BIT)))) {
+         vkr_log(VU_LOG_WARN, "context %u: vkCreateDevice with queue flags 0x%x refused",
+                 ctx->id, (unsigned)q->flags);
          args->ret = VK_ERROR_INITIALIZATION_FAILED;
          return;
       }

@@ -955,6 +955,55 @@ hostile_client_dropped(const void *cmd, size_t size, bool create_instance)
    return dropped;
 }
 
+/* Queue create flags the host driver would read unchecked (NVIDIA's
+ * vkCreateDevice crashed on them): unknown bits, and the protected bit on a
+ * family without protected queues or without the protectedMemory feature,
+ * are refused with VK_ERROR_INITIALIZATION_FAILED before the host call; the
+ * context stays usable. */
+TEST(queue_flags)
+{
+   struct tc *tc = &main_tc;
+   if (!tc->ring_map || !physical_device)
+      return;
+   const float prio = 1.0f;
+   const VkPhysicalDeviceProtectedMemoryFeatures protected_feature = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROTECTED_MEMORY_FEATURES,
+      .protectedMemory = VK_TRUE,
+   };
+   const struct {
+      VkDeviceQueueCreateFlags flags;
+      const void *features;
+   } cases[] = {
+      { 0x80, NULL },
+      { VK_DEVICE_QUEUE_CREATE_PROTECTED_BIT | 0x2, &protected_feature },
+      { VK_DEVICE_QUEUE_CREATE_PROTECTED_BIT, NULL },
+      /* compute_family: lavapipe's and NVIDIA's have no protected queues */
+      { VK_DEVICE_QUEUE_CREATE_PROTECTED_BIT, &protected_feature },
+   };
+   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+      const VkDeviceQueueCreateInfo qinfo = {
+         .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+         .flags = cases[i].flags,
+         .queueFamilyIndex = compute_family,
+         .queueCount = 1,
+         .pQueuePriorities = &prio,
+      };
+      const VkDeviceCreateInfo dinfo = {
+         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+         .pNext = cases[i].features,
+         .queueCreateInfoCount = 1,
+         .pQueueCreateInfos = &qinfo,
+      };
+      VkDevice device = NEW_HANDLE(VkDevice);
+      VkResult r = VK_SUCCESS;
+      CALL(tc, true, r, vkCreateDevice, physical_device, &dinfo, NULL, &device);
+      CHECK_EQ(r, VK_ERROR_INITIALIZATION_FAILED);
+      if (r == VK_SUCCESS)
+         ASYNC(tc, true, vkDestroyDevice, device, NULL);
+   }
+   CHECK(!(atomic_load(RING_STATUS(tc)) & VW_RING_STATUS_FATAL));
+}
+
 TEST(hostile_streams)
 {
    uint8_t buf[512];
@@ -1647,6 +1696,7 @@ RUN_TESTS(start_server,
           instance,
           ring_monitor_and_idle,
           compute,
+          queue_flags,
           hostile_streams,
           hostile_pipeline,
           hostile_ray_tracing,
