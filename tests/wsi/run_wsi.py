@@ -265,6 +265,16 @@ def wait_blank(xvfb, seconds=20):
     return False
 
 
+def show_demo(xvfb, cmd, env, ok, seconds=60):
+    """Runs a demo until ok(screen, previous) holds for what the screen
+    shows, stops it and waits for the screen to clear: that screen, or None
+    (no such screen in time, or the screen did not clear)."""
+    demo = Demo(cmd, env)
+    got = wait_screen(xvfb, demo, ok, seconds)
+    demo.stop()
+    return got if wait_blank(xvfb) else None
+
+
 def vkd3d(xvfb, env, venus_run):
     native_env = dict(env, VK_DRIVER_FILES=LVP_ICD, VK_ICD_FILENAMES=LVP_ICD)
     ours = [venus_run]
@@ -278,11 +288,7 @@ def vkd3d(xvfb, env, venus_run):
     def settled(screen, previous):
         return screen == previous and colours(screen) > 16
 
-    demo = Demo(['vkd3d-triangle'], native_env)
-    ref = wait_screen(xvfb, demo, settled, 60)
-    demo.stop()
-    if not wait_blank(xvfb):
-        return 1
+    ref = show_demo(xvfb, ['vkd3d-triangle'], native_env, settled)
     if ref is None:
         print('native vkd3d-triangle showed no frame')
         return 1
@@ -293,11 +299,7 @@ def vkd3d(xvfb, env, venus_run):
         last[:] = [screen]
         return screen == ref
 
-    demo = Demo(ours + ['vkd3d-triangle'], env)
-    got = wait_screen(xvfb, demo, same, 60)
-    demo.stop()
-    if not wait_blank(xvfb):
-        return 1
+    got = show_demo(xvfb, ours + ['vkd3d-triangle'], env, same)
     if got is None:
         if last:
             width, height, rgb = last[0]
@@ -313,11 +315,7 @@ def vkd3d(xvfb, env, venus_run):
                 min(gear_pixels(screen[2])) >= 500 and min(gear_pixels(previous[2])) >= 500)
 
     for name, prefix, e in (('native', [], native_env), ('through Venus', ours, env)):
-        demo = Demo(prefix + ['vkd3d-gears'], e)
-        got = wait_screen(xvfb, demo, turning, 60)
-        demo.stop()
-        if not wait_blank(xvfb):
-            return 1
+        got = show_demo(xvfb, prefix + ['vkd3d-gears'], e, turning)
         if got is None:
             print('vkd3d-gears %s: no two turning frames with three gears' % name)
             return 1
