@@ -762,4 +762,15 @@ vkr_decoder_set_reply_stream(struct vkr_decoder *dec,
                              size_t offset,
                              size_t size);
 
+/* the first structure of a pNext chain with this sType, or NULL */
+static inline const void *
+vkr_chain_find(const void *chain, VkStructureType type)
+{
+   for (const VkBaseInStructure *s = chain; s; s = s->pNext) {
+      if (s->sType == type)
+         return s;
+   }
+   return NULL;
+}
+
 #endif

@@ -284,15 +284,11 @@ vkr_device_free(struct vkr_device *dev)
 static bool
 vkr_device_info_protected_memory(const VkDeviceCreateInfo *info)
 {
-   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
-      if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROTECTED_MEMORY_FEATURES &&
-          ((const VkPhysicalDeviceProtectedMemoryFeatures *)s)->protectedMemory)
-         return true;
-      if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES &&
-          ((const VkPhysicalDeviceVulkan11Features *)s)->protectedMemory)
-         return true;
-   }
-   return false;
+   const VkPhysicalDeviceProtectedMemoryFeatures *feature =
+      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROTECTED_MEMORY_FEATURES);
+   const VkPhysicalDeviceVulkan11Features *vk11 =
+      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES);
+   return (feature && feature->protectedMemory) || (vk11 && vk11->protectedMemory);
 }
 
 void

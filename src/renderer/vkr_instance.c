@@ -1243,16 +1243,6 @@ vkr_created_resource(struct vp_dispatch *d,
 
 #define VKR_HOST_ALLOCATION VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT
 
-static const void *
-vkr_chain_find(const void *chain, VkStructureType type)
-{
-   for (const VkBaseInStructure *s = chain; s; s = s->pNext) {
-      if (s->sType == type)
-         return s;
-   }
-   return NULL;
-}
-
 static bool
 vkr_host_pointer_in_use(const struct vkr_device *dev)
 {
