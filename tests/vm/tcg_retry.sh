@@ -3,7 +3,11 @@
 # assertion) or stalls its virtio-gpu queue (the guest's hung-task check,
 # which the guest scripts turn into a panic) while host-visible blobs are
 # mapped and unmapped, or the whole guest stops (vm.py: no heartbeat, status
-# 123); Mesa's Venus driver meets the same (docs/vm.md).
+# 123); Mesa's Venus driver meets the same (docs/vm.md). A stall that Mesa's
+# driver meets spinning in user space (no hung task: its program only times
+# out) is marked by guest/programs.sh with a VENUS-VM-TCG-STALL line, where
+# the run asked for that (Mesa's driver on virglrenderer only: none of our
+# code serves it there).
 #
 # tcg_retry LOG COMMAND [ARG...]
 #   runs COMMAND (vm.py run, or a shell function around it) with its stdout
@@ -18,7 +22,8 @@ tcg_retry_pattern='iotlb_to_section: Assertion|hung_task: blocked tasks|blocked 
 
 tcg_retry_failed() { # STATUS LOG: did QEMU's TCG fail on its own?
    [ "$1" = 123 ] ||
-      { { [ "$1" = 121 ] || [ "$1" = 122 ]; } && grep -q -E "$tcg_retry_pattern" "$2"; }
+      { { [ "$1" = 121 ] || [ "$1" = 122 ]; } && grep -q -E "$tcg_retry_pattern" "$2"; } ||
+      { [ "$1" != 0 ] && grep -q '^VENUS-VM-TCG-STALL' "$2"; }
 }
 
 tcg_retry() {

@@ -70,7 +70,9 @@ case $mode in
 venus)
    record_native
    cp "$payload/driver.sh" "$payload/run.sh"
-   touch "$payload/mesa_required" "$payload/mesa_no_fence_feedback"
+   # Mesa's driver on virglrenderer (none of our code): a program of it
+   # stuck in a TCG stall repeats the run (tcg_retry.sh)
+   touch "$payload/mesa_required" "$payload/mesa_no_fence_feedback" "$payload/tcg_stall_retry"
    timeout=${VENUS_VM_TIMEOUT:-400}
    run_vm --venus on --smp 1 --timeout "$timeout" "$payload"
    status=$?

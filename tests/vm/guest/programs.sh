@@ -9,6 +9,11 @@
 #   --record   write the outputs to REF_DIR/<program>/ instead of comparing
 # Prints one TAP-style line per program ("ok - LABEL program" or "not ok -
 # ..."), and the differences; exits with the number of failures.
+# VKT_STALL_MARK=1: a program that timed out with Mesa's Venus driver's
+# "stuck in ring seqno wait" in its stderr (a TCG stall of the virtio-gpu
+# queue, which Mesa's driver waits out spinning, so no hung task shows it)
+# adds a line "VENUS-VM-TCG-STALL ..." that tests/vm/tcg_retry.sh repeats
+# the run on.
 set -u
 record=0
 if [ "$1" = --record ]; then
@@ -55,6 +60,10 @@ for p in $programs; do
    else
       failed=$((failed + 1))
       echo "not ok - $label $p: $why"
+      if [ "$rc" = 124 ] && [ "${VKT_STALL_MARK:-0}" = 1 ] &&
+         grep -q "stuck in ring seqno wait" "$out/stderr"; then
+         echo "VENUS-VM-TCG-STALL $label $p: Mesa's driver stuck in a ring seqno wait"
+      fi
       [ -f "$ref/$p/stdout" ] && diff -u --label reference --label "$label" "$ref/$p/stdout" \
          "$out/stdout" | head -n 20
       diff -r -q "$ref/$p/files" "$out/files" 2>&1 | head -n 5
