@@ -5,6 +5,16 @@ through venus-run, each pass the whole benchmark; prints every scene's FPS
 (median of the passes), the glmark2 score and the ratios ours / native.
 
   run_glmark2.py --venus-run PATH [--passes N] [--duration S] [--native-icd JSON]
+                 [--no-venus-features]
+
+A third stack runs natively with Zink held to what Venus carries ("native,
+Venus's features"): Zink picks its paths by the device's extensions, and two
+it prefers on lavapipe, VK_EXT_descriptor_buffer and VK_EXT_shader_object,
+have commands that Venus's protocol does not number (docs/renderer.md), so
+through any Venus driver Zink falls back to descriptor sets with push
+descriptors and to pipelines. ZINK_DESCRIPTORS=lazy and ZINK_DEBUG=noshobj
+make it take those paths natively too; the ratio against that run is the
+cost of the transport alone. --no-venus-features leaves it out.
 
 Needs an X display ($DISPLAY), for instance a private Xvfb:
   Xvfb :9 -screen 0 1024x768x24 -nolisten tcp &
@@ -52,6 +62,8 @@ def main():
     ap.add_argument('--duration', type=float, default=2.0, help='seconds per scene')
     ap.add_argument('--native-icd', default=os.environ.get('NATIVE_ICD') or next(
         iter(sorted(glob.glob('/usr/share/vulkan/icd.d/lvp_icd*.json'))), ''))
+    ap.add_argument('--no-venus-features', action='store_true',
+                    help="leave out the native run with Zink held to Venus's features")
     args = ap.parse_args()
     if not os.environ.get('DISPLAY'):
         raise SystemExit('no $DISPLAY (start an Xvfb, see --help)')
@@ -59,22 +71,42 @@ def main():
     env = dict(os.environ, GALLIUM_DRIVER='zink', LIBGL_ALWAYS_SOFTWARE='1',
                MESA_SHADER_CACHE_DISABLE='true')
     native_env = dict(env, VK_DRIVER_FILES=args.native_icd, VK_ICD_FILENAMES=args.native_icd)
+    # Zink natively on the paths it takes through Venus (see above)
+    like_env = dict(native_env, ZINK_DESCRIPTORS='lazy',
+                    ZINK_DEBUG=','.join(filter(None, [env.get('ZINK_DEBUG'), 'noshobj'])))
     glmark2 = ['glmark2', '-b', ':duration=%g' % args.duration]
-    runs = {'native': [], 'ours': []}
+    stacks = [('native', glmark2, native_env)]
+    if not args.no_venus_features:
+        stacks.append(('native-vf', glmark2, like_env))
+    stacks.append(('ours', [args.venus_run] + glmark2, env))
+    runs = {name: [] for name, _, _ in stacks}
     for i in range(args.passes):
-        for name, cmd, e in (('native', glmark2, native_env),
-                             ('ours', [args.venus_run] + glmark2, env)):
+        for name, cmd, e in stacks:
             fps, renderer = run(cmd, e)
             print('pass %d %s: score %s (%s)' % (i + 1, name, fps.get('score', '?'), renderer),
                   flush=True)
             runs[name].append(fps)
 
-    print('%-72s %8s %8s %6s' % ('scene (FPS, median of %d passes)' % args.passes,
-                                 'native', 'ours', 'ratio'))
+    def median(name, scene):
+        return statistics.median(r.get(scene, 0) for r in runs[name])
+
+    def ratio(a, b):
+        return a / b if b else 0
+
+    if args.no_venus_features:
+        print('%-72s %8s %8s %6s' % ('scene (FPS, median of %d passes)' % args.passes,
+                                     'native', 'ours', 'ratio'))
+        for scene in runs['native'][0]:
+            n, o = median('native', scene), median('ours', scene)
+            print('%-72s %8g %8g %6.2f' % (scene[:72], n, o, ratio(o, n)))
+        return 0
+    print("native-vf: natively, Zink held to Venus's features (ZINK_DESCRIPTORS=lazy, "
+          "ZINK_DEBUG=noshobj)")
+    print('%-64s %8s %9s %8s %6s %9s' % ('scene (FPS, median of %d passes)' % args.passes,
+                                         'native', 'native-vf', 'ours', 'ratio', 'ratio-vf'))
     for scene in runs['native'][0]:
-        n = statistics.median(r.get(scene, 0) for r in runs['native'])
-        o = statistics.median(r.get(scene, 0) for r in runs['ours'])
-        print('%-72s %8g %8g %6.2f' % (scene[:72], n, o, o / n if n else 0))
+        n, v, o = median('native', scene), median('native-vf', scene), median('ours', scene)
+        print('%-64s %8g %9g %8g %6.2f %9.2f' % (scene[:64], n, v, o, ratio(o, n), ratio(o, v)))
     return 0
 
 
