@@ -10,7 +10,13 @@ same script run natively on lavapipe and through our driver (via
     blended quads; the pixels read back, as a SHA-256 and a colour count;
   - an occlusion query around the triangle;
   - a compute shader that writes a storage buffer, mapped and checked word
-    for word against the values computed here.
+    for word against the values computed here;
+  - OpenGL ES 3.2's stages beyond those: a geometry shader whose points are
+    captured by transform feedback (Vulkan's VK_EXT_transform_feedback,
+    its counters and queries), every captured value checked, with the
+    primitives-written and primitives-generated queries; a tessellated
+    triangle (tessellation control and evaluation shaders) rendered and
+    captured, its barycentric coordinates checked.
 
 Exit status: 0 when every check passed, 1 on a failed check (GL errors, a
 renderer that is not Zink, wrong values), 77 when EGL, GLES or Zink is not
@@ -21,6 +27,7 @@ stderr only: stdout must not depend on the Vulkan driver.
 import ctypes as C
 import hashlib
 import os
+import struct
 import sys
 
 # Mesa: Zink through the software (drisw) path; without a window system
@@ -70,6 +77,7 @@ gl.glBufferData.argtypes = [C.c_uint, C.c_ssize_t, vp, C.c_uint]
 gl.glShaderSource.argtypes = [C.c_uint, C.c_int, vp, vp]
 gl.glGetUniformLocation.argtypes = [C.c_uint, C.c_char_p]
 gl.glUniform1f.argtypes = [C.c_int, C.c_float]
+gl.glTransformFeedbackVaryings.argtypes = [C.c_uint, C.c_int, vp, C.c_uint]
 
 # EGL and GL enums
 EGL_PLATFORM_SURFACELESS_MESA = 0x31DD
@@ -110,6 +118,17 @@ GL_DYNAMIC_READ = 0x88E9
 GL_MAP_READ_BIT = 0x0001
 GL_BUFFER_UPDATE_BARRIER_BIT = 0x0200
 GL_TEXTURE0 = 0x84C0
+GL_POINTS = 0x0000
+GL_PATCHES = 0x000E
+GL_PATCH_VERTICES = 0x8E72
+GL_GEOMETRY_SHADER = 0x8DD9
+GL_TESS_CONTROL_SHADER = 0x8E88
+GL_TESS_EVALUATION_SHADER = 0x8E87
+GL_TRANSFORM_FEEDBACK_BUFFER = 0x8C8E
+GL_INTERLEAVED_ATTRIBS = 0x8C8C
+GL_RASTERIZER_DISCARD = 0x8C89
+GL_PRIMITIVES_GENERATED = 0x8C87
+GL_TRANSFORM_FEEDBACK_PRIMITIVES_WRITTEN = 0x8C88
 
 
 def check_gl(what):
@@ -138,10 +157,15 @@ def shader(kind, src):
                  'shader did not compile')
 
 
-def program(*shaders):
+def program(*shaders, captured=()):
+    """A linked program; captured: the outputs transform feedback records,
+    interleaved."""
     p = gl.glCreateProgram()
     for s in shaders:
         gl.glAttachShader(p, s)
+    if captured:
+        names = (C.c_char_p * len(captured))(*(n.encode() for n in captured))
+        gl.glTransformFeedbackVaryings(p, len(captured), names, GL_INTERLEAVED_ATTRIBS)
     gl.glLinkProgram(p)
     return built(p, gl.glGetProgramiv, GL_LINK_STATUS, gl.glGetProgramInfoLog,
                  'program did not link')
@@ -193,6 +217,198 @@ void main() {
    w[i] = (i * 2654435761u) ^ (i >> 3) ^ w[i];
 }
 '''
+
+
+# ES 3.2: a geometry shader emitting two points per input point, recorded by
+# transform feedback (the fragment shader only completes the program: the
+# rasterizer is off)
+XFB_POINTS = 64
+XFB_VERTEX = '''#version 320 es
+flat out uint vid;
+out vec4 pos;
+void main() {
+   float f = float(gl_VertexID);
+   vid = uint(gl_VertexID);
+   pos = vec4(f, 0.5 * f, -f, 1.0);
+   gl_Position = pos;
+}
+'''
+
+XFB_GEOMETRY = '''#version 320 es
+layout(points) in;
+layout(points, max_vertices = 2) out;
+flat in uint vid[];
+in vec4 pos[];
+flat out uint k;
+out vec4 val;
+void main() {
+   for (int j = 0; j < 2; j++) {
+      k = vid[0] * 2u + uint(j);
+      val = pos[0] * float(j + 1) + vec4(0.25 * float(j));
+      gl_Position = vec4(0.0);
+      EmitVertex();
+      EndPrimitive();
+   }
+}
+'''
+
+PLAIN_FRAGMENT = '''#version 320 es
+precision highp float;
+out vec4 result;
+void main() {
+   result = vec4(1.0);
+}
+'''
+
+# ES 3.2: one triangle patch tessellated at level 4, coloured by its
+# barycentric coordinates
+TESS_VERTEX = '''#version 320 es
+const vec2 corner[3] = vec2[3](vec2(-0.8, -0.8), vec2(0.8, -0.7), vec2(0.1, 0.85));
+void main() {
+   gl_Position = vec4(corner[gl_VertexID % 3], 0.0, 1.0);
+}
+'''
+
+TESS_CONTROL = '''#version 320 es
+layout(vertices = 3) out;
+void main() {
+   gl_out[gl_InvocationID].gl_Position = gl_in[gl_InvocationID].gl_Position;
+   if (gl_InvocationID == 0) {
+      gl_TessLevelOuter[0] = 4.0;
+      gl_TessLevelOuter[1] = 4.0;
+      gl_TessLevelOuter[2] = 4.0;
+      gl_TessLevelInner[0] = 4.0;
+   }
+}
+'''
+
+TESS_EVALUATION = '''#version 320 es
+layout(triangles, equal_spacing, ccw) in;
+out vec3 bary;
+void main() {
+   bary = gl_TessCoord;
+   gl_Position = gl_TessCoord.x * gl_in[0].gl_Position + gl_TessCoord.y * gl_in[1].gl_Position +
+                 gl_TessCoord.z * gl_in[2].gl_Position;
+}
+'''
+
+TESS_FRAGMENT = '''#version 320 es
+precision highp float;
+in vec3 bary;
+out vec4 result;
+void main() {
+   result = vec4(bary, 1.0);
+}
+'''
+
+
+def xfb_buffer(size):
+    buf = C.c_uint()
+    gl.glGenBuffers(1, C.byref(buf))
+    gl.glBindBuffer(GL_TRANSFORM_FEEDBACK_BUFFER, buf)
+    gl.glBufferData(GL_TRANSFORM_FEEDBACK_BUFFER, size, None, GL_DYNAMIC_READ)
+    gl.glBindBufferBase(GL_TRANSFORM_FEEDBACK_BUFFER, 0, buf)
+    return buf
+
+
+def query_result(query):
+    value = C.c_uint()
+    gl.glGetQueryObjectuiv(query, GL_QUERY_RESULT, C.byref(value))
+    return value.value
+
+
+def geometry_and_feedback():
+    """Points from a geometry shader, recorded by transform feedback: every
+    record checked; the primitives-written and -generated queries."""
+    prog = program(shader(GL_VERTEX_SHADER, XFB_VERTEX),
+                   shader(GL_GEOMETRY_SHADER, XFB_GEOMETRY),
+                   shader(GL_FRAGMENT_SHADER, PLAIN_FRAGMENT), captured=('k', 'val'))
+    records = XFB_POINTS * 2
+    stride = 4 + 16
+    xfb_buffer(records * stride)
+    gl.glUseProgram(prog)
+    written, generated = C.c_uint(), C.c_uint()
+    gl.glGenQueries(1, C.byref(written))
+    gl.glGenQueries(1, C.byref(generated))
+    gl.glEnable(GL_RASTERIZER_DISCARD)
+    gl.glBeginQuery(GL_TRANSFORM_FEEDBACK_PRIMITIVES_WRITTEN, written)
+    gl.glBeginQuery(GL_PRIMITIVES_GENERATED, generated)
+    gl.glBeginTransformFeedback(GL_POINTS)
+    gl.glDrawArrays(GL_POINTS, 0, XFB_POINTS)
+    gl.glEndTransformFeedback()
+    gl.glEndQuery(GL_PRIMITIVES_GENERATED)
+    gl.glEndQuery(GL_TRANSFORM_FEEDBACK_PRIMITIVES_WRITTEN)
+    gl.glDisable(GL_RASTERIZER_DISCARD)
+    check_gl('the transform feedback draw')
+    n_written, n_generated = query_result(written), query_result(generated)
+    ptr = gl.glMapBufferRange(GL_TRANSFORM_FEEDBACK_BUFFER, 0, records * stride, GL_MAP_READ_BIT)
+    if not ptr:
+        fail('glMapBufferRange of the transform feedback buffer failed')
+    raw = C.string_at(ptr, records * stride)
+    gl.glUnmapBuffer(GL_TRANSFORM_FEEDBACK_BUFFER)
+    check_gl('the transform feedback read')
+    bad = 0
+    for r in range(records):
+        k, *val = struct.unpack_from('<I4f', raw, r * stride)
+        f, j = float(r // 2), r % 2
+        want = [c * (j + 1) + 0.25 * j for c in (f, 0.5 * f, -f, 1.0)]
+        if k != r or val != want:
+            bad += 1
+    print('gl_zink_xfb records %d primitives_written %d primitives_generated %d' %
+          (records, n_written, n_generated))
+    print('gl_zink_xfb mismatches %d' % bad)
+    if n_written != records or n_generated != records:
+        fail('the queries count %d written and %d generated points, not %d' %
+             (n_written, n_generated, records))
+    if bad:
+        fail('%d of %d transform feedback records are wrong' % (bad, records))
+
+
+def tessellation():
+    """A tessellated patch rendered (pixels hashed) and recorded by
+    transform feedback (barycentric coordinates checked)."""
+    prog = program(shader(GL_VERTEX_SHADER, TESS_VERTEX),
+                   shader(GL_TESS_CONTROL_SHADER, TESS_CONTROL),
+                   shader(GL_TESS_EVALUATION_SHADER, TESS_EVALUATION),
+                   shader(GL_FRAGMENT_SHADER, TESS_FRAGMENT), captured=('bary',))
+    most = 256  # triangles: level 4 makes a few dozen
+    xfb_buffer(most * 3 * 12)
+    gl.glUseProgram(prog)
+    gl.glPatchParameteri(GL_PATCH_VERTICES, 3)
+    gl.glClearColor(0.0, 0.0, 0.0, 1.0)
+    gl.glClear(GL_COLOR_BUFFER_BIT)
+    written = C.c_uint()
+    gl.glGenQueries(1, C.byref(written))
+    gl.glBeginQuery(GL_TRANSFORM_FEEDBACK_PRIMITIVES_WRITTEN, written)
+    gl.glBeginTransformFeedback(GL_TRIANGLES)
+    gl.glDrawArrays(GL_PATCHES, 0, 3)
+    gl.glEndTransformFeedback()
+    gl.glEndQuery(GL_TRANSFORM_FEEDBACK_PRIMITIVES_WRITTEN)
+    check_gl('the tessellated draw')
+    pixels = C.create_string_buffer(SIZE * SIZE * 4)
+    gl.glReadPixels(0, 0, SIZE, SIZE, GL_RGBA, GL_UNSIGNED_BYTE, pixels)
+    check_gl('glReadPixels of the tessellated patch')
+    data = pixels.raw
+    colours = len({data[i:i + 4] for i in range(0, len(data), 4)})
+    triangles = query_result(written)
+    if not 1 < triangles <= most:
+        fail('the tessellated patch wrote %d triangles' % triangles)
+    ptr = gl.glMapBufferRange(GL_TRANSFORM_FEEDBACK_BUFFER, 0, triangles * 36, GL_MAP_READ_BIT)
+    if not ptr:
+        fail('glMapBufferRange of the tessellation record failed')
+    coords = (C.c_float * (triangles * 9)).from_address(ptr)
+    points = [tuple(coords[v * 3:v * 3 + 3]) for v in range(triangles * 3)]
+    gl.glUnmapBuffer(GL_TRANSFORM_FEEDBACK_BUFFER)
+    check_gl('the tessellation record read')
+    off = sum(1 for p in points if min(p) < 0 or max(p) > 1 or abs(sum(p) - 1) > 1e-5)
+    print('gl_zink_tess sha256 %s' % hashlib.sha256(data).hexdigest())
+    print('gl_zink_tess colours %d triangles %d vertices %d distinct %d' %
+          (colours, triangles, len(points), len(set(points))))
+    print('gl_zink_tess off_the_patch %d' % off)
+    if off:
+        fail('%d tessellated vertices are not barycentric coordinates of the patch' % off)
+    if colours < 16:
+        fail('the tessellated patch has only %d colours' % colours)
 
 
 def expected_word(i, initial):
@@ -309,6 +525,13 @@ def main():
     print('gl_zink_compute mismatches %d' % bad)
     if bad:
         fail('%d of %d words of the compute shader are wrong' % (bad, WORDS))
+
+    version = gl.glGetString(GL_VERSION).decode().split()
+    es32 = len(version) > 2 and version[2] >= '3.2'
+    print('gl_zink_es32 %s' % ('yes' if es32 else 'no'))
+    if es32:
+        geometry_and_feedback()
+        tessellation()
 
     egl.eglMakeCurrent(dpy, None, None, None)
     egl.eglDestroyContext(dpy, ctx)
