@@ -27,32 +27,9 @@ as it must under Xvfb and in a guest.
 import argparse
 import glob
 import os
-import re
-import statistics
-import subprocess
 import sys
 
-SCENE = re.compile(r'^(\[.*?\] .*?): FPS: (\d+)')
-SCORE = re.compile(r'glmark2 Score: (\d+)')
-
-
-def run(cmd, env):
-    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=3600)
-    out = p.stdout.decode(errors='replace')
-    if p.returncode != 0:
-        sys.stderr.write(out[-2000:])
-        raise SystemExit('%s failed (%d)' % (' '.join(cmd), p.returncode))
-    fps = {}
-    for line in out.splitlines():
-        m = SCENE.match(line)
-        if m:
-            fps[m.group(1)] = int(m.group(2))
-        m = SCORE.search(line)
-        if m:
-            fps['score'] = int(m.group(1))
-    renderer = re.search(r'GL_RENDERER:\s*(.*)', out)
-    return fps, renderer.group(1).strip() if renderer else '?'
+import marks
 
 
 def main():
@@ -79,35 +56,7 @@ def main():
     if not args.no_venus_features:
         stacks.append(('native-vf', glmark2, like_env))
     stacks.append(('ours', [args.venus_run] + glmark2, env))
-    runs = {name: [] for name, _, _ in stacks}
-    for i in range(args.passes):
-        for name, cmd, e in stacks:
-            fps, renderer = run(cmd, e)
-            print('pass %d %s: score %s (%s)' % (i + 1, name, fps.get('score', '?'), renderer),
-                  flush=True)
-            runs[name].append(fps)
-
-    def median(name, scene):
-        return statistics.median(r.get(scene, 0) for r in runs[name])
-
-    def ratio(a, b):
-        return a / b if b else 0
-
-    if args.no_venus_features:
-        print('%-72s %8s %8s %6s' % ('scene (FPS, median of %d passes)' % args.passes,
-                                     'native', 'ours', 'ratio'))
-        for scene in runs['native'][0]:
-            n, o = median('native', scene), median('ours', scene)
-            print('%-72s %8g %8g %6.2f' % (scene[:72], n, o, ratio(o, n)))
-        return 0
-    print("native-vf: natively, Zink held to Venus's features (ZINK_DESCRIPTORS=lazy, "
-          "ZINK_DEBUG=noshobj)")
-    print('%-64s %8s %9s %8s %6s %9s' % ('scene (FPS, median of %d passes)' % args.passes,
-                                         'native', 'native-vf', 'ours', 'ratio', 'ratio-vf'))
-    for scene in runs['native'][0]:
-        n, v, o = median('native', scene), median('native-vf', scene), median('ours', scene)
-        print('%-64s %8g %9g %8g %6.2f %9.2f' % (scene[:64], n, v, o, ratio(o, n), ratio(o, v)))
-    return 0
+    return marks.compare(stacks, args.passes)
 
 
 if __name__ == '__main__':
