@@ -209,6 +209,21 @@ static const VkFormat vn_wsi_formats[] = {
    VK_FORMAT_B8G8R8A8_UNORM,
 };
 
+/* the formats a surface offers: its platform's, else vn_wsi_formats (also
+ * for VK_NULL_HANDLE, which only VK_GOOGLE_surfaceless_query would allow) */
+static const VkFormat *
+vn_wsi_surface_formats(VkSurfaceKHR surface, uint32_t *count)
+{
+   const struct vn_wsi_platform *platform =
+      surface ? vn_wsi_platform_for(vn_surface_from_handle(surface)) : NULL;
+   if (platform && platform->formats) {
+      *count = platform->format_count;
+      return platform->formats;
+   }
+   *count = VN_ARRAY_SIZE(vn_wsi_formats);
+   return vn_wsi_formats;
+}
+
 uint32_t
 vn_wsi_min_image_count(VkPresentModeKHR mode)
 {
@@ -311,17 +326,15 @@ vn_GetPhysicalDeviceSurfaceFormatsKHR(VkPhysicalDevice physicalDevice,
                                       VkSurfaceFormatKHR *pFormats)
 {
    (void)physicalDevice;
-   (void)surface;
-   const uint32_t total = VN_ARRAY_SIZE(vn_wsi_formats);
+   uint32_t total;
+   const VkFormat *formats = vn_wsi_surface_formats(surface, &total);
    if (!pFormats) {
       *pCount = total;
       return VK_SUCCESS;
    }
    const uint32_t n = VN_MIN(*pCount, total);
-   for (uint32_t i = 0; i < n; i++) {
-      pFormats[i] = (VkSurfaceFormatKHR){ vn_wsi_formats[i],
-                                          VK_COLOR_SPACE_SRGB_NONLINEAR_KHR };
-   }
+   for (uint32_t i = 0; i < n; i++)
+      pFormats[i] = (VkSurfaceFormatKHR){ formats[i], VK_COLOR_SPACE_SRGB_NONLINEAR_KHR };
    *pCount = n;
    return n < total ? VK_INCOMPLETE : VK_SUCCESS;
 }
@@ -333,8 +346,8 @@ vn_GetPhysicalDeviceSurfaceFormats2KHR(VkPhysicalDevice physicalDevice,
                                        VkSurfaceFormat2KHR *pFormats)
 {
    (void)physicalDevice;
-   (void)pInfo;
-   const uint32_t total = VN_ARRAY_SIZE(vn_wsi_formats);
+   uint32_t total;
+   const VkFormat *formats = vn_wsi_surface_formats(pInfo->surface, &total);
    if (!pFormats) {
       *pCount = total;
       return VK_SUCCESS;
@@ -342,7 +355,7 @@ vn_GetPhysicalDeviceSurfaceFormats2KHR(VkPhysicalDevice physicalDevice,
    const uint32_t n = VN_MIN(*pCount, total);
    for (uint32_t i = 0; i < n; i++) {
       pFormats[i].surfaceFormat =
-         (VkSurfaceFormatKHR){ vn_wsi_formats[i], VK_COLOR_SPACE_SRGB_NONLINEAR_KHR };
+         (VkSurfaceFormatKHR){ formats[i], VK_COLOR_SPACE_SRGB_NONLINEAR_KHR };
    }
    *pCount = n;
    return n < total ? VK_INCOMPLETE : VK_SUCCESS;

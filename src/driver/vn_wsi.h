@@ -66,6 +66,11 @@ struct vn_wsi_platform {
    const VkPresentModeKHR *modes;
    uint32_t mode_count;
    VkCompositeAlphaFlagsKHR alpha;
+   /* the surface formats, in the order offered (colour space sRGB
+    * non-linear); NULL: B8G8R8A8 sRGB then UNORM, what X11 TrueColor
+    * visuals and wl_shm's XRGB/ARGB8888 hold */
+   const VkFormat *formats;
+   uint32_t format_count;
    bool needs_copy; /* false: nothing reads the images (headless) */
    /* connection set-up and per-image state (sc->images[] exist) */
    VkResult (*chain_init)(struct vn_swapchain *sc);

@@ -42,12 +42,25 @@ static const VkPresentModeKHR vn_wsi_headless_modes[] = {
    VK_PRESENT_MODE_FIFO_RELAXED_KHR,
 };
 
+/* Nothing shows the images, so no window system dictates a format: the
+ * formats of Mesa's own headless surfaces (lavapipe 25), in their order, so
+ * that an application taking the first one renders through Venus as it does
+ * natively (with B8G8R8A8_SRGB first, vkmark's scenes picked it and ran at
+ * 0.70-0.89x native on lavapipe: an sRGB target costs a software rasterizer
+ * an encode per pixel). */
+static const VkFormat vn_wsi_headless_formats[] = {
+   VK_FORMAT_R8G8B8A8_UNORM,
+   VK_FORMAT_B8G8R8A8_UNORM,
+};
+
 const struct vn_wsi_platform vn_wsi_headless_platform = {
    .platform = VK_ICD_WSI_PLATFORM_HEADLESS,
    .surface_extent = vn_wsi_headless_surface_extent,
    .modes = vn_wsi_headless_modes,
    .mode_count = VN_ARRAY_SIZE(vn_wsi_headless_modes),
    .alpha = VK_COMPOSITE_ALPHA_OPAQUE_BIT_KHR | VK_COMPOSITE_ALPHA_INHERIT_BIT_KHR,
+   .formats = vn_wsi_headless_formats,
+   .format_count = VN_ARRAY_SIZE(vn_wsi_headless_formats),
    .needs_copy = false,
    .chain_init = vn_wsi_headless_chain_init,
    .chain_fini = vn_wsi_headless_chain_fini,

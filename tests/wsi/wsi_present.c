@@ -19,7 +19,11 @@
  *   fifo-pace  (X11 with the Present extension) FIFO frames are paced by
  *            the window's MSC: 20 presents, each waited for, span at least
  *            19 MSCs (PresentNotifyMSC before and after); skipped (77)
- *            where the server has no Present.
+ *            where the server has no Present;
+ *   formats  prints the surface's formats and colour spaces in the order
+ *            offered, and nothing else (run_native_vs_icd.sh compares them
+ *            with the native driver's: an application that takes the first
+ *            format must get the same one through Venus).
  *
  * In every case the device must stay usable afterwards (a cleared image read
  * back through a buffer). Run it through tests/wsi/run_wsi.py.
@@ -686,6 +690,22 @@ has_instance_extension(const char *name)
    return false;
 }
 
+/* --case formats: the surface's formats, one line each, in their order */
+static void
+print_formats(struct app *a)
+{
+   uint32_t count = 0;
+   VKT_CALL(vkGetPhysicalDeviceSurfaceFormatsKHR(a->ctx.physical_device, a->surface, &count,
+                                                 NULL));
+   vkt_check(&a->ctx, count > 0 && count <= 64, "surface format count %u", count);
+   VkSurfaceFormatKHR formats[64];
+   VKT_CALL(vkGetPhysicalDeviceSurfaceFormatsKHR(a->ctx.physical_device, a->surface, &count,
+                                                 formats));
+   for (uint32_t i = 0; i < count; i++)
+      printf("surface_format %u format %d color_space %d\n", i, formats[i].format,
+             formats[i].colorSpace);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -698,7 +718,7 @@ main(int argc, char **argv)
          error_case = argv[++i];
       else
          vkt_die("usage: wsi_present [--surface xcb|xlib|wayland|headless] "
-                 "[--case resize|destroy|kill-x|kill-wayland|fifo-pace]");
+                 "[--case resize|destroy|kill-x|kill-wayland|fifo-pace|formats]");
    }
    /* a dead X server must give errors, not kill the program */
    signal(SIGPIPE, SIG_IGN);
@@ -775,7 +795,9 @@ main(int argc, char **argv)
       run_fifo_pace(&a);
    else
 #endif
-   if (error_case)
+   if (error_case && !strcmp(error_case, "formats"))
+      print_formats(&a);
+   else if (error_case)
       run_error_case(&a, error_case);
    else
       run_modes(&a);
