@@ -17,6 +17,9 @@ vwk_worker_lock_down(uint64_t max_file_bytes)
 {
    const bool is_enabled = vwk_sandbox_is_enabled();
 
+   /* before the host driver's threads and their arenas */
+   vwk_tune_malloc();
+
    if (is_enabled && !vwk_sandbox_begin(max_file_bytes))
       return false;
    /* the host driver's libraries, device nodes and threads, before the

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -28,6 +29,34 @@ vwk_raise_fd_limit(void)
       lim.rlim_cur = lim.rlim_max;
       setrlimit(RLIMIT_NOFILE, &lim);
    }
+}
+
+/* glibc's allocator as the host driver meets it in a worker. glibc starts
+ * with a 128 KiB mmap threshold and gives a thread arena's free top back to
+ * the kernel (MADV_DONTNEED) beyond a 128 KiB trim threshold; it raises both
+ * only once a large mmapped block is freed, which an application process
+ * does soon (its own loading) and a worker may never do. lavapipe allocates
+ * and frees its per-frame data (llvmpipe's scenes) on its queue thread, so
+ * in a worker every frame faulted in fresh pages: vkmark's gouraud scene
+ * took 393,532 page faults in 3 s (about 1.6 MiB a frame) against 16,252
+ * natively, and ran at 0.8-0.9x native; with these thresholds none, and at
+ * native speed (bench/README.md, "A Vulkan application: vkmark"). Larger
+ * blocks still come from mmap, and a free top above 8 MiB still goes back.
+ * GLIBC_TUNABLES naming a malloc setting is left to rule. */
+#define VWK_MALLOC_MMAP_THRESHOLD (4 << 20)
+#define VWK_MALLOC_TRIM_THRESHOLD (8 << 20)
+
+void
+vwk_tune_malloc(void)
+{
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+   const char *tunables = getenv("GLIBC_TUNABLES");
+   if (tunables && strstr(tunables, "glibc.malloc."))
+      return;
+   if (!mallopt(M_MMAP_THRESHOLD, VWK_MALLOC_MMAP_THRESHOLD) ||
+       !mallopt(M_TRIM_THRESHOLD, VWK_MALLOC_TRIM_THRESHOLD))
+      vu_log(VU_LOG_WARN, "worker", "mallopt refused the allocator thresholds");
+#endif
 }
 
 #if defined(__has_feature)

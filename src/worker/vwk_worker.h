@@ -96,7 +96,8 @@ struct vwk_loop_ops {
    bool (*handle_timeout)(void *data, int *out_status);
 };
 
-/* Before a worker reads its first guest byte: enters the sandbox
+/* Before a worker reads its first guest byte: sets glibc's allocator
+ * thresholds for the host driver (vwk_loop.c), enters the sandbox
  * (vwk_sandbox.h; unless VENUS_SANDBOX=0) around loading the host Vulkan
  * driver (vkr_renderer_preload). Call with one thread. false (logged) when
  * the sandbox could not be applied: the worker must end. max_file_bytes:
@@ -104,6 +105,12 @@ struct vwk_loop_ops {
  * (vkr_context_limits_memory). */
 bool
 vwk_worker_lock_down(uint64_t max_file_bytes);
+
+/* glibc's mmap and trim thresholds raised to 4 and 8 MiB (vwk_process.c
+ * says why), unless GLIBC_TUNABLES names a malloc setting; called by
+ * vwk_worker_lock_down. */
+void
+vwk_tune_malloc(void);
 
 /* Runs until a callback returns false; returns its exit status. Fences are
  * retired (vkr_context_retire_fences) before the next request is read, so
