@@ -3,6 +3,9 @@ scenes print "[scene] options: FPS: N FrameTime: ...", its end "... Score: N")
 on several stacks in turn, pass after pass, and prints every scene's median
 FPS per stack with the ratios of ours against the others."""
 
+import argparse
+import glob
+import os
 import re
 import statistics
 import subprocess
@@ -11,6 +14,18 @@ import sys
 SCENE = re.compile(r'^(\[.*?\] .*?): FPS: (\d+)')
 SCORE = re.compile(r'(?:glmark2|vkmark) Score: (\d+)')
 DEVICE = re.compile(r'(?:GL_RENDERER|Device Name):\s*(.*)')
+
+
+def arguments(doc):
+    """The options both scripts take: --venus-run, --passes, --duration,
+    --native-icd; the caller adds its own and parses."""
+    ap = argparse.ArgumentParser(description=doc.split('\n')[0])
+    ap.add_argument('--venus-run', required=True)
+    ap.add_argument('--passes', type=int, default=2)
+    ap.add_argument('--duration', type=float, default=2.0, help='seconds per scene')
+    ap.add_argument('--native-icd', default=os.environ.get('NATIVE_ICD') or next(
+        iter(sorted(glob.glob('/usr/share/vulkan/icd.d/lvp_icd*.json'))), ''))
+    return ap
 
 
 def run(cmd, env):

@@ -24,8 +24,6 @@ Zink is taken through Mesa's software window-system path
 as it must under Xvfb and in a guest.
 """
 
-import argparse
-import glob
 import os
 import sys
 
@@ -33,12 +31,7 @@ import marks
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--venus-run', required=True)
-    ap.add_argument('--passes', type=int, default=2)
-    ap.add_argument('--duration', type=float, default=2.0, help='seconds per scene')
-    ap.add_argument('--native-icd', default=os.environ.get('NATIVE_ICD') or next(
-        iter(sorted(glob.glob('/usr/share/vulkan/icd.d/lvp_icd*.json'))), ''))
+    ap = marks.arguments(__doc__)
     ap.add_argument('--no-venus-features', action='store_true',
                     help="leave out the native run with Zink held to Venus's features")
     args = ap.parse_args()

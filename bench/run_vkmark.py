@@ -16,8 +16,6 @@ against the native driver's. Exit status 1 when a scene that ran natively did
 not run through our stack.
 """
 
-import argparse
-import glob
 import os
 import sys
 
@@ -25,12 +23,7 @@ import marks
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--venus-run', required=True)
-    ap.add_argument('--passes', type=int, default=2)
-    ap.add_argument('--duration', type=float, default=2.0, help='seconds per scene')
-    ap.add_argument('--native-icd', default=os.environ.get('NATIVE_ICD') or next(
-        iter(sorted(glob.glob('/usr/share/vulkan/icd.d/lvp_icd*.json'))), ''))
+    ap = marks.arguments(__doc__)
     ap.add_argument('--winsys', default='headless', choices=('headless', 'xcb', 'wayland'))
     args = ap.parse_args()
     if args.winsys == 'xcb' and not os.environ.get('DISPLAY'):

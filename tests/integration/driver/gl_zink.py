@@ -302,6 +302,15 @@ void main() {
 '''
 
 
+def read_target(what):
+    """The bound framebuffer's pixels and how many colours they hold."""
+    pixels = C.create_string_buffer(SIZE * SIZE * 4)
+    gl.glReadPixels(0, 0, SIZE, SIZE, GL_RGBA, GL_UNSIGNED_BYTE, pixels)
+    check_gl(what)
+    data = pixels.raw
+    return data, len({data[i:i + 4] for i in range(0, len(data), 4)})
+
+
 def xfb_buffer(size):
     buf = C.c_uint()
     gl.glGenBuffers(1, C.byref(buf))
@@ -385,11 +394,7 @@ def tessellation():
     gl.glEndTransformFeedback()
     gl.glEndQuery(GL_TRANSFORM_FEEDBACK_PRIMITIVES_WRITTEN)
     check_gl('the tessellated draw')
-    pixels = C.create_string_buffer(SIZE * SIZE * 4)
-    gl.glReadPixels(0, 0, SIZE, SIZE, GL_RGBA, GL_UNSIGNED_BYTE, pixels)
-    check_gl('glReadPixels of the tessellated patch')
-    data = pixels.raw
-    colours = len({data[i:i + 4] for i in range(0, len(data), 4)})
+    data, colours = read_target('glReadPixels of the tessellated patch')
     triangles = query_result(written)
     if not 1 < triangles <= most:
         fail('the tessellated patch wrote %d triangles' % triangles)
@@ -486,11 +491,7 @@ def main():
     gl.glDisable(GL_BLEND)
     check_gl('the draws')
 
-    pixels = C.create_string_buffer(SIZE * SIZE * 4)
-    gl.glReadPixels(0, 0, SIZE, SIZE, GL_RGBA, GL_UNSIGNED_BYTE, pixels)
-    check_gl('glReadPixels')
-    data = pixels.raw
-    colours = len({data[i:i + 4] for i in range(0, len(data), 4)})
+    data, colours = read_target('glReadPixels')
     samples = C.c_uint()
     gl.glGetQueryObjectuiv(query, GL_QUERY_RESULT, C.byref(samples))
     check_gl('the query read')
