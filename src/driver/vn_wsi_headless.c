@@ -45,9 +45,8 @@ static const VkPresentModeKHR vn_wsi_headless_modes[] = {
 /* Nothing shows the images, so no window system dictates a format: the
  * formats of Mesa's own headless surfaces (lavapipe 25), in their order, so
  * that an application taking the first one renders through Venus as it does
- * natively (with B8G8R8A8_SRGB first, vkmark's scenes picked it and ran at
- * 0.70-0.89x native on lavapipe: an sRGB target costs a software rasterizer
- * an encode per pixel). */
+ * natively (with X11's list, B8G8R8A8_SRGB first, vkmark rendered to an sRGB
+ * target through us and to R8G8B8A8_UNORM natively). */
 static const VkFormat vn_wsi_headless_formats[] = {
    VK_FORMAT_R8G8B8A8_UNORM,
    VK_FORMAT_B8G8R8A8_UNORM,

@@ -97,7 +97,7 @@ struct vwk_loop_ops {
 };
 
 /* Before a worker reads its first guest byte: sets glibc's allocator
- * thresholds for the host driver (vwk_loop.c), enters the sandbox
+ * thresholds for the host driver (vwk_tune_malloc), enters the sandbox
  * (vwk_sandbox.h; unless VENUS_SANDBOX=0) around loading the host Vulkan
  * driver (vkr_renderer_preload). Call with one thread. false (logged) when
  * the sandbox could not be applied: the worker must end. max_file_bytes:
