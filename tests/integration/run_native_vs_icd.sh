@@ -65,7 +65,7 @@ run icd "$icd" "$@"
 # fails below, unless NATIVE_MAY_LACK lets the native driver lack it.
 if [ "$(cat "$work/native.rc")" = 77 ] && { [ "$(cat "$work/icd.rc")" = 77 ] ||
    [ "${NATIVE_MAY_LACK:-0}" = 1 ]; }; then
-   echo "$name: SKIP (exit status 77 natively and through $icd):" \
+   echo "$name: SKIP (exit status 77 natively, $(cat "$work/icd.rc") through $icd):" \
         "$(tail -n 1 "$work/native.err")"
    rm -rf "$work"
    exit 77
