@@ -261,7 +261,7 @@ static const void *
 vn_inheritance_chain_sanitise(const void *chain, struct vn_inheritance_copy *copy)
 {
    const VkCommandBufferInheritanceViewportScissorInfoNV *vs =
-      vn_find_struct(chain, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_VIEWPORT_SCISSOR_INFO_NV);
+      vp_chain_find(chain, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_VIEWPORT_SCISSOR_INFO_NV);
    if (!vs || vs->viewportScissor2D || (!vs->pViewportDepths && !vs->viewportDepthCount))
       return chain;
    VkBaseOutStructure *head = NULL, *prev = NULL;

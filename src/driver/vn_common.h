@@ -22,6 +22,7 @@
 #include <vulkan/vk_icd.h>
 #include <vulkan/vulkan_core.h>
 
+#include "protocol/vp_chain.h"
 #include "util/vu_log.h"
 
 #include "vn_entrypoints_gen.h"
@@ -113,17 +114,6 @@ vn_atomic_raise(atomic_uint_fast64_t *p, uint64_t v)
    return false;
 }
 
-/* pNext helpers */
-static inline const void *
-vn_find_struct(const void *chain, VkStructureType stype)
-{
-   for (const VkBaseInStructure *s = chain; s; s = s->pNext) {
-      if (s->sType == stype)
-         return s;
-   }
-   return NULL;
-}
-
 /* 1024-bit extension sets indexed by registry number */
 struct vn_ext_set {
    uint32_t bits[32];
@@ -164,9 +154,4 @@ vn_chain_clone(const void *chain,
                unsigned drop_count,
                const void **out_head);
 
-static inline void *
-vn_find_struct_mut(const void *chain, VkStructureType stype)
-{
-   return (void *)vn_find_struct(chain, stype);
-}
 #endif

@@ -79,7 +79,7 @@ vn_CreateDescriptorSetLayout(VkDevice device,
       vn_object_alloc(dev, sizeof(*layout), VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, pAllocator);
    if (!layout)
       return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
-   const VkDescriptorSetLayoutBindingFlagsCreateInfo *flags = vn_find_struct(
+   const VkDescriptorSetLayoutBindingFlagsCreateInfo *flags = vp_chain_find(
       pCreateInfo->pNext, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_BINDING_FLAGS_CREATE_INFO);
    for (uint32_t i = 0; i < pCreateInfo->bindingCount; i++) {
       const VkDescriptorSetLayoutBinding *b = &pCreateInfo->pBindings[i];
@@ -182,7 +182,7 @@ vn_AllocateDescriptorSets(VkDevice device,
    struct vn_device *dev = vn_device_from_handle(device);
    struct vn_descriptor_pool *pool = vn_descriptor_pool_from_handle(pAllocateInfo->descriptorPool);
    const uint32_t count = pAllocateInfo->descriptorSetCount;
-   const VkDescriptorSetVariableDescriptorCountAllocateInfo *variable = vn_find_struct(
+   const VkDescriptorSetVariableDescriptorCountAllocateInfo *variable = vp_chain_find(
       pAllocateInfo->pNext, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_VARIABLE_DESCRIPTOR_COUNT_ALLOCATE_INFO);
    VkResult result = VK_SUCCESS;
 

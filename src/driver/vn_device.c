@@ -176,9 +176,9 @@ vn_CreateDevice(VkPhysicalDevice physicalDevice,
       goto fail_alloc;
    }
    VkPhysicalDeviceVulkan13Features *v13 =
-      vn_find_struct_mut(chain, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES);
+      vp_chain_find_mut(chain, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES);
    VkPhysicalDevicePrivateDataFeatures *pd =
-      vn_find_struct_mut(chain, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PRIVATE_DATA_FEATURES);
+      vp_chain_find_mut(chain, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PRIVATE_DATA_FEATURES);
    if (v13)
       v13->privateData = VK_FALSE;
    if (pd)

@@ -201,13 +201,13 @@ vn_AllocateMemory(VkDevice device,
    mem->type_index = pAllocateInfo->memoryTypeIndex;
    mem->flags = props->memoryTypes[mem->type_index].propertyFlags;
    const VkExportMemoryAllocateInfo *export =
-      vn_find_struct(pAllocateInfo->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
+      vp_chain_find(pAllocateInfo->pNext, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO);
    mem->fd_types = export ? export->handleTypes & (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT |
                                                    VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT)
                           : 0;
    mem->exportable = mem->fd_types != 0;
    const VkImportMemoryFdInfoKHR *import_fd =
-      vn_find_struct(pAllocateInfo->pNext, VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR);
+      vp_chain_find(pAllocateInfo->pNext, VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR);
 
    VkResult result = VK_SUCCESS;
    *pMemory = vn_device_memory_to_handle(mem);
@@ -788,7 +788,7 @@ vn_fill_reqs(const struct vn_resource_reqs *r, VkMemoryRequirements2 *out)
 {
    out->memoryRequirements = r->reqs;
    VkMemoryDedicatedRequirements *d =
-      vn_find_struct_mut(out->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS);
+      vp_chain_find_mut(out->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS);
    if (d) {
       d->prefersDedicatedAllocation = r->prefers_dedicated;
       d->requiresDedicatedAllocation = r->requires_dedicated;

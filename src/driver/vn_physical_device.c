@@ -125,7 +125,7 @@ vn_physical_device_cached_struct(const struct vn_physical_device *pdev,
                                  VkStructureType stype)
 {
    const void *head = features ? pdev->features.pNext : pdev->properties.pNext;
-   return vn_find_struct(head, stype);
+   return vp_chain_find(head, stype);
 }
 
 /* Builds a chain of every struct of `table` the device supports. */
@@ -242,7 +242,7 @@ vn_GetPhysicalDeviceExternalSemaphoreProperties(
 {
    const struct vn_physical_device *pdev = vn_physical_device_from_handle(physicalDevice);
    const VkSemaphoreTypeCreateInfo *type =
-      vn_find_struct(pInfo->pNext, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
+      vp_chain_find(pInfo->pNext, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
    const bool binary = !type || type->semaphoreType == VK_SEMAPHORE_TYPE_BINARY;
    const bool ok = pdev->semaphore_sync_fd && binary &&
                    pInfo->handleType == VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT;
@@ -856,7 +856,7 @@ vn_GetPhysicalDeviceFormatProperties2(VkPhysicalDevice physicalDevice,
       /* a renderer without the host-copy commands may pass the host's bit
        * through (virglrenderer) */
       VkFormatProperties3 *p3 =
-         vn_find_struct_mut(pFormatProperties->pNext, VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_3);
+         vp_chain_find_mut(pFormatProperties->pNext, VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_3);
       if (p3 && !vn_physical_device_has_host_copy(pdev)) {
          p3->linearTilingFeatures &= ~VK_FORMAT_FEATURE_2_HOST_IMAGE_TRANSFER_BIT_EXT;
          p3->optimalTilingFeatures &= ~VK_FORMAT_FEATURE_2_HOST_IMAGE_TRANSFER_BIT_EXT;
@@ -963,14 +963,14 @@ vn_GetPhysicalDeviceImageFormatProperties2(VkPhysicalDevice physicalDevice,
 {
    struct vn_physical_device *pdev = vn_physical_device_from_handle(physicalDevice);
    const VkPhysicalDeviceExternalImageFormatInfo *ext =
-      vn_find_struct(pInfo->pNext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO);
+      vp_chain_find(pInfo->pNext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO);
    /* handleType 0 asks nothing external */
    if (ext && ext->handleType && !vn_physical_device_external_memory_ok(pdev, ext->handleType))
       return vn_error(VK_ERROR_FORMAT_NOT_SUPPORTED);
    VkResult result = vn_call_vkGetPhysicalDeviceImageFormatProperties2(
       vn_ring_from_VkPhysicalDevice(physicalDevice), physicalDevice, pInfo, pProperties);
    VkExternalImageFormatProperties *ext_props =
-      vn_find_struct_mut(pProperties->pNext, VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES);
+      vp_chain_find_mut(pProperties->pNext, VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES);
    if (result == VK_SUCCESS && ext_props) {
       if (ext && ext->handleType)
          vn_external_memory_properties_mask(pdev, &ext_props->externalMemoryProperties);

@@ -51,11 +51,11 @@ static VkGraphicsPipelineLibraryFlagsEXT
 vn_gpl_subsets(const VkGraphicsPipelineCreateInfo *info)
 {
    const VkGraphicsPipelineLibraryCreateInfoEXT *gpl =
-      vn_find_struct(info->pNext, VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_LIBRARY_CREATE_INFO_EXT);
+      vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_LIBRARY_CREATE_INFO_EXT);
    if (gpl)
       return gpl->flags;
    const VkPipelineLibraryCreateInfoKHR *libs =
-      vn_find_struct(info->pNext, VK_STRUCTURE_TYPE_PIPELINE_LIBRARY_CREATE_INFO_KHR);
+      vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_PIPELINE_LIBRARY_CREATE_INFO_KHR);
    if ((info->flags & VK_PIPELINE_CREATE_LIBRARY_BIT_KHR) || (libs && libs->libraryCount))
       return 0;
    return VN_GPL_ALL;
@@ -119,7 +119,7 @@ static const VkPipelineMultisampleStateCreateInfo *
 vn_sanitize_multisample(const VkPipelineMultisampleStateCreateInfo *in,
                         struct vn_multisample_copy *c)
 {
-   const VkPipelineCoverageModulationStateCreateInfoNV *mod = vn_find_struct(
+   const VkPipelineCoverageModulationStateCreateInfoNV *mod = vp_chain_find(
       in->pNext, VK_STRUCTURE_TYPE_PIPELINE_COVERAGE_MODULATION_STATE_CREATE_INFO_NV);
    if (!mod || mod->coverageModulationTableEnable ||
        (!mod->pCoverageModulationTable && !mod->coverageModulationTableCount))
@@ -225,7 +225,7 @@ vn_sanitize_graphics(uint32_t count,
       /* dynamic rendering: attachment-less parts are ignored */
       const VkPipelineRenderingCreateInfo *rendering =
          info->renderPass == VK_NULL_HANDLE
-            ? vn_find_struct(info->pNext, VK_STRUCTURE_TYPE_PIPELINE_RENDERING_CREATE_INFO)
+            ? vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_PIPELINE_RENDERING_CREATE_INFO)
             : NULL;
       /* depth/stencil state is ignored for want of attachments only where
        * the create also has the fragment output interface: a fragment

@@ -343,7 +343,7 @@ vn_submits_signal(const struct vn_submits *s,
    }
    *sem = vn_semaphore_from_handle(s->v1[i].pSignalSemaphores[j]);
    const VkTimelineSemaphoreSubmitInfo *tl =
-      vn_find_struct(s->v1[i].pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
+      vp_chain_find(s->v1[i].pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
    if (!tl || j >= tl->signalSemaphoreValueCount)
       return false;
    *value = tl->pSignalSemaphoreValues[j];
@@ -638,7 +638,7 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
       cmd_arrays[i][s->commandBufferCount] = fb;
       /* a device-group mask per command buffer */
       const VkDeviceGroupSubmitInfo *group =
-         vn_find_struct(s->pNext, VK_STRUCTURE_TYPE_DEVICE_GROUP_SUBMIT_INFO);
+         vp_chain_find(s->pNext, VK_STRUCTURE_TYPE_DEVICE_GROUP_SUBMIT_INFO);
       if (group) {
          const void *head;
          chains[i] = vn_chain_clone(s->pNext, NULL, 0, &head);
@@ -648,7 +648,7 @@ vn_QueueSubmit(VkQueue _queue, uint32_t submitCount, const VkSubmitInfo *pSubmit
             goto out;
          }
          VkDeviceGroupSubmitInfo *g =
-            vn_find_struct_mut(head, VK_STRUCTURE_TYPE_DEVICE_GROUP_SUBMIT_INFO);
+            vp_chain_find_mut(head, VK_STRUCTURE_TYPE_DEVICE_GROUP_SUBMIT_INFO);
          memcpy(mask_arrays[i], group->pCommandBufferDeviceMasks,
                 sizeof(uint32_t) * group->commandBufferCount);
          mask_arrays[i][group->commandBufferCount] = 1;
@@ -755,7 +755,7 @@ vn_queue_note_sparse_signals(struct vn_queue *queue,
 {
    for (uint32_t i = 0; i < count; i++) {
       const VkTimelineSemaphoreSubmitInfo *tl =
-         vn_find_struct(infos[i].pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
+         vp_chain_find(infos[i].pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
       for (uint32_t j = 0; tl && j < infos[i].signalSemaphoreCount &&
                            j < tl->signalSemaphoreValueCount; j++) {
          struct vn_semaphore *sem = vn_semaphore_from_handle(infos[i].pSignalSemaphores[j]);

@@ -43,7 +43,7 @@ vn_CreateRenderPass(VkDevice device,
    if (!pass)
       return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
    const VkRenderPassMultiviewCreateInfo *multiview =
-      vn_find_struct(pCreateInfo->pNext, VK_STRUCTURE_TYPE_RENDER_PASS_MULTIVIEW_CREATE_INFO);
+      vp_chain_find(pCreateInfo->pNext, VK_STRUCTURE_TYPE_RENDER_PASS_MULTIVIEW_CREATE_INFO);
    if (multiview && multiview->subpassCount == pCreateInfo->subpassCount) {
       for (uint32_t i = 0; i < pass->subpass_count; i++)
          pass->view_masks[i] = multiview->pViewMasks[i];
@@ -99,7 +99,7 @@ vn_render_pass_inherited_view_mask(const VkCommandBufferBeginInfo *info)
    if (inh->renderPass)
       return vn_render_pass_view_mask(inh->renderPass, inh->subpass);
    const VkCommandBufferInheritanceRenderingInfo *rendering =
-      vn_find_struct(inh->pNext, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_RENDERING_INFO);
+      vp_chain_find(inh->pNext, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_RENDERING_INFO);
    return rendering ? rendering->viewMask : 0;
 }
 

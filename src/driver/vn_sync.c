@@ -135,7 +135,7 @@ vn_CreateFence(VkDevice device,
    struct vn_fence *fence = vn_object_alloc(dev, sizeof(*fence), VK_OBJECT_TYPE_FENCE, pAllocator);
    if (!fence)
       return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
-   const bool exported = vn_find_struct(pCreateInfo->pNext, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
+   const bool exported = vp_chain_find(pCreateInfo->pNext, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
    if (!exported && vn_feedback_slot_alloc(dev, &fence->slot)) {
       vn_feedback_write32(&fence->slot, (pCreateInfo->flags & VK_FENCE_CREATE_SIGNALED_BIT)
                                            ? VK_SUCCESS
@@ -416,7 +416,7 @@ vn_CreateSemaphore(VkDevice device,
    if (!sem)
       return vn_error(VK_ERROR_OUT_OF_HOST_MEMORY);
    const VkSemaphoreTypeCreateInfo *type =
-      vn_find_struct(pCreateInfo->pNext, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
+      vp_chain_find(pCreateInfo->pNext, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
    sem->type = type ? type->semaphoreType : VK_SEMAPHORE_TYPE_BINARY;
    if (sem->type == VK_SEMAPHORE_TYPE_TIMELINE && vn_feedback_slot_alloc(dev, &sem->slot)) {
       vn_feedback_write64(&sem->slot, type->initialValue);

@@ -247,7 +247,7 @@ vn_wsi_get_caps(VkIcdSurfaceBase *surface,
       return vn_error(result);
 
    const VkSurfacePresentModeEXT *mode_info =
-      vn_find_struct(info_chain, VK_STRUCTURE_TYPE_SURFACE_PRESENT_MODE_EXT);
+      vp_chain_find(info_chain, VK_STRUCTURE_TYPE_SURFACE_PRESENT_MODE_EXT);
    *caps = (VkSurfaceCapabilitiesKHR){
       .minImageCount = mode_info ? vn_wsi_min_image_count(mode_info->presentMode) : 2,
       .maxImageCount = VN_WSI_MAX_IMAGES,

@@ -57,7 +57,7 @@ vn_wsi_image_init(struct vn_swapchain *sc,
 
    /* VK_KHR_swapchain_mutable_format: the view formats come along */
    const VkImageFormatListCreateInfo *list =
-      vn_find_struct(info->pNext, VK_STRUCTURE_TYPE_IMAGE_FORMAT_LIST_CREATE_INFO);
+      vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_IMAGE_FORMAT_LIST_CREATE_INFO);
    VkImageFormatListCreateInfo list_copy;
    if (list) {
       list_copy = *list;
@@ -512,7 +512,7 @@ vn_CreateSwapchainKHR(VkDevice device,
    uint32_t count = VN_MAX(pCreateInfo->minImageCount, vn_wsi_min_image_count(sc->mode));
    /* VK_EXT_swapchain_maintenance1: room for every mode it may switch to */
    const VkSwapchainPresentModesCreateInfoEXT *modes =
-      vn_find_struct(pCreateInfo->pNext, VK_STRUCTURE_TYPE_SWAPCHAIN_PRESENT_MODES_CREATE_INFO_EXT);
+      vp_chain_find(pCreateInfo->pNext, VK_STRUCTURE_TYPE_SWAPCHAIN_PRESENT_MODES_CREATE_INFO_EXT);
    for (uint32_t i = 0; modes && i < modes->presentModeCount; i++)
       count = VN_MAX(count, vn_wsi_min_image_count(modes->pPresentModes[i]));
    sc->image_count = VN_MIN(count, VN_WSI_MAX_IMAGES);
@@ -819,11 +819,11 @@ VKAPI_ATTR VkResult VKAPI_CALL
 vn_QueuePresentKHR(VkQueue _queue, const VkPresentInfoKHR *pPresentInfo)
 {
    struct vn_queue *queue = vn_queue_from_handle(_queue);
-   const VkPresentIdKHR *ids = vn_find_struct(pPresentInfo->pNext, VK_STRUCTURE_TYPE_PRESENT_ID_KHR);
+   const VkPresentIdKHR *ids = vp_chain_find(pPresentInfo->pNext, VK_STRUCTURE_TYPE_PRESENT_ID_KHR);
    const VkSwapchainPresentFenceInfoEXT *fences =
-      vn_find_struct(pPresentInfo->pNext, VK_STRUCTURE_TYPE_SWAPCHAIN_PRESENT_FENCE_INFO_EXT);
+      vp_chain_find(pPresentInfo->pNext, VK_STRUCTURE_TYPE_SWAPCHAIN_PRESENT_FENCE_INFO_EXT);
    const VkSwapchainPresentModeInfoEXT *modes =
-      vn_find_struct(pPresentInfo->pNext, VK_STRUCTURE_TYPE_SWAPCHAIN_PRESENT_MODE_INFO_EXT);
+      vp_chain_find(pPresentInfo->pNext, VK_STRUCTURE_TYPE_SWAPCHAIN_PRESENT_MODE_INFO_EXT);
    /* VkPresentRegionsKHR (incremental present) is a hint: the whole image
     * is copied, one GPU copy either way */
    VkResult final = VK_SUCCESS;

@@ -30,6 +30,7 @@
 #include "util/vu_idmap.h"
 #include "util/vu_log.h"
 #include "util/vu_os.h"
+#include "protocol/vp_chain.h"
 #include "protocol/vp_cs.h"
 #include "vp_protocol.h"
 #include "renderer/vkr_renderer.h"
@@ -761,16 +762,5 @@ vkr_decoder_set_reply_stream(struct vkr_decoder *dec,
                              struct vkr_resource *res,
                              size_t offset,
                              size_t size);
-
-/* the first structure of a pNext chain with this sType, or NULL */
-static inline const void *
-vkr_chain_find(const void *chain, VkStructureType type)
-{
-   for (const VkBaseInStructure *s = chain; s; s = s->pNext) {
-      if (s->sType == type)
-         return s;
-   }
-   return NULL;
-}
 
 #endif

@@ -285,9 +285,9 @@ static bool
 vkr_device_info_protected_memory(const VkDeviceCreateInfo *info)
 {
    const VkPhysicalDeviceProtectedMemoryFeatures *feature =
-      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROTECTED_MEMORY_FEATURES);
+      vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROTECTED_MEMORY_FEATURES);
    const VkPhysicalDeviceVulkan11Features *vk11 =
-      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES);
+      vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES);
    return (feature && feature->protectedMemory) || (vk11 && vk11->protectedMemory);
 }
 

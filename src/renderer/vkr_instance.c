@@ -1257,7 +1257,7 @@ vkr_buffer_importable(struct vkr_decoder *dec,
    uint64_t usage = info->usage;
 #ifdef VK_KHR_maintenance5
    const VkBufferUsageFlags2CreateInfoKHR *usage2 =
-      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_BUFFER_USAGE_FLAGS_2_CREATE_INFO_KHR);
+      vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_BUFFER_USAGE_FLAGS_2_CREATE_INFO_KHR);
    VkBufferUsageFlags2CreateInfoKHR query_usage2;
    if (usage2) {
       usage = usage2->usage;
@@ -1315,7 +1315,7 @@ vkr_buffer_create_info(struct vp_dispatch *d,
    if (!vkr_host_pointer_in_use(dev) || (info->flags & never))
       return info;
    const VkExternalMemoryBufferCreateInfo *guest =
-      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO);
+      vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO);
    if ((guest && guest->handleTypes) ||
        !vkr_buffer_importable(vkr_decoder_from_dispatch(d), dev->physical_device, info))
       return info;
@@ -1342,7 +1342,7 @@ vkr_image_importable(const struct vkr_device *dev, const VkImageCreateInfo *info
 {
    const struct vkr_physical_device *pd = dev->physical_device;
    if (info->tiling == VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT ||
-       vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_IMAGE_SWAPCHAIN_CREATE_INFO_KHR))
+       vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_IMAGE_SWAPCHAIN_CREATE_INFO_KHR))
       return false; /* neither may be part of the queries below */
    if (info->tiling != VK_IMAGE_TILING_LINEAR) {
       /* optimal images: only where their memory types include one */
@@ -1363,9 +1363,9 @@ vkr_image_importable(const struct vkr_device *dev, const VkImageCreateInfo *info
          return false;
    }
    const VkImageFormatListCreateInfo *list =
-      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_IMAGE_FORMAT_LIST_CREATE_INFO);
+      vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_IMAGE_FORMAT_LIST_CREATE_INFO);
    const VkImageStencilUsageCreateInfo *stencil =
-      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_IMAGE_STENCIL_USAGE_CREATE_INFO);
+      vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_IMAGE_STENCIL_USAGE_CREATE_INFO);
    VkImageFormatListCreateInfo list_copy;
    VkImageStencilUsageCreateInfo stencil_copy;
    VkPhysicalDeviceExternalImageFormatInfo ext = {
@@ -1418,7 +1418,7 @@ vkr_image_create_info(const struct vkr_device *dev,
    if (!vkr_host_pointer_in_use(dev) || (info->flags & never))
       return info;
    const VkExternalMemoryImageCreateInfo *guest =
-      vkr_chain_find(info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO);
+      vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO);
    if ((guest && guest->handleTypes) || !vkr_image_importable(dev, info))
       return info;
    if (guest) {
