@@ -185,7 +185,21 @@ struct vp_dispatch {
    void *data;
    int32_t cmd_type;          /* of the command being executed */
    uint32_t cmd_flags;
+   /* NULL, or called for every command recorded into a command buffer
+    * (each vkCmd*, and vkEndCommandBuffer) once its arguments are decoded
+    * and before its handler, with that command buffer (the decoded
+    * handle) and the command's VP_CMD_* rules from vk.xml; false skips the
+    * handler (the callee makes the decoder fatal). */
+   bool (*cmd_check)(struct vp_dispatch *d, const void *command_buffer, uint32_t rules);
 };
+
+/* vk.xml's rules for a command recorded into a command buffer */
+#define VP_CMD_INSIDE_PASS (1u << 0)  /* renderpass="inside" */
+#define VP_CMD_OUTSIDE_PASS (1u << 1) /* renderpass="outside" */
+#define VP_CMD_PRIMARY_ONLY (1u << 2) /* cmdbufferlevel="primary" */
+#define VP_CMD_BEGINS_PASS (1u << 3)  /* vkCmdBeginRenderPass*, vkCmdBeginRendering* */
+#define VP_CMD_ENDS_PASS (1u << 4)    /* vkCmdEndRenderPass*, vkCmdEndRendering* */
+#define VP_CMD_ENDS_BUFFER (1u << 5)  /* vkEndCommandBuffer */
 
 /* Decodes one command, runs its handler and writes its reply if asked.
  * Returns false when the decoder is fatal afterwards. */
@@ -1537,6 +1551,31 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             out += self.emit_command_reply_decoder(cmd)
         return '\n'.join(out) + '\n'
 
+    @staticmethod
+    def command_buffer_rules(cmd):
+        """The VP_CMD_* rules of a command recorded into a command buffer (a
+        vkCmd* with vk.xml's renderpass attribute, or vkEndCommandBuffer), as
+        a C expression; None for any other command."""
+        first = cmd.params[0] if cmd.params else None
+        if not first or first.type != 'VkCommandBuffer':
+            return None
+        if cmd.name == 'vkEndCommandBuffer':
+            return 'VP_CMD_ENDS_BUFFER'
+        if not cmd.renderpass:
+            return None
+        rules = []
+        if cmd.renderpass == 'inside':
+            rules.append('VP_CMD_INSIDE_PASS')
+        elif cmd.renderpass == 'outside':
+            rules.append('VP_CMD_OUTSIDE_PASS')
+        if cmd.primary_only:
+            rules.append('VP_CMD_PRIMARY_ONLY')
+        if cmd.name.startswith('vkCmdBeginRender'):
+            rules.append('VP_CMD_BEGINS_PASS')
+        elif cmd.name.startswith('vkCmdEndRender'):
+            rules.append('VP_CMD_ENDS_PASS')
+        return ' | '.join(rules) or '0'
+
     def emit_dispatch_c(self):
         out = [BANNER % (self.m.api_minor, self.m.header_version), '#include "vp_protocol.h"', '']
         for cmd in self.commands:
@@ -1549,6 +1588,10 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             out.append('   vp_decode_%s_args_temp(d->dec, &args);' % cmd.name)
             out.append('   if (vp_decoder_is_fatal(d->dec))')
             out.append('      return;')
+            rules = self.command_buffer_rules(cmd)
+            if rules is not None:
+                out.append('   if (d->cmd_check && !d->cmd_check(d, (const void *)args.commandBuffer, %s))' % rules)
+                out.append('      return;')
             out.append('   d->handlers->%s(d, &args);' % cmd.name)
             out.append('   if ((d->cmd_flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) && !vp_decoder_is_fatal(d->dec))')
             out.append('      vp_dispatch_reply(d, (void (*)(struct vp_encoder *, const void *))vp_encode_%s_reply, &args);' % cmd.name)

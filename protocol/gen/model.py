@@ -131,6 +131,8 @@ class Command:
         self.version = None
         self.core_name = name      # its name in vk.xml's core <feature>
         self.private = False
+        self.renderpass = None     # vkCmd*: 'inside', 'outside' or 'both'
+        self.primary_only = False  # vkCmd*: cmdbufferlevel="primary"
 
     @property
     def enum_name(self):
@@ -236,6 +238,8 @@ class Model:
                 cmd = Command(proto.find('name').text)
                 cmd.ret = proto.find('type').text
                 cmd.private = private
+                cmd.renderpass = c.get('renderpass')
+                cmd.primary_only = c.get('cmdbufferlevel') == 'primary'
                 for p in c.findall('param'):
                     if _api_ok(p):
                         cmd.params.append(Member(p, cmd))

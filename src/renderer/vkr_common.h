@@ -142,6 +142,11 @@ struct vkr_command_buffer {
    uint64_t *layouts; /* host handles, each once */
    uint32_t layout_count, layout_cap;
    bool primary;
+   /* the guest's view of its state, for vkr_command_buffer_check: between a
+    * successful vkBeginCommandBuffer and vkEndCommandBuffer (or a reset), and
+    * inside a render pass instance (begun here, or continued by a secondary) */
+   bool recording;
+   bool in_pass;
    /* its commands may still be recorded by the device's recorders
     * (vkr_record.c): set by vkBeginCommandBuffer, cleared for good until
     * the next by any command they do not take */
@@ -594,6 +599,10 @@ void
 vkr_device_finish_layouts(struct vkr_device *dev);
 void
 vkr_command_buffer_release_layouts(struct vkr_object *cmd, bool free_list);
+/* vp_dispatch::cmd_check: fatal for a command recorded into a command buffer
+ * that is not recording, or against vk.xml's render-pass scope or level */
+bool
+vkr_command_buffer_check(struct vp_dispatch *d, const void *cmd_obj, uint32_t rules);
 bool
 vkr_layout_use(struct vp_dispatch *d, const void *cmd_obj, const void *layout);
 bool

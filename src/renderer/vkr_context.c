@@ -634,6 +634,7 @@ vkr_decoder_create(struct vkr_context *ctx, struct vkr_ring *ring)
    dec->dispatch.reply = NULL;
    dec->dispatch.handlers = &ctx->handlers;
    dec->dispatch.data = dec;
+   dec->dispatch.cmd_check = vkr_command_buffer_check;
    return dec;
 }
 

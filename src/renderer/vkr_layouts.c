@@ -173,21 +173,70 @@ vkr_exec_vkDestroyPipelineLayout(struct vp_dispatch *d,
    vkr_dispatch_remove_object(d, obj);
 }
 
+/* ------------------------------------------------------------------ */
+/* command buffer state                                                */
+
+/* Host drivers trust the order of the commands they record: lavapipe
+ * dereferences NULL at a vkCmdEndRenderPass outside a render pass (found by
+ * fuzz_ring). So every vkCmd* is checked against what vk.xml says of it
+ * (inside or outside a render pass instance, primary command buffers only),
+ * and against the command buffer's recording state, before the host sees
+ * it. Only the render pass scope is followed, not subpasses or queries. */
+bool
+vkr_command_buffer_check(struct vp_dispatch *d, const void *cmd_obj, uint32_t rules)
+{
+   struct vkr_command_buffer *cmd = (struct vkr_command_buffer *)cmd_obj;
+   const char *why = NULL;
+   if (!cmd->recording)
+      why = "a command for a command buffer that is not recording";
+   else if ((rules & VP_CMD_PRIMARY_ONLY) && !cmd->primary)
+      why = "a primary-only command in a secondary command buffer";
+   else if ((rules & VP_CMD_INSIDE_PASS) && !cmd->in_pass)
+      why = "a command that needs a render pass instance outside one";
+   else if ((rules & VP_CMD_OUTSIDE_PASS) && cmd->in_pass)
+      why = "a command that needs to be outside a render pass instance inside one";
+   else if ((rules & VP_CMD_ENDS_BUFFER) && cmd->in_pass && cmd->primary)
+      why = "vkEndCommandBuffer inside a render pass instance";
+   if (why) {
+      vkr_dispatch_fatal(d, why);
+      return false;
+   }
+   if (rules & VP_CMD_BEGINS_PASS)
+      cmd->in_pass = true;
+   else if (rules & VP_CMD_ENDS_PASS)
+      cmd->in_pass = false;
+   else if (rules & VP_CMD_ENDS_BUFFER)
+      cmd->recording = false;
+   return true;
+}
+
+static void
+vkr_command_buffer_set_initial(struct vkr_command_buffer *cmd)
+{
+   cmd->recording = false;
+   cmd->in_pass = false;
+}
+
 void
 vkr_exec_vkBeginCommandBuffer(struct vp_dispatch *d, struct vp_command_vkBeginCommandBuffer *args)
 {
    struct vkr_object *cmd = (struct vkr_object *)(uintptr_t)args->commandBuffer;
+   struct vkr_command_buffer *cb = (struct vkr_command_buffer *)cmd;
    struct vkr_device *dev = vkr_device_of(cmd);
    vp_replace_vkBeginCommandBuffer_args_handles(args);
    args->ret = dev->table.vkBeginCommandBuffer(args->commandBuffer, args->pBeginInfo);
    /* an implicit reset: the host forgot what the commands named */
    if (args->ret == VK_SUCCESS) {
       vkr_command_buffer_release_layouts(cmd, false);
-      vkr_record_begin(vkr_dispatch_context(d), (struct vkr_command_buffer *)cmd,
-                       args->pBeginInfo);
+      vkr_record_begin(vkr_dispatch_context(d), cb, args->pBeginInfo);
+      cb->recording = true;
+      /* a secondary that continues a render pass records inside it */
+      cb->in_pass = !cb->primary &&
+                    (args->pBeginInfo->flags & VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT);
    } else {
       /* not recording: nothing may be taken for it */
-      ((struct vkr_command_buffer *)cmd)->parallel = false;
+      cb->parallel = false;
+      vkr_command_buffer_set_initial(cb);
    }
 }
 
@@ -201,6 +250,7 @@ vkr_exec_vkResetCommandBuffer(struct vp_dispatch *d, struct vp_command_vkResetCo
    if (args->ret == VK_SUCCESS) {
       vkr_command_buffer_release_layouts(cmd, false);
       vkr_record_reset((struct vkr_command_buffer *)cmd, false);
+      vkr_command_buffer_set_initial((struct vkr_command_buffer *)cmd);
    }
 }
 
@@ -216,13 +266,14 @@ vkr_exec_vkResetCommandPool(struct vp_dispatch *d, struct vp_command_vkResetComm
    }
    vp_replace_vkResetCommandPool_args_handles(args);
    args->ret = dev->table.vkResetCommandPool(args->device, args->commandPool, args->flags);
-   if (args->ret != VK_SUCCESS || (!dev->keep_layouts && !dev->recorders))
+   if (args->ret != VK_SUCCESS)
       return;
    vu_lock_take(&ctx->object_lock);
    for (struct vkr_list *l = pool->children.next; l != &pool->children; l = l->next) {
       struct vkr_object *cmd = vkr_container_of(l, struct vkr_object, link);
       vkr_command_buffer_release_layouts(cmd, false);
       vkr_record_reset((struct vkr_command_buffer *)cmd, false);
+      vkr_command_buffer_set_initial((struct vkr_command_buffer *)cmd);
    }
    vu_lock_give(&ctx->object_lock);
 }

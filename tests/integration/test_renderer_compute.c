@@ -1313,6 +1313,103 @@ static const VkAccelerationStructureGeometryKHR rt_triangle = {
    },
 };
 
+/* Commands in an order the host driver does not expect (lavapipe
+ * dereferences NULL at a vkCmdEndRenderPass outside a render pass) are fatal
+ * before the host sees them: vk.xml's render-pass scope and command buffer
+ * level, and the command buffer's recording state. A valid order in the
+ * same command buffer is accepted. Each case is a client of its own. */
+enum order_case {
+   ORDER_VALID,
+   ORDER_END_PASS_OUTSIDE,
+   ORDER_DRAW_OUTSIDE,
+   ORDER_NOT_BEGUN,
+   ORDER_AFTER_END,
+   ORDER_PRIMARY_ONLY_IN_SECONDARY,
+   ORDER_CASES,
+};
+
+static void
+command_order_case(enum order_case which)
+{
+   struct tc tc;
+   VkDevice device;
+   if (!ext_device(&tc, VK_API_VERSION_1_1, NULL, 0, 0, NULL, &device)) {
+      tc_close(&tc);
+      return;
+   }
+   const VkCommandPoolCreateInfo pinfo = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+      .queueFamilyIndex = compute_family,
+   };
+   VkCommandPool pool = NEW_HANDLE(VkCommandPool);
+   VkResult r;
+   CALL(&tc, true, r, vkCreateCommandPool, device, &pinfo, NULL, &pool);
+   CHECK_EQ(r, VK_SUCCESS);
+   const bool secondary = which == ORDER_PRIMARY_ONLY_IN_SECONDARY;
+   const VkCommandBufferAllocateInfo ainfo = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+      .commandPool = pool,
+      .level = secondary ? VK_COMMAND_BUFFER_LEVEL_SECONDARY : VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+      .commandBufferCount = 1,
+   };
+   VkCommandBuffer cmd = NEW_HANDLE(VkCommandBuffer);
+   CALL(&tc, true, r, vkAllocateCommandBuffers, device, &ainfo, &cmd);
+   CHECK_EQ(r, VK_SUCCESS);
+   const VkCommandBufferInheritanceInfo inherit = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO,
+   };
+   const VkCommandBufferBeginInfo binfo = {
+      .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+      .pInheritanceInfo = secondary ? &inherit : NULL,
+   };
+
+   tc_begin(&tc, false);
+   if (which != ORDER_NOT_BEGUN)
+      vp_encode_vkBeginCommandBuffer(&tc.enc, 0, cmd, &binfo);
+   switch (which) {
+   case ORDER_VALID:
+      /* renderpass="both", then the end */
+      vp_encode_vkCmdPipelineBarrier(&tc.enc, 0, cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+                                     VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL, 0, NULL,
+                                     0, NULL);
+      vp_encode_vkEndCommandBuffer(&tc.enc, 0, cmd);
+      break;
+   case ORDER_END_PASS_OUTSIDE:
+   case ORDER_PRIMARY_ONLY_IN_SECONDARY:
+      vp_encode_vkCmdEndRenderPass(&tc.enc, 0, cmd);
+      break;
+   case ORDER_DRAW_OUTSIDE:
+      vp_encode_vkCmdDraw(&tc.enc, 0, cmd, 3, 1, 0, 0);
+      break;
+   case ORDER_NOT_BEGUN:
+      vp_encode_vkCmdDispatch(&tc.enc, 0, cmd, 1, 1, 1);
+      break;
+   case ORDER_AFTER_END:
+      vp_encode_vkEndCommandBuffer(&tc.enc, 0, cmd);
+      vp_encode_vkCmdDispatch(&tc.enc, 0, cmd, 1, 1, 1);
+      break;
+   case ORDER_CASES:
+      break;
+   }
+   if (which == ORDER_VALID) {
+      CHECK(tc_flush(&tc, true));
+      /* a round trip after it: the ring went on */
+      CALL(&tc, true, r, vkResetCommandBuffer, cmd, 0);
+      CHECK_EQ(r, VK_SUCCESS);
+      CHECK(!(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL));
+   } else {
+      CHECK(!tc_flush(&tc, true));
+      CHECK(atomic_load(RING_STATUS(&tc)) & VW_RING_STATUS_FATAL);
+   }
+   tc_close(&tc);
+}
+
+TEST(hostile_command_order)
+{
+   for (int i = 0; i < ORDER_CASES; i++)
+      command_order_case((enum order_case)i);
+}
+
 TEST(hostile_ray_tracing)
 {
    struct tc tc;
@@ -1704,6 +1801,7 @@ RUN_TESTS(start_server,
           hostile_streams,
           hostile_pipeline,
           hostile_ray_tracing,
+          hostile_command_order,
           host_copy,
           hostile_ring,
           hangup_in_wait,
