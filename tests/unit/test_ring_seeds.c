@@ -16,11 +16,13 @@
  * and the fill seed with one byte changed (the instance's sType) must make
  * the context fatal. With RING_CORPUS=DIR the instance and buffer seeds are
  * also written there (.ci/run seeds fuzz_ring's corpus this way). The fill
- * seed is not: from a live command buffer the fuzzer soon makes invalid
- * vkCmd* sequences that crash the host driver (lavapipe 22 dereferences NULL
- * at a vkCmdEndRenderPass outside a render pass), which the renderer leaves
- * to the host by design (renderer.md: only that guest's worker ends), and
- * which would make CI's short run fail at random.
+ * seed is not: from a live command buffer the fuzzer soon makes commands
+ * that crash the host driver. The renderer refuses commands out of order
+ * (lavapipe 22 dereferenced NULL at a vkCmdEndRenderPass outside a render
+ * pass), but other invalid usage is left to the host by design
+ * (renderer.md: only that guest's worker ends), and a seeded run still dies
+ * in a host thread within minutes, which would make CI's short run fail at
+ * random.
  */
 #include <stdio.h>
 #include <stdlib.h>
