@@ -1339,6 +1339,7 @@ command_order_case(enum order_case which)
    }
    const VkCommandPoolCreateInfo pinfo = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+      .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
       .queueFamilyIndex = compute_family,
    };
    VkCommandPool pool = NEW_HANDLE(VkCommandPool);
