@@ -185,12 +185,18 @@ struct vp_dispatch {
    void *data;
    int32_t cmd_type;          /* of the command being executed */
    uint32_t cmd_flags;
-   /* NULL, or called for every command recorded into a command buffer
-    * (each vkCmd*, and vkEndCommandBuffer) once its arguments are decoded
-    * and before its handler, with that command buffer (the decoded
-    * handle) and the command's VP_CMD_* rules from vk.xml; false skips the
-    * handler (the callee makes the decoder fatal). */
+   /* NULL, or the check of every command recorded into a command buffer
+    * (each vkCmd*, and vkEndCommandBuffer), made once its arguments are
+    * decoded and before its handler. The decoded command buffer handle
+    * points at an object whose byte at cmd_state_offset holds its
+    * VP_CMD_STATE_* bits; the dispatch tests them inline against the
+    * command's rules from vk.xml and calls cmd_check, with the command
+    * buffer and the command's VP_CMD_* rules, only where they fail or
+    * where the command changes them (a render pass's begin or end,
+    * vkEndCommandBuffer). cmd_check updates the bits, or returns false,
+    * which skips the handler (the callee makes the decoder fatal). */
    bool (*cmd_check)(struct vp_dispatch *d, const void *command_buffer, uint32_t rules);
+   size_t cmd_state_offset;
 };
 
 /* vk.xml's rules for a command recorded into a command buffer */
@@ -200,6 +206,11 @@ struct vp_dispatch {
 #define VP_CMD_BEGINS_PASS (1u << 3)  /* vkCmdBeginRenderPass*, vkCmdBeginRendering* */
 #define VP_CMD_ENDS_PASS (1u << 4)    /* vkCmdEndRenderPass*, vkCmdEndRendering* */
 #define VP_CMD_ENDS_BUFFER (1u << 5)  /* vkEndCommandBuffer */
+
+/* a command buffer's state, as vp_dispatch::cmd_check keeps it */
+#define VP_CMD_STATE_RECORDING (1u << 0) /* begun, not ended or reset since */
+#define VP_CMD_STATE_PRIMARY (1u << 1)   /* a primary command buffer */
+#define VP_CMD_STATE_IN_PASS (1u << 2)   /* inside a render pass instance */
 
 /* Decodes one command, runs its handler and writes its reply if asked.
  * Returns false when the decoder is fatal afterwards. */
@@ -1576,6 +1587,26 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             rules.append('VP_CMD_ENDS_PASS')
         return ' | '.join(rules) or '0'
 
+    @staticmethod
+    def command_buffer_state_test(rules):
+        """(mask, wanted) of the VP_CMD_STATE_* bits a command with these
+        rules needs, or None for a command that changes them (checked by
+        vp_dispatch::cmd_check every time)."""
+        names = rules.split(' | ')
+        if any(n in names for n in ('VP_CMD_BEGINS_PASS', 'VP_CMD_ENDS_PASS', 'VP_CMD_ENDS_BUFFER')):
+            return None
+        mask = ['VP_CMD_STATE_RECORDING']
+        want = ['VP_CMD_STATE_RECORDING']
+        if 'VP_CMD_PRIMARY_ONLY' in names:
+            mask.append('VP_CMD_STATE_PRIMARY')
+            want.append('VP_CMD_STATE_PRIMARY')
+        if 'VP_CMD_INSIDE_PASS' in names:
+            mask.append('VP_CMD_STATE_IN_PASS')
+            want.append('VP_CMD_STATE_IN_PASS')
+        elif 'VP_CMD_OUTSIDE_PASS' in names:
+            mask.append('VP_CMD_STATE_IN_PASS')
+        return ' | '.join(mask), ' | '.join(want)
+
     def emit_dispatch_c(self):
         out = [BANNER % (self.m.api_minor, self.m.header_version), '#include "vp_protocol.h"', '']
         for cmd in self.commands:
@@ -1590,8 +1621,16 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             out.append('      return;')
             rules = self.command_buffer_rules(cmd)
             if rules is not None:
-                out.append('   if (d->cmd_check && !d->cmd_check(d, (const void *)args.commandBuffer, %s))' % rules)
-                out.append('      return;')
+                call = '!d->cmd_check(d, (const void *)args.commandBuffer, %s)' % rules
+                state = self.command_buffer_state_test(rules)
+                out.append('   if (d->cmd_check) {')
+                if state is None:
+                    out.append('      if (%s)' % call)
+                else:
+                    out.append('      const uint8_t state = ((const uint8_t *)(uintptr_t)args.commandBuffer)[d->cmd_state_offset];')
+                    out.append('      if ((state & (%s)) != (%s) && %s)' % (state[0], state[1], call))
+                out.append('         return;')
+                out.append('   }')
             out.append('   d->handlers->%s(d, &args);' % cmd.name)
             out.append('   if ((d->cmd_flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) && !vp_decoder_is_fatal(d->dec))')
             out.append('      vp_dispatch_reply(d, (void (*)(struct vp_encoder *, const void *))vp_encode_%s_reply, &args);' % cmd.name)

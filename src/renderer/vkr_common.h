@@ -141,12 +141,13 @@ struct vkr_command_buffer {
    struct vkr_object obj;
    uint64_t *layouts; /* host handles, each once */
    uint32_t layout_count, layout_cap;
-   bool primary;
-   /* the guest's view of its state, for vkr_command_buffer_check: between a
-    * successful vkBeginCommandBuffer and vkEndCommandBuffer (or a reset), and
-    * inside a render pass instance (begun here, or continued by a secondary) */
-   bool recording;
-   bool in_pass;
+   /* VP_CMD_STATE_*: the guest's view of its state, which the generated
+    * dispatch tests inline (vp_dispatch::cmd_state_offset) and
+    * vkr_command_buffer_check changes: primary or secondary, between a
+    * successful vkBeginCommandBuffer and vkEndCommandBuffer (or a reset),
+    * inside a render pass instance (begun here, or continued by a
+    * secondary) */
+   uint8_t state;
    /* its commands may still be recorded by the device's recorders
     * (vkr_record.c): set by vkBeginCommandBuffer, cleared for good until
     * the next by any command they do not take */

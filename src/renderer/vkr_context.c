@@ -635,6 +635,7 @@ vkr_decoder_create(struct vkr_context *ctx, struct vkr_ring *ring)
    dec->dispatch.handlers = &ctx->handlers;
    dec->dispatch.data = dec;
    dec->dispatch.cmd_check = vkr_command_buffer_check;
+   dec->dispatch.cmd_state_offset = offsetof(struct vkr_command_buffer, state);
    return dec;
 }
 

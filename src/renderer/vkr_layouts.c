@@ -186,35 +186,36 @@ bool
 vkr_command_buffer_check(struct vp_dispatch *d, const void *cmd_obj, uint32_t rules)
 {
    struct vkr_command_buffer *cmd = (struct vkr_command_buffer *)cmd_obj;
+   const bool primary = cmd->state & VP_CMD_STATE_PRIMARY;
+   const bool in_pass = cmd->state & VP_CMD_STATE_IN_PASS;
    const char *why = NULL;
-   if (!cmd->recording)
+   if (!(cmd->state & VP_CMD_STATE_RECORDING))
       why = "a command for a command buffer that is not recording";
-   else if ((rules & VP_CMD_PRIMARY_ONLY) && !cmd->primary)
+   else if ((rules & VP_CMD_PRIMARY_ONLY) && !primary)
       why = "a primary-only command in a secondary command buffer";
-   else if ((rules & VP_CMD_INSIDE_PASS) && !cmd->in_pass)
+   else if ((rules & VP_CMD_INSIDE_PASS) && !in_pass)
       why = "a command that needs a render pass instance outside one";
-   else if ((rules & VP_CMD_OUTSIDE_PASS) && cmd->in_pass)
+   else if ((rules & VP_CMD_OUTSIDE_PASS) && in_pass)
       why = "a command that needs to be outside a render pass instance inside one";
-   else if ((rules & VP_CMD_ENDS_BUFFER) && cmd->in_pass && cmd->primary)
+   else if ((rules & VP_CMD_ENDS_BUFFER) && in_pass && primary)
       why = "vkEndCommandBuffer inside a render pass instance";
    if (why) {
       vkr_dispatch_fatal(d, why);
       return false;
    }
    if (rules & VP_CMD_BEGINS_PASS)
-      cmd->in_pass = true;
+      cmd->state |= VP_CMD_STATE_IN_PASS;
    else if (rules & VP_CMD_ENDS_PASS)
-      cmd->in_pass = false;
+      cmd->state &= (uint8_t)~VP_CMD_STATE_IN_PASS;
    else if (rules & VP_CMD_ENDS_BUFFER)
-      cmd->recording = false;
+      cmd->state &= (uint8_t)~VP_CMD_STATE_RECORDING;
    return true;
 }
 
 static void
 vkr_command_buffer_set_initial(struct vkr_command_buffer *cmd)
 {
-   cmd->recording = false;
-   cmd->in_pass = false;
+   cmd->state &= VP_CMD_STATE_PRIMARY;
 }
 
 void
@@ -229,10 +230,12 @@ vkr_exec_vkBeginCommandBuffer(struct vp_dispatch *d, struct vp_command_vkBeginCo
    if (args->ret == VK_SUCCESS) {
       vkr_command_buffer_release_layouts(cmd, false);
       vkr_record_begin(vkr_dispatch_context(d), cb, args->pBeginInfo);
-      cb->recording = true;
       /* a secondary that continues a render pass records inside it */
-      cb->in_pass = !cb->primary &&
-                    (args->pBeginInfo->flags & VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT);
+      const bool primary = cb->state & VP_CMD_STATE_PRIMARY;
+      const bool in_pass =
+         !primary && (args->pBeginInfo->flags & VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT);
+      cb->state = (uint8_t)(VP_CMD_STATE_RECORDING | (primary ? VP_CMD_STATE_PRIMARY : 0) |
+                            (in_pass ? VP_CMD_STATE_IN_PASS : 0));
    } else {
       /* not recording: nothing may be taken for it */
       cb->parallel = false;

@@ -513,8 +513,8 @@ vkr_exec_vkAllocateCommandBuffers(struct vp_dispatch *d,
       struct vkr_object *obj =
          vkr_add_child(d, dev, pool, VK_OBJECT_TYPE_COMMAND_BUFFER, ids[i], (uint64_t)(uintptr_t)host);
       if (obj) {
-         ((struct vkr_command_buffer *)obj)->primary =
-            info->level == VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+         ((struct vkr_command_buffer *)obj)->state =
+            info->level == VK_COMMAND_BUFFER_LEVEL_PRIMARY ? VP_CMD_STATE_PRIMARY : 0;
          args->pCommandBuffers[i] = (VkCommandBuffer)(uintptr_t)ids[i];
       } else {
          args->pCommandBuffers[i] = VK_NULL_HANDLE;

@@ -1218,7 +1218,7 @@ vkr_record_begin(struct vkr_context *ctx,
 {
    vkr_record_reset(cmd, false);
    cmd->parallel = false;
-   if (!ctx->parallel_record || !cmd->primary || !info || info->pNext ||
+   if (!ctx->parallel_record || !(cmd->state & VP_CMD_STATE_PRIMARY) || !info || info->pNext ||
        (info->flags & VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT))
       return;
    const struct vkr_object *pool = cmd->obj.pool;
