@@ -324,6 +324,8 @@ static VkInstance instance;
 static VkPhysicalDevice physical_device;
 static uint32_t host_visible_type = UINT32_MAX;
 static uint32_t compute_family = UINT32_MAX;
+/* the family also does graphics (render pass commands) */
+static bool compute_family_graphics;
 static bool compute_family_protected; /* VK_QUEUE_PROTECTED_BIT */
 
 TEST(capset)
@@ -425,6 +427,7 @@ TEST(instance)
       if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) {
          compute_family = i;
          compute_family_protected = qf[i].queueFlags & VK_QUEUE_PROTECTED_BIT;
+         compute_family_graphics = qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT;
       }
    }
    CHECK(compute_family != UINT32_MAX);
@@ -1325,6 +1328,10 @@ enum order_case {
    ORDER_NOT_BEGUN,
    ORDER_AFTER_END,
    ORDER_PRIMARY_ONLY_IN_SECONDARY,
+   /* a secondary begun with RENDER_PASS_CONTINUE records inside the pass:
+    * a draw is accepted, a primary-only vkCmdNextSubpass is not */
+   ORDER_CONTINUE_VALID,
+   ORDER_CONTINUE_NEXT_SUBPASS,
    ORDER_CASES,
 };
 
@@ -1346,7 +1353,27 @@ command_order_case(enum order_case which)
    VkResult r;
    CALL(&tc, true, r, vkCreateCommandPool, device, &pinfo, NULL, &pool);
    CHECK_EQ(r, VK_SUCCESS);
-   const bool secondary = which == ORDER_PRIMARY_ONLY_IN_SECONDARY;
+   const bool secondary = which == ORDER_PRIMARY_ONLY_IN_SECONDARY ||
+                          which == ORDER_CONTINUE_VALID || which == ORDER_CONTINUE_NEXT_SUBPASS;
+   const bool in_pass = which == ORDER_CONTINUE_VALID || which == ORDER_CONTINUE_NEXT_SUBPASS;
+   if (in_pass && !compute_family_graphics) {
+      tc_close(&tc);
+      return;
+   }
+   /* one subpass, no attachments */
+   VkRenderPass render_pass = VK_NULL_HANDLE;
+   if (in_pass) {
+      const VkSubpassDescription subpass = {
+         .pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS,
+      };
+      const VkRenderPassCreateInfo rpinfo = {
+         .sType = VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO,
+         .subpassCount = 1,
+         .pSubpasses = &subpass,
+      };
+      render_pass = NEW_HANDLE(VkRenderPass);
+      ASYNC(&tc, true, vkCreateRenderPass, device, &rpinfo, NULL, &render_pass);
+   }
    const VkCommandBufferAllocateInfo ainfo = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
       .commandPool = pool,
@@ -1358,9 +1385,11 @@ command_order_case(enum order_case which)
    CHECK_EQ(r, VK_SUCCESS);
    const VkCommandBufferInheritanceInfo inherit = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO,
+      .renderPass = render_pass,
    };
    const VkCommandBufferBeginInfo binfo = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+      .flags = in_pass ? VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT : 0,
       .pInheritanceInfo = secondary ? &inherit : NULL,
    };
 
@@ -1389,10 +1418,19 @@ command_order_case(enum order_case which)
       vp_encode_vkEndCommandBuffer(&tc.enc, 0, cmd);
       vp_encode_vkCmdDispatch(&tc.enc, 0, cmd, 1, 1, 1);
       break;
+   case ORDER_CONTINUE_VALID:
+      /* renderpass="inside" (recorded, never submitted), then the end,
+       * which a secondary may reach inside the pass */
+      vp_encode_vkCmdDraw(&tc.enc, 0, cmd, 3, 1, 0, 0);
+      vp_encode_vkEndCommandBuffer(&tc.enc, 0, cmd);
+      break;
+   case ORDER_CONTINUE_NEXT_SUBPASS:
+      vp_encode_vkCmdNextSubpass(&tc.enc, 0, cmd, VK_SUBPASS_CONTENTS_INLINE);
+      break;
    case ORDER_CASES:
       break;
    }
-   if (which == ORDER_VALID) {
+   if (which == ORDER_VALID || which == ORDER_CONTINUE_VALID) {
       CHECK(tc_flush(&tc, true));
       /* a round trip after it: the ring went on */
       CALL(&tc, true, r, vkResetCommandBuffer, cmd, 0);
