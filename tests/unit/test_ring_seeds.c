@@ -16,7 +16,7 @@
  * and the fill seed with one byte changed (the instance's sType) must make
  * the context fatal. With RING_CORPUS=DIR the instance and buffer seeds are
  * also written there (.ci/run seeds fuzz_ring's corpus this way). The fill
- * seed is not: from a live command buffer the fuzzer soon makes commands
+ * seed is written only with RING_CORPUS_FILL=1 as well, not in CI: from a live command buffer the fuzzer soon makes commands
  * that crash the host driver. The renderer refuses commands out of order
  * (lavapipe 22 dereferenced NULL at a vkCmdEndRenderPass outside a render
  * pass), but other invalid usage is left to the host by design
@@ -487,8 +487,12 @@ TEST(seeds)
    const uint32_t type = coherent_type(&inst.props, buffer.reqs.memoryTypeBits);
    CHECK(type != UINT32_MAX);
 
-   /* fill: the GPU's writes are in the memory */
+   /* fill: the GPU's writes are in the memory (written to the corpus only
+    * with RING_CORPUS_FILL=1, for fuzzing by hand: docs/TESTING.md) */
    seed_fill_all(s, false, type, buffer.reqs.size);
+   const char *with_fill = getenv("RING_CORPUS_FILL");
+   if (with_fill && !strcmp(with_fill, "1"))
+      write_seed("fill", s);
    const struct outcome fill = play(s);
    CHECK(fill.played && !fill.fatal && fill.consumed);
    CHECK_EQ(fill.wait_result, VK_SUCCESS);
