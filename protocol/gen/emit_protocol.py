@@ -1566,12 +1566,12 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
     def command_buffer_rules(cmd):
         """The VP_CMD_* rules of a command recorded into a command buffer (a
         vkCmd* with vk.xml's renderpass attribute, or vkEndCommandBuffer), as
-        a C expression; None for any other command."""
+        a list of their names; None for any other command."""
         first = cmd.params[0] if cmd.params else None
         if not first or first.type != 'VkCommandBuffer':
             return None
         if cmd.name == 'vkEndCommandBuffer':
-            return 'VP_CMD_ENDS_BUFFER'
+            return ['VP_CMD_ENDS_BUFFER']
         if not cmd.renderpass:
             return None
         rules = []
@@ -1585,14 +1585,13 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             rules.append('VP_CMD_BEGINS_PASS')
         elif cmd.name.startswith('vkCmdEndRender'):
             rules.append('VP_CMD_ENDS_PASS')
-        return ' | '.join(rules) or '0'
+        return rules
 
     @staticmethod
-    def command_buffer_state_test(rules):
+    def command_buffer_state_test(names):
         """(mask, wanted) of the VP_CMD_STATE_* bits a command with these
         rules needs, or None for a command that changes them (checked by
         vp_dispatch::cmd_check every time)."""
-        names = rules.split(' | ')
         if any(n in names for n in ('VP_CMD_BEGINS_PASS', 'VP_CMD_ENDS_PASS', 'VP_CMD_ENDS_BUFFER')):
             return None
         mask = ['VP_CMD_STATE_RECORDING']
@@ -1621,7 +1620,8 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             out.append('      return;')
             rules = self.command_buffer_rules(cmd)
             if rules is not None:
-                call = '!d->cmd_check(d, (const void *)args.commandBuffer, %s)' % rules
+                call = '!d->cmd_check(d, (const void *)args.commandBuffer, %s)' % (
+                    ' | '.join(rules) or '0')
                 state = self.command_buffer_state_test(rules)
                 out.append('   if (d->cmd_check) {')
                 if state is None:

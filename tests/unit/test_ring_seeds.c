@@ -16,13 +16,14 @@
  * and the fill seed with one byte changed (the instance's sType) must make
  * the context fatal. With RING_CORPUS=DIR the instance and buffer seeds are
  * also written there (.ci/run seeds fuzz_ring's corpus this way). The fill
- * seed is written only with RING_CORPUS_FILL=1 as well, not in CI: from a live command buffer the fuzzer soon makes commands
- * that crash the host driver. The renderer refuses commands out of order
- * (lavapipe 22 dereferenced NULL at a vkCmdEndRenderPass outside a render
- * pass), but other invalid usage is left to the host by design
- * (renderer.md: only that guest's worker ends), and a seeded run still dies
- * in a host thread within minutes, which would make CI's short run fail at
- * random.
+ * seed only with RING_CORPUS_FILL=1 as well, not in CI: from a live
+ * command buffer the fuzzer soon makes commands that crash the host driver.
+ * The renderer refuses commands out of order (lavapipe 22 dereferenced NULL
+ * at a vkCmdEndRenderPass outside a render pass), but other invalid usage is
+ * left to the host by design (renderer.md: only that guest's worker ends),
+ * and seeded runs in one process have died in a host thread within minutes
+ * (not in fork mode: docs/TESTING.md), which would make CI's short run fail
+ * at random.
  */
 #include <stdio.h>
 #include <stdlib.h>
