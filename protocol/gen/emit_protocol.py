@@ -22,6 +22,118 @@ def align4(expr):
     return '(((%s) + 3) & ~(size_t)3)' % expr
 
 
+# One encoder call of a fixed size whose value expression reads nothing the
+# call before it writes: (indent, call, expression or source, sizes).
+ENCODE_FIXED = re.compile(r'^(\s*)(vp_encode_u32|vp_encode_u64|vp_encode_handle)\(enc, ([^;]*)\);'
+                          r'\s*(/\*.*\*/)?\s*$')
+ENCODE_WRITE = re.compile(r'^(\s*)vp_encoder_write\(enc, (\d+), ([^;]*), (\d+)\);\s*$')
+BRACELESS_HEAD = re.compile(r'^\s*(for|if|while|else if)\b.*\)\s*$|^\s*else\s*$')
+
+
+def encode_put(line):
+    """(indent, bytes, put statement at `vp_span + OFFSET`) for an encoder
+    call of a fixed size, or None."""
+    mo = ENCODE_FIXED.match(line)
+    if mo:
+        indent, call, expr = mo.group(1), mo.group(2), mo.group(3)
+        if call == 'vp_encode_u32':
+            return indent, 4, 'vp_put_u32(vp_span + %%d, %s);' % expr
+        if call == 'vp_encode_u64':
+            return indent, 8, 'vp_put_u64(vp_span + %%d, %s);' % expr
+        return indent, 8, 'vp_put_u64(vp_span + %%d, vp_encoder_handle_word(enc, %s));' % expr
+    mo = ENCODE_WRITE.match(line)
+    if mo and int(mo.group(2)) % 4 == 0 and 0 < int(mo.group(4)) <= int(mo.group(2)) <= 64:
+        size, src, val_size = int(mo.group(2)), mo.group(3), int(mo.group(4))
+        return mo.group(1), size, 'vp_put_bytes(vp_span + %%d, %d, %s, %d);' % (size, src, val_size)
+    return None
+
+
+# The decoder's counterparts: a fixed-size read into a destination, and a
+# handle (an id read, then looked up).
+DECODE_READ = re.compile(r'^(\s*)vp_decoder_read\(dec, (\d+), ([^;]*), (\d+)\);\s*$')
+DECODE_HANDLE = re.compile(r'^(\s*)([^=;]+) = \((\w+)\)\(uintptr_t\)vp_decode_handle\(dec, (\w+)\);\s*$')
+# vp_decoder_span's limit (VP_DECODER_SPAN_MAX)
+DECODER_SPAN_MAX = 256
+
+
+def decode_get(line):
+    """(indent, bytes, statement reading at `vp_span + OFFSET`) for a decoder
+    read of a fixed size, or None."""
+    mo = DECODE_READ.match(line)
+    if mo and int(mo.group(2)) % 4 == 0 and 0 < int(mo.group(4)) <= int(mo.group(2)) <= 64:
+        return mo.group(1), int(mo.group(2)), 'memcpy(%s, vp_span + %%d, %s);' % (
+            mo.group(3), mo.group(4))
+    mo = DECODE_HANDLE.match(line)
+    if mo:
+        indent, dst, ctype, objtype = mo.groups()
+        return indent, 8, ('%s = (%s)(uintptr_t)vp_decoder_lookup_handle(dec, vp_get_u64(vp_span + %%d), %s);'
+                           % (dst, ctype, objtype))
+    return None
+
+
+def merge_spans(text, item, declare, guarded, limit):
+    """Turns each run of two or more fixed-size items (item(line) not None)
+    at one level, not the body of a control statement without braces, into
+    one bounds check and accesses at fixed offsets (bench/README.md, issue 13
+    round 21): a block that declares vp_span (declare(size)), with the
+    accesses under `if (vp_span)` where guarded."""
+    lines = text.split('\n')
+    out = []
+    i = 0
+    while i < len(lines):
+        first = item(lines[i])
+        if first is None or (out and BRACELESS_HEAD.match(out[-1])):
+            out.append(lines[i])
+            i += 1
+            continue
+        indent = first[0]
+        run = [first]
+        total = first[1]
+        j = i + 1
+        while j < len(lines):
+            nxt = item(lines[j])
+            if nxt is None or nxt[0] != indent or total + nxt[1] > limit:
+                break
+            run.append(nxt)
+            total += nxt[1]
+            j += 1
+        if len(run) < 2:
+            out.append(lines[i])
+            i += 1
+            continue
+        inner = indent + ('      ' if guarded else '   ')
+        out.append('%s{' % indent)
+        out.append('%s   %s' % (indent, declare(total)))
+        if guarded:
+            out.append('%s   if (vp_span) {' % indent)
+        offset = 0
+        for _, size, stmt in run:
+            out.append(inner + stmt % offset)
+            offset += size
+        if guarded:
+            out.append('%s   }' % indent)
+        out.append('%s}' % indent)
+        i = j
+    return '\n'.join(out)
+
+
+def merge_encoder_spans(text):
+    """One room check per run of fixed-size encoder calls (merge_spans);
+    nothing is stored where the room cannot be had, as before."""
+    return merge_spans(text, encode_put,
+                       lambda total: 'uint8_t *const vp_span = vp_encoder_span(enc, %d);' % total,
+                       True, 1 << 30)
+
+
+def merge_decoder_spans(text):
+    """One bounds check per run of fixed-size decoder reads (merge_spans);
+    past the end the span is zeros and the decoder fatal, as the reads'
+    were."""
+    return merge_spans(text, decode_get,
+                       lambda total: 'const uint8_t *const vp_span = vp_decoder_span(dec, %d);' % total,
+                       False, DECODER_SPAN_MAX)
+
+
 class Emitter:
     def __init__(self, model):
         self.m = model
@@ -1538,7 +1650,7 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             out += self.emit_struct_encoders(ty)
         for cmd in self.commands:
             out += self.emit_command_encoders(cmd)
-        return '\n'.join(out) + '\n'
+        return merge_encoder_spans('\n'.join(out)) + '\n'
 
     def emit_decode_c(self):
         out = [BANNER % (self.m.api_minor, self.m.header_version), '#include "vp_protocol.h"', '',
@@ -1549,7 +1661,7 @@ const struct vp_extension_info *vp_extension_lookup(const char *name);
             out += self.emit_struct_decoders(ty)
         for cmd in self.commands:
             out += self.emit_command_decoders(cmd)
-        return '\n'.join(out) + '\n'
+        return merge_decoder_spans('\n'.join(out)) + '\n'
 
     def emit_reply_c(self):
         out = [BANNER % (self.m.api_minor, self.m.header_version), '#include "vp_protocol.h"', '',

@@ -64,6 +64,8 @@ vp_encoder_grow(struct vp_encoder *enc, size_t size)
    return true;
 }
 
+const uint8_t vp_decoder_zeros[VP_DECODER_SPAN_MAX];
+
 void
 vp_decoder_set_fatal(struct vp_decoder *dec, const char *why)
 {

@@ -176,10 +176,51 @@ vp_encode_bytes(struct vp_encoder *enc, const void *data, size_t size)
    vp_encoder_write(enc, (size + 3) & ~(size_t)3, data, size);
 }
 
+/* The wire word of a handle (vp_encode_handle's value) */
+VP_INLINE uint64_t
+vp_encoder_handle_word(const struct vp_encoder *enc, uint64_t handle)
+{
+   return enc->raw_handles ? handle : vp_handle_to_id(handle);
+}
+
 VP_INLINE void
 vp_encode_handle(struct vp_encoder *enc, uint64_t handle)
 {
-   vp_encode_u64(enc, enc->raw_handles ? handle : vp_handle_to_id(handle));
+   vp_encode_u64(enc, vp_encoder_handle_word(enc, handle));
+}
+
+/* Reserves the next `size` bytes for the vp_put_* stores of a run of
+ * fixed-size items (one room check for the run; the generator emits them):
+ * where they start, or NULL (fatal, as a vp_encode_* call past the end). */
+VP_INLINE uint8_t *
+vp_encoder_span(struct vp_encoder *enc, size_t size)
+{
+   if (VP_UNLIKELY(!vp_encoder_reserve(enc, size)))
+      return NULL;
+   uint8_t *p = enc->cur;
+   enc->cur += size;
+   return p;
+}
+
+VP_INLINE void
+vp_put_u32(uint8_t *p, uint32_t v)
+{
+   memcpy(p, &v, 4);
+}
+
+VP_INLINE void
+vp_put_u64(uint8_t *p, uint64_t v)
+{
+   memcpy(p, &v, 8);
+}
+
+/* vp_encoder_write's store: val_size bytes, zeros up to size */
+VP_INLINE void
+vp_put_bytes(uint8_t *p, size_t size, const void *val, size_t val_size)
+{
+   memcpy(p, val, val_size);
+   if (size > val_size)
+      memset(p + val_size, 0, size - val_size);
 }
 
 VP_INLINE bool
@@ -383,11 +424,10 @@ vp_decode_array_size_unchecked(struct vp_decoder *dec)
    return size;
 }
 
-/* Looks up an object id (0 is VK_NULL_HANDLE). */
+/* The object of an id read from the stream (0 is VK_NULL_HANDLE). */
 VP_INLINE uint64_t
-vp_decode_handle(struct vp_decoder *dec, VkObjectType type)
+vp_decoder_lookup_handle(struct vp_decoder *dec, uint64_t id, VkObjectType type)
 {
-   const uint64_t id = vp_decode_u64(dec);
    if (!id || !dec->lookup)
       return id;
    void *obj = dec->lookup(dec->lookup_data, id, type);
@@ -396,6 +436,43 @@ vp_decode_handle(struct vp_decoder *dec, VkObjectType type)
       return 0;
    }
    return (uint64_t)(uintptr_t)obj;
+}
+
+/* Reads an object id and looks it up. */
+VP_INLINE uint64_t
+vp_decode_handle(struct vp_decoder *dec, VkObjectType type)
+{
+   return vp_decoder_lookup_handle(dec, vp_decode_u64(dec), type);
+}
+
+/* Most bytes one vp_decoder_span covers (the generator keeps to it). */
+#define VP_DECODER_SPAN_MAX 256
+
+extern const uint8_t vp_decoder_zeros[VP_DECODER_SPAN_MAX];
+
+/* The next `size` bytes (at most VP_DECODER_SPAN_MAX) for the reads of a
+ * run of fixed-size items (one bounds check for the run; the generator
+ * emits them), skipped; past the end of the stream, fatal and zeros, as the
+ * reads one by one would give. The bytes may be guest-writable memory: each
+ * is read once, into its destination. */
+VP_INLINE const uint8_t *
+vp_decoder_span(struct vp_decoder *dec, size_t size)
+{
+   if (VP_UNLIKELY((size_t)(dec->end - dec->cur) < size)) {
+      vp_decoder_set_fatal(dec, "read past the end of the stream");
+      return vp_decoder_zeros;
+   }
+   const uint8_t *p = dec->cur;
+   dec->cur += size;
+   return p;
+}
+
+VP_INLINE uint64_t
+vp_get_u64(const uint8_t *p)
+{
+   uint64_t v;
+   memcpy(&v, p, 8);
+   return v;
 }
 
 /* Driver reply decoding of a handle: with a lookup hook the id is turned

@@ -689,6 +689,41 @@ TEST(encoder_overflow_is_fatal)
    vp_encoder_fini(&dyn);
 }
 
+/* The generated encoders reserve each run of fixed-size items at once: in
+ * every buffer too small for the command the encoding is fatal, and nothing
+ * is stored past the buffer. */
+TEST(encoder_runs_stay_in_bounds)
+{
+   GUEST(device_obj, 3);
+   GUEST(buffer_obj, 0x10);
+   VkDevice device = HANDLE(VkDevice, device_obj);
+   VkBuffer buffer = HANDLE(VkBuffer, buffer_obj);
+   const VkBufferCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+      .size = 65536,
+      .usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+      .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+   };
+   uint8_t want[92];
+   struct vp_encoder enc;
+   vp_encoder_init_fixed(&enc, want, sizeof(want));
+   vp_encode_vkCreateBuffer(&enc, 0, device, &info, NULL, &buffer);
+   CHECK(!vp_encoder_is_fatal(&enc));
+   CHECK_EQ(vp_encoder_size(&enc), sizeof(want));
+
+   uint8_t buf[sizeof(want) + 16];
+   for (size_t room = 0; room < sizeof(want); room++) {
+      memset(buf, 0xa5, sizeof(buf));
+      vp_encoder_init_fixed(&enc, buf, room);
+      vp_encode_vkCreateBuffer(&enc, 0, device, &info, NULL, &buffer);
+      CHECK(vp_encoder_is_fatal(&enc));
+      const size_t used = vp_encoder_size(&enc);
+      CHECK(used <= room);
+      for (size_t i = room; i < sizeof(buf); i++)
+         CHECK_EQ(buf[i], 0xa5);
+   }
+}
+
 RUN_TESTS(create_instance,
           enumerate_physical_devices,
           physical_device_properties2_chain,
@@ -700,4 +735,5 @@ RUN_TESTS(create_instance,
           device_queue2_timeline,
           allocate_memory_import_resource,
           memory_resource_properties,
-          encoder_overflow_is_fatal)
+          encoder_overflow_is_fatal,
+          encoder_runs_stay_in_bounds)

@@ -123,18 +123,6 @@ TEST(every_truncation_is_fatal)
    }
 }
 
-static void
-put_u32(uint8_t *p, uint32_t v)
-{
-   memcpy(p, &v, 4);
-}
-
-static void
-put_u64(uint8_t *p, uint64_t v)
-{
-   memcpy(p, &v, 8);
-}
-
 TEST(oversized_counts_are_fatal_without_allocating)
 {
    uint8_t buf[512];
@@ -142,22 +130,22 @@ TEST(oversized_counts_are_fatal_without_allocating)
    /* queueFamilyIndexCount and the array size claim 2^31 elements */
    /* layout: hdr 8, device 8, marker 8, sType 4, pNext 8, flags 4, size 8,
     * usage 4, sharing 4, count @56, array size @60 */
-   put_u32(buf + 56, 0x80000000u);
-   put_u64(buf + 60, 0x80000000u);
+   vp_put_u32(buf + 56, 0x80000000u);
+   vp_put_u64(buf + 60, 0x80000000u);
    struct run r = run_stream(buf, size);
    CHECK(r.fatal);
    CHECK(r.max_arena < ARENA_CAP);
 
    encode_valid(buf, sizeof(buf), 0);
-   put_u64(buf + 60, UINT64_MAX);
+   vp_put_u64(buf + 60, UINT64_MAX);
    r = run_stream(buf, size);
    CHECK(r.fatal);
 
    /* a push-constant blob of 4 GiB */
    const size_t size1 = encode_valid(buf, sizeof(buf), 1);
    /* hdr 8, cb 8, layout 8, stages 4, offset 4, size @32, blob size @36 */
-   put_u32(buf + 32, 0xfffffff0u);
-   put_u64(buf + 36, 0xfffffff0u);
+   vp_put_u32(buf + 32, 0xfffffff0u);
+   vp_put_u64(buf + 36, 0xfffffff0u);
    r = run_stream(buf, size1);
    CHECK(r.fatal);
    CHECK(r.max_arena < ARENA_CAP);
@@ -172,8 +160,8 @@ TEST(blob_past_the_stream_allocates_nothing)
    const size_t size = encode_valid(buf, sizeof(buf), 1);
    /* push constants of 2 MiB (below the arena cap) in a stream of ~100 bytes;
     * hdr 8, cb 8, layout 8, stages 4, offset 4, size @32, blob size @36 */
-   put_u32(buf + 32, 2u << 20);
-   put_u64(buf + 36, 2u << 20);
+   vp_put_u32(buf + 32, 2u << 20);
+   vp_put_u64(buf + 36, 2u << 20);
    const struct run r = run_stream(buf, size);
    CHECK(r.fatal);
    CHECK(r.max_arena < 4096);
@@ -282,10 +270,10 @@ TEST(host_copy_read_takes_no_storage)
    CHECK(r.max_arena < 4096);
 
    /* a blob size that is not dataSize (the last 8 bytes: 0 for NULL) */
-   put_u64(buf + size - 8, 0);
+   vp_put_u64(buf + size - 8, 0);
    r = run_stream(buf, size);
    CHECK(r.fatal);
-   put_u64(buf + size - 8, sizeof(pixels) - 4);
+   vp_put_u64(buf + size - 8, sizeof(pixels) - 4);
    r = run_stream(buf, size);
    CHECK(r.fatal);
    vp_stub_handlers_init(&handlers);
@@ -300,7 +288,7 @@ TEST(unknown_command_types_are_fatal)
                              VK_COMMAND_TYPE_vkGetInstanceProcAddr_EXT };
    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
       uint8_t buf[64] = { 0 };
-      put_u32(buf, (uint32_t)types[i]);
+      vp_put_u32(buf, (uint32_t)types[i]);
       const struct run r = run_stream(buf, sizeof(buf));
       CHECK(r.fatal);
    }
@@ -324,21 +312,21 @@ TEST(unknown_stype_in_chain_is_fatal)
    /* splice a chain link with an unknown sType after the create info's sType */
    uint8_t bad[600];
    memcpy(bad, buf, 28);
-   put_u64(bad + 28, 1);
-   put_u32(bad + 36, 0x7eadbeef);
-   put_u64(bad + 40, 0);
+   vp_put_u64(bad + 28, 1);
+   vp_put_u32(bad + 36, 0x7eadbeef);
+   vp_put_u64(bad + 40, 0);
    memcpy(bad + 48, buf + 36, size - 36);
    struct run r = run_stream(bad, size + 12);
    CHECK(r.fatal);
 
    /* a known sType that may not extend VkBufferCreateInfo */
-   put_u32(bad + 36, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES);
+   vp_put_u32(bad + 36, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES);
    r = run_stream(bad, size + 12);
    CHECK(r.fatal);
 
    /* and a wrong sType for the struct itself */
    encode_valid(buf, sizeof(buf), 0);
-   put_u32(buf + 24, VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO);
+   vp_put_u32(buf + 24, VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO);
    r = run_stream(buf, size);
    CHECK(r.fatal);
 }
@@ -347,34 +335,34 @@ TEST(bad_ids_and_markers_are_fatal)
 {
    uint8_t buf[512];
    size_t size = encode_valid(buf, sizeof(buf), 0);
-   put_u64(buf + 8, 999); /* unknown device id */
+   vp_put_u64(buf + 8, 999); /* unknown device id */
    struct run r = run_stream(buf, size);
    CHECK(r.fatal);
 
    encode_valid(buf, sizeof(buf), 0);
-   put_u64(buf + 8, 0); /* NULL dispatchable handle */
+   vp_put_u64(buf + 8, 0); /* NULL dispatchable handle */
    r = run_stream(buf, size);
    CHECK(r.fatal);
 
    encode_valid(buf, sizeof(buf), 0);
-   put_u64(buf + 16, 0); /* NULL pCreateInfo */
+   vp_put_u64(buf + 16, 0); /* NULL pCreateInfo */
    r = run_stream(buf, size);
    CHECK(r.fatal);
 
    encode_valid(buf, sizeof(buf), 0);
-   put_u64(buf + size - 24, 1); /* non-NULL pAllocator */
+   vp_put_u64(buf + size - 24, 1); /* non-NULL pAllocator */
    r = run_stream(buf, size);
    CHECK(r.fatal);
 
    /* an array size that differs from its count */
    encode_valid(buf, sizeof(buf), 0);
-   put_u64(buf + 60, 3);
+   vp_put_u64(buf + 60, 3);
    r = run_stream(buf, size);
    CHECK(r.fatal);
 
    /* NULL required blob with a nonzero length (push constants, size 16) */
    size = encode_valid(buf, sizeof(buf), 1);
-   put_u64(buf + 36, 0);
+   vp_put_u64(buf + 36, 0);
    memmove(buf + 44, buf + 60, size - 60);
    r = run_stream(buf, size - 16);
    CHECK(r.fatal);
@@ -500,7 +488,7 @@ TEST(bad_union_tag_is_fatal)
                                   1, &range);
    const size_t size = vp_encoder_size(&enc);
    CHECK(!run_stream(buf, size).fatal);
-   put_u32(buf + 36, 3);
+   vp_put_u32(buf + 36, 3);
    CHECK(run_stream(buf, size).fatal);
 }
 
@@ -549,8 +537,8 @@ TEST(random_streams_never_crash)
          buf[j] = (uint8_t)rnd();
       /* half of them start with a plausible command type */
       if (size >= 8 && (i & 1)) {
-         put_u32(buf, rnd() % VP_COMMAND_TYPE_COUNT);
-         put_u32(buf + 4, rnd() & 1);
+         vp_put_u32(buf, rnd() % VP_COMMAND_TYPE_COUNT);
+         vp_put_u32(buf + 4, rnd() & 1);
       }
       const struct run r = run_stream(buf, size);
       CHECK(r.max_arena <= ARENA_CAP);
