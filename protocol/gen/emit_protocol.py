@@ -75,7 +75,7 @@ def merge_spans(text, item, declare, guarded, limit):
     """Turns each run of two or more fixed-size items (item(line) not None)
     at one level, not the body of a control statement without braces, into
     one bounds check and accesses at fixed offsets (bench/README.md, issue 13
-    round 21): a block that declares vp_span (declare(size)), with the
+    round 21): a block that declares vp_span (the lines of declare(size)), with the
     accesses under `if (vp_span)` where guarded."""
     lines = text.split('\n')
     out = []
@@ -103,7 +103,7 @@ def merge_spans(text, item, declare, guarded, limit):
             continue
         inner = indent + ('      ' if guarded else '   ')
         out.append('%s{' % indent)
-        out.append('%s   %s' % (indent, declare(total)))
+        out += ['%s   %s' % (indent, line) for line in declare(total)]
         if guarded:
             out.append('%s   if (vp_span) {' % indent)
         offset = 0
@@ -121,7 +121,7 @@ def merge_encoder_spans(text):
     """One room check per run of fixed-size encoder calls (merge_spans);
     nothing is stored where the room cannot be had, as before."""
     return merge_spans(text, encode_put,
-                       lambda total: 'uint8_t *const vp_span = vp_encoder_span(enc, %d);' % total,
+                       lambda total: ['uint8_t *const vp_span = vp_encoder_span(enc, %d);' % total],
                        True, 1 << 30)
 
 
@@ -130,7 +130,10 @@ def merge_decoder_spans(text):
     past the end the span is zeros and the decoder fatal, as the reads'
     were."""
     return merge_spans(text, decode_get,
-                       lambda total: 'const uint8_t *const vp_span = vp_decoder_span(dec, %d);' % total,
+                       lambda total: ['_Static_assert(%d <= VP_DECODER_SPAN_MAX, "past the zeros");'
+                                      % total,
+                                      'const uint8_t *const vp_span = vp_decoder_span(dec, %d);'
+                                      % total],
                        False, DECODER_SPAN_MAX)
 
 
