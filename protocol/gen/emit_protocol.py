@@ -51,7 +51,8 @@ def encode_put(line):
 # The decoder's counterparts: a fixed-size read into a destination, and a
 # handle (an id read, then looked up).
 DECODE_READ = re.compile(r'^(\s*)vp_decoder_read\(dec, (\d+), ([^;]*), (\d+)\);\s*$')
-DECODE_HANDLE = re.compile(r'^(\s*)([^=;]+) = \((\w+)\)\(uintptr_t\)vp_decode_handle\(dec, (\w+)\);\s*$')
+# (an assignment, never a declaration: the run's block would end its scope)
+DECODE_HANDLE = re.compile(r'^(\s*)([^=;\s]+) = \((\w+)\)\(uintptr_t\)vp_decode_handle\(dec, (\w+)\);\s*$')
 # vp_decoder_span's limit (VP_DECODER_SPAN_MAX)
 DECODER_SPAN_MAX = 256
 
