@@ -22,8 +22,8 @@ def align4(expr):
     return '(((%s) + 3) & ~(size_t)3)' % expr
 
 
-# One encoder call of a fixed size whose value expression reads nothing the
-# call before it writes: (indent, call, expression or source, sizes).
+# An encoder call of a fixed size. In a run its value is computed after the
+# run's room is reserved: values read the caller's data, never the output.
 ENCODE_FIXED = re.compile(r'^(\s*)(vp_encode_u32|vp_encode_u64|vp_encode_handle)\(enc, ([^;]*)\);'
                           r'\s*(/\*.*\*/)?\s*$')
 ENCODE_WRITE = re.compile(r'^(\s*)vp_encoder_write\(enc, (\d+), ([^;]*), (\d+)\);\s*$')
@@ -76,8 +76,8 @@ def merge_spans(text, item, declare, guarded, limit):
     """Turns each run of two or more fixed-size items (item(line) not None)
     at one level, not the body of a control statement without braces, into
     one bounds check and accesses at fixed offsets (bench/README.md, issue 13
-    round 21): a block that declares vp_span (the lines of declare(size)), with the
-    accesses under `if (vp_span)` where guarded."""
+    round 21): a block that declares vp_span (the lines of declare(size)),
+    with the accesses under `if (vp_span)` where guarded."""
     lines = text.split('\n')
     out = []
     i = 0
