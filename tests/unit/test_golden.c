@@ -342,18 +342,21 @@ static const char create_buffer_hex[] = "32 00 00 00 00 00 00 00 03 00 00 00 00 
                                         "00 00 00 00 00 00 00 00 00 00 00 00 01 00 00 00"
                                         "00 00 00 00 10 00 00 00 00 00 00 00";
 
+/* the buffer of create_buffer_hex (device id 3, buffer id 0x10) */
+static const VkBufferCreateInfo create_buffer_info = {
+   .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+   .size = 65536,
+   .usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+   .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+};
+
 TEST(create_buffer)
 {
    GUEST(device_obj, 3);
    GUEST(buffer_obj, 0x10);
    VkDevice device = HANDLE(VkDevice, device_obj);
    VkBuffer buffer = HANDLE(VkBuffer, buffer_obj);
-   const VkBufferCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-      .size = 65536,
-      .usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-      .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-   };
+   const VkBufferCreateInfo info = create_buffer_info;
    struct vp_encoder enc;
    vp_encoder_init_fixed(&enc, storage, sizeof(storage));
    vp_encode_vkCreateBuffer(&enc, 0, device, &info, NULL, &buffer);
@@ -698,12 +701,7 @@ TEST(encoder_runs_stay_in_bounds)
    GUEST(buffer_obj, 0x10);
    VkDevice device = HANDLE(VkDevice, device_obj);
    VkBuffer buffer = HANDLE(VkBuffer, buffer_obj);
-   const VkBufferCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-      .size = 65536,
-      .usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-      .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-   };
+   const VkBufferCreateInfo info = create_buffer_info;
    uint8_t want[92];
    struct vp_encoder enc;
    vp_encoder_init_fixed(&enc, want, sizeof(want));
