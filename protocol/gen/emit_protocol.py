@@ -30,6 +30,13 @@ ENCODE_WRITE = re.compile(r'^(\s*)vp_encoder_write\(enc, (\d+), ([^;]*), (\d+)\)
 BRACELESS_HEAD = re.compile(r'^\s*(for|if|while|else if)\b.*\)\s*$|^\s*else\s*$')
 
 
+def literal_sizes(mo):
+    """(size, value size) of a matched write or read of literal sizes that a
+    run may take (a multiple of 4, at most 64 bytes), or None."""
+    size, val_size = int(mo.group(2)), int(mo.group(4))
+    return (size, val_size) if size % 4 == 0 and 0 < val_size <= size <= 64 else None
+
+
 def encode_put(line):
     """(indent, bytes, put statement at `vp_span + OFFSET`) for an encoder
     call of a fixed size, or None."""
@@ -42,9 +49,10 @@ def encode_put(line):
             return indent, 8, 'vp_put_u64(vp_span + %%d, %s);' % expr
         return indent, 8, 'vp_put_u64(vp_span + %%d, vp_encoder_handle_word(enc, %s));' % expr
     mo = ENCODE_WRITE.match(line)
-    if mo and int(mo.group(2)) % 4 == 0 and 0 < int(mo.group(4)) <= int(mo.group(2)) <= 64:
-        size, src, val_size = int(mo.group(2)), mo.group(3), int(mo.group(4))
-        return mo.group(1), size, 'vp_put_bytes(vp_span + %%d, %d, %s, %d);' % (size, src, val_size)
+    sizes = mo and literal_sizes(mo)
+    if sizes:
+        return mo.group(1), sizes[0], 'vp_put_bytes(vp_span + %%d, %d, %s, %d);' % (
+            sizes[0], mo.group(3), sizes[1])
     return None
 
 
@@ -61,9 +69,9 @@ def decode_get(line):
     """(indent, bytes, statement reading at `vp_span + OFFSET`) for a decoder
     read of a fixed size, or None."""
     mo = DECODE_READ.match(line)
-    if mo and int(mo.group(2)) % 4 == 0 and 0 < int(mo.group(4)) <= int(mo.group(2)) <= 64:
-        return mo.group(1), int(mo.group(2)), 'memcpy(%s, vp_span + %%d, %s);' % (
-            mo.group(3), mo.group(4))
+    sizes = mo and literal_sizes(mo)
+    if sizes:
+        return mo.group(1), sizes[0], 'memcpy(%s, vp_span + %%d, %d);' % (mo.group(3), sizes[1])
     mo = DECODE_HANDLE.match(line)
     if mo:
         indent, dst, ctype, objtype = mo.groups()
