@@ -118,6 +118,28 @@ vkr_zalloc(size_t size)
 /* ------------------------------------------------------------------ */
 /* objects                                                             */
 
+/* `v` rounded up to `align`, a power of two */
+static inline uint64_t
+vkr_align_up(uint64_t v, uint64_t align)
+{
+   return (v + align - 1) & ~(align - 1);
+}
+
+/* A buffer's create info without its chain, which is at most a
+ * VkBufferUsageFlags2CreateInfoKHR (usage2), and with at most
+ * VKR_BUFFER_SHAPE_FAMILIES queue families */
+#define VKR_BUFFER_SHAPE_FAMILIES 4
+struct vkr_buffer_shape {
+   VkDeviceSize size;
+   uint64_t usage2; /* VkBufferUsageFlags2CreateInfoKHR::usage, with has_usage2 */
+   VkBufferUsageFlags usage;
+   VkBufferCreateFlags flags;
+   bool has_usage2;
+   bool concurrent;
+   uint8_t family_count;
+   uint32_t families[VKR_BUFFER_SHAPE_FAMILIES];
+};
+
 struct vkr_object {
    struct vp_host_object base; /* first: id, type, host handle */
    struct vkr_instance *instance; /* instance-level objects (and devices) */
@@ -129,10 +151,19 @@ struct vkr_object {
    bool recycled; /* a plain object from vkr_context_alloc_object: recycled on removal */
    bool pool_protected;  /* command pools: created with VK_COMMAND_POOL_CREATE_PROTECTED_BIT */
    uint32_t pool_family; /* command pools: their queue family */
-   /* images: what host image copies need to size a region's memory
-    * (vkr_host_copy.c) */
-   uint32_t image_format;
-   uint32_t image_layers, image_mips;
+   /* buffers: created without the host-allocation chain, which a bind to
+    * memory imported from a host pointer adds by creating the buffer again
+    * from `shape` (vkr_instance.c, "Resources over imported host memory") */
+   bool chain_at_bind;
+   union {
+      /* images: what host image copies need to size a region's memory
+       * (vkr_host_copy.c) */
+      struct {
+         uint32_t image_format;
+         uint32_t image_layers, image_mips;
+      };
+      struct vkr_buffer_shape shape; /* buffers with chain_at_bind */
+   };
 };
 
 /* Every command buffer: with keep_layouts, the host pipeline layouts its
@@ -250,6 +281,10 @@ struct vkr_device {
    struct vkr_queue **queues;
    struct vkr_list objects; /* children, newest first (under object_lock) */
    bool use_host_pointer;   /* VK_EXT_external_memory_host enabled */
+   /* buffers get the host-allocation chain at a bind to host-pointer
+    * memory, not at creation (vkr_instance.c); rechained counts them */
+   bool chain_at_bind;
+   atomic_uint_fast64_t rechained;
    bool use_opaque_fd;      /* mappable opaque fds back host-visible types */
    /* VK_KHR_external_memory_fd enabled with vkGetMemoryFdKHR: memory the
     * guest asks to export gets a host OPAQUE_FD, and opaque-fd resources
@@ -313,6 +348,7 @@ struct vkr_device_memory {
    struct vkr_shm *shm; /* memfd / opaque fd backing, or NULL */
    bool shm_is_opaque_fd;
    bool shm_is_dma_buf; /* shm->fd is the host's DMA_BUF export */
+   bool host_pointer;   /* imported from shm->map (HOST_ALLOCATION) */
    bool guest_mappable; /* shm may back a MAPPABLE blob */
    uint32_t type_index;
    VkDeviceSize size;

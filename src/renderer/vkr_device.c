@@ -411,6 +411,11 @@ vkr_exec_vkCreateDevice(struct vp_dispatch *d, struct vp_command_vkCreateDevice 
    }
    if (dev->use_host_pointer && !dev->table.vkGetMemoryHostPointerPropertiesEXT)
       dev->use_host_pointer = false;
+   /* the requirements of a buffer made without the chain come from
+    * vkGetDeviceBufferMemoryRequirements (vkr_instance.c) */
+   dev->chain_at_bind = dev->use_host_pointer &&
+                        dev->table.vkGetDeviceBufferMemoryRequirements &&
+                        !VU_PERF(EAGER_HOST_CHAIN);
    dev->has_opaque_fd = pd->has_external_memory_fd && dev->table.vkGetMemoryFdKHR;
    for (uint32_t i = 0; i < name_count; i++) {
       if (!strcmp(names[i], "VK_EXT_external_memory_dma_buf"))
@@ -535,6 +540,12 @@ vkr_device_destroy(struct vkr_context *ctx, struct vkr_device *dev)
 {
    for (uint32_t i = 0; i < dev->queue_count; i++)
       vkr_queue_stop_thread(dev->queues[i]);
+   if (dev->chain_at_bind && VU_DEBUG(INIT))
+      vkr_log(VU_LOG_INFO,
+              "device 0x%llx: %llu buffers created again with the host-allocation chain at "
+              "a bind to host-pointer memory",
+              (unsigned long long)dev->obj.base.id,
+              (unsigned long long)atomic_load(&dev->rechained));
 
    /* children the guest left behind, newest first */
    uint32_t leftover = 0;

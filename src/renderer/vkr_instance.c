@@ -1239,7 +1239,22 @@ vkr_created_resource(struct vp_dispatch *d,
  * Resources whose guest chain already names external handle types are
  * left as the guest made them (an empty list names none, and takes
  * HOST_ALLOCATION). The memory-requirement queries without a resource
- * (vkGetDevice*MemoryRequirements) see the same create info. */
+ * (vkGetDevice*MemoryRequirements) see the same create info.
+ *
+ * Buffers get the chain late: on NVIDIA it makes the host's create and
+ * destroy markedly slower (bench/README.md, issue 13 round 22), and most
+ * short-lived buffers never meet imported memory. A buffer whose chain
+ * from the guest is at most a VkBufferUsageFlags2CreateInfoKHR, without
+ * capture-replay flags (its address may be queried before a bind) and with
+ * at most VKR_BUFFER_SHAPE_FAMILIES queue families, is created without the
+ * chain (chain_at_bind); a bind to memory imported from a host pointer
+ * creates it again with the chain first, and destroys the first one. No
+ * other command may name a buffer before its bind (the spec's "Resource
+ * Memory Association": views, descriptor updates and recorded commands
+ * need it bound; debug names and private data stay in the guest). The
+ * requirements the guest sees for such a buffer hold for both: the memory
+ * types both accept, the larger alignment and size (vkr_buffer_reqs_both).
+ * VENUS_PERF=eager_host_chain gives every buffer its chain when created. */
 
 #define VKR_HOST_ALLOCATION VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT
 
@@ -1297,8 +1312,32 @@ vkr_buffer_importable(struct vkr_decoder *dec,
    return entry->importable;
 }
 
+/* whether a buffer may wait for its bind to get the chain (above) */
+static bool
+vkr_buffer_chain_deferrable(const struct vkr_device *dev, const VkBufferCreateInfo *info)
+{
+   VkBufferCreateFlags replay = VK_BUFFER_CREATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT;
+#ifdef VK_EXT_descriptor_buffer
+   replay |= VK_BUFFER_CREATE_DESCRIPTOR_BUFFER_CAPTURE_REPLAY_BIT_EXT;
+#endif
+   if (!dev->chain_at_bind || (info->flags & replay))
+      return false;
+   if (info->sharingMode == VK_SHARING_MODE_CONCURRENT &&
+       (info->queueFamilyIndexCount > VKR_BUFFER_SHAPE_FAMILIES || !info->pQueueFamilyIndices))
+      return false;
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+#ifdef VK_KHR_maintenance5
+      if (s->sType == VK_STRUCTURE_TYPE_BUFFER_USAGE_FLAGS_2_CREATE_INFO_KHR && !s->pNext)
+         continue;
+#endif
+      return false;
+   }
+   return true;
+}
+
 /* `info`, or `*copy` with `*ext` in front of its chain when the buffer may
- * be bound to imported host memory. Where the guest's chain has a
+ * be bound to imported host memory: *at_bind (then `info` itself) when that
+ * chain waits for the bind. Where the guest's chain has a
  * VkExternalMemoryBufferCreateInfo with an empty handle-type list, that
  * structure takes HOST_ALLOCATION instead (a second one in front would be
  * invalid); the chain was decoded into the renderer's own temporary storage,
@@ -1308,10 +1347,12 @@ vkr_buffer_create_info(struct vp_dispatch *d,
                        const struct vkr_device *dev,
                        const VkBufferCreateInfo *info,
                        VkBufferCreateInfo *copy,
-                       VkExternalMemoryBufferCreateInfo *ext)
+                       VkExternalMemoryBufferCreateInfo *ext,
+                       bool *at_bind)
 {
    const VkBufferCreateFlags never =
       VK_BUFFER_CREATE_SPARSE_BINDING_BIT | VK_BUFFER_CREATE_PROTECTED_BIT;
+   *at_bind = false;
    if (!vkr_host_pointer_in_use(dev) || (info->flags & never))
       return info;
    const VkExternalMemoryBufferCreateInfo *guest =
@@ -1319,6 +1360,10 @@ vkr_buffer_create_info(struct vp_dispatch *d,
    if ((guest && guest->handleTypes) ||
        !vkr_buffer_importable(vkr_decoder_from_dispatch(d), dev->physical_device, info))
       return info;
+   if (!guest && vkr_buffer_chain_deferrable(dev, info)) {
+      *at_bind = true;
+      return info;
+   }
    if (guest) {
       VkExternalMemoryBufferCreateInfo *own =
          (VkExternalMemoryBufferCreateInfo *)(uintptr_t)guest;
@@ -1437,6 +1482,199 @@ vkr_image_create_info(const struct vkr_device *dev,
    return copy;
 }
 
+/* a buffer's create info without its chain (vkr_buffer_chain_deferrable) */
+static void
+vkr_buffer_shape_init(struct vkr_buffer_shape *shape, const VkBufferCreateInfo *info)
+{
+   *shape = (struct vkr_buffer_shape){
+      .size = info->size,
+      .usage = info->usage,
+      .flags = info->flags,
+      .concurrent = info->sharingMode == VK_SHARING_MODE_CONCURRENT,
+   };
+#ifdef VK_KHR_maintenance5
+   const VkBufferUsageFlags2CreateInfoKHR *usage2 =
+      vp_chain_find(info->pNext, VK_STRUCTURE_TYPE_BUFFER_USAGE_FLAGS_2_CREATE_INFO_KHR);
+   if (usage2) {
+      shape->has_usage2 = true;
+      shape->usage2 = usage2->usage;
+   }
+#endif
+   if (shape->concurrent) {
+      shape->family_count = (uint8_t)info->queueFamilyIndexCount;
+      for (uint32_t i = 0; i < info->queueFamilyIndexCount; i++)
+         shape->families[i] = info->pQueueFamilyIndices[i];
+   }
+}
+
+/* the create info of `shape` with the host-allocation chain, in *info,
+ * *usage2 and *ext */
+static void
+vkr_buffer_shape_chained(const struct vkr_buffer_shape *shape,
+                         VkBufferCreateInfo *info,
+                         void *usage2,
+                         VkExternalMemoryBufferCreateInfo *ext)
+{
+   *ext = (VkExternalMemoryBufferCreateInfo){
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+      .handleTypes = VKR_HOST_ALLOCATION,
+   };
+#ifdef VK_KHR_maintenance5
+   if (shape->has_usage2) {
+      *(VkBufferUsageFlags2CreateInfoKHR *)usage2 = (VkBufferUsageFlags2CreateInfoKHR){
+         .sType = VK_STRUCTURE_TYPE_BUFFER_USAGE_FLAGS_2_CREATE_INFO_KHR,
+         .usage = shape->usage2,
+      };
+      ext->pNext = usage2;
+   }
+#else
+   (void)usage2;
+#endif
+   *info = (VkBufferCreateInfo){
+      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+      .pNext = ext,
+      .flags = shape->flags,
+      .size = shape->size,
+      .usage = shape->usage,
+      .sharingMode = shape->concurrent ? VK_SHARING_MODE_CONCURRENT : VK_SHARING_MODE_EXCLUSIVE,
+      .queueFamilyIndexCount = shape->concurrent ? shape->family_count : 0,
+      .pQueueFamilyIndices = shape->concurrent ? shape->families : NULL,
+   };
+}
+
+#ifdef VK_KHR_maintenance5
+typedef VkBufferUsageFlags2CreateInfoKHR vkr_buffer_usage2_storage;
+#else
+typedef uint64_t vkr_buffer_usage2_storage;
+#endif
+
+/* `*reqs` (and `*dedicated`, or NULL), a buffer's requirements without the
+ * chain, made to hold also for the same buffer with it (`chained`, its
+ * create info with the chain) */
+static void
+vkr_buffer_reqs_both(const struct vkr_device *dev,
+                     const VkBufferCreateInfo *chained,
+                     VkMemoryRequirements *reqs,
+                     VkMemoryDedicatedRequirements *dedicated)
+{
+   VkMemoryDedicatedRequirements other_dedicated = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS,
+   };
+   VkMemoryRequirements2 other = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2,
+      .pNext = dedicated ? &other_dedicated : NULL,
+   };
+   const VkDeviceBufferMemoryRequirements query = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_BUFFER_MEMORY_REQUIREMENTS,
+      .pCreateInfo = chained,
+   };
+   dev->table.vkGetDeviceBufferMemoryRequirements(dev->host, &query, &other);
+   const VkMemoryRequirements *o = &other.memoryRequirements;
+   /* both accept at least one type in practice; if not, the chain's */
+   if (reqs->memoryTypeBits & o->memoryTypeBits)
+      reqs->memoryTypeBits &= o->memoryTypeBits;
+   else
+      reqs->memoryTypeBits = o->memoryTypeBits;
+   if (o->alignment > reqs->alignment)
+      reqs->alignment = o->alignment; /* powers of two */
+   if (o->size > reqs->size)
+      reqs->size = o->size;
+   reqs->size = vkr_align_up(reqs->size, reqs->alignment);
+   if (dedicated) {
+      dedicated->prefersDedicatedAllocation |= other_dedicated.prefersDedicatedAllocation;
+      dedicated->requiresDedicatedAllocation |= other_dedicated.requiresDedicatedAllocation;
+   }
+}
+
+/* as vkr_buffer_reqs_both, for a buffer created without the chain */
+static void
+vkr_buffer_object_reqs(const struct vkr_object *buf,
+                       VkMemoryRequirements *reqs,
+                       VkMemoryDedicatedRequirements *dedicated)
+{
+   VkBufferCreateInfo info;
+   vkr_buffer_usage2_storage usage2;
+   VkExternalMemoryBufferCreateInfo ext;
+   vkr_buffer_shape_chained(&buf->shape, &info, &usage2, &ext);
+   vkr_buffer_reqs_both(buf->device, &info, reqs, dedicated);
+}
+
+/* Before a bind of `obj` (a buffer) to `memory` at `offset`: a buffer that
+ * waits for its chain is created again with it where the memory was
+ * imported from a host pointer, replacing the first one. */
+static VkResult
+vkr_buffer_before_bind(struct vkr_object *obj, const struct vkr_object *memory, VkDeviceSize offset)
+{
+   if (!obj || !obj->chain_at_bind || !memory ||
+       !((const struct vkr_device_memory *)memory)->host_pointer)
+      return VK_SUCCESS;
+   const struct vkr_device_memory *mem = (const struct vkr_device_memory *)memory;
+   struct vkr_device *dev = obj->device;
+   VkBufferCreateInfo info;
+   vkr_buffer_usage2_storage usage2;
+   VkExternalMemoryBufferCreateInfo ext;
+   vkr_buffer_shape_chained(&obj->shape, &info, &usage2, &ext);
+   VkBuffer host = VK_NULL_HANDLE;
+   const VkResult ret = dev->table.vkCreateBuffer(dev->host, &info, NULL, &host);
+   if (ret != VK_SUCCESS)
+      return ret;
+   /* the guest's requirements held for this buffer too (vkr_buffer_reqs_both) */
+   VkMemoryRequirements reqs;
+   dev->table.vkGetBufferMemoryRequirements(dev->host, host, &reqs);
+   const uint32_t host_type = dev->physical_device->guest_to_host[mem->type_index];
+   if (!(reqs.memoryTypeBits & (1u << host_type)) || (offset & (reqs.alignment - 1)) ||
+       offset > mem->size || reqs.size > mem->size - offset) {
+      vkr_log(VU_LOG_ERROR,
+              "context %u: buffer 0x%llx with the host-allocation chain does not fit memory "
+              "type %u at offset %llu (alignment %llu, size %llu, types 0x%x)",
+              dev->ctx->id, (unsigned long long)obj->base.id, host_type,
+              (unsigned long long)offset, (unsigned long long)reqs.alignment,
+              (unsigned long long)reqs.size, reqs.memoryTypeBits);
+      dev->table.vkDestroyBuffer(dev->host, host, NULL);
+      return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+   }
+   const VkBuffer old = (VkBuffer)(uintptr_t)obj->base.handle;
+   obj->base.handle = (uint64_t)(uintptr_t)host;
+   obj->chain_at_bind = false;
+   dev->table.vkDestroyBuffer(dev->host, old, NULL);
+   atomic_fetch_add_explicit(&dev->rechained, 1, memory_order_relaxed);
+   return VK_SUCCESS;
+}
+
+void
+vkr_exec_vkBindBufferMemory(struct vp_dispatch *d, struct vp_command_vkBindBufferMemory *args)
+{
+   const struct vkr_device_table *vk = vkr_object_device_table((const void *)args->device);
+   args->ret = vkr_buffer_before_bind((struct vkr_object *)(uintptr_t)args->buffer,
+                                      (const struct vkr_object *)(uintptr_t)args->memory,
+                                      args->memoryOffset);
+   if (args->ret != VK_SUCCESS)
+      return;
+   (void)d;
+   vp_replace_vkBindBufferMemory_args_handles(args);
+   args->ret = vk->vkBindBufferMemory(args->device, args->buffer, args->memory, args->memoryOffset);
+}
+
+void
+vkr_exec_vkBindBufferMemory2(struct vp_dispatch *d, struct vp_command_vkBindBufferMemory2 *args)
+{
+   const struct vkr_device_table *vk = vkr_object_device_table((const void *)args->device);
+   if (!vk->vkBindBufferMemory2) {
+      vkr_dispatch_fatal(d, "the host lacks vkBindBufferMemory2");
+      return;
+   }
+   for (uint32_t i = 0; i < args->bindInfoCount; i++) {
+      const VkBindBufferMemoryInfo *bind = &args->pBindInfos[i];
+      args->ret = vkr_buffer_before_bind((struct vkr_object *)(uintptr_t)bind->buffer,
+                                         (const struct vkr_object *)(uintptr_t)bind->memory,
+                                         bind->memoryOffset);
+      if (args->ret != VK_SUCCESS)
+         return;
+   }
+   vp_replace_vkBindBufferMemory2_args_handles(args);
+   args->ret = vk->vkBindBufferMemory2(args->device, args->bindInfoCount, args->pBindInfos);
+}
+
 void
 vkr_exec_vkCreateBuffer(struct vp_dispatch *d, struct vp_command_vkCreateBuffer *args)
 {
@@ -1445,13 +1683,19 @@ vkr_exec_vkCreateBuffer(struct vp_dispatch *d, struct vp_command_vkCreateBuffer 
    const bool sparse = args->pCreateInfo->flags & VK_BUFFER_CREATE_SPARSE_BINDING_BIT;
    VkBufferCreateInfo copy;
    VkExternalMemoryBufferCreateInfo ext;
+   bool at_bind;
    const VkBufferCreateInfo *info =
-      vkr_buffer_create_info(d, dev->device, args->pCreateInfo, &copy, &ext);
+      vkr_buffer_create_info(d, dev->device, args->pCreateInfo, &copy, &ext, &at_bind);
    vp_replace_vkCreateBuffer_args_handles(args);
    args->ret = dev->device->table.vkCreateBuffer(args->device, info, NULL, args->pBuffer);
-   if (args->ret == VK_SUCCESS)
-      vkr_created_resource(d, dev, VK_OBJECT_TYPE_BUFFER, id,
-                           (uint64_t)(uintptr_t)*args->pBuffer, sparse);
+   if (args->ret == VK_SUCCESS) {
+      struct vkr_object *buf = vkr_created_resource(
+         d, dev, VK_OBJECT_TYPE_BUFFER, id, (uint64_t)(uintptr_t)*args->pBuffer, sparse);
+      if (buf && at_bind) {
+         buf->chain_at_bind = true;
+         vkr_buffer_shape_init(&buf->shape, info);
+      }
+   }
    *args->pBuffer = (VkBuffer)(uintptr_t)id;
 }
 
@@ -1493,6 +1737,22 @@ vkr_resource_is_sparse(const void *obj)
    return obj && ((const struct vkr_object *)obj)->sparse;
 }
 
+/* the VkMemoryDedicatedRequirements of a query's output chain, or NULL */
+static VkMemoryDedicatedRequirements *
+vkr_dedicated_reqs(VkMemoryRequirements2 *reqs)
+{
+   return (VkMemoryDedicatedRequirements *)(uintptr_t)vp_chain_find(
+      reqs->pNext, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS);
+}
+
+/* a buffer that waits for its host-allocation chain, or NULL */
+static const struct vkr_object *
+vkr_buffer_waiting(const void *buffer)
+{
+   const struct vkr_object *obj = buffer;
+   return obj && obj->chain_at_bind ? obj : NULL;
+}
+
 void
 vkr_exec_vkGetBufferMemoryRequirements(struct vp_dispatch *d,
                                        struct vp_command_vkGetBufferMemoryRequirements *args)
@@ -1500,9 +1760,12 @@ vkr_exec_vkGetBufferMemoryRequirements(struct vp_dispatch *d,
    (void)d;
    const void *device = (const void *)args->device;
    const bool sparse = vkr_resource_is_sparse((const void *)args->buffer);
+   const struct vkr_object *waiting = vkr_buffer_waiting((const void *)args->buffer);
    vp_replace_vkGetBufferMemoryRequirements_args_handles(args);
    vkr_object_device_table(device)->vkGetBufferMemoryRequirements(args->device, args->buffer,
                                                                    args->pMemoryRequirements);
+   if (waiting)
+      vkr_buffer_object_reqs(waiting, args->pMemoryRequirements, NULL);
    vkr_reqs_to_guest(device, args->pMemoryRequirements, sparse);
 }
 
@@ -1531,8 +1794,12 @@ vkr_exec_vkGetBufferMemoryRequirements2(struct vp_dispatch *d,
       return;
    }
    const bool sparse = vkr_resource_is_sparse((const void *)args->pInfo->buffer);
+   const struct vkr_object *waiting = vkr_buffer_waiting((const void *)args->pInfo->buffer);
    vp_replace_vkGetBufferMemoryRequirements2_args_handles(args);
    fn(args->device, args->pInfo, args->pMemoryRequirements);
+   if (waiting)
+      vkr_buffer_object_reqs(waiting, &args->pMemoryRequirements->memoryRequirements,
+                             vkr_dedicated_reqs(args->pMemoryRequirements));
    vkr_reqs_to_guest(device, &args->pMemoryRequirements->memoryRequirements, sparse);
 }
 
@@ -1567,13 +1834,24 @@ vkr_exec_vkGetDeviceBufferMemoryRequirements(
       return;
    }
    const bool sparse = args->pInfo->pCreateInfo->flags & VK_BUFFER_CREATE_SPARSE_BINDING_BIT;
+   const struct vkr_device *dev = ((const struct vkr_object *)device)->device;
    VkBufferCreateInfo copy;
    VkExternalMemoryBufferCreateInfo ext;
+   bool at_bind;
    VkDeviceBufferMemoryRequirements info = *args->pInfo;
-   info.pCreateInfo = vkr_buffer_create_info(
-      d, ((const struct vkr_object *)device)->device, info.pCreateInfo, &copy, &ext);
+   info.pCreateInfo = vkr_buffer_create_info(d, dev, info.pCreateInfo, &copy, &ext, &at_bind);
    vp_replace_vkGetDeviceBufferMemoryRequirements_args_handles(args);
    fn(args->device, &info, args->pMemoryRequirements);
+   if (at_bind) {
+      /* as for a buffer created of it: valid with the chain too */
+      struct vkr_buffer_shape shape;
+      VkBufferCreateInfo chained;
+      vkr_buffer_usage2_storage usage2;
+      vkr_buffer_shape_init(&shape, info.pCreateInfo);
+      vkr_buffer_shape_chained(&shape, &chained, &usage2, &ext);
+      vkr_buffer_reqs_both(dev, &chained, &args->pMemoryRequirements->memoryRequirements,
+                           vkr_dedicated_reqs(args->pMemoryRequirements));
+   }
    vkr_reqs_to_guest(device, &args->pMemoryRequirements->memoryRequirements, sparse);
 }
 

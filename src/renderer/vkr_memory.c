@@ -44,12 +44,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-static uint64_t
-vkr_align_up(uint64_t v, uint64_t align)
-{
-   return (v + align - 1) & ~(align - 1);
-}
-
 /* Whether a host dma-buf can be mmapped (the guest maps its blob that way);
  * some exporters have no mmap. */
 static bool
@@ -364,6 +358,7 @@ vkr_exec_vkAllocateMemory(struct vp_dispatch *d, struct vp_command_vkAllocateMem
    mem->shm = shm;
    mem->shm_is_opaque_fd = opaque;
    mem->shm_is_dma_buf = dma_buf;
+   mem->host_pointer = host_ptr.pHostPointer != NULL;
    mem->guest_mappable = guest_mappable;
    mem->type_index = guest_type;
    mem->size = info->allocationSize;

@@ -47,6 +47,7 @@ static const struct vu_env_option vu_perf_options[] = {
    { "precise_head", VU_PERF_PRECISE_HEAD },
    { "fence_feedback", VU_PERF_FENCE_FEEDBACK },
    { "no_ring_mirror", VU_PERF_NO_RING_MIRROR },
+   { "eager_host_chain", VU_PERF_EAGER_HOST_CHAIN },
 };
 
 static const char *const vu_log_level_names[] = {

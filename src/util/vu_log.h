@@ -46,6 +46,8 @@ enum vu_perf_flag {
    VU_PERF_PRECISE_HEAD = 1u << 15, /* renderer: ring head stored after every command */
    VU_PERF_FENCE_FEEDBACK = 1u << 16, /* driver: frames-in-flight fences keep their status write */
    VU_PERF_NO_RING_MIRROR = 1u << 17, /* renderer: wrapped ring batches copied, not mapped twice */
+   VU_PERF_EAGER_HOST_CHAIN = 1u << 18, /* renderer: buffers get the host-allocation chain
+                                           when created, not at a bind to host memory */
 };
 
 struct vu_env {

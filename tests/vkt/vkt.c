@@ -456,7 +456,7 @@ vkt_buffer_create_handle(struct vkt_context *ctx,
 {
    const uint32_t families[2] = { ctx->queue_family, ctx->queue2_family };
    const bool concurrent = ctx->queue2_family != ctx->queue_family;
-   const VkBufferCreateInfo info = {
+   VkBufferCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
       .size = size,
       .usage = usage,
@@ -464,6 +464,16 @@ vkt_buffer_create_handle(struct vkt_context *ctx,
       .queueFamilyIndexCount = concurrent ? 2 : 0,
       .pQueueFamilyIndices = concurrent ? families : NULL,
    };
+#ifdef VK_KHR_maintenance5
+   const VkBufferUsageFlags2CreateInfoKHR usage2 = {
+      .sType = VK_STRUCTURE_TYPE_BUFFER_USAGE_FLAGS_2_CREATE_INFO_KHR,
+      .usage = usage,
+   };
+   if (ctx->buffer_usage2) {
+      info.pNext = &usage2;
+      info.usage = 0;
+   }
+#endif
    VkBuffer buffer;
    VKT_CALL(vkCreateBuffer(ctx->device, &info, NULL, &buffer));
    return buffer;

@@ -66,6 +66,11 @@ struct vkt_context {
    uint32_t queue2_family;
    VkCommandPool cmd_pool2;
    bool has_distinct_queue2;
+
+   /* set by a program that enabled VK_KHR_maintenance5: vkt_buffer_create*
+    * give the usage in VkBufferUsageFlags2CreateInfoKHR (and 0 in
+    * VkBufferCreateInfo::usage, which the structure overrides) */
+   bool buffer_usage2;
 };
 
 struct vkt_device_info {

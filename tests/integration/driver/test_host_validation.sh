@@ -4,7 +4,7 @@
 # renderer makes for them: each program must pass (or skip, 77) and the
 # layer must report nothing (but the known errors of vkt_extmem below).
 #
-# usage: test_host_validation.sh [--elided N] [--unwritten N]
+# usage: test_host_validation.sh [--elided N] [--unwritten N] [--rechained N]
 #           [--parallel N [--recorded N] [--recorders] [--ignore RE]] VENUS_RUN PROGRAM...
 #
 # A PROGRAM may carry its arguments, separated by spaces ("vkbench --workload
@@ -29,6 +29,11 @@
 # least N segments in all; --recorders: every segment, however short, goes
 # to them (VENUS_DEBUG=recorders).
 #
+# --rechained N: the renderer must have created at least N buffers (in all)
+# without the host-allocation chain and again with it at their bind to
+# host-pointer memory (docs/renderer.md, "Resources over imported host
+# memory"; the count it logs with VENUS_DEBUG=init).
+#
 # Any report fails, including VUID-vkBindBufferMemory-memory-02727 /
 # -vkBindImageMemory-memory-02729 (02985 / 02989 in Debian 13's layer):
 # resources bound to memory the renderer imported from a host pointer, if
@@ -43,6 +48,7 @@ elided_min=
 unwritten_min=
 parallel_min=
 recorded_min=0
+rechained_min=
 all_to_recorders=
 compare_filter=
 while :; do
@@ -52,6 +58,7 @@ while :; do
    --parallel) parallel_min=$2; shift 2 ;;
    --ignore) compare_filter=$2; shift 2 ;;
    --recorded) recorded_min=$2; shift 2 ;;
+   --rechained) rechained_min=$2; shift 2 ;;
    --recorders) all_to_recorders=,recorders; shift ;;
    *) break ;;
    esac
@@ -73,6 +80,7 @@ if [ -n "$parallel_min" ]; then
    perf=parallel_record
    debug=$debug,init$all_to_recorders
 fi
+[ -n "$rechained_min" ] && debug=$debug,init
 # check_count MIN SED_SCRIPT SUBJECT WITHOUT: the number SED_SCRIPT finds in
 # the program's stderr must be at least MIN
 check_count() {
@@ -86,6 +94,7 @@ check_count() {
 
 recorded_all=0
 taken_all=0
+rechained_all=0
 for prog in "$@"; do
    name=$(basename "${prog%% *}")
    # shellcheck disable=SC2086 # a program with its arguments
@@ -139,6 +148,12 @@ for prog in "$@"; do
       fi
       echo "$name: calls taken: $taken, segments recorded by the recorders: $recorded"
    fi
+   if [ -n "$rechained_min" ]; then
+      rechained=$(sed -n 's/.*: \([0-9]*\) buffers created again with the host-allocation chain.*/\1/p' \
+                  "$work/err" | awk '{ n += $1 } END { print n + 0 }')
+      rechained_all=$((rechained_all + rechained))
+      echo "$name: buffers given the host-allocation chain at their bind: $rechained"
+   fi
    if [ $bad -ne 0 ]; then
       echo "--- $name stderr:" >&2
       tail -n 20 "$work/err" >&2
@@ -153,6 +168,11 @@ if [ -n "$parallel_min" ] && [ "$taken_all" -lt "$parallel_min" ]; then
 fi
 if [ -n "$parallel_min" ] && [ "$recorded_all" -lt "$recorded_min" ]; then
    echo "the recorders recorded $recorded_all segments in all, expected >= $recorded_min" >&2
+   fail=1
+fi
+if [ -n "$rechained_min" ] && [ "$rechained_all" -lt "$rechained_min" ]; then
+   echo "the renderer gave $rechained_all buffers the host-allocation chain at their bind," \
+        "expected >= $rechained_min" >&2
    fail=1
 fi
 exit $fail

@@ -10,7 +10,9 @@
  * required on the others). Finally the memory is unmapped and mapped again at an
  * offset, and the CPU data must still be there. Last, a buffer and a linear
  * image whose external-memory create info names no handle type, in host-visible
- * memory, written by the GPU and read through their mappings.
+ * memory, written by the GPU and read through their mappings. And two
+ * buffers bound by one vkBindBufferMemory2 to one host-visible memory, the
+ * second at an offset, filled by the GPU and read through the mapping.
  */
 #include <stdio.h>
 #include <string.h>
@@ -388,6 +390,96 @@ hostmem_empty_external(struct vkt_context *ctx)
    return digest;
 }
 
+/* Two plain buffers, their requirements from vkGetBufferMemoryRequirements2
+ * (with VkMemoryDedicatedRequirements), bound by one vkBindBufferMemory2 to
+ * one host-visible memory, the second at its aligned offset after the
+ * first; each filled by the GPU, both read through the mapping. */
+static uint64_t
+hostmem_bind2(struct vkt_context *ctx)
+{
+   const VkBufferCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+      .size = HOSTMEM_REGION,
+      .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+   };
+   VkBuffer buffers[2];
+   VkMemoryRequirements reqs[2];
+   for (uint32_t i = 0; i < 2; i++) {
+      VKT_CALL(vkCreateBuffer(ctx->device, &info, NULL, &buffers[i]));
+      VkMemoryDedicatedRequirements dedicated = {
+         .sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS,
+      };
+      VkMemoryRequirements2 reqs2 = {
+         .sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2,
+         .pNext = &dedicated,
+      };
+      const VkBufferMemoryRequirementsInfo2 query = {
+         .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_REQUIREMENTS_INFO_2,
+         .buffer = buffers[i],
+      };
+      vkGetBufferMemoryRequirements2(ctx->device, &query, &reqs2);
+      reqs[i] = reqs2.memoryRequirements;
+      vkt_check(ctx, !dedicated.requiresDedicatedAllocation,
+                "a plain buffer requires a dedicated allocation");
+      vkt_check(ctx, reqs[i].size >= HOSTMEM_REGION && reqs[i].alignment &&
+                        !(reqs[i].alignment & (reqs[i].alignment - 1)),
+                "buffer requirements: size %llu, alignment %llu",
+                (unsigned long long)reqs[i].size, (unsigned long long)reqs[i].alignment);
+   }
+   if (ctx->props.apiVersion >= VK_API_VERSION_1_3) {
+      /* the same as for a buffer made of the create info */
+      const VkDeviceBufferMemoryRequirements query = {
+         .sType = VK_STRUCTURE_TYPE_DEVICE_BUFFER_MEMORY_REQUIREMENTS,
+         .pCreateInfo = &info,
+      };
+      VkMemoryRequirements2 reqs2 = { .sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2 };
+      vkGetDeviceBufferMemoryRequirements(ctx->device, &query, &reqs2);
+      const VkMemoryRequirements *r = &reqs2.memoryRequirements;
+      vkt_check(ctx, r->size == reqs[0].size && r->alignment == reqs[0].alignment &&
+                        r->memoryTypeBits == reqs[0].memoryTypeBits,
+                "vkGetDeviceBufferMemoryRequirements: size %llu, alignment %llu, types 0x%x; "
+                "the buffer's: %llu, %llu, 0x%x",
+                (unsigned long long)r->size, (unsigned long long)r->alignment,
+                r->memoryTypeBits, (unsigned long long)reqs[0].size,
+                (unsigned long long)reqs[0].alignment, reqs[0].memoryTypeBits);
+   }
+   const VkDeviceSize second = (reqs[0].size + reqs[1].alignment - 1) & ~(reqs[1].alignment - 1);
+   const VkMemoryRequirements both = {
+      .size = second + reqs[1].size,
+      .alignment = reqs[0].alignment,
+      .memoryTypeBits = reqs[0].memoryTypeBits & reqs[1].memoryTypeBits,
+   };
+   void *map;
+   VkDeviceMemory memory = hostmem_bind_memory(ctx, &both, &map);
+   const VkBindBufferMemoryInfo binds[2] = {
+      { .sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO, .buffer = buffers[0],
+        .memory = memory, .memoryOffset = 0 },
+      { .sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO, .buffer = buffers[1],
+        .memory = memory, .memoryOffset = second },
+   };
+   VKT_CALL(vkBindBufferMemory2(ctx->device, 2, binds));
+
+   VkCommandBuffer cmd = vkt_cmd_begin(ctx);
+   vkCmdFillBuffer(cmd, buffers[0], 0, HOSTMEM_REGION, HOSTMEM_FILL);
+   vkCmdFillBuffer(cmd, buffers[1], 0, HOSTMEM_REGION, ~HOSTMEM_FILL);
+   vkt_cmd_memory_barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                          VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+   vkt_cmd_submit_wait(ctx, cmd);
+   hostmem_invalidate(ctx, memory);
+
+   const uint32_t *words[2] = { map, (const uint32_t *)((const char *)map + second) };
+   uint32_t bad = 0;
+   for (uint32_t i = 0; i < HOSTMEM_WORDS; i++)
+      bad += (words[0][i] != HOSTMEM_FILL) + (words[1][i] != ~HOSTMEM_FILL);
+   vkt_check(ctx, !bad, "buffers bound by vkBindBufferMemory2: %u word(s) wrong", bad);
+   const uint64_t digest = vkt_digest_update(vkt_digest(words[0], HOSTMEM_REGION), words[1],
+                                             HOSTMEM_REGION);
+   for (uint32_t i = 0; i < 2; i++)
+      vkDestroyBuffer(ctx->device, buffers[i], NULL);
+   vkFreeMemory(ctx->device, memory, NULL);
+   return digest;
+}
+
 int
 main(void)
 {
@@ -432,6 +524,7 @@ main(void)
    vkt_check(&ctx, tested > 0, "no host-visible memory type for storage buffers");
    vkt_print_hex("hostmem_data_digest", first_digest);
    vkt_print_hex("hostmem_empty_external_digest", hostmem_empty_external(&ctx));
+   vkt_print_hex("hostmem_bind2_digest", hostmem_bind2(&ctx));
 
    hostmem_gpu_fini(&ctx, &gpu);
    return vkt_finish(&ctx);

@@ -15,6 +15,8 @@
  *    draw reads it as input attachment 0 and writes attachment 1, remapped
  *    with vkCmdSetRenderingAttachmentLocationsKHR (attachment 1 is output
  *    location 0) and vkCmdSetRenderingInputAttachmentIndicesKHR.
+ * Every buffer is created with its usage in VkBufferUsageFlags2CreateInfoKHR
+ * (and none in VkBufferCreateInfo::usage).
  * Every buffer element and pixel is checked against the CPU; layouts,
  * granularity and digests are printed. Exit 77 where one of the extensions
  * or features is absent (lavapipe 22.3.6), or when built with a Vulkan
@@ -633,6 +635,7 @@ main(void)
       .extension_count = 3,
    };
    vkt_device_init(&ctx, &info);
+   ctx.buffer_usage2 = true;
    struct maint5_procs procs;
    maint5_procs_init(&ctx, &procs);
 
