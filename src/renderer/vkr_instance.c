@@ -1633,11 +1633,19 @@ vkr_buffer_before_bind(struct vkr_object *obj, const struct vkr_object *memory, 
       dev->table.vkDestroyBuffer(dev->host, host, NULL);
       return VK_ERROR_OUT_OF_DEVICE_MEMORY;
    }
-   const VkBuffer old = (VkBuffer)(uintptr_t)obj->base.handle;
-   obj->base.handle = (uint64_t)(uintptr_t)host;
-   obj->chain_at_bind = false;
+   /* under the object lock: a second ring binding the same buffer at the
+    * same time (invalid, but a guest may) destroys its own new buffer */
+   vu_lock_take(&dev->ctx->object_lock);
+   const bool first = obj->chain_at_bind;
+   const VkBuffer old = first ? (VkBuffer)(uintptr_t)obj->base.handle : host;
+   if (first) {
+      obj->base.handle = (uint64_t)(uintptr_t)host;
+      obj->chain_at_bind = false;
+   }
+   vu_lock_give(&dev->ctx->object_lock);
    dev->table.vkDestroyBuffer(dev->host, old, NULL);
-   atomic_fetch_add_explicit(&dev->rechained, 1, memory_order_relaxed);
+   if (first)
+      atomic_fetch_add_explicit(&dev->rechained, 1, memory_order_relaxed);
    return VK_SUCCESS;
 }
 
