@@ -1507,12 +1507,19 @@ vkr_buffer_shape_init(struct vkr_buffer_shape *shape, const VkBufferCreateInfo *
    }
 }
 
+/* room for a VkBufferUsageFlags2CreateInfoKHR where the headers have one */
+#ifdef VK_KHR_maintenance5
+typedef VkBufferUsageFlags2CreateInfoKHR vkr_buffer_usage2_storage;
+#else
+typedef uint64_t vkr_buffer_usage2_storage;
+#endif
+
 /* the create info of `shape` with the host-allocation chain, in *info,
  * *usage2 and *ext */
 static void
 vkr_buffer_shape_chained(const struct vkr_buffer_shape *shape,
                          VkBufferCreateInfo *info,
-                         void *usage2,
+                         vkr_buffer_usage2_storage *usage2,
                          VkExternalMemoryBufferCreateInfo *ext)
 {
    *ext = (VkExternalMemoryBufferCreateInfo){
@@ -1521,7 +1528,7 @@ vkr_buffer_shape_chained(const struct vkr_buffer_shape *shape,
    };
 #ifdef VK_KHR_maintenance5
    if (shape->has_usage2) {
-      *(VkBufferUsageFlags2CreateInfoKHR *)usage2 = (VkBufferUsageFlags2CreateInfoKHR){
+      *usage2 = (VkBufferUsageFlags2CreateInfoKHR){
          .sType = VK_STRUCTURE_TYPE_BUFFER_USAGE_FLAGS_2_CREATE_INFO_KHR,
          .usage = shape->usage2,
       };
@@ -1541,12 +1548,6 @@ vkr_buffer_shape_chained(const struct vkr_buffer_shape *shape,
       .pQueueFamilyIndices = shape->concurrent ? shape->families : NULL,
    };
 }
-
-#ifdef VK_KHR_maintenance5
-typedef VkBufferUsageFlags2CreateInfoKHR vkr_buffer_usage2_storage;
-#else
-typedef uint64_t vkr_buffer_usage2_storage;
-#endif
 
 /* `*reqs` (and `*dedicated`, or NULL), a buffer's requirements without the
  * chain, made to hold also for the same buffer with it (`chained`, its
@@ -1652,13 +1653,13 @@ vkr_buffer_before_bind(struct vkr_object *obj, const struct vkr_object *memory, 
 void
 vkr_exec_vkBindBufferMemory(struct vp_dispatch *d, struct vp_command_vkBindBufferMemory *args)
 {
+   (void)d;
    const struct vkr_device_table *vk = vkr_object_device_table((const void *)args->device);
    args->ret = vkr_buffer_before_bind((struct vkr_object *)(uintptr_t)args->buffer,
                                       (const struct vkr_object *)(uintptr_t)args->memory,
                                       args->memoryOffset);
    if (args->ret != VK_SUCCESS)
       return;
-   (void)d;
    vp_replace_vkBindBufferMemory_args_handles(args);
    args->ret = vk->vkBindBufferMemory(args->device, args->buffer, args->memory, args->memoryOffset);
 }
