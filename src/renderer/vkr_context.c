@@ -264,19 +264,18 @@ vkr_dispatch_add_device_object(struct vp_dispatch *d,
    /* the object the decoder's last destroy removed, without a lock */
    struct vkr_decoder *dec = vkr_decoder_from_dispatch(d);
    struct vkr_object *obj = dec->spare_object;
-   if (obj) {
+   if (obj)
       dec->spare_object = NULL;
-      memset(obj, 0, sizeof(*obj));
-      obj->recycled = true;
-   } else {
+   else
       obj = vkr_context_alloc_object(dec->ctx);
-   }
    if (obj) {
-      obj->base.id = id;
-      obj->base.type = type;
-      obj->base.handle = handle;
-      obj->device = dev->device;
-      obj->instance = dev->instance;
+      /* stores the compiler emits inline, where a memset is a call */
+      *obj = (struct vkr_object){
+         .base = { .id = id, .type = type, .handle = handle },
+         .device = dev->device,
+         .instance = dev->instance,
+         .recycled = true,
+      };
       if (vkr_dispatch_add_object(d, obj))
          return obj;
       free(obj);

@@ -103,12 +103,19 @@ vkr_ring_is_fatal(const struct vkr_ring *ring)
    return atomic_load(&ring->fatal);
 }
 
-/* vkCmd* commands only record: they never block the ring thread */
-static bool vkr_recording_commands[VP_COMMAND_TYPE_COUNT];
-/* commands that take the ring thread a few microseconds at most: inside a
- * run of them a lazy head may lag (vkr_ring_progress) */
-static bool vkr_cheap_commands[VP_COMMAND_TYPE_COUNT];
-static once_flag vkr_recording_once = ONCE_FLAG_INIT;
+/* What the ring thread's progress hook needs to know of a command type, in
+ * one table: VKR_CMD_RECORDING, vkCmd* commands, which only record and never
+ * block the ring thread; VKR_CMD_CHEAP, commands that take it a few
+ * microseconds at most, inside a run of which a lazy head may lag
+ * (vkr_ring_progress); VKR_CMD_REPLY_STREAM, the commands that set or seek
+ * the reply stream. */
+enum {
+   VKR_CMD_RECORDING = 1 << 0,
+   VKR_CMD_CHEAP = 1 << 1,
+   VKR_CMD_REPLY_STREAM = 1 << 2,
+};
+static uint8_t vkr_command_classes[VP_COMMAND_TYPE_COUNT];
+static once_flag vkr_command_classes_once = ONCE_FLAG_INIT;
 
 static const char *const vkr_cheap_command_names[] = {
    "vkCreateBuffer",
@@ -137,39 +144,50 @@ static const char *const vkr_cheap_command_names[] = {
 };
 
 static void
-vkr_recording_commands_init(void)
+vkr_command_classes_init(void)
 {
    for (int32_t t = 0; t < VP_COMMAND_TYPE_COUNT; t++) {
       const struct vp_command_info *info = vp_command_info(t);
-      vkr_recording_commands[t] = info && info->name && !strncmp(info->name, "vkCmd", 5);
-      vkr_cheap_commands[t] = vkr_recording_commands[t];
+      if (!info || !info->name)
+         continue;
+      uint8_t cls = 0;
+      if (!strncmp(info->name, "vkCmd", 5))
+         cls |= VKR_CMD_RECORDING | VKR_CMD_CHEAP;
       const size_t n = sizeof(vkr_cheap_command_names) / sizeof(vkr_cheap_command_names[0]);
-      for (size_t i = 0; info && info->name && i < n; i++)
-         vkr_cheap_commands[t] |= !strcmp(info->name, vkr_cheap_command_names[i]);
+      for (size_t i = 0; i < n; i++) {
+         if (!strcmp(info->name, vkr_cheap_command_names[i]))
+            cls |= VKR_CMD_CHEAP;
+      }
+      vkr_command_classes[t] = cls;
    }
+   _Static_assert(VK_COMMAND_TYPE_vkSetReplyCommandStreamMESA_EXT < VP_COMMAND_TYPE_COUNT &&
+                     VK_COMMAND_TYPE_vkSeekReplyCommandStreamMESA_EXT < VP_COMMAND_TYPE_COUNT,
+                  "reply-stream commands in the table");
+   vkr_command_classes[VK_COMMAND_TYPE_vkSetReplyCommandStreamMESA_EXT] |= VKR_CMD_REPLY_STREAM;
+   vkr_command_classes[VK_COMMAND_TYPE_vkSeekReplyCommandStreamMESA_EXT] |= VKR_CMD_REPLY_STREAM;
 }
 
-/* whether `table` (vkr_recording_commands, vkr_cheap_commands) holds `type` */
-static inline bool
-vkr_command_in(const bool *table, int32_t type)
+/* the VKR_CMD_* bits of `type` (none for a type we do not know) */
+static inline uint8_t
+vkr_command_class(int32_t type)
 {
-   return type >= 0 && type < VP_COMMAND_TYPE_COUNT && table[type];
+   return (uint32_t)type < VP_COMMAND_TYPE_COUNT ? vkr_command_classes[type] : 0;
 }
 
-/* whether the batch has a next command and `table` holds its type */
-static bool
-vkr_ring_next_in(const struct vkr_ring *ring, const bool *table)
+/* the VKR_CMD_* bits of the batch's next command (none at its end) */
+static inline uint8_t
+vkr_ring_next_class(const struct vkr_ring *ring)
 {
    const struct vp_decoder *dec = &ring->dec->dec;
    int32_t type;
    if (vp_decoder_remaining(dec) < 4)
-      return false;
+      return 0;
    memcpy(&type, dec->cur, 4);
-   return vkr_command_in(table, type);
+   return vkr_command_class(type);
 }
 
 static void
-vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end, int32_t done_type)
+vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end, uint8_t done_class)
 {
    atomic_store_explicit(&ring->published_head, head, memory_order_release);
    atomic_store_explicit(ring->head, head, memory_order_release);
@@ -186,9 +204,9 @@ vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end, int3
        * (A wake every 20 us of a run, with a clock read per command, cost
        * the renderer about a tenth of its recording time while the driver
        * slept in a fence wait behind a long command buffer.) */
-      const bool recorded = vkr_command_in(vkr_recording_commands, done_type);
-      if (batch_end || !recorded || ++ring->cmds_since_wake >= VKR_RING_WAKE_INTERVAL_CMDS ||
-          !vkr_ring_next_in(ring, vkr_recording_commands)) {
+      if (batch_end || !(done_class & VKR_CMD_RECORDING) ||
+          ++ring->cmds_since_wake >= VKR_RING_WAKE_INTERVAL_CMDS ||
+          !(vkr_ring_next_class(ring) & VKR_CMD_RECORDING)) {
          vu_os_futex_wake((const uint32_t *)ring->head, INT32_MAX);
          ring->cmds_since_wake = 0;
       }
@@ -213,38 +231,38 @@ vkr_ring_publish_head(struct vkr_ring *ring, uint32_t head, bool batch_end, int3
  * after anything else, and at the end of a batch, the head is stored as
  * usual. */
 static bool
-vkr_ring_head_due(const struct vkr_ring *ring, uint32_t head, int32_t type)
+vkr_ring_head_due(const struct vkr_ring *ring, uint32_t head, uint8_t cls)
 {
-   if (!vkr_command_in(vkr_cheap_commands, type) ||
+   if (!(cls & VKR_CMD_CHEAP) ||
        (ring->dec->dispatch.cmd_flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) ||
        atomic_load_explicit(ring->head_wanted, memory_order_seq_cst) ||
        atomic_load_explicit(&ring->has_awaited, memory_order_seq_cst) ||
        head - atomic_load_explicit(&ring->published_head, memory_order_relaxed) >=
           ring->lazy_stride)
       return true;
-   return !vkr_ring_next_in(ring, vkr_cheap_commands);
+   return !(vkr_ring_next_class(ring) & VKR_CMD_CHEAP);
 }
 
 static void
 vkr_ring_progress(void *data, size_t consumed)
 {
    struct vkr_ring *ring = data;
-   const bool batch_end = consumed == ring->batch_size;
    ring->commands++;
-   ring->inner_commands += !batch_end;
-   const int32_t type = ring->dec->dispatch.cmd_type;
+   const uint8_t cls = vkr_command_class(ring->dec->dispatch.cmd_type);
+   const uint32_t head = ring->batch_start + (uint32_t)consumed;
+   if (consumed == ring->batch_size) {
+      ring->batch_ends++;
+      vkr_ring_publish_head(ring, head, true, cls);
+      return;
+   }
    /* A reply stream is set (or sought) right before the call it is for, in
     * the same write: the head after it is no driver's seqno. Storing it
     * would also take the head's cache line, where our driver's small
     * replies go, from the driver polling it, just before the reply is
     * written there. */
-   if (!batch_end && (type == VK_COMMAND_TYPE_vkSetReplyCommandStreamMESA_EXT ||
-                      type == VK_COMMAND_TYPE_vkSeekReplyCommandStreamMESA_EXT))
+   if ((cls & VKR_CMD_REPLY_STREAM) || (ring->head_wanted && !vkr_ring_head_due(ring, head, cls)))
       return;
-   const uint32_t head = ring->batch_start + (uint32_t)consumed;
-   if (!batch_end && ring->head_wanted && !vkr_ring_head_due(ring, head, type))
-      return;
-   vkr_ring_publish_head(ring, head, batch_end, type);
+   vkr_ring_publish_head(ring, head, false, cls);
 }
 
 bool
@@ -396,7 +414,7 @@ vkr_ring_thread(void *arg)
 {
    struct vkr_ring *ring = arg;
    struct vkr_context *ctx = ring->ctx;
-   call_once(&vkr_recording_once, vkr_recording_commands_init);
+   call_once(&vkr_command_classes_once, vkr_command_classes_init);
    char name[16];
    snprintf(name, sizeof(name), "vkr-ring-%u", ctx->id);
    pthread_setname_np(pthread_self(), name);
@@ -463,7 +481,8 @@ vkr_ring_thread(void *arg)
               "context %u: ring 0x%llx thread exits%s: %llu commands (%llu inside "
               "batches), %llu head stores (%llu inside batches), lazy head %s",
               ctx->id, (unsigned long long)ring->id, failed ? " (fatal)" : "",
-              (unsigned long long)ring->commands, (unsigned long long)ring->inner_commands,
+              (unsigned long long)ring->commands,
+              (unsigned long long)(ring->commands - ring->batch_ends),
               (unsigned long long)ring->head_stores,
               (unsigned long long)ring->inner_head_stores, ring->head_wanted ? "on" : "off");
    atomic_store(&ring->exited, true);

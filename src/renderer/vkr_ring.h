@@ -71,9 +71,9 @@ struct vkr_ring {
    uint32_t lazy_stride; /* with head_wanted: bytes the head may lag at most */
    /* VW_RING_FLAG_EARLY_WAIT_END: host waits end when commands wait behind */
    bool early_wait_end;
-   /* ring thread's counts (VENUS_DEBUG=ring): commands and head stores,
-    * and those of them not at the end of a batch */
-   uint64_t commands, head_stores, inner_commands, inner_head_stores;
+   /* ring thread's counts (VENUS_DEBUG=ring): commands, batches they
+    * ended, head stores and those of them not at the end of a batch */
+   uint64_t commands, batch_ends, head_stores, inner_head_stores;
 
    thrd_t thread;
    bool started;

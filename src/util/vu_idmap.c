@@ -14,9 +14,6 @@
 #include <time.h>
 
 #define VU_IDMAP_MIN_CAPACITY 16
-/* grow when count would exceed 7/10 of the capacity */
-#define VU_IDMAP_LOAD_NUM 7
-#define VU_IDMAP_LOAD_DEN 10
 
 /* An empty map points at this one-slot table (capacity 1, never written), so
  * get() and remove() need no special case for an unallocated map. */
@@ -25,24 +22,6 @@ static struct vu_idmap_entry vu_idmap_empty_table[1];
 static uint64_t vu_idmap_seed_base;
 static once_flag vu_idmap_seed_once = ONCE_FLAG_INIT;
 static atomic_uint_fast64_t vu_idmap_seed_counter;
-
-/* murmur3's fmix64: every input bit affects every output bit */
-static inline uint64_t
-vu_idmap_mix(uint64_t x)
-{
-   x ^= x >> 33;
-   x *= UINT64_C(0xff51afd7ed558ccd);
-   x ^= x >> 33;
-   x *= UINT64_C(0xc4ceb9fe1a85ec53);
-   x ^= x >> 33;
-   return x;
-}
-
-static inline size_t
-vu_idmap_slot(const struct vu_idmap *map, uint64_t id)
-{
-   return (size_t)vu_idmap_mix(id ^ map->seed) & (map->capacity - 1);
-}
 
 static void
 vu_idmap_seed_init(void)
@@ -117,28 +96,14 @@ vu_idmap_grow(struct vu_idmap *map)
 }
 
 bool
-vu_idmap_insert(struct vu_idmap *map, uint64_t id, void *value)
+vu_idmap_insert_grow(struct vu_idmap *map, uint64_t id, void *value)
 {
-   if (!id)
+   if (vu_idmap_find(map, id) != SIZE_MAX || !vu_idmap_grow(map))
       return false;
-
-   /* probe by id, not by value: a present id with a NULL value is a duplicate;
-    * the probe ends at the empty slot the id goes to, unless the table grows */
-   size_t mask = map->capacity - 1;
+   const size_t mask = map->capacity - 1;
    size_t slot = vu_idmap_slot(map, id);
-   for (; map->entries[slot].id; slot = (slot + 1) & mask) {
-      if (map->entries[slot].id == id)
-         return false;
-   }
-
-   if ((map->count + 1) * VU_IDMAP_LOAD_DEN > map->capacity * VU_IDMAP_LOAD_NUM) {
-      if (!vu_idmap_grow(map))
-         return false;
-      mask = map->capacity - 1;
-      slot = vu_idmap_slot(map, id);
-      while (map->entries[slot].id)
-         slot = (slot + 1) & mask;
-   }
+   while (map->entries[slot].id)
+      slot = (slot + 1) & mask;
    map->entries[slot].id = id;
    map->entries[slot].value = value;
    map->count++;
@@ -164,26 +129,10 @@ vu_idmap_get(const struct vu_idmap *map, uint64_t id)
    }
 }
 
-/* the slot holding id, or SIZE_MAX */
-static size_t
-vu_idmap_find(const struct vu_idmap *map, uint64_t id)
-{
-   if (!id)
-      return SIZE_MAX;
-   const size_t mask = map->capacity - 1;
-   size_t slot = vu_idmap_slot(map, id);
-   while (map->entries[slot].id != id) {
-      if (!map->entries[slot].id)
-         return SIZE_MAX;
-      slot = (slot + 1) & mask;
-   }
-   return slot;
-}
-
 /* Empties `hole`: backward shift, moving later entries of the run into the
  * hole unless their home slot lies cyclically in (hole, next], where they
  * must stay. */
-static void
+void
 vu_idmap_remove_slot(struct vu_idmap *map, size_t hole)
 {
    struct vu_idmap_entry *entries = map->entries;
@@ -215,16 +164,6 @@ vu_idmap_remove(struct vu_idmap *map, uint64_t id)
    void *value = map->entries[slot].value;
    vu_idmap_remove_slot(map, slot);
    return value;
-}
-
-bool
-vu_idmap_remove_value(struct vu_idmap *map, uint64_t id, const void *value)
-{
-   const size_t slot = vu_idmap_find(map, id);
-   if (slot == SIZE_MAX || map->entries[slot].value != value)
-      return false;
-   vu_idmap_remove_slot(map, slot);
-   return true;
 }
 
 void

@@ -80,6 +80,36 @@ TEST(zero_and_duplicate_rejected)
    vu_idmap_fini(&map);
 }
 
+/* A duplicate that arrives when the table is full enough to grow is refused
+ * without growing (the insert's growth path probes on its own), ids mapped
+ * to NULL included. */
+TEST(duplicate_at_growth_refused)
+{
+   struct vu_idmap map;
+   vu_idmap_init(&map);
+   int a;
+   /* the first insert grows the empty map to 16 slots; the 12th would need
+    * 32 (load limit 7/10) */
+   CHECK(vu_idmap_insert(&map, 100, NULL));
+   for (uint64_t i = 1; i < 11; i++)
+      CHECK(vu_idmap_insert(&map, i, value_of(i)));
+   CHECK_EQ(map.count, 11);
+   CHECK_EQ(map.capacity, 16);
+   CHECK(!vu_idmap_insert(&map, 5, &a));
+   CHECK(!vu_idmap_insert(&map, 100, &a));
+   CHECK_EQ(map.capacity, 16);
+   CHECK_EQ(map.count, 11);
+   CHECK(vu_idmap_get(&map, 5) == value_of(5));
+   /* a new id grows the table and every entry is still found */
+   CHECK(vu_idmap_insert(&map, 11, value_of(11)));
+   CHECK_EQ(map.capacity, 32);
+   for (uint64_t i = 1; i < 12; i++)
+      CHECK(vu_idmap_get(&map, i) == value_of(i));
+   CHECK(vu_idmap_remove_value(&map, 100, NULL));
+   CHECK_EQ(map.count, 11);
+   vu_idmap_fini(&map);
+}
+
 /* Ids that differ only in high bits (guest addresses, shifted counters) must
  * all be found; with an identity hash they would share one probe chain. */
 TEST(many_ids_with_colliding_low_bits)
@@ -247,6 +277,6 @@ TEST(maps_are_seeded_differently)
    vu_idmap_fini(&b);
 }
 
-RUN_TESTS(empty_map, insert_get_remove, zero_and_duplicate_rejected,
+RUN_TESTS(empty_map, insert_get_remove, zero_and_duplicate_rejected, duplicate_at_growth_refused,
           many_ids_with_colliding_low_bits, foreach_visits_each_once,
           random_ops_match_reference, remove_value, maps_are_seeded_differently)
