@@ -305,9 +305,9 @@ vn_ring_wait_seqno(struct vn_ring *ring, uint32_t seqno)
 uint32_t
 vn_ring_current_seqno(struct vn_ring *ring)
 {
-   vu_lock_take(&ring->lock);
+   vu_bias_lock_take(&ring->lock);
    const uint32_t seqno = ring->cur;
-   vu_lock_give(&ring->lock);
+   vu_bias_lock_give(&ring->lock);
    return seqno;
 }
 
@@ -524,7 +524,7 @@ vn_ring_submit_common(struct vn_ring *ring,
 
    if (vn_ring_is_lost(ring))
       return false;
-   vu_lock_take(&ring->lock);
+   vu_bias_lock_take(&ring->lock);
    if (sets_reply)
       atomic_store(&ring->transport->reply_stream_ring, NULL);
    if (size <= ring->buffer_size / 16) {
@@ -538,7 +538,7 @@ vn_ring_submit_common(struct vn_ring *ring,
          ok = vn_ring_execute_chunk_locked(ring, chunk, offset, size, &seqno);
       }
    }
-   vu_lock_give(&ring->lock);
+   vu_bias_lock_give(&ring->lock);
    if (out_seqno)
       *out_seqno = seqno;
    return ok;
@@ -657,11 +657,11 @@ vn_ring_reply_release(struct vn_ring *ring, struct vn_ring_cmd *cmd)
 static bool __attribute__((noinline))
 vn_ring_cmd_init_chunk(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size)
 {
-   vu_lock_take(&ring->lock);
+   vu_bias_lock_take(&ring->lock);
    size_t offset;
    struct vn_stream_chunk *chunk = vn_ring_stream_alloc_locked(ring, size, &offset);
    if (!chunk) {
-      vu_lock_give(&ring->lock);
+      vu_bias_lock_give(&ring->lock);
       return false;
    }
    /* the chunk's free space whole, as the ring's for a direct command;
@@ -689,7 +689,7 @@ vn_ring_cmd_flush_chunk(struct vn_ring *ring, struct vn_ring_cmd *cmd)
    } else {
       chunk->used = cmd->chunk_offset;
    }
-   vu_lock_give(&ring->lock);
+   vu_bias_lock_give(&ring->lock);
    cmd->chunk = 0;
    return ok;
 }
@@ -705,7 +705,7 @@ vn_ring_cmd_init_encoder(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t s
       if (vn_ring_cmd_init_chunk(ring, cmd, size))
          return;
    } else {
-      vu_lock_take(&ring->lock);
+      vu_bias_lock_take(&ring->lock);
       if (VP_LIKELY(vn_ring_wait_space_locked(ring, (uint32_t)size))) {
          const uint32_t offset = ring->cur & (ring->buffer_size - 1);
          /* all the free space up to the end of the buffer: the encoder may
@@ -719,7 +719,7 @@ vn_ring_cmd_init_encoder(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t s
             return;
          }
       }
-      vu_lock_give(&ring->lock);
+      vu_bias_lock_give(&ring->lock);
    }
    if (size <= sizeof(cmd->storage))
       vp_encoder_init_fixed(&cmd->enc, cmd->storage, sizeof(cmd->storage));
@@ -736,7 +736,7 @@ vn_ring_cmd_flush(struct vn_ring *ring, struct vn_ring_cmd *cmd)
    if (VP_LIKELY(cmd->is_direct)) {
       ok = !vp_encoder_is_fatal(&cmd->enc) &&
            vn_ring_publish_locked(ring, (uint32_t)vp_encoder_size(&cmd->enc), &cmd->seqno);
-      vu_lock_give(&ring->lock);
+      vu_bias_lock_give(&ring->lock);
       cmd->is_direct = false;
    } else if (cmd->chunk) {
       ok = vn_ring_cmd_flush_chunk(ring, cmd);

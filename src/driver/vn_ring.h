@@ -27,6 +27,7 @@
 #include "vn_common.h"
 #include "vn_transport.h"
 
+#include "util/vu_bias_lock.h"
 #include "util/vu_os.h"
 
 #define VN_RING_BUFFER_SIZE (128u * 1024u)
@@ -58,8 +59,10 @@ struct vn_ring {
    uint8_t *buffer;
    uint32_t buffer_size;
 
-   /* taken once per command (vu_lock: one atomic to take, one to give) */
-   struct vu_lock lock;
+   /* taken once per command; biased to the thread that takes it almost
+    * always, which then takes and gives it without atomic read-modify-writes
+    * (util/vu_bias_lock.h) */
+   struct vu_bias_lock lock;
    /* protected by lock */
    uint32_t cur; /* our copy of the tail */
    uint32_t head_seen; /* the head when we last read it (never ahead of it) */
