@@ -3,6 +3,8 @@
  */
 #include "vu_bias_lock.h"
 
+#include "vu_log.h"
+
 #include <linux/membarrier.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -22,6 +24,9 @@ vu_membarrier(int cmd)
 static void
 vu_membarrier_init(void)
 {
+   /* (a sandbox that kills a process for membarrier: VENUS_PERF=no_bias_lock) */
+   if (VU_PERF(NO_BIAS_LOCK))
+      return;
    const long cmds = vu_membarrier(MEMBARRIER_CMD_QUERY);
    vu_membarrier_ok = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
                       vu_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;

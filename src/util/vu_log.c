@@ -48,6 +48,7 @@ static const struct vu_env_option vu_perf_options[] = {
    { "fence_feedback", VU_PERF_FENCE_FEEDBACK },
    { "no_ring_mirror", VU_PERF_NO_RING_MIRROR },
    { "eager_host_chain", VU_PERF_EAGER_HOST_CHAIN },
+   { "no_bias_lock", VU_PERF_NO_BIAS_LOCK },
 };
 
 static const char *const vu_log_level_names[] = {

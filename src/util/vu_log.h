@@ -48,6 +48,7 @@ enum vu_perf_flag {
    VU_PERF_NO_RING_MIRROR = 1u << 17, /* renderer: wrapped ring batches copied, not mapped twice */
    VU_PERF_EAGER_HOST_CHAIN = 1u << 18, /* renderer: buffers get the host-allocation chain
                                            when created, not at a bind to host memory */
+   VU_PERF_NO_BIAS_LOCK = 1u << 19, /* driver: ring locks never biased (no membarrier) */
 };
 
 struct vu_env {
