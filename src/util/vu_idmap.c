@@ -113,20 +113,8 @@ vu_idmap_insert_grow(struct vu_idmap *map, uint64_t id, void *value)
 void *
 vu_idmap_get(const struct vu_idmap *map, uint64_t id)
 {
-   if (!id)
-      return NULL;
-
-   /* the load limit guarantees an empty slot, so the loop ends */
-   const size_t mask = map->capacity - 1;
-   size_t slot = vu_idmap_slot(map, id);
-   for (;;) {
-      const struct vu_idmap_entry *entry = &map->entries[slot];
-      if (entry->id == id)
-         return entry->value;
-      if (!entry->id)
-         return NULL;
-      slot = (slot + 1) & mask;
-   }
+   const size_t slot = vu_idmap_find(map, id);
+   return slot == SIZE_MAX ? NULL : map->entries[slot].value;
 }
 
 /* Empties `hole`: backward shift, moving later entries of the run into the

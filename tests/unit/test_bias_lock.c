@@ -7,6 +7,7 @@
  */
 #include "harness.h"
 
+#include <linux/membarrier.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -75,8 +76,8 @@ membarrier_available(void)
    const char *perf = getenv("VENUS_PERF");
    if (perf && strstr(perf, "no_bias_lock"))
       return false;
-   const long cmds = syscall(SYS_membarrier, 0 /* MEMBARRIER_CMD_QUERY */, 0, 0);
-   return cmds > 0 && (cmds & (1 << 3) /* PRIVATE_EXPEDITED */);
+   const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+   return cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED);
 }
 
 static void
