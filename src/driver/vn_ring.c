@@ -19,16 +19,6 @@
 /* how long a submit watches an IDLE ring before notifying it by socket */
 #define VN_NOTIFY_SPIN_NS (20ull * 1000)
 
-static inline void
-vn_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-   __builtin_ia32_pause();
-#elif defined(__aarch64__)
-   __asm__ volatile("yield");
-#endif
-}
-
 static inline uint32_t
 vn_load(const uint32_t *p, memory_order order)
 {
@@ -248,13 +238,13 @@ vn_ring_wait_head(struct vn_ring *ring, uint32_t seqno, bool host_waits)
                return false;
             sched_yield();
          }
-         vn_cpu_relax();
+         vu_os_cpu_relax();
       }
    } else {
       /* few CPUs: a short spin, then yields to whoever runs the renderer */
       for (uint32_t i = 0; i < 2 * VN_SPIN_YIELD_EVERY; i++) {
          if (i < VN_SPIN_YIELD_EVERY)
-            vn_cpu_relax();
+            vu_os_cpu_relax();
          else
             sched_yield();
          if (vn_ring_seqno_done(ring, seqno))
@@ -347,7 +337,7 @@ vn_relax(struct vn_relax *relax, struct vn_transport *transport, const char *wha
          sched_yield();
       } else {
          for (int i = 0; i < 32; i++)
-            vn_cpu_relax();
+            vu_os_cpu_relax();
       }
       relax->iter = relax->iter ? relax->iter : 1;
       return true;

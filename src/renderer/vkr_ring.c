@@ -351,16 +351,6 @@ vkr_ring_sleep(struct vkr_ring *ring)
    return ok;
 }
 
-static inline void
-vkr_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-   __builtin_ia32_pause();
-#elif defined(__aarch64__)
-   __asm__ volatile("yield");
-#endif
-}
-
 /* Busy-waits for the tail to move, for at most VKR_RING_SPIN_NS since the
  * last batch: a driver that sends the next command within that time (a
  * round trip, the next submission) is served without a scheduler wake-up on
@@ -377,7 +367,7 @@ vkr_ring_spin(struct vkr_ring *ring, uint64_t last_work)
             return false;
          thrd_yield();
       }
-      vkr_cpu_relax();
+      vu_os_cpu_relax();
    }
 }
 

@@ -6,10 +6,8 @@
 #include "vu_log.h"
 
 #include <linux/membarrier.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <threads.h>
-#include <time.h>
 #include <unistd.h>
 
 static bool vu_membarrier_ok;
@@ -44,17 +42,8 @@ vu_membarrier_ready(void)
 static void
 vu_bias_lock_wait_owner(struct vu_bias_lock *l)
 {
-   for (uint32_t i = 0; atomic_load_explicit(&l->owner_in, memory_order_acquire); i++) {
-      if (i < 256) {
-#if defined(__x86_64__) || defined(__i386__)
-         __builtin_ia32_pause();
-#endif
-      } else if (i < 512) {
-         sched_yield();
-      } else {
-         thrd_sleep(&(struct timespec){ .tv_nsec = 20000 }, NULL);
-      }
-   }
+   for (uint32_t iter = 0; atomic_load_explicit(&l->owner_in, memory_order_acquire);)
+      iter = vu_os_relax(iter, 20);
 }
 
 void

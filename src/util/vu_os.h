@@ -87,6 +87,17 @@ vu_os_send_msg(int sock, const void *buf, size_t size, int fd);
 int
 vu_os_recv_fd(int sock); /* -1 on failure */
 
+/* One step of a busy spin (the CPU's spin-wait hint). */
+static inline void
+vu_os_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+   __builtin_ia32_pause();
+#elif defined(__aarch64__)
+   __asm__ volatile("yield");
+#endif
+}
+
 /* Backoff for polling loops: yields first, then sleeps with growing periods
  * (base_us doubling as in Venus' relax loop). Returns the next iteration.
  * Iterations 0..255 yield; iteration i >= 256 sleeps
