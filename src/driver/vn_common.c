@@ -94,23 +94,76 @@ vn_free(const VkAllocationCallbacks *alloc, void *ptr)
    alloc->pfnFree(alloc->pUserData, ptr);
 }
 
+void
+vn_object_pool_init(struct vn_object_pool *pool, const VkAllocationCallbacks *dev_alloc)
+{
+#if defined(__SANITIZE_ADDRESS__)
+   (void)dev_alloc;
+   pool->enabled = false;
+#else
+   pool->enabled = dev_alloc->pfnAllocation == vn_default_callbacks.pfnAllocation &&
+                   !VU_PERF(NO_OBJECT_POOL);
+#endif
+}
+
+void
+vn_object_pool_fini(struct vn_object_pool *pool)
+{
+   while (pool->free) {
+      void *slot = pool->free;
+      pool->free = *(void **)slot;
+      free(slot);
+   }
+   pool->count = 0;
+}
+
 void *
 vn_object_alloc(struct vn_device *dev,
                 size_t size,
                 VkObjectType type,
                 const VkAllocationCallbacks *alloc)
 {
-   struct vn_object *obj =
-      vn_zalloc(alloc ? alloc : &dev->alloc, size, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
-   if (obj)
-      vn_object_init(obj, type);
+   struct vn_object *obj;
+   struct vn_object_pool *pool = &dev->object_pool;
+   if (!alloc && size <= VN_OBJECT_POOL_SLOT && pool->enabled) {
+      vu_bias_lock_take(&pool->lock);
+      void *slot = pool->free;
+      if (slot) {
+         pool->free = *(void **)slot;
+         pool->count--;
+      }
+      vu_bias_lock_give(&pool->lock);
+      obj = slot ? slot : malloc(VN_OBJECT_POOL_SLOT);
+      if (!obj)
+         return NULL;
+      memset(obj, 0, VN_OBJECT_POOL_SLOT);
+      obj->pooled = true;
+   } else {
+      obj = vn_zalloc(alloc ? alloc : &dev->alloc, size, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+      if (!obj)
+         return NULL;
+   }
+   vn_object_init(obj, type);
    return obj;
 }
 
 void
 vn_object_free(struct vn_device *dev, void *obj, const VkAllocationCallbacks *alloc)
 {
-   vn_free(alloc ? alloc : &dev->alloc, obj);
+   if (!obj || !((struct vn_object *)obj)->pooled) {
+      vn_free(alloc ? alloc : &dev->alloc, obj);
+      return;
+   }
+   struct vn_object_pool *pool = &dev->object_pool;
+   vu_bias_lock_take(&pool->lock);
+   if (pool->count < VN_OBJECT_POOL_MAX) {
+      *(void **)obj = pool->free;
+      pool->free = obj;
+      pool->count++;
+      obj = NULL;
+   }
+   vu_bias_lock_give(&pool->lock);
+   free(obj);
 }
 
 struct vn_object *

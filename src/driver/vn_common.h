@@ -23,6 +23,7 @@
 #include <vulkan/vulkan_core.h>
 
 #include "protocol/vp_chain.h"
+#include "util/vu_bias_lock.h"
 #include "util/vu_log.h"
 
 #include "vn_entrypoints_gen.h"
@@ -52,7 +53,34 @@ struct vn_ring;
 struct vn_object {
    struct vp_guest_object base; /* first: loader_data, wire id */
    VkObjectType type;
+   bool pooled; /* a slot of the device's object pool (vn_object_alloc) */
 };
+
+/* The device's pool of small objects. Objects of at most
+ * VN_OBJECT_POOL_SLOT bytes that the default allocator serves (neither the
+ * application's device nor its create call brought callbacks) live in
+ * slots of that size, and up to VN_OBJECT_POOL_MAX freed slots are kept
+ * for the next create: buffers, views, samplers and descriptor sets come
+ * and go by the thousand where malloc and free would cost a create and
+ * destroy a fifth of the driver's work. */
+#define VN_OBJECT_POOL_SLOT 64u
+#define VN_OBJECT_POOL_MAX 256u
+
+struct vn_object_pool {
+   struct vu_bias_lock lock; /* mostly one thread creates and destroys */
+   /* protected by lock */
+   void *free; /* freed slots, linked through their first word */
+   uint32_t count;
+   bool enabled; /* set at device creation */
+};
+
+/* enabled where `dev_alloc` is the default allocator (not with
+ * VENUS_PERF=no_object_pool, nor in AddressSanitizer builds, which should
+ * see a use after vkDestroy*) */
+void
+vn_object_pool_init(struct vn_object_pool *pool, const VkAllocationCallbacks *dev_alloc);
+void
+vn_object_pool_fini(struct vn_object_pool *pool);
 
 /* A new nonzero wire id; ids are never reused within a process, so an id
  * cannot be recycled before the renderer has seen its previous owner die. */
@@ -81,7 +109,8 @@ vn_object_create(struct vn_device *dev, VkObjectType type, const VkAllocationCal
 void
 vn_object_destroy(struct vn_device *dev, struct vn_object *obj, const VkAllocationCallbacks *alloc);
 
-/* Allocates a zeroed object of `size` bytes (first member struct vn_object). */
+/* Allocates a zeroed object of `size` bytes (first member struct vn_object):
+ * from the device's object pool where it serves the size and `alloc`. */
 void *
 vn_object_alloc(struct vn_device *dev,
                 size_t size,

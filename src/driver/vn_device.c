@@ -130,6 +130,7 @@ vn_CreateDevice(VkPhysicalDevice physicalDevice,
    dev->api_version = VN_MIN(VN_MAX(instance->api_version, VK_API_VERSION_1_0), pdev->api_version);
    mtx_init(&dev->cache_mutex, mtx_plain);
    dev->has_buffer_reqs_cache = !VU_PERF(NO_CACHE);
+   vn_object_pool_init(&dev->object_pool, &dev->alloc);
    mtx_init(&dev->record_mutex, mtx_plain);
 
    /* extensions: those the host implements are forwarded, the driver's
@@ -226,6 +227,7 @@ fail_queues:
 fail_alloc:
    mtx_destroy(&dev->cache_mutex);
    mtx_destroy(&dev->record_mutex);
+   vn_object_pool_fini(&dev->object_pool);
    vn_free(alloc, dev);
    if (result == VK_ERROR_DEVICE_LOST)
       result = VK_ERROR_INITIALIZATION_FAILED;
@@ -260,6 +262,7 @@ vn_DestroyDevice(VkDevice device, const VkAllocationCallbacks *pAllocator)
    vn_free(&dev->alloc, dev->queues);
    mtx_destroy(&dev->cache_mutex);
    mtx_destroy(&dev->record_mutex);
+   vn_object_pool_fini(&dev->object_pool);
    vn_free(pAllocator ? pAllocator : &dev->alloc, dev);
 }
 

@@ -83,6 +83,8 @@ struct vn_device {
    struct vn_queue *queues;
    uint32_t queue_count;
 
+   struct vn_object_pool object_pool;
+
    mtx_t cache_mutex;
    /* filled under cache_mutex, read without it (see the entry) */
    struct vn_buffer_reqs_entry buffer_reqs[VN_BUFFER_REQS_CACHE_SIZE];

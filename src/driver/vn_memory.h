@@ -35,6 +35,8 @@ struct vn_buffer {
    struct vn_object obj;
    struct vn_resource_reqs reqs;
 };
+/* buffers come and go most often (vn_object_alloc) */
+_Static_assert(sizeof(struct vn_buffer) <= VN_OBJECT_POOL_SLOT, "a buffer fits a pool slot");
 VN_HANDLE_CAST(vn_buffer, VkBuffer)
 
 struct vn_image {

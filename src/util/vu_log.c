@@ -49,6 +49,7 @@ static const struct vu_env_option vu_perf_options[] = {
    { "no_ring_mirror", VU_PERF_NO_RING_MIRROR },
    { "eager_host_chain", VU_PERF_EAGER_HOST_CHAIN },
    { "no_bias_lock", VU_PERF_NO_BIAS_LOCK },
+   { "no_object_pool", VU_PERF_NO_OBJECT_POOL },
 };
 
 static const char *const vu_log_level_names[] = {

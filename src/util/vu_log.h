@@ -49,6 +49,7 @@ enum vu_perf_flag {
    VU_PERF_EAGER_HOST_CHAIN = 1u << 18, /* renderer: buffers get the host-allocation chain
                                            when created, not at a bind to host memory */
    VU_PERF_NO_BIAS_LOCK = 1u << 19, /* driver: ring locks never biased (no membarrier) */
+   VU_PERF_NO_OBJECT_POOL = 1u << 20, /* driver: small objects malloc'ed and freed each time */
 };
 
 struct vu_env {
