@@ -60,9 +60,9 @@ struct vn_object {
  * VN_OBJECT_POOL_SLOT bytes that the default allocator serves (neither the
  * application's device nor its create call brought callbacks) live in
  * slots of that size, and up to VN_OBJECT_POOL_MAX freed slots are kept
- * for the next create: buffers, views, samplers and descriptor sets come
- * and go by the thousand where malloc and free would cost a create and
- * destroy a fifth of the driver's work. */
+ * for the next create: buffers, views and samplers come and go by the
+ * thousand, where malloc and free would cost a create and destroy a fifth
+ * of the driver's work. */
 #define VN_OBJECT_POOL_SLOT 64u
 #define VN_OBJECT_POOL_MAX 256u
 
