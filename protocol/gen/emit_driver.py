@@ -338,10 +338,10 @@ class Emitter:
         # async
         out.append('void\nvn_async_%s(struct vn_ring *vn_r%s%s)\n{' % (cmd.name, sep, args))
         out.append('   struct vn_ring_cmd cmd;')
-        out.append('   if (!vn_ring_cmd_begin(vn_r, &cmd, vp_sizeof_%s(%s), 0))' % (cmd.name, cargs))
+        out.append('   if (!vn_ring_cmd_begin_async(vn_r, &cmd, vp_sizeof_%s(%s)))' % (cmd.name, cargs))
         out.append('      return;')
         out.append('   vp_encode_%s(&cmd.enc, 0%s%s);' % (cmd.name, csep, cargs))
-        out.append('   vn_ring_cmd_submit(vn_r, &cmd);')
+        out.append('   vn_ring_cmd_submit_async(vn_r, &cmd);')
         out.append('}\n')
         # call
         out.append('%s\nvn_call_%s(struct vn_ring *vn_r%s%s)\n{' % (cmd.ret, cmd.name, sep, args))

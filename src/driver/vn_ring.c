@@ -406,24 +406,15 @@ vn_ring_wait_space_locked(struct vn_ring *ring, uint32_t size)
    return vn_ring_wait_space_slow_locked(ring, size);
 }
 
-/* Makes `size` bytes written at the tail visible to the renderer. */
-static inline bool
-vn_ring_publish_locked(struct vn_ring *ring, uint32_t size, uint32_t *out_seqno)
+bool
+vn_ring_publish_status(struct vn_ring *ring, uint32_t status)
 {
-   ring->cur += size;
-   atomic_store_explicit((_Atomic uint32_t *)ring->tail, ring->cur, memory_order_release);
-
-   const uint32_t status = vn_load(ring->status, memory_order_seq_cst);
-   if (VP_UNLIKELY(status & (VW_RING_STATUS_FATAL | VW_RING_STATUS_IDLE))) {
-      if (!vn_transport_is_wire0(ring->transport) && (status & VW_RING_STATUS_FATAL)) {
-         vn_transport_set_lost(ring->transport,
-                               "the renderer reported a fatal error on the ring");
-         return false;
-      }
-      if (status & VW_RING_STATUS_IDLE)
-         vn_ring_notify_locked(ring, ring->cur);
+   if (!vn_transport_is_wire0(ring->transport) && (status & VW_RING_STATUS_FATAL)) {
+      vn_transport_set_lost(ring->transport, "the renderer reported a fatal error on the ring");
+      return false;
    }
-   *out_seqno = ring->cur;
+   if (status & VW_RING_STATUS_IDLE)
+      vn_ring_notify_locked(ring, ring->cur);
    return true;
 }
 

@@ -27,6 +27,7 @@
 #include "vn_common.h"
 #include "vn_transport.h"
 
+#include "transport/vw_ring.h"
 #include "util/vu_bias_lock.h"
 #include "util/vu_os.h"
 
@@ -167,6 +168,64 @@ bool
 vn_ring_cmd_begin(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size, size_t reply_size);
 void
 vn_ring_cmd_submit(struct vn_ring *ring, struct vn_ring_cmd *cmd);
+
+/* vn_ring_publish_locked where the renderer's status says it failed or
+ * idles: false when the ring is lost */
+bool
+vn_ring_publish_status(struct vn_ring *ring, uint32_t status);
+
+/* Makes `size` bytes written at the tail visible to the renderer (ring->lock
+ * held); false when the ring is lost. */
+static inline bool
+vn_ring_publish_locked(struct vn_ring *ring, uint32_t size, uint32_t *out_seqno)
+{
+   ring->cur += size;
+   atomic_store_explicit((_Atomic uint32_t *)ring->tail, ring->cur, memory_order_release);
+   const uint32_t status =
+      atomic_load_explicit((_Atomic uint32_t *)ring->status, memory_order_seq_cst);
+   if (VP_UNLIKELY(status & (VW_RING_STATUS_FATAL | VW_RING_STATUS_IDLE)) &&
+       !vn_ring_publish_status(ring, status))
+      return false;
+   *out_seqno = ring->cur;
+   return true;
+}
+
+/* vn_ring_cmd_begin of an asynchronous command (no reply), inline for the
+ * common case: the command fits at the tail without wrapping, into room
+ * already known to be free. Only is_direct and enc are set then, which is
+ * all that vn_ring_cmd_submit reads of a direct command. */
+static inline bool
+vn_ring_cmd_begin_async(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size)
+{
+   if (VP_LIKELY(size <= ring->buffer_size / 16 && !vn_ring_is_lost(ring))) {
+      vu_bias_lock_take(&ring->lock);
+      const uint32_t offset = ring->cur & (ring->buffer_size - 1);
+      const uint32_t room = VN_MIN(ring->buffer_size - offset,
+                                   ring->buffer_size - (ring->cur - ring->head_seen));
+      if (VP_LIKELY(room >= size)) {
+         vp_encoder_init_fixed(&cmd->enc, ring->buffer + offset, room);
+         cmd->enc.ext_mask = ring->ext_mask;
+         cmd->is_direct = true;
+         return true;
+      }
+      vu_bias_lock_give(&ring->lock);
+   }
+   return vn_ring_cmd_begin(ring, cmd, size, 0);
+}
+
+/* vn_ring_cmd_submit of an asynchronous command, inline where
+ * vn_ring_cmd_begin_async encoded it straight into the ring */
+static inline void
+vn_ring_cmd_submit_async(struct vn_ring *ring, struct vn_ring_cmd *cmd)
+{
+   if (VP_LIKELY(cmd->is_direct && !vp_encoder_is_fatal(&cmd->enc))) {
+      vn_ring_publish_locked(ring, (uint32_t)vp_encoder_size(&cmd->enc), &cmd->seqno);
+      cmd->is_direct = false;
+      vu_bias_lock_give(&ring->lock);
+      return;
+   }
+   vn_ring_cmd_submit(ring, cmd);
+}
 bool
 vn_ring_cmd_submit_wait(struct vn_ring *ring, struct vn_ring_cmd *cmd, int32_t cmd_type);
 bool
