@@ -687,19 +687,9 @@ vn_ring_cmd_init_encoder(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t s
          return;
    } else {
       vu_bias_lock_take(&ring->lock);
-      if (VP_LIKELY(vn_ring_wait_space_locked(ring, (uint32_t)size))) {
-         const uint32_t offset = ring->cur & (ring->buffer_size - 1);
-         /* all the free space up to the end of the buffer: the encoder may
-          * use more than vp_sizeof_ says, as it could with `storage` */
-         const uint32_t room = VN_MIN(ring->buffer_size - offset,
-                                      ring->buffer_size - (ring->cur - ring->head_seen));
-         if (VP_LIKELY(room >= size)) {
-            vp_encoder_init_fixed(&cmd->enc, ring->buffer + offset, room);
-            cmd->enc.ext_mask = ring->ext_mask;
-            cmd->is_direct = true;
-            return;
-         }
-      }
+      if (VP_LIKELY(vn_ring_wait_space_locked(ring, (uint32_t)size) &&
+                    vn_ring_cmd_try_direct_locked(ring, cmd, size)))
+         return;
       vu_bias_lock_give(&ring->lock);
    }
    if (size <= sizeof(cmd->storage))

@@ -190,6 +190,24 @@ vn_ring_publish_locked(struct vn_ring *ring, uint32_t size, uint32_t *out_seqno)
    return true;
 }
 
+/* Points cmd->enc at the ring's tail (ring->lock held) if `size` bytes fit
+ * there without wrapping, into room already known to be free: all of it up
+ * to the buffer's end, as the encoder may use more than vp_sizeof_ says (as
+ * it could with the command's own storage). */
+static inline bool
+vn_ring_cmd_try_direct_locked(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t size)
+{
+   const uint32_t offset = ring->cur & (ring->buffer_size - 1);
+   const uint32_t room =
+      VN_MIN(ring->buffer_size - offset, ring->buffer_size - (ring->cur - ring->head_seen));
+   if (VP_UNLIKELY(room < size))
+      return false;
+   vp_encoder_init_fixed(&cmd->enc, ring->buffer + offset, room);
+   cmd->enc.ext_mask = ring->ext_mask;
+   cmd->is_direct = true;
+   return true;
+}
+
 /* vn_ring_cmd_begin of an asynchronous command (no reply), inline for the
  * common case: the command fits at the tail without wrapping, into room
  * already known to be free. Only is_direct and enc are set then, which is
@@ -199,15 +217,8 @@ vn_ring_cmd_begin_async(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t si
 {
    if (VP_LIKELY(size <= ring->buffer_size / 16 && !vn_ring_is_lost(ring))) {
       vu_bias_lock_take(&ring->lock);
-      const uint32_t offset = ring->cur & (ring->buffer_size - 1);
-      const uint32_t room = VN_MIN(ring->buffer_size - offset,
-                                   ring->buffer_size - (ring->cur - ring->head_seen));
-      if (VP_LIKELY(room >= size)) {
-         vp_encoder_init_fixed(&cmd->enc, ring->buffer + offset, room);
-         cmd->enc.ext_mask = ring->ext_mask;
-         cmd->is_direct = true;
+      if (VP_LIKELY(vn_ring_cmd_try_direct_locked(ring, cmd, size)))
          return true;
-      }
       vu_bias_lock_give(&ring->lock);
    }
    return vn_ring_cmd_begin(ring, cmd, size, 0);
