@@ -237,6 +237,7 @@ vn_ring_cmd_submit_async(struct vn_ring *ring, struct vn_ring_cmd *cmd)
    }
    vn_ring_cmd_submit(ring, cmd);
 }
+
 bool
 vn_ring_cmd_submit_wait(struct vn_ring *ring, struct vn_ring_cmd *cmd, int32_t cmd_type);
 bool

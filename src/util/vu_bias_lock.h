@@ -58,7 +58,12 @@ struct vu_bias_lock {
 static inline uintptr_t
 vu_bias_lock_key(void)
 {
-#if defined(__x86_64__) || defined(__aarch64__)
+#if (defined(__x86_64__) || defined(__aarch64__)) && defined(__has_builtin)
+#if __has_builtin(__builtin_thread_pointer)
+#define VU_BIAS_LOCK_THREAD_POINTER 1
+#endif
+#endif
+#ifdef VU_BIAS_LOCK_THREAD_POINTER
    return (uintptr_t)__builtin_thread_pointer();
 #else
    return (uintptr_t)pthread_self();
