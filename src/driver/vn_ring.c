@@ -705,10 +705,7 @@ vn_ring_cmd_flush(struct vn_ring *ring, struct vn_ring_cmd *cmd)
 {
    bool ok;
    if (VP_LIKELY(cmd->is_direct)) {
-      ok = !vp_encoder_is_fatal(&cmd->enc) &&
-           vn_ring_publish_locked(ring, (uint32_t)vp_encoder_size(&cmd->enc), &cmd->seqno);
-      vu_bias_lock_give(&ring->lock);
-      cmd->is_direct = false;
+      ok = vn_ring_cmd_flush_direct(ring, cmd);
    } else if (cmd->chunk) {
       ok = vn_ring_cmd_flush_chunk(ring, cmd);
    } else {

@@ -224,18 +224,29 @@ vn_ring_cmd_begin_async(struct vn_ring *ring, struct vn_ring_cmd *cmd, size_t si
    return vn_ring_cmd_begin(ring, cmd, size, 0);
 }
 
+/* Publishes a command encoded straight into the ring (is_direct) and gives
+ * the lock its begin took; false when it failed to encode or the ring is
+ * lost. */
+static inline bool
+vn_ring_cmd_flush_direct(struct vn_ring *ring, struct vn_ring_cmd *cmd)
+{
+   const bool ok = !vp_encoder_is_fatal(&cmd->enc) &&
+                   vn_ring_publish_locked(ring, (uint32_t)vp_encoder_size(&cmd->enc),
+                                          &cmd->seqno);
+   cmd->is_direct = false;
+   vu_bias_lock_give(&ring->lock);
+   return ok;
+}
+
 /* vn_ring_cmd_submit of an asynchronous command, inline where
  * vn_ring_cmd_begin_async encoded it straight into the ring */
 static inline void
 vn_ring_cmd_submit_async(struct vn_ring *ring, struct vn_ring_cmd *cmd)
 {
-   if (VP_LIKELY(cmd->is_direct && !vp_encoder_is_fatal(&cmd->enc))) {
-      vn_ring_publish_locked(ring, (uint32_t)vp_encoder_size(&cmd->enc), &cmd->seqno);
-      cmd->is_direct = false;
-      vu_bias_lock_give(&ring->lock);
-      return;
-   }
-   vn_ring_cmd_submit(ring, cmd);
+   if (VP_LIKELY(cmd->is_direct && !vp_encoder_is_fatal(&cmd->enc)))
+      vn_ring_cmd_flush_direct(ring, cmd);
+   else
+      vn_ring_cmd_submit(ring, cmd);
 }
 
 bool

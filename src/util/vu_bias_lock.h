@@ -51,6 +51,12 @@ struct vu_bias_lock {
    uint32_t foreign; /* takes by other threads than the owner */
 };
 
+#if (defined(__x86_64__) || defined(__aarch64__)) && defined(__has_builtin)
+#if __has_builtin(__builtin_thread_pointer)
+#define VU_BIAS_LOCK_THREAD_POINTER 1
+#endif
+#endif
+
 /* this thread's key: unique among live threads. The thread pointer (one
  * register read; glibc's pthread_self is the same value behind a call
  * through the PLT, taken four times per create + destroy) where the
@@ -58,11 +64,6 @@ struct vu_bias_lock {
 static inline uintptr_t
 vu_bias_lock_key(void)
 {
-#if (defined(__x86_64__) || defined(__aarch64__)) && defined(__has_builtin)
-#if __has_builtin(__builtin_thread_pointer)
-#define VU_BIAS_LOCK_THREAD_POINTER 1
-#endif
-#endif
 #ifdef VU_BIAS_LOCK_THREAD_POINTER
    return (uintptr_t)__builtin_thread_pointer();
 #else
