@@ -216,6 +216,20 @@ ring_wraps(const VkRingCreateInfoMESA *info)
    env_destroy(&env);
 }
 
+/* Whether the ring thread says it idles within 5 s (its idle timeout is a
+ * few ms; on a loaded machine the thread may not run for a while). */
+static bool
+env_wait_idle(struct ring_env *env)
+{
+   const uint64_t deadline = vu_os_time_ns() + 5000000000ull;
+   while (!(atomic_load(word(env, VW_RING_STATUS_OFFSET)) & VW_RING_STATUS_IDLE)) {
+      if (vu_os_time_ns() > deadline)
+         return false;
+      usleep(1000);
+   }
+   return true;
+}
+
 TEST(ring_wrap_both_layouts)
 {
    const VkRingCreateInfoMESA ours = our_layout(1, BUF_SIZE);
@@ -233,8 +247,7 @@ TEST(ring_thread)
       return;
 
    /* goes idle */
-   usleep(30000);
-   CHECK(atomic_load(word(&env, VW_RING_STATUS_OFFSET)) & VW_RING_STATUS_IDLE);
+   CHECK(env_wait_idle(&env));
 
    /* many small commands, wrapping the buffer several times */
    uint8_t cmds[64];
